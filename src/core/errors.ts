@@ -1,0 +1,114 @@
+/**
+ * Every failure a user can hit has its own class here, with a location (file:line,
+ * template name, region, kind/namespace/name ...) and a one-line hint saying what to do.
+ * Entry points print `message` (and `hint`) and exit 2; stack traces only with --debug.
+ *
+ * Drift is not an error: it is a result (exit 1), see core/report.
+ */
+export abstract class MrDriftError extends Error {
+  /** Exit code for the CLI; every user-facing error is 2, like `kubectl diff`. */
+  readonly exitCode = 2;
+  constructor(
+    message: string,
+    /** What to do about it, one line. */
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem found while validating input, with where it is. */
+export interface Problem {
+  /** File the problem is in (as the user named it). */
+  file: string;
+  /** 1-based line and column, when known. */
+  line?: number;
+  column?: number;
+  /** Dotted/JSON-pointer path of the field, e.g. `regions[1].name`. */
+  field?: string;
+  /** What is wrong and what is expected. */
+  message: string;
+}
+
+/** Formats a problem as `file:line:col: field: message`. */
+export function formatProblem(p: Problem): string {
+  const where = [p.file, p.line, p.line !== undefined ? p.column : undefined]
+    .filter((x) => x !== undefined)
+    .join(':');
+  return `${where}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
+}
+
+/** The config file is malformed or invalid; carries every problem found, not just the first. */
+export class ConfigError extends MrDriftError {
+  constructor(
+    readonly problems: Problem[],
+    hint = 'Fix the problems above; the schema is in schema/config.schema.json.',
+  ) {
+    super(
+      `${problems.length} problem${problems.length === 1 ? '' : 's'} in the config:\n` +
+        problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
+      hint,
+    );
+  }
+}
+
+/** A template failed to compile or render (missing variable, bad helper use ...). */
+export class TemplateError extends MrDriftError {
+  constructor(
+    readonly template: string,
+    detail: string,
+    hint?: string,
+  ) {
+    super(`template ${template}: ${detail}`, hint);
+  }
+}
+
+/** A required external tool (kustomize, kubectl, go ...) is not installed or failed to run. */
+export class ToolMissingError extends MrDriftError {
+  constructor(
+    readonly tool: string,
+    hint: string,
+  ) {
+    super(`${tool} was not found on PATH`, hint);
+  }
+}
+
+/** Bad command-line or Action input. */
+export class UsageError extends MrDriftError {}
+
+/** Refused to write because the output tree holds generated files that were edited by hand. */
+export class HandEditedFilesError extends MrDriftError {
+  constructor(readonly files: string[]) {
+    super(
+      `refusing to overwrite ${files.length} generated file${files.length === 1 ? '' : 's'} edited by hand:\n` +
+        files.map((f) => `  ${f}`).join('\n'),
+      'Move your edits into the config or a template override, or re-run with --force to discard them.',
+    );
+  }
+}
+
+/** Rendering a region's manifests failed (kustomize error, unreadable YAML). */
+export class RenderError extends MrDriftError {}
+
+/** A region's cluster could not be read: unreachable, 401/403, timeout, bad kubeconfig. */
+export class ClusterAccessError extends MrDriftError {
+  constructor(
+    readonly region: string,
+    detail: string,
+    hint?: string,
+  ) {
+    super(`region ${region}: ${detail}`, hint);
+  }
+}
+
+/** The GitHub REST API refused a request. */
+export class GitHubApiError extends MrDriftError {
+  constructor(
+    readonly status: number,
+    detail: string,
+    hint?: string,
+  ) {
+    super(`GitHub API answered ${status}: ${detail}`, hint);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The drift report: the one source of truth that every output (text, JSON, Markdown,
+ * PR comment, job summary, annotations, Action outputs) is rendered from. Its JSON form
+ * is described by schema/report.schema.json; keep the two in step (a unit test checks
+ * reports against the schema).
+ *
+ * Plain data only: no class instances, no Dates (ISO strings), so a report survives
+ * JSON.stringify/parse unchanged and can be combined across jobs (aggregate mode).
+ */
+
+export const REPORT_SCHEMA_VERSION = 1 as const;
+
+export type ComparisonMode = 'server-side' | 'read-only';
+export type RegionStatus = 'in-sync' | 'drift' | 'error';
+export type FindingType = 'missing' | 'changed' | 'extra';
+
+export interface DriftReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  tool: { name: 'mr-drift'; version: string };
+  /** ISO 8601 time the check finished. */
+  generatedAt: string;
+  mode: ComparisonMode;
+  /** Where the desired state came from (overlays root, git revision when known). */
+  source: { path: string; revision?: string };
+  regions: RegionReport[];
+}
+
+export interface RegionReport {
+  name: string;
+  /** kubeconfig context used for this region. */
+  context?: string;
+  status: RegionStatus;
+  /** Set when status is `error`: what failed and what to do. Never contains secret values. */
+  error?: string;
+  /** Number of desired objects compared (rendered from Git). */
+  objects?: number;
+  /** Ordered: by apiVersion group, kind, namespace, name, then type. */
+  findings: Finding[];
+  /** What ignore rules hid, so nothing disappears silently. */
+  ignored?: IgnoredField[];
+  /** Non-fatal notes for this region (e.g. a resource kind that could not be listed). */
+  warnings?: string[];
+}
+
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  /** Absent for cluster-scoped objects. */
+  namespace?: string;
+  name: string;
+}
+
+export interface Finding extends ObjectRef {
+  type: FindingType;
+  /** Repo-relative file the object was rendered from (overlay kustomization or plain YAML). */
+  source?: string;
+  /** For `changed`: each differing field. For `missing`/`extra`: may be empty. */
+  fields: FieldDiff[];
+  /** Risk flags (e.g. `replicas-to-zero`, `immutable-field`, `prune-pvc`). */
+  risks?: string[];
+}
+
+export interface FieldDiff {
+  /** RFC 6901 JSON pointer into the object, e.g. `/spec/template/spec/containers/0/image`;
+   * list items that have merge keys may be addressed by key: `/spec/.../containers/name=api/image`. */
+  path: string;
+  /** Value in Git (absent = Git does not set it). Secret values are never here: see `redacted`. */
+  desired?: unknown;
+  /** Value in the cluster (absent = not set live). */
+  live?: unknown;
+  /** The field manager that owns the live value (from managedFields), e.g. `kubectl-edit`. */
+  manager?: string;
+  /** When that manager last changed the object (managedFields time, ISO 8601). */
+  time?: string;
+  /** managedFields operation of the owning entry: `Update` or `Apply`. */
+  operation?: string;
+  /** True when the value belongs to a Secret: `desired`/`live` are replaced by fingerprints. */
+  redacted?: boolean;
+}
+
+export interface IgnoredField extends ObjectRef {
+  path: string;
+  /** Which rule hid it: its index in the ignore file and its description. */
+  rule: string;
+}
+
+/** Counts per finding type for one region. */
+export function countFindings(region: RegionReport): Record<FindingType, number> {
+  const counts: Record<FindingType, number> = { missing: 0, changed: 0, extra: 0 };
+  for (const f of region.findings) counts[f.type]++;
+  return counts;
+}
+
+/** Overall verdict: error beats drift beats in-sync. Exit codes follow `kubectl diff`. */
+export function reportExitCode(report: DriftReport): 0 | 1 | 2 {
+  if (report.regions.some((r) => r.status === 'error')) return 2;
+  if (report.regions.some((r) => r.status === 'drift')) return 1;
+  return 0;
+}
