@@ -1,0 +1,68 @@
+import { Command } from 'commander';
+import { MrDriftError } from '../core/errors';
+import { checkCommand } from './check-command';
+import { generateCommand } from './generate-command';
+import { VERSION } from '../version';
+
+/**
+ * `mr-drift` command line: `generate` writes the GitOps tree, `check` reports drift.
+ * Exit codes: 0 success / in sync, 1 drift (check) or differences (generate --check),
+ * 2 error. Errors print their message and hint; the stack only with --debug.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('mr-drift')
+    .description('Multi-region GitOps: generate the tree, detect drift between Git and clusters.')
+    .version(VERSION)
+    .option('--debug', 'print stack traces of errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const command of [generateCommand(), checkCommand()]) {
+    // Subcommands must also throw instead of exiting, so usage errors exit 2.
+    command.copyInheritedSettings(program);
+    program.addCommand(command);
+  }
+
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    return reportError(err, argv.includes('--debug'));
+  }
+}
+
+function reportError(err: unknown, debug: boolean): number {
+  const e = err as { code?: string; exitCode?: number };
+  // commander signals --help / --version / usage errors by throwing after printing.
+  if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
+    if (e.code === 'commander.help') return 0;
+    return 2;
+  }
+  if (err instanceof MrDriftError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
+    return err.exitCode;
+  }
+  process.stderr.write(`unexpected error: ${(err as Error)?.message ?? String(err)}\n`);
+  process.stderr.write(
+    debug && (err as Error)?.stack
+      ? `${(err as Error).stack}\n`
+      : 'This is a bug in mr-drift; re-run with --debug and report the stack trace.\n',
+  );
+  return 2;
+}
+
+// Run when executed directly (tsx src/cli/main.ts, node dist/cli.js, the npm bin link).
+const invokedDirectly =
+  import.meta.url === `file://${process.argv[1]}` ||
+  /(?:^|[/\\])(?:main\.ts|cli\.js|mr-drift)$/.test(process.argv[1] ?? '');
+if (invokedDirectly) {
+  main(process.argv).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`unexpected error: ${String(err)}\n`);
+      process.exit(2);
+    },
+  );
+}

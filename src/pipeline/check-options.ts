@@ -1,0 +1,33 @@
+import type { ComparisonMode, DriftReport } from '../core/report/model';
+
+/**
+ * Options of one drift check, shared by the CLI (`mr-drift check`) and the GitHub Action.
+ * Both entries only turn their inputs into this object and present the DriftReport that
+ * `runCheck` returns.
+ */
+export interface CheckOptions {
+  /** Overlays root (`<path>/regions/<region>/kustomization.yaml`), a folder of plain YAML,
+   * or one multi-document YAML file. */
+  path: string;
+  /** Regions to check; default: every region found under `path`. */
+  regions?: string[];
+  /** kubeconfig file; default: KUBECONFIG, then ~/.kube/config. */
+  kubeconfig?: string;
+  /** region -> kubeconfig context; a region's context defaults to its own name. */
+  contexts?: Record<string, string>;
+  mode: ComparisonMode;
+  /** Ignore-rules file; default `.mr-drift.yaml` in the working directory when present. */
+  ignoreFile?: string;
+  /** Field manager used for the server-side apply dry-run; default: the GitOps engine's. */
+  fieldManager?: string;
+  /** Progress callback for long runs (the CLI draws it on stderr, the Action logs it). */
+  onProgress?: (event: CheckProgress) => void;
+}
+
+export type CheckProgress =
+  | { kind: 'region-start'; region: string }
+  | { kind: 'region-step'; region: string; step: string; done?: number; total?: number }
+  | { kind: 'region-done'; region: string; status: 'in-sync' | 'drift' | 'error' };
+
+/** Signature the pipeline implements in src/pipeline/run-check.ts. */
+export type RunCheck = (options: CheckOptions) => Promise<DriftReport>;
