@@ -112,3 +112,17 @@ export class GitHubApiError extends MrDriftError {
     super(`GitHub API answered ${status}: ${detail}`, hint);
   }
 }
+
+/** A drift report file given to aggregate mode is unreadable, invalid or conflicts with another. */
+export class ReportFileError extends MrDriftError {
+  constructor(
+    readonly problems: Problem[],
+    hint = 'Pass the JSON reports written by `mr-drift check --output json` or by the Action (its `report` output), all from the same commit and mode.',
+  ) {
+    super(
+      `${problems.length} problem${problems.length === 1 ? '' : 's'} in the drift reports:\n` +
+        problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
+      hint,
+    );
+  }
+}
