@@ -88,6 +88,17 @@ export class HandEditedFilesError extends MrDriftError {
   }
 }
 
+/** Refused to write over files in the output folder that mr-drift did not generate. */
+export class ForeignFilesError extends MrDriftError {
+  constructor(readonly files: string[]) {
+    super(
+      `refusing to overwrite ${files.length} file${files.length === 1 ? '' : 's'} that mr-drift did not generate:\n` +
+        files.map((f) => `  ${f}`).join('\n'),
+      'Move or rename them, or choose another output folder; mr-drift never overwrites files it did not write.',
+    );
+  }
+}
+
 /** Rendering a region's manifests failed (kustomize error, unreadable YAML). */
 export class RenderError extends MrDriftError {}
 
