@@ -137,3 +137,17 @@ export class ReportFileError extends MrDriftError {
     );
   }
 }
+
+/** The ignore-rules file (`.mr-drift.yaml`) is malformed or invalid; lists every problem. */
+export class IgnoreFileError extends MrDriftError {
+  constructor(
+    readonly problems: Problem[],
+    hint = 'Fix the ignore file; its format is described in the README (section "Ignore rules").',
+  ) {
+    super(
+      `${problems.length} problem${problems.length === 1 ? '' : 's'} in the ignore file:\n` +
+        problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
+      hint,
+    );
+  }
+}
