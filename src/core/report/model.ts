@@ -79,7 +79,10 @@ export interface FieldDiff {
 }
 
 export interface IgnoredField extends ObjectRef {
+  /** JSON pointer of the hidden field; `` when the rule hid the whole finding. */
   path: string;
+  /** Type of the finding the hidden field (or whole finding) belonged to. */
+  type?: FindingType;
   /** Which rule hid it: its index in the ignore file and its description. */
   rule: string;
 }
