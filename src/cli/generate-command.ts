@@ -1,9 +1,123 @@
 import { Command } from 'commander';
-import { UsageError } from '../core/errors';
+import { createTwoFilesPatch } from 'diff';
+import { displayPath, generateTree, type GenerateResult } from '../adapters/fs/generate-tree';
+import type { ChangeKind, TreeChange } from '../adapters/fs/tree-diff';
 
-// Placeholder until the generator lands (owned by the generator engineer; replace whole file).
+interface GenerateFlags {
+  config: string;
+  templates?: string;
+  out?: string;
+  check?: boolean;
+  dryRun?: boolean;
+  force?: boolean;
+}
+
+/**
+ * `mr-drift generate`: write the GitOps tree from the config. Exit 0 when written or up
+ * to date, 1 with --check when the committed tree differs, 2 on any error (bad config,
+ * template, hand-edited files without --force); errors are printed by main.
+ */
 export function generateCommand(): Command {
-  return new Command('generate').description('write the GitOps tree (not built yet)').action(() => {
-    throw new UsageError('generate is not built yet');
-  });
+  return new Command('generate')
+    .description(
+      'Write the GitOps tree (Kustomize base, one overlay per region, Argo CD or Flux objects) from the config.',
+    )
+    .option('-c, --config <file>', 'config file', 'mr-drift.yaml')
+    .option(
+      '-t, --templates <dir>',
+      'folder of .hbs files that replace bundled templates of the same name',
+    )
+    .option(
+      '-o, --out <dir>',
+      "output folder (default: the config's gitops.path, next to the config)",
+    )
+    .option(
+      '--check',
+      'write nothing; exit 1 and list the files that differ from what would be generated',
+    )
+    .option('--dry-run', 'write nothing; print what would change as a unified diff')
+    .option('--force', 'overwrite generated files that were edited by hand')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 written or up to date, 1 differences found (--check), 2 error.\n' +
+        'Files the generator did not write are never touched.',
+    )
+    .action((flags: GenerateFlags) => {
+      const result = generateTree({
+        configPath: flags.config,
+        templatesDir: flags.templates,
+        outDir: flags.out,
+        check: flags.check,
+        dryRun: flags.dryRun,
+        force: flags.force,
+      });
+      const out = process.stdout;
+      if (flags.dryRun) out.write(unifiedDiff(result.diff.changes));
+      out.write(summary(result, flags));
+      if (flags.check && (result.diff.changes.length > 0 || result.diff.foreign.length > 0)) {
+        process.exitCode = 1;
+      }
+    });
+}
+
+/** Unified diff of every change, paths relative to the output folder. */
+export function unifiedDiff(changes: readonly TreeChange[]): string {
+  return changes
+    .map((c) =>
+      createTwoFilesPatch(
+        c.kind === 'added' ? '/dev/null' : `a/${c.path}`,
+        c.kind === 'removed' ? '/dev/null' : `b/${c.path}`,
+        c.before ?? '',
+        c.after ?? '',
+        undefined,
+        undefined,
+        { context: 3 },
+      ).replace(/^=+\n/, ''),
+    )
+    .join('');
+}
+
+function summary(result: GenerateResult, flags: GenerateFlags): string {
+  const { diff, plan, config } = result;
+  const where = `${displayPath(result.outDir)}/`;
+  const what = `${config.gitops.engine}${config.gitops.engine === 'flux' ? ` (${config.gitops.flux.layout} layout)` : ''}, ${config.regions.length} region${config.regions.length === 1 ? '' : 's'}, ${config.database.shards} shard${config.database.shards === 1 ? '' : 's'}`;
+  if (diff.changes.length === 0 && diff.foreign.length === 0) {
+    return `${where} is up to date (${plan.length} files; ${what}).\n`;
+  }
+  const lines: string[] = [];
+  if (flags.check) {
+    lines.push(
+      `${where} is out of date: ${diff.changes.length + diff.foreign.length} file(s) differ from what the config and templates produce:`,
+    );
+    for (const c of diff.changes) lines.push(`  ${c.kind.padEnd(8)} ${where}${c.path}`);
+    for (const f of diff.foreign) lines.push(`  conflict ${where}${f} (not written by mr-drift)`);
+    lines.push('Run `npm run generate` and commit the result.');
+    return `${lines.join('\n')}\n`;
+  }
+  const verb = flags.dryRun ? 'would change' : 'wrote';
+  lines.push(`${verb} ${where} (${what}):`);
+  const groups = new Map<string, Record<ChangeKind, number>>();
+  for (const c of diff.changes) {
+    if (c.group === 'record') continue;
+    const g = groups.get(c.group) ?? { added: 0, changed: 0, removed: 0 };
+    g[c.kind]++;
+    groups.set(c.group, g);
+  }
+  const order = (g: string): string => (g === 'base' ? '0' : g === 'gitops' ? '2' : `1${g}`);
+  const width = Math.max(8, ...[...groups.keys()].map((g) => g.length + 2));
+  for (const [group, n] of [...groups].sort((a, b) => (order(a[0]) < order(b[0]) ? -1 : 1))) {
+    const label = order(group).startsWith('1') ? `region ${group}` : group;
+    lines.push(
+      `  ${label.padEnd(width + 7)} ${n.added} added, ${n.changed} changed, ${n.removed} removed`,
+    );
+  }
+  const total = { added: 0, changed: 0, removed: 0 };
+  for (const c of diff.changes) total[c.kind]++;
+  lines.push(
+    `${total.added} added, ${total.changed} changed, ${total.removed} removed; ${diff.unchanged} unchanged.`,
+  );
+  if (diff.handEdited.length > 0 && flags.force) {
+    lines.push(`--force: discarded hand edits in ${diff.handEdited.join(', ')}`);
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,80 @@
+import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { RenderError, ToolMissingError } from '../core/errors';
+
+/** The command that builds a kustomization: standalone kustomize, else kubectl's. */
+export interface KustomizeTool {
+  command: string;
+  args: string[];
+}
+
+let cached: KustomizeTool | undefined;
+
+/**
+ * Finds the kustomize to use: `kustomize build` when on PATH, else `kubectl kustomize`
+ * (the same engine, built into kubectl). Neither -> ToolMissingError with a hint.
+ * Argo CD and Flux both run kustomize itself, so the tree is never rendered any other way.
+ */
+export function findKustomize(path = process.env.PATH ?? ''): KustomizeTool {
+  if (cached && path === process.env.PATH) return cached;
+  let tool: KustomizeTool | undefined;
+  if (onPath('kustomize', path)) tool = { command: 'kustomize', args: ['build'] };
+  else if (onPath('kubectl', path)) tool = { command: 'kubectl', args: ['kustomize'] };
+  if (!tool) {
+    throw new ToolMissingError(
+      'kustomize (or kubectl)',
+      'Install kubectl (it includes kustomize) or kustomize, and make sure it is on PATH.',
+    );
+  }
+  if (path === process.env.PATH) cached = tool;
+  return tool;
+}
+
+/**
+ * Builds a kustomization folder and returns the multi-document YAML kustomize prints.
+ * A failing build -> RenderError naming the folder, with kustomize's own message.
+ */
+export function renderKustomization(dir: string): Promise<string> {
+  const tool = findKustomize();
+  return new Promise((resolve, reject) => {
+    execFile(
+      tool.command,
+      [...tool.args, dir],
+      { maxBuffer: 256 * 1024 * 1024, env: process.env },
+      (err, stdout, stderr) => {
+        if (!err) {
+          resolve(stdout);
+          return;
+        }
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          cached = undefined;
+          reject(
+            new ToolMissingError(tool.command, 'Install kubectl or kustomize and put it on PATH.'),
+          );
+          return;
+        }
+        const detail = (stderr || err.message).trim().split('\n').slice(0, 20).join('\n  ');
+        reject(
+          new RenderError(
+            `${tool.command} ${tool.args.join(' ')} ${dir} failed:\n  ${detail}`,
+            'Fix the kustomization in that folder (or regenerate it with `mr-drift generate`).',
+          ),
+        );
+      },
+    );
+  });
+}
+
+function onPath(name: string, path: string): boolean {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}

@@ -1,0 +1,240 @@
+import type { ConfigPath } from './yaml-locate';
+
+/** A rule broken by values that are each valid on their own. */
+export interface SemanticProblem {
+  path: ConfigPath;
+  atKey?: boolean;
+  message: string;
+}
+
+type Raw = Record<string, unknown>;
+
+/**
+ * Rules the JSON Schema cannot express: unique region names and hosts, shard placement,
+ * contiguous waves, the `latest` tag, names that stay valid once prefixed, and engine
+ * specific constraints. Runs on the raw (defaults-filled) data even when the schema
+ * found problems, guarding every access, so one run reports all problems at once.
+ */
+export function semanticChecks(data: unknown): SemanticProblem[] {
+  const problems: SemanticProblem[] = [];
+  if (!isObject(data)) return problems;
+  const app = isObject(data.app) ? data.app : {};
+  const gitops = isObject(data.gitops) ? data.gitops : {};
+  const database = isObject(data.database) ? data.database : {};
+  const regions = Array.isArray(data.regions) ? data.regions : [];
+
+  checkImage(app, problems);
+  checkAppName(app, database, problems);
+  checkRegionsUnique(regions, problems);
+  checkReplicas(regions, problems);
+  checkWaves(regions, problems);
+  checkShards(database, regions, problems);
+  checkClusters(gitops, regions, problems);
+  return problems;
+}
+
+function checkImage(app: Raw, problems: SemanticProblem[]): void {
+  const image = app.image;
+  if (!isObject(image)) return;
+  if (image.tag === undefined && image.digest === undefined) {
+    problems.push({
+      path: ['app', 'image'],
+      message: 'set `tag` or `digest` (or both) so every region runs a known image',
+    });
+  }
+  if (image.tag === 'latest' && image.allowLatestTag !== true) {
+    problems.push({
+      path: ['app', 'image', 'tag'],
+      message:
+        'the `latest` tag is not reproducible: pin a version or digest, or set app.image.allowLatestTag: true',
+    });
+  }
+}
+
+function checkAppName(app: Raw, database: Raw, problems: SemanticProblem[]): void {
+  if (typeof app.name !== 'string') return;
+  // Service names are DNS-1035 labels: they must start with a letter and fit in 63.
+  if (!/^[a-z]/.test(app.name)) {
+    problems.push({
+      path: ['app', 'name'],
+      message: `must start with a letter, because it prefixes Service names (got ${JSON.stringify(app.name)})`,
+    });
+  }
+  const shards = typeof database.shards === 'number' ? database.shards : 1;
+  const longest = `${app.name}-db-shard-${shards}`;
+  if (longest.length > 63) {
+    problems.push({
+      path: ['app', 'name'],
+      message: `too long: the Service name ${JSON.stringify(longest)} would exceed 63 characters; shorten the app name`,
+    });
+  }
+}
+
+function checkRegionsUnique(regions: unknown[], problems: SemanticProblem[]): void {
+  const names = new Map<string, number>();
+  const hosts = new Map<string, number>();
+  regions.forEach((r, i) => {
+    if (!isObject(r)) return;
+    if (typeof r.name === 'string') {
+      const first = names.get(r.name);
+      if (first !== undefined) {
+        problems.push({
+          path: ['regions', i, 'name'],
+          message: `duplicate region ${JSON.stringify(r.name)}: already defined at regions[${first}]; region names must be unique`,
+        });
+      } else names.set(r.name, i);
+    }
+    if (typeof r.host === 'string') {
+      const first = hosts.get(r.host);
+      if (first !== undefined) {
+        problems.push({
+          path: ['regions', i, 'host'],
+          message: `host ${JSON.stringify(r.host)} is already used by regions[${first}]; each region needs its own public host`,
+        });
+      } else hosts.set(r.host, i);
+    }
+  });
+}
+
+function checkReplicas(regions: unknown[], problems: SemanticProblem[]): void {
+  regions.forEach((r, i) => {
+    if (!isObject(r) || !isObject(r.replicas)) return;
+    const { min, max } = r.replicas;
+    if (typeof min === 'number' && typeof max === 'number' && min > max) {
+      problems.push({
+        path: ['regions', i, 'replicas'],
+        message: `min (${min}) is greater than max (${max})`,
+      });
+    }
+  });
+}
+
+function checkWaves(regions: unknown[], problems: SemanticProblem[]): void {
+  const waves = new Map<number, number>(); // wave -> first region index
+  regions.forEach((r, i) => {
+    if (isObject(r) && typeof r.wave === 'number' && Number.isInteger(r.wave) && r.wave >= 1) {
+      if (!waves.has(r.wave)) waves.set(r.wave, i);
+    }
+  });
+  if (waves.size === 0) return;
+  const max = Math.max(...waves.keys());
+  for (let w = 1; w < max; w++) {
+    if (waves.has(w)) continue;
+    // Point at the first region that sits after the gap: that is the one to renumber.
+    const after = [...waves.entries()].filter(([x]) => x > w).sort((a, b) => a[0] - b[0])[0];
+    problems.push({
+      path: ['regions', after[1], 'wave'],
+      message: `waves must be contiguous from 1: no region has wave ${w}, but this one has wave ${after[0]}`,
+    });
+  }
+}
+
+function checkShards(database: Raw, regions: unknown[], problems: SemanticProblem[]): void {
+  const count = database.shards;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 1) return;
+  const exists = (s: string): boolean => /^db-\d+$/.test(s) && Number(s.slice(3)) <= count;
+  const range = count === 1 ? 'db-1' : `db-1..db-${count}`;
+  const replicated = new Set(
+    Array.isArray(database.replicated)
+      ? database.replicated.filter((s): s is string => typeof s === 'string')
+      : [],
+  );
+  if (Array.isArray(database.replicated)) {
+    database.replicated.forEach((s, j) => {
+      if (typeof s === 'string' && /^db-\d+$/.test(s) && !exists(s)) {
+        problems.push({
+          path: ['database', 'replicated', j],
+          message: `shard ${s} does not exist: database.shards is ${count} (${range})`,
+        });
+      }
+    });
+  }
+
+  const placedIn = new Map<string, number>(); // shard -> first region index
+  regions.forEach((r, i) => {
+    if (!isObject(r) || !Array.isArray(r.shards)) return;
+    r.shards.forEach((s, j) => {
+      if (typeof s !== 'string' || !/^db-\d+$/.test(s)) return;
+      if (!exists(s)) {
+        problems.push({
+          path: ['regions', i, 'shards', j],
+          message: `shard ${s} does not exist: database.shards is ${count} (${range})`,
+        });
+        return;
+      }
+      const first = placedIn.get(s);
+      if (first === undefined) placedIn.set(s, i);
+      else if (first !== i && !replicated.has(s)) {
+        const other = regions[first];
+        const otherName = isObject(other) && typeof other.name === 'string' ? other.name : '';
+        problems.push({
+          path: ['regions', i, 'shards', j],
+          message: `shard ${s} is already placed in region ${JSON.stringify(otherName)} (regions[${first}]); a shard lives in exactly one region unless listed in database.replicated`,
+        });
+      }
+    });
+  });
+  if (regions.length > 0) {
+    for (let n = 1; n <= count; n++) {
+      if (!placedIn.has(`db-${n}`)) {
+        problems.push({
+          path: ['database', 'shards'],
+          message: `shard db-${n} is not placed in any region: add it to one region's shards, or lower database.shards`,
+        });
+      }
+    }
+  }
+
+  if (database.mode === 'managed') {
+    const managed = isObject(database.managed) ? database.managed : {};
+    const endpoints = isObject(managed.endpoints) ? managed.endpoints : {};
+    for (let n = 1; n <= count; n++) {
+      if (endpoints[`db-${n}`] === undefined) {
+        problems.push({
+          path: ['database', 'managed', 'endpoints'],
+          message: `managed mode needs an endpoint for every shard: db-${n} has none`,
+        });
+      }
+    }
+    for (const s of Object.keys(endpoints)) {
+      if (/^db-\d+$/.test(s) && !exists(s)) {
+        problems.push({
+          path: ['database', 'managed', 'endpoints', s],
+          atKey: true,
+          message: `shard ${s} does not exist: database.shards is ${count} (${range})`,
+        });
+      }
+    }
+  }
+}
+
+function checkClusters(gitops: Raw, regions: unknown[], problems: SemanticProblem[]): void {
+  const kinds = new Map<'server' | 'name', number>();
+  regions.forEach((r, i) => {
+    if (!isObject(r) || !isObject(r.cluster)) return;
+    const { server, name } = r.cluster;
+    if ((server === undefined) === (name === undefined)) {
+      problems.push({
+        path: ['regions', i, 'cluster'],
+        message: 'set exactly one of `server` (API server URL) or `name` (Argo CD cluster name)',
+      });
+      return;
+    }
+    const kind = server !== undefined ? 'server' : 'name';
+    if (!kinds.has(kind)) kinds.set(kind, i);
+  });
+  // One ApplicationSet template serves every region, so its destination must use the
+  // same field for all of them.
+  if (gitops.engine === 'argocd' && kinds.size > 1) {
+    const second = Math.max(...kinds.values());
+    problems.push({
+      path: ['regions', second, 'cluster'],
+      message:
+        'with Argo CD, every region must name its cluster the same way: all by `server` or all by `name`',
+    });
+  }
+}
+
+function isObject(x: unknown): x is Raw {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}

@@ -1,0 +1,134 @@
+import { parseAllDocuments } from 'yaml';
+import type { Config } from '../config/types';
+import { TemplateError } from '../errors';
+import { withHeader } from './generated-header';
+import { compileTemplates, type TemplateRenderer, type TemplateSources } from './template-engine';
+import { buildViewModel, type RegionView, type ViewModel } from './view-model';
+
+/** One file of the generated tree, relative to the output root, `/`-separated. */
+export interface PlannedFile {
+  path: string;
+  content: string;
+  /** Template that produced it (for messages); absent for the record. */
+  template?: string;
+  /** `base`, `gitops`, or the region name: what the CLI summary groups by. */
+  group: string;
+}
+
+/**
+ * The record of what the generator wrote, kept in the output root. The writer only ever
+ * removes or overwrites files listed here, so files it did not generate are never touched.
+ */
+export const RECORD_FILE = '.mr-drift-generated.json';
+
+export interface PlanOptions {
+  /** Config file name written into headers (a base name, so output is the same everywhere). */
+  configName: string;
+}
+
+/**
+ * Pure: config + templates -> every file of the tree, sorted by path, each with the
+ * generated header. Same input, same bytes. Throws TemplateError for a broken template or
+ * a rendered file that is not valid YAML (before anything is written).
+ */
+export function planTree(
+  config: Config,
+  templates: TemplateSources,
+  options: PlanOptions,
+): PlannedFile[] {
+  return planWith(compileTemplates(templates), config, options);
+}
+
+/** Same as planTree with already compiled templates (the benchmark reuses them). */
+export function planWith(
+  renderer: TemplateRenderer,
+  config: Config,
+  options: PlanOptions,
+): PlannedFile[] {
+  const vm = buildViewModel(config, options.configName);
+  const files: PlannedFile[] = [];
+  const add = (path: string, template: string, group: string, extra: object = {}): void => {
+    const body = renderer.render(template, { ...vm, ...extra });
+    checkYaml(body, renderer.origin(template), path);
+    files.push({ path, content: withHeader(body, options.configName), template, group });
+  };
+
+  for (const resource of vm.base.resources) add(`base/${resource}`, `base/${resource}`, 'base');
+  add('base/kustomization.yaml', 'base/kustomization.yaml', 'base');
+
+  for (const region of vm.regions) planRegion(vm, region, add);
+
+  if (vm.gitops.engine === 'argocd') {
+    for (const f of ['kustomization.yaml', 'appproject.yaml', 'applicationset.yaml']) {
+      add(`argocd/${f}`, `argocd/${f}`, 'gitops');
+    }
+  } else {
+    if (vm.gitops.flux.hub) add('flux/kustomization.yaml', 'flux/kustomization.yaml', 'gitops');
+    for (const region of vm.regions) {
+      const dir = `flux/${region.name}`;
+      add(`${dir}/kustomization.yaml`, 'flux/region-kustomization.yaml', region.name, { region });
+      add(`${dir}/gitrepository.yaml`, 'flux/gitrepository.yaml', region.name, { region });
+      add(`${dir}/sync.yaml`, 'flux/sync.yaml', region.name, { region });
+    }
+  }
+
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  files.push(recordFile(files, options.configName));
+  return files;
+}
+
+function planRegion(
+  vm: ViewModel,
+  region: RegionView,
+  add: (path: string, template: string, group: string, extra?: object) => void,
+): void {
+  const dir = `regions/${region.name}`;
+  const ctx = { region };
+  add(`${dir}/kustomization.yaml`, 'region/kustomization.yaml', region.name, ctx);
+  for (const patch of ['deployment', 'hpa', 'configmap', 'ingress']) {
+    add(`${dir}/patch-${patch}.yaml`, `region/patch-${patch}.yaml`, region.name, ctx);
+  }
+  const shardTemplate = vm.database.inCluster
+    ? 'region/db-shard-in-cluster.yaml'
+    : 'region/db-shard-managed.yaml';
+  for (const shard of region.shards) {
+    add(`${dir}/${shard.file}`, shardTemplate, region.name, { region, shard });
+  }
+  if (vm.database.inCluster && region.shards.length > 0) {
+    add(`${dir}/networkpolicy-db.yaml`, 'region/networkpolicy-db.yaml', region.name, ctx);
+  }
+  const cacheTemplate = region.redisCluster
+    ? 'region/cache-redis-cluster.yaml'
+    : 'region/cache-region-local.yaml';
+  add(`${dir}/cache.yaml`, cacheTemplate, region.name, ctx);
+}
+
+function recordFile(files: PlannedFile[], configName: string): PlannedFile {
+  const record = {
+    generator: 'mr-drift',
+    note: 'Files mr-drift generated here; it only ever rewrites or removes these.',
+    config: configName,
+    files: files.map((f) => f.path),
+  };
+  return { path: RECORD_FILE, content: `${JSON.stringify(record, null, 2)}\n`, group: 'record' };
+}
+
+/**
+ * Safety net behind the quoting in the template engine: a template override with a
+ * mistake (bad indentation, a duplicated key) fails here, naming the template, instead
+ * of producing a tree that kustomize or Argo CD would reject later.
+ */
+function checkYaml(body: string, origin: string, path: string): void {
+  const docs = parseAllDocuments(body, { uniqueKeys: true, prettyErrors: true });
+  const list = Array.isArray(docs) ? docs : [docs];
+  for (const doc of list) {
+    const err = doc.errors[0];
+    if (err) {
+      throw new TemplateError(
+        origin,
+        `renders ${path} as invalid YAML: ${err.message.split('\n')[0]}`,
+        'Check the indentation and keys of the template around that line.',
+      );
+    }
+  }
+}

@@ -1,0 +1,310 @@
+import type { CacheMode, Config, RegionConfig } from '../config/types';
+
+/**
+ * What templates see. Every name and derived value is computed here, once, so templates
+ * only place values (they cannot build an object name by pasting strings, which would
+ * need unquoted output). Lists are in a stable order: regions by wave then name, shards
+ * by number.
+ */
+export interface ViewModel {
+  app: {
+    name: string;
+    namespace: string;
+    image: string;
+    port: number;
+    ingressClassName: string;
+    resources: { cpu: string; memory: string; memoryLimit: string };
+  };
+  names: {
+    api: string;
+    config: string;
+    cache: string;
+    cacheNodes: string;
+    cacheConfig: string;
+    db: string;
+    dbCredentials: string;
+    project: string;
+    applicationSet: string;
+  };
+  gitops: {
+    engine: 'argocd' | 'flux';
+    repoURL: string;
+    revision: string;
+    path: string;
+    argocd: { namespace: string; project: string };
+    flux: {
+      layout: 'hub' | 'per-cluster';
+      hub: boolean;
+      namespace: string;
+      interval: string;
+      timeout: string;
+      /** GitRepository `spec.ref`: a branch, a tag (refs/tags/x) or a commit SHA. */
+      ref: Record<string, string>;
+    };
+  };
+  database: {
+    shardKey: string;
+    shards: number;
+    mode: 'in-cluster' | 'managed';
+    inCluster: boolean;
+    port: number;
+    servicePrefix: string;
+    image: string;
+    storage: string;
+    storageClassName: string | null;
+  };
+  cache: {
+    mode: CacheMode;
+    image: string;
+    clusterNodes: number;
+    memory: string;
+    maxmemory: string;
+    address: string;
+    /** redis.conf of a Redis Cluster node. */
+    redisConf: string;
+  };
+  base: { resources: string[]; replicas: number; minReplicas: number; maxReplicas: number };
+  regions: RegionView[];
+  waves: { wave: number; label: string; regions: RegionView[] }[];
+  /** Go-template strings for the ApplicationSet, kept out of the Handlebars source. */
+  appset: {
+    name: string;
+    region: string;
+    wave: string;
+    path: string;
+    server: string;
+    clusterName: string;
+    byServer: boolean;
+  };
+  labels: { region: string; wave: string; shard: string };
+  generator: { configName: string };
+}
+
+export interface RegionView {
+  name: string;
+  wave: number;
+  waveLabel: string;
+  host: string;
+  replicas: { min: number; max: number };
+  cluster: { server: string | null; name: string | null };
+  cacheMode: CacheMode;
+  redisCluster: boolean;
+  shards: ShardView[];
+  shardList: string;
+  resources: string[];
+  overlayPath: string;
+  /** The overlay path as Flux wants it (relative to the repository root, with `./`). */
+  fluxPath: string;
+  /** Name of the Argo CD Application / Flux objects of this region. */
+  appName: string;
+  kubeConfigSecret: string;
+  /** Flux Kustomizations of the previous wave (empty for wave 1 or per-cluster layout). */
+  dependsOn: string[];
+  healthChecks: { apiVersion: string; kind: string; name: string; namespace: string }[];
+}
+
+export interface ShardView {
+  name: string;
+  number: number;
+  service: string;
+  file: string;
+  endpoint: string | null;
+}
+
+export const REGION_LABEL = 'mr-drift.io/region';
+export const WAVE_LABEL = 'mr-drift.io/wave';
+export const SHARD_LABEL = 'shard';
+
+/** Builds the template context from a validated config. */
+export function buildViewModel(config: Config, configName: string): ViewModel {
+  const { app, gitops, database, cache } = config;
+  const n = app.name;
+  const names = {
+    api: `${n}-api`,
+    config: `${n}-config`,
+    cache: `${n}-cache`,
+    cacheNodes: `${n}-cache-nodes`,
+    cacheConfig: `${n}-cache-config`,
+    db: `${n}-db`,
+    dbCredentials: database.credentialsSecret ?? `${n}-db-credentials`,
+    project: gitops.argocd.project ?? n,
+    applicationSet: n,
+  };
+  const overlayRoot = gitops.path.replace(/\/+$/, '');
+  const sorted = [...config.regions].sort((a, b) => a.wave - b.wave || cmp(a.name, b.name));
+  const hub = gitops.flux.layout === 'hub';
+  const byWave = new Map<number, RegionConfig[]>();
+  for (const r of sorted) byWave.set(r.wave, [...(byWave.get(r.wave) ?? []), r]);
+
+  const regions: RegionView[] = sorted.map((r) => {
+    const shards = [...r.shards]
+      .map((s) => Number(s.slice(3)))
+      .sort((a, b) => a - b)
+      .map((k) => ({
+        name: `db-${k}`,
+        number: k,
+        service: `${n}-db-shard-${k}`,
+        file: `db-shard-${k}.yaml`,
+        endpoint:
+          database.mode === 'managed' ? (database.managed.endpoints[`db-${k}`] ?? null) : null,
+      }));
+    const cacheMode = r.cache ?? cache.mode;
+    const inCluster = database.mode === 'in-cluster';
+    const resources = [
+      '../../base',
+      ...shards.map((s) => s.file),
+      ...(inCluster && shards.length > 0 ? ['networkpolicy-db.yaml'] : []),
+      'cache.yaml',
+    ];
+    const previous = byWave.get(r.wave - 1) ?? [];
+    const healthChecks = [
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: names.api, namespace: app.namespace },
+      ...(inCluster
+        ? shards.map((s) => ({
+            apiVersion: 'apps/v1',
+            kind: 'StatefulSet',
+            name: s.service,
+            namespace: app.namespace,
+          }))
+        : []),
+      {
+        apiVersion: 'apps/v1',
+        kind: cacheMode === 'redis-cluster' ? 'StatefulSet' : 'Deployment',
+        name: names.cache,
+        namespace: app.namespace,
+      },
+    ];
+    return {
+      name: r.name,
+      wave: r.wave,
+      waveLabel: String(r.wave),
+      host: r.host,
+      replicas: { min: r.replicas.min, max: r.replicas.max },
+      cluster: { server: r.cluster.server ?? null, name: r.cluster.name ?? null },
+      cacheMode,
+      redisCluster: cacheMode === 'redis-cluster',
+      shards,
+      shardList: shards.map((s) => s.name).join(','),
+      resources,
+      overlayPath: `${overlayRoot}/regions/${r.name}`,
+      fluxPath: `./${overlayRoot}/regions/${r.name}`,
+      appName: `${n}-${r.name}`,
+      kubeConfigSecret: `${n}-${r.name}-kubeconfig`,
+      dependsOn: hub ? previous.map((p) => `${n}-${p.name}`) : [],
+      healthChecks,
+    };
+  });
+
+  const image =
+    app.image.repository +
+    (app.image.tag ? `:${app.image.tag}` : '') +
+    (app.image.digest ? `@${app.image.digest}` : '');
+  const mins = regions.map((r) => r.replicas.min);
+  const maxs = regions.map((r) => r.replicas.max);
+
+  return {
+    app: {
+      name: n,
+      namespace: app.namespace,
+      image,
+      port: app.port,
+      ingressClassName: app.ingressClassName,
+      resources: { ...app.resources },
+    },
+    names,
+    gitops: {
+      engine: gitops.engine,
+      repoURL: gitops.repoURL,
+      revision: gitops.revision,
+      path: overlayRoot,
+      argocd: { namespace: gitops.argocd.namespace, project: names.project },
+      flux: {
+        layout: gitops.flux.layout,
+        hub,
+        namespace: gitops.flux.namespace,
+        interval: gitops.flux.interval,
+        timeout: gitops.flux.timeout,
+        ref: fluxRef(gitops.revision),
+      },
+    },
+    database: {
+      shardKey: database.shardKey,
+      shards: database.shards,
+      mode: database.mode,
+      inCluster: database.mode === 'in-cluster',
+      port: 5432,
+      servicePrefix: `${n}-db-shard-`,
+      image: database.inCluster.image,
+      storage: database.inCluster.storage,
+      storageClassName: database.inCluster.storageClassName ?? null,
+    },
+    cache: {
+      mode: cache.mode,
+      image: cache.image,
+      clusterNodes: cache.clusterNodes,
+      memory: cache.memory,
+      maxmemory: redisMaxMemory(cache.memory),
+      address: `${names.cache}:6379`,
+      redisConf: [
+        'port 6379',
+        'cluster-enabled yes',
+        'cluster-config-file /data/nodes.conf',
+        'cluster-node-timeout 5000',
+        'appendonly yes',
+        `maxmemory ${redisMaxMemory(cache.memory)}`,
+        'maxmemory-policy allkeys-lru',
+        '',
+      ].join('\n'),
+    },
+    base: {
+      resources: [
+        'namespace.yaml',
+        'configmap.yaml',
+        'deployment.yaml',
+        'service.yaml',
+        'hpa.yaml',
+        'pdb.yaml',
+        'networkpolicy.yaml',
+        'ingress.yaml',
+      ],
+      // The base alone is a sensible single-region default; regions patch these.
+      replicas: Math.min(...mins),
+      minReplicas: Math.min(...mins),
+      maxReplicas: Math.max(...maxs),
+    },
+    regions,
+    waves: [...byWave.keys()]
+      .sort((a, b) => a - b)
+      .map((w) => ({ wave: w, label: String(w), regions: regions.filter((r) => r.wave === w) })),
+    appset: {
+      name: `${n}-{{.region}}`,
+      region: '{{.region}}',
+      wave: '{{.wave}}',
+      path: `${overlayRoot}/regions/{{.region}}`,
+      server: '{{.server}}',
+      clusterName: '{{.cluster}}',
+      byServer: sorted.every((r) => r.cluster.server !== undefined),
+    },
+    labels: { region: REGION_LABEL, wave: WAVE_LABEL, shard: SHARD_LABEL },
+    generator: { configName },
+  };
+}
+
+/** Flux GitRepository ref for a revision: a commit SHA, a full ref name, or a branch. */
+function fluxRef(revision: string): Record<string, string> {
+  if (/^[0-9a-f]{40}$/.test(revision)) return { commit: revision };
+  if (revision.startsWith('refs/')) return { name: revision };
+  return { branch: revision };
+}
+
+/** Redis maxmemory: three quarters of the pod's memory, leaving room for overhead. */
+function redisMaxMemory(memory: string): string {
+  const m = /^(\d+)(Ki|Mi|Gi|Ti)$/.exec(memory);
+  if (!m) return '0';
+  const mib = Number(m[1]) * { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 }[m[2] as 'Mi'];
+  return `${Math.max(1, Math.floor(mib * 0.75))}mb`;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
