@@ -91,6 +91,35 @@ describe('renderMarkdownReport', () => {
     expect(text).toContain('+ (secret value; fingerprint fp:3c4d)');
   });
 
+  it('lists what ignore rules hid, so nothing disappears silently', () => {
+    const r = report([
+      region('eu-west', [], {
+        ignored: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            namespace: 'alfred',
+            name: 'api',
+            path: '/spec/replicas',
+            rule: '#0 HPA owns replicas',
+          },
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            namespace: 'alfred',
+            name: 'tmp',
+            path: '',
+            rule: '#1 scratch maps',
+          },
+        ],
+      }),
+    ]);
+    const html = toHtml(renderMarkdownReport(r));
+    expect(html).toContain('2 fields hidden by ignore rules');
+    expect(html).toContain('<code>/spec/replicas</code>: #\u200b0 HPA owns replicas');
+    expect(html).toContain('<code>alfred/tmp</code> (whole object)');
+  });
+
   it('keeps a summary under a byte budget by summarising objects', () => {
     const r = report([bigRegion('us-east', 300, 2_000)]);
     const full = renderMarkdownReport(r);

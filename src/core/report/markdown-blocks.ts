@@ -170,9 +170,9 @@ function renderRegion(
       region.ignored,
       MAX_LIST_ITEMS,
       (i) =>
-        `- ${escapeInline(cut(i.kind, 100))} ${inlineCode(cut(objectName(i), 300))} ${inlineCode(
-          cut(i.path, 300),
-        )}: ${escapeInline(cut(i.rule, 200))}`,
+        `- ${escapeInline(cut(i.kind, 100))} ${inlineCode(cut(objectName(i), 300))} ${
+          i.path === '' ? '(whole object)' : inlineCode(cut(i.path, 300))
+        }: ${escapeInline(cut(i.rule, 200))}`,
     );
     trailer.push(
       `<details><summary>${n} field${n === 1 ? '' : 's'} hidden by ignore rules</summary>\n\n${items}\n\n</details>`,
