@@ -1,0 +1,212 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ToolMissingError } from '../../src/core/errors';
+import { withLock } from './lock';
+import { cacheDir, goModuleDir } from './paths';
+
+/**
+ * Builds etcd, kube-apiserver, kubectl and the certificate tool from the pinned Go modules
+ * in test/cluster/go/, into `.cache/bin/<name>-<key>/<name>`. The key hashes everything
+ * that decides the binary (the module's go.mod, go.sum and .go files, the Go version and
+ * platform, the build flags), so a binary is rebuilt only when a pin or a flag changes.
+ */
+
+/** The binaries the harness knows how to build. */
+export type BinaryName = 'etcd' | 'kube-apiserver' | 'kubectl' | 'pki';
+
+interface BuildSpec {
+  module: 'etcd' | 'k8s' | 'pki';
+  /** Go package path of the main package (`.` for the module itself). */
+  pkg: string;
+  tags: string[];
+  /** Extra -ldflags; version stamps are added for Kubernetes binaries. */
+  stampKubernetesVersion: boolean;
+}
+
+const SPECS: Record<BinaryName, BuildSpec> = {
+  etcd: {
+    module: 'etcd',
+    pkg: 'go.etcd.io/etcd/server/v3',
+    tags: [],
+    stampKubernetesVersion: false,
+  },
+  // Upstream builds these two static, with these tags (kubernetes hack/lib/golang.sh).
+  'kube-apiserver': {
+    module: 'k8s',
+    pkg: 'k8s.io/kubernetes/cmd/kube-apiserver',
+    tags: ['selinux', 'notest', 'grpcnotrace'],
+    stampKubernetesVersion: true,
+  },
+  kubectl: {
+    module: 'k8s',
+    pkg: 'k8s.io/kubernetes/cmd/kubectl',
+    tags: ['selinux', 'notest', 'grpcnotrace'],
+    stampKubernetesVersion: true,
+  },
+  pki: { module: 'pki', pkg: '.', tags: [], stampKubernetesVersion: false },
+};
+
+/** What `go` reports about itself; undefined when Go is not installed. */
+export interface GoInfo {
+  version: string;
+  os: string;
+  arch: string;
+}
+
+let goInfoCache: GoInfo | null | undefined;
+
+/** Finds the Go toolchain, or undefined if `go` is not on PATH. */
+export function findGo(): GoInfo | undefined {
+  if (goInfoCache !== undefined) return goInfoCache ?? undefined;
+  const r = spawnSync('go', ['env', 'GOVERSION', 'GOOS', 'GOARCH'], {
+    encoding: 'utf8',
+    env: goEnv(),
+  });
+  if (r.error || r.status !== 0) {
+    goInfoCache = null;
+    return undefined;
+  }
+  const [version = '', os = '', arch = ''] = r.stdout.trim().split('\n');
+  goInfoCache = { version, os, arch };
+  return goInfoCache;
+}
+
+/** Hint shown when Go is missing. */
+export const GO_MISSING_HINT =
+  'Install Go 1.26 (the pinned Kubernetes 1.36 modules need it): the harness builds etcd and kube-apiserver from test/cluster/go/.';
+
+/**
+ * The Kubernetes version pinned in test/cluster/go/k8s/go.mod (e.g. `v1.36.3`), stamped
+ * into the binaries so that `/version` and `kubectl version` report it.
+ */
+export function pinnedKubernetesVersion(): string {
+  const gomod = readFileSync(join(goModuleDir('k8s'), 'go.mod'), 'utf8');
+  const m = gomod.match(/^\s*(?:require\s+)?k8s\.io\/kubernetes\s+(v\d+\.\d+\.\d+)\s*$/m);
+  if (!m?.[1])
+    throw new Error('test/cluster/go/k8s/go.mod: no `k8s.io/kubernetes vX.Y.Z` requirement');
+  return m[1];
+}
+
+function ldflags(spec: BuildSpec): string {
+  const flags = ['-s', '-w'];
+  if (spec.stampKubernetesVersion) {
+    const v = pinnedKubernetesVersion();
+    const [major, minor] = v.slice(1).split('.');
+    for (const pkg of ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version']) {
+      flags.push(
+        `-X ${pkg}.gitVersion=${v}`,
+        `-X ${pkg}.gitMajor=${major}`,
+        `-X ${pkg}.gitMinor=${minor}`,
+      );
+    }
+  }
+  return flags.join(' ');
+}
+
+function buildArgs(spec: BuildSpec, out: string): string[] {
+  const args = ['build', '-trimpath'];
+  if (spec.tags.length) args.push('-tags', spec.tags.join(','));
+  args.push('-ldflags', ldflags(spec), '-o', out, spec.pkg);
+  return args;
+}
+
+function goEnv(): NodeJS.ProcessEnv {
+  // GOTOOLCHAIN=local: never download another Go; CGO off: static binaries, no C compiler.
+  return { ...process.env, GOTOOLCHAIN: 'local', CGO_ENABLED: '0' };
+}
+
+/** The cache key of a binary: a hash of its module's sources, the toolchain and the flags. */
+export function cacheKey(name: BinaryName, go: GoInfo): string {
+  const spec = SPECS[name];
+  const dir = goModuleDir(spec.module);
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ name, go, args: buildArgs(spec, '<out>'), cgo: 0 }));
+  const files = readdirSync(dir)
+    .filter((f) => f === 'go.mod' || f === 'go.sum' || f.endsWith('.go'))
+    .sort();
+  for (const f of files) {
+    h.update(`\0${f}\0`);
+    h.update(readFileSync(join(dir, f)));
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Where the binary for the current pins lives (whether or not it is built yet). */
+export function binaryPath(name: BinaryName): string {
+  const go = findGo();
+  if (!go) throw new ToolMissingError('go', GO_MISSING_HINT);
+  return join(cacheDir(), 'bin', `${name}-${cacheKey(name, go)}`, name);
+}
+
+/**
+ * Returns the path of an up-to-date binary, building it first if the pins changed.
+ * Concurrent callers wait for one build instead of running two on two cores.
+ */
+export async function ensureBinary(
+  name: BinaryName,
+  log: (line: string) => void = () => {},
+): Promise<string> {
+  const path = binaryPath(name);
+  if (existsSync(path)) return path;
+  const binRoot = join(cacheDir(), 'bin');
+  mkdirSync(binRoot, { recursive: true });
+  return withLock(
+    join(binRoot, `.lock-${name}`),
+    `the ${name} build`,
+    async () => {
+      if (existsSync(path)) return path; // someone else built it while we waited
+      const spec = SPECS[name];
+      const finalDir = join(path, '..');
+      const tmpDir = `${finalDir}.tmp-${process.pid}`;
+      rmSync(tmpDir, { recursive: true, force: true });
+      mkdirSync(tmpDir, { recursive: true });
+      log(`building ${name} from test/cluster/go/${spec.module} (cached after the first build)`);
+      const started = Date.now();
+      await runGo(buildArgs(spec, join(tmpDir, name)), goModuleDir(spec.module), name);
+      // Rename the folder into place only once the build is complete, so an interrupted
+      // build never leaves something that looks like a finished binary.
+      renameSync(tmpDir, finalDir);
+      log(`built ${name} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      pruneOldBuilds(binRoot, name, finalDir);
+      return path;
+    },
+    { log },
+  );
+}
+
+/** Removes builds of the same binary for older pins, so the cache does not grow forever. */
+function pruneOldBuilds(binRoot: string, name: BinaryName, keep: string): void {
+  const prefix = `${name}-`;
+  for (const entry of readdirSync(binRoot)) {
+    const full = join(binRoot, entry);
+    if (full === keep || !entry.startsWith(prefix)) continue;
+    // Only `<name>-<16 hex>` folders: `kube-apiserver-…` must not be taken for `kube-…`.
+    if (!/^[0-9a-f]{16}$/.test(entry.slice(prefix.length))) continue;
+    rmSync(full, { recursive: true, force: true });
+  }
+}
+
+function runGo(args: string[], cwd: string, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('go', args, { cwd, env: goEnv(), stdio: ['ignore', 'inherit', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      process.stderr.write(d);
+    });
+    child.on('error', (err) =>
+      reject(
+        (err as NodeJS.ErrnoException).code === 'ENOENT'
+          ? new ToolMissingError('go', GO_MISSING_HINT)
+          : err,
+      ),
+    );
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`go build of ${what} failed (exit ${code}):\n${stderr.slice(-4000)}`)),
+    );
+  });
+}

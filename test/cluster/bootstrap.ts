@@ -1,0 +1,122 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseAllDocuments } from 'yaml';
+import type { ApiClient, KubeObject } from './api-client';
+import { HARNESS_FIELD_MANAGER, repoRoot, sharedDir } from './paths';
+
+/**
+ * What every fresh region gets before tests see it: the shipped ClusterRoles from
+ * deploy/rbac/ bound to the harness's read-only and drift-checker users, and the Argo CD
+ * and Flux CRDs from the shared folder, applied server-side and waited for until
+ * Established, so generated ApplicationSets and Kustomizations meet the real schemas.
+ */
+
+/** User names (certificate CNs) of the two restricted identities. */
+export const READONLY_USER = 'readonly';
+export const DRIFT_CHECKER_USER = 'drift-checker';
+
+/** The ClusterRoles users apply to their own clusters, and who gets them here. */
+const ROLE_BINDINGS: { file: string; role: string; user: string }[] = [
+  { file: 'deploy/rbac/read-only.yaml', role: 'mr-drift-read-only', user: READONLY_USER },
+  { file: 'deploy/rbac/drift-checker.yaml', role: 'mr-drift-checker', user: DRIFT_CHECKER_USER },
+];
+
+/** Reads every object of a multi-document YAML file, naming the file on a parse error. */
+export function readObjects(file: string): KubeObject[] {
+  const docs = parseAllDocuments(readFileSync(file, 'utf8'));
+  const out: KubeObject[] = [];
+  for (const doc of docs) {
+    if (doc.errors.length) throw new Error(`${file}: ${doc.errors[0]?.message}`);
+    const obj = doc.toJS() as KubeObject | null;
+    if (obj && typeof obj === 'object' && obj.kind) out.push(obj);
+  }
+  return out;
+}
+
+/** The RBAC objects: the shipped ClusterRoles plus one ClusterRoleBinding per user. */
+export function rbacObjects(): KubeObject[] {
+  const out: KubeObject[] = [];
+  for (const b of ROLE_BINDINGS) {
+    const roles = readObjects(join(repoRoot, b.file));
+    if (!roles.some((r) => r.kind === 'ClusterRole' && r.metadata.name === b.role)) {
+      throw new Error(`${b.file}: expected a ClusterRole named ${b.role}`);
+    }
+    out.push(...roles, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: `mr-drift-harness-${b.user}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: b.role },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: b.user }],
+    });
+  }
+  return out;
+}
+
+/** Every CRD manifest under the shared crds/ folder, in a stable order. */
+export function crdFiles(): string[] {
+  const root = join(sharedDir(), 'crds');
+  if (!existsSync(root)) {
+    throw new Error(
+      `no CRD folder at ${root}: the Argo CD and Flux CRDs are installed in every test cluster; set MR_DRIFT_SHARED_DIR to the folder that holds crds/`,
+    );
+  }
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir).sort()) {
+      const full = join(dir, entry);
+      if (statSync(full).isDirectory()) walk(full);
+      else if (/\.ya?ml$/.test(entry)) files.push(full);
+    }
+  };
+  walk(root);
+  if (!files.length) throw new Error(`${root}: no YAML files found`);
+  return files;
+}
+
+/** Applies RBAC and CRDs to a fresh region and waits for every CRD to be Established. */
+export async function bootstrapRegion(client: ApiClient, timeoutMs = 120_000): Promise<void> {
+  for (const obj of rbacObjects()) await client.apply(obj, HARNESS_FIELD_MANAGER);
+  const crds: string[] = [];
+  for (const file of crdFiles()) {
+    for (const obj of readObjects(file)) {
+      if (obj.kind !== 'CustomResourceDefinition') {
+        throw new Error(`${relative(sharedDir(), file)}: expected only CRDs, found ${obj.kind}`);
+      }
+      await client.apply(obj, HARNESS_FIELD_MANAGER);
+      crds.push(obj.metadata.name);
+    }
+  }
+  await waitEstablished(client, crds, timeoutMs);
+}
+
+interface CrdStatus {
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+async function waitEstablished(
+  client: ApiClient,
+  names: string[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const pending = new Set(names);
+  while (pending.size) {
+    for (const name of [...pending]) {
+      const crd = await client.getJson<CrdStatus>(
+        `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`,
+      );
+      const established = crd.status?.conditions?.some(
+        (c) => c.type === 'Established' && c.status === 'True',
+      );
+      if (established) pending.delete(name);
+    }
+    if (!pending.size) break;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `CRDs not Established after ${timeoutMs / 1000} s: ${[...pending].join(', ')}`,
+      );
+    }
+    await sleep(200);
+  }
+}

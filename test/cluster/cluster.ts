@@ -1,0 +1,303 @@
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../../src/core/errors';
+import { ensureBinary } from './binaries';
+import { renderKubeconfig } from './kubeconfig';
+import { withLock } from './lock';
+import { clusterDir, DEFAULT_REGIONS, kubeconfigPath } from './paths';
+import { processAlive, residentKiB } from './processes';
+import { regionCredentials, regionHealthy, startRegion, stopRegion } from './region';
+import {
+  readState,
+  writeAtomic,
+  writeState,
+  type ClusterState,
+  type RegionState,
+  type Starter,
+} from './state';
+
+/**
+ * `up`, `down` and `status` over the regions recorded in `.cluster/state.json`. Every
+ * change to that file happens under one lock, so people and test runs that share the
+ * working tree can call these at the same time.
+ */
+
+/** Options shared by the commands. */
+export interface ClusterOptions {
+  /** Folder for state, data and kubeconfig; defaults to clusterDir(). */
+  dir?: string;
+  log?: (line: string) => void;
+}
+
+/** What `up` returns. */
+export interface UpResult {
+  kubeconfig: string;
+  binDir: string;
+  /** The requested regions, in the order asked. */
+  regions: string[];
+  started: string[];
+  reused: string[];
+}
+
+const REGION_NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
+
+/** Checks region names (they become context, file and folder names). */
+export function validateRegions(regions: string[]): void {
+  if (!regions.length)
+    throw new UsageError('no regions given', 'Pass e.g. --regions us-east,eu-west');
+  const seen = new Set<string>();
+  for (const r of regions) {
+    if (!REGION_NAME.test(r)) {
+      throw new UsageError(
+        `region "${r}" is not a valid name`,
+        'Use lower-case letters, digits and dashes (at most 32), starting and ending with a letter or digit.',
+      );
+    }
+    if (/-(readonly|drift-checker)$/.test(r)) {
+      throw new UsageError(
+        `region "${r}" ends like a per-user context name`,
+        'Choose another name: contexts <region>-readonly and <region>-drift-checker are generated.',
+      );
+    }
+    if (seen.has(r)) throw new UsageError(`region "${r}" is given twice`, 'List each region once.');
+    seen.add(r);
+  }
+}
+
+function lockPath(dir: string): string {
+  return join(dir, '.lock');
+}
+
+/**
+ * Starts the regions that do not run yet; keeps those already healthy (so running it
+ * twice is safe). Rewrites the kubeconfig for every region recorded. A region found
+ * dead or half-started is stopped and started afresh.
+ */
+export async function up(
+  regions: string[] = [...DEFAULT_REGIONS],
+  startedBy: Starter = 'cli',
+  opts: ClusterOptions = {},
+): Promise<UpResult> {
+  validateRegions(regions);
+  const dir = opts.dir ?? clusterDir();
+  const log = opts.log ?? (() => {});
+  // Build (or find) the binaries before taking the lock: a cold build takes minutes and
+  // has its own lock.
+  const [etcd, kubeApiserver, pki] = [
+    await ensureBinary('etcd', log),
+    await ensureBinary('kube-apiserver', log),
+    await ensureBinary('pki', log),
+  ];
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return withLock(
+    lockPath(dir),
+    `the clusters in ${dir}`,
+    async () => {
+      const state = readState(dir);
+      const started: string[] = [];
+      const reused: string[] = [];
+      const toStart: string[] = [];
+      for (const name of regions) {
+        const current = state.regions[name];
+        if (current && (await regionHealthy(current))) {
+          // A person's `up` adopts regions a test run started, so the run will not stop them.
+          if (startedBy === 'cli') current.startedBy = 'cli';
+          reused.push(name);
+        } else {
+          if (current) {
+            log(`${name}: recorded processes are not healthy; restarting`);
+            await stopRegion(current);
+            delete state.regions[name];
+          }
+          toStart.push(name);
+        }
+      }
+      if (toStart.length) {
+        log(`starting ${toStart.join(', ')}`);
+        // In parallel: each apiserver spends most of its start waiting on its own etcd,
+        // and three at once fit two cores.
+        const results = await Promise.allSettled(
+          toStart.map((name) =>
+            startRegion(name, join(dir, name), { etcd, kubeApiserver, pki }, startedBy, log),
+          ),
+        );
+        const failures: string[] = [];
+        results.forEach((r, i) => {
+          const name = toStart[i];
+          if (r.status === 'fulfilled') {
+            state.regions[name] = r.value;
+            started.push(name);
+            log(`${name}: ready at ${r.value.server} in ${r.value.startSeconds} s`);
+          } else {
+            failures.push(
+              `${name}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`,
+            );
+          }
+        });
+        if (failures.length) {
+          // Leave nothing half-started: stop the regions this call started.
+          for (const name of started) {
+            const s = state.regions[name];
+            if (s) await stopRegion(s);
+            delete state.regions[name];
+          }
+          writeRecords(dir, state);
+          throw new Error(`could not start ${failures.length} region(s):\n${failures.join('\n')}`);
+        }
+      }
+      if (toStart.length || !state.binDir)
+        state.binDir = linkBinaries(dir, { etcd, 'kube-apiserver': kubeApiserver });
+      writeRecords(dir, state);
+      return { kubeconfig: kubeconfigPath(dir), binDir: state.binDir, regions, started, reused };
+    },
+    { log, timeoutMs: 15 * 60_000 },
+  );
+}
+
+/**
+ * Points `<dir>/bin/etcd` and `<dir>/bin/kube-apiserver` at the builds the regions run,
+ * so tests get one folder with both (the builds themselves sit in per-pin folders).
+ */
+function linkBinaries(dir: string, bins: Record<string, string>): string {
+  const binDir = join(dir, 'bin');
+  mkdirSync(binDir, { recursive: true });
+  for (const [name, target] of Object.entries(bins)) {
+    const link = join(binDir, name);
+    const tmp = `${link}.tmp-${process.pid}`;
+    rmSync(tmp, { force: true });
+    symlinkSync(target, tmp);
+    renameSync(tmp, link);
+  }
+  return binDir;
+}
+
+/** Writes state.json and the kubeconfig (or removes both when no region is left). */
+function writeRecords(dir: string, state: ClusterState): void {
+  const names = Object.keys(state.regions);
+  if (!names.length) {
+    rmSync(join(dir, 'state.json'), { force: true });
+    rmSync(kubeconfigPath(dir), { force: true });
+    return;
+  }
+  // Default regions first in their usual order, then others by name: a stable file.
+  const order = (n: string): string => {
+    const i = DEFAULT_REGIONS.indexOf(n);
+    return i >= 0 ? `0${i}` : `1${n}`;
+  };
+  const regions = names.sort((a, b) => order(a).localeCompare(order(b)));
+  writeState(dir, {
+    ...state,
+    regions: Object.fromEntries(regions.map((n) => [n, state.regions[n]])),
+  });
+  writeAtomic(
+    kubeconfigPath(dir),
+    renderKubeconfig(regions.map((n) => regionCredentials(state.regions[n]))),
+  );
+}
+
+/** Stops the given regions (default: all recorded) by their recorded pids. */
+export async function down(regions?: string[], opts: ClusterOptions = {}): Promise<string[]> {
+  const dir = opts.dir ?? clusterDir();
+  if (!existsSync(dir)) return [];
+  return withLock(lockPath(dir), `the clusters in ${dir}`, async () => {
+    const state = readState(dir);
+    const names = regions ?? Object.keys(state.regions);
+    const unknown = names.filter((n) => !state.regions[n]);
+    if (regions && unknown.length) {
+      throw new UsageError(
+        `not running: ${unknown.join(', ')}`,
+        `Running regions: ${Object.keys(state.regions).join(', ') || 'none'}.`,
+      );
+    }
+    await Promise.all(names.map((n) => stopRegion(state.regions[n])));
+    for (const n of names) delete state.regions[n];
+    writeRecords(dir, state);
+    return names;
+  });
+}
+
+/** One row of `status`. */
+export interface RegionStatus {
+  name: string;
+  server: string;
+  healthy: boolean;
+  startedBy: Starter;
+  startedAt: string;
+  startSeconds: number;
+  etcd: { pid: number; port: number; alive: boolean; rssKiB?: number };
+  apiserver: { pid: number; port: number; alive: boolean; rssKiB?: number };
+}
+
+/** What runs, with health and resident memory (read-only; takes no lock). */
+export async function status(opts: ClusterOptions = {}): Promise<RegionStatus[]> {
+  const dir = opts.dir ?? clusterDir();
+  const state = readState(dir);
+  const out: RegionStatus[] = [];
+  for (const s of Object.values(state.regions)) {
+    const healthy = await regionHealthy(s);
+    const proc = (p: RegionState['etcd']): RegionStatus['etcd'] => {
+      const alive = processAlive(p.pid);
+      const rss = alive ? residentKiB(p.pid) : undefined;
+      return { pid: p.pid, port: p.port, alive, ...(rss !== undefined ? { rssKiB: rss } : {}) };
+    };
+    out.push({
+      name: s.name,
+      server: s.server,
+      healthy,
+      startedBy: s.startedBy,
+      startedAt: s.startedAt,
+      startSeconds: s.startSeconds,
+      etcd: proc(s.etcd),
+      apiserver: proc(s.apiserver),
+    });
+  }
+  return out;
+}
+
+/**
+ * Test runs hold a lease (a file named after their pid) while they use the clusters.
+ * The run that ends last stops the regions that a test run started; regions a person
+ * started with `cluster up` keep running.
+ */
+export function takeLease(dir: string = clusterDir()): string {
+  const leases = join(dir, 'leases');
+  mkdirSync(leases, { recursive: true });
+  const path = join(leases, String(process.pid));
+  writeFileSync(path, new Date().toISOString());
+  return path;
+}
+
+/** Drops this run's lease and, if no other live run holds one, stops test-started regions. */
+export async function releaseLease(lease: string, opts: ClusterOptions = {}): Promise<string[]> {
+  const dir = opts.dir ?? clusterDir();
+  rmSync(lease, { force: true });
+  return withLock(lockPath(dir), `the clusters in ${dir}`, async () => {
+    const leases = join(dir, 'leases');
+    const others = existsSync(leases)
+      ? readdirSync(leases).filter((f) => {
+          const pid = Number(f);
+          const alive = Number.isInteger(pid) && processAlive(pid);
+          if (!alive) rmSync(join(leases, f), { force: true });
+          return alive;
+        })
+      : [];
+    if (others.length) {
+      opts.log?.(`clusters still used by pid ${others.join(', ')}; leaving them running`);
+      return [];
+    }
+    const state = readState(dir);
+    const mine = Object.values(state.regions).filter((r) => r.startedBy === 'global-setup');
+    await Promise.all(mine.map((r) => stopRegion(r)));
+    for (const r of mine) delete state.regions[r.name];
+    writeRecords(dir, state);
+    return mine.map((r) => r.name);
+  });
+}

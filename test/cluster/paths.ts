@@ -1,0 +1,44 @@
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+
+/**
+ * Where the harness keeps things. Every location can be moved with an environment
+ * variable so that two people (or two test runs) can keep separate clusters side by side.
+ */
+
+/** The repository root (this file sits in test/cluster/). */
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The regions the integration tests run against; admin contexts carry these names. */
+export const DEFAULT_REGIONS: readonly string[] = ['us-east', 'eu-west', 'ap-southeast'];
+
+/** Field manager the harness writes with, so its own objects are easy to tell apart. */
+export const HARNESS_FIELD_MANAGER = 'mr-drift-harness';
+
+/** Running clusters: state, per-region data and logs, the kubeconfig. `MR_DRIFT_CLUSTER_DIR`. */
+export function clusterDir(): string {
+  return resolve(process.env.MR_DRIFT_CLUSTER_DIR || join(repoRoot, '.cluster'));
+}
+
+/** The kubeconfig written by `up`, with one admin context per region plus two more users. */
+export function kubeconfigPath(dir: string = clusterDir()): string {
+  return join(dir, 'kubeconfig');
+}
+
+/** Built binaries, keyed by their pins. `MR_DRIFT_CACHE_DIR`. */
+export function cacheDir(): string {
+  return resolve(process.env.MR_DRIFT_CACHE_DIR || join(repoRoot, '.cache'));
+}
+
+/**
+ * The team's shared folder with the Argo CD/Flux CRDs and the corpus. It sits beside the
+ * repository both here and in CI's fresh clone. `MR_DRIFT_SHARED_DIR`.
+ */
+export function sharedDir(): string {
+  return resolve(process.env.MR_DRIFT_SHARED_DIR || join(repoRoot, '..', 'shared'));
+}
+
+/** The Go modules that pin etcd, Kubernetes and the certificate tool. */
+export function goModuleDir(name: 'etcd' | 'k8s' | 'pki'): string {
+  return join(repoRoot, 'test', 'cluster', 'go', name);
+}

@@ -1,0 +1,65 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StartedProcess } from './processes';
+
+/**
+ * `.cluster/state.json`: which processes the harness started for which region, on which
+ * ports. `down` and `status` trust only this file (and re-check each pid's identity), so
+ * they stop exactly what `up` started and nothing else.
+ */
+
+/** Who started a region: a person's `cluster up` (kept running) or a test run's setup. */
+export type Starter = 'cli' | 'global-setup';
+
+/** One running region. */
+export interface RegionState {
+  name: string;
+  /** Per-region folder: pki/, etcd-data/, logs. */
+  dir: string;
+  /** https://127.0.0.1:<port> of kube-apiserver. */
+  server: string;
+  etcd: StartedProcess & { port: number };
+  apiserver: StartedProcess & { port: number };
+  startedBy: Starter;
+  startedAt: string;
+  /** Seconds from spawning etcd to the apiserver's /readyz, CRDs and RBAC included. */
+  startSeconds: number;
+}
+
+/** The whole file. */
+export interface ClusterState {
+  version: 1;
+  /** The folder of the kube-apiserver/etcd binaries the regions run. */
+  binDir: string;
+  regions: Record<string, RegionState>;
+}
+
+export function statePath(dir: string): string {
+  return join(dir, 'state.json');
+}
+
+/** Reads the state; an absent file is an empty state. */
+export function readState(dir: string): ClusterState {
+  const path = statePath(dir);
+  if (!existsSync(path)) return { version: 1, binDir: '', regions: {} };
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as ClusterState;
+  if (parsed.version !== 1 || typeof parsed.regions !== 'object') {
+    throw new Error(
+      `${path}: unknown format; run \`npm run cluster -- down\` or delete the folder`,
+    );
+  }
+  return parsed;
+}
+
+/** Writes the state atomically (temp file + rename). */
+export function writeState(dir: string, state: ClusterState): void {
+  mkdirSync(dir, { recursive: true });
+  writeAtomic(statePath(dir), `${JSON.stringify(state, null, 2)}\n`);
+}
+
+/** Writes a file through a temp file and a rename, so readers never see half of it. */
+export function writeAtomic(path: string, content: string, mode = 0o600): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, content, { mode });
+  renameSync(tmp, path);
+}
