@@ -72,9 +72,11 @@ export function planWith(
     }
   }
 
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const byPath = (a: PlannedFile, b: PlannedFile): number =>
+    a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+  files.sort(byPath);
   files.push(recordFile(files, options.configName));
-  return files;
+  return files.sort(byPath);
 }
 
 function planRegion(

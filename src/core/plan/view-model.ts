@@ -38,8 +38,9 @@ export interface ViewModel {
       namespace: string;
       interval: string;
       timeout: string;
-      /** GitRepository `spec.ref`: a branch, a tag (refs/tags/x) or a commit SHA. */
-      ref: Record<string, string>;
+      /** GitRepository `spec.ref` field: `branch`, `name` (a full ref) or `commit`. */
+      refKind: 'branch' | 'name' | 'commit';
+      refValue: string;
     };
   };
   database: {
@@ -224,7 +225,8 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
         namespace: gitops.flux.namespace,
         interval: gitops.flux.interval,
         timeout: gitops.flux.timeout,
-        ref: fluxRef(gitops.revision),
+        refKind: fluxRefKind(gitops.revision),
+        refValue: gitops.revision,
       },
     },
     database: {
@@ -290,11 +292,11 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
   };
 }
 
-/** Flux GitRepository ref for a revision: a commit SHA, a full ref name, or a branch. */
-function fluxRef(revision: string): Record<string, string> {
-  if (/^[0-9a-f]{40}$/.test(revision)) return { commit: revision };
-  if (revision.startsWith('refs/')) return { name: revision };
-  return { branch: revision };
+/** Flux GitRepository ref kind for a revision: a commit SHA, a full ref name, or a branch. */
+function fluxRefKind(revision: string): 'branch' | 'name' | 'commit' {
+  if (/^[0-9a-f]{40}$/.test(revision)) return 'commit';
+  if (revision.startsWith('refs/')) return 'name';
+  return 'branch';
 }
 
 /** Redis maxmemory: three quarters of the pod's memory, leaving room for overhead. */

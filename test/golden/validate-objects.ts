@@ -1,0 +1,122 @@
+import Ajv, { type ValidateFunction } from 'ajv';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
+import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
+import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+
+/** A Kubernetes object as rendered: only the fields every kind has are typed. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [field: string]: unknown;
+}
+
+type CoreModel = new (data: never) => { validate(): void };
+
+// Core kinds: the validators shipped with kubernetes-models (the Kubernetes OpenAPI schema).
+const CORE: Record<string, CoreModel> = {
+  'v1/Namespace': Namespace,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Service': Service,
+  'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'networking.k8s.io/v1/Ingress': Ingress,
+};
+
+/** The CRDs of ../shared/crds (the same files the test clusters install). */
+export const CRD_DIR = join(import.meta.dirname, '../../../shared/crds');
+const CRD_FILES = [
+  'argocd/appproject-crd.yaml',
+  'argocd/applicationset-crd.yaml',
+  'argocd/application-crd.yaml',
+  'flux/kustomize.toolkit.fluxcd.io_kustomizations.yaml',
+  'flux/source.toolkit.fluxcd.io_gitrepositories.yaml',
+];
+
+let crdValidators: Map<string, ValidateFunction> | undefined;
+
+/**
+ * Validates one rendered object against its schema and returns what is wrong (empty when
+ * valid). Core kinds use the Kubernetes OpenAPI validators of kubernetes-models; Argo CD
+ * and Flux kinds use the openAPIV3Schema of their CRD, made strict the way the API server
+ * is with field validation on: unknown fields are errors unless the schema keeps them.
+ * A kind with no known schema is itself an error, so nothing passes unchecked.
+ */
+export function validateObject(obj: KubeObject): string[] {
+  const key = `${obj.apiVersion}/${obj.kind}`;
+  const core = CORE[key];
+  if (core) {
+    try {
+      new core(obj as never).validate();
+      return [];
+    } catch (err) {
+      return [`${key} ${obj.metadata?.name}: ${(err as Error).message}`];
+    }
+  }
+  crdValidators ??= loadCrdValidators();
+  const validate = crdValidators.get(key);
+  if (!validate) return [`${key} ${obj.metadata?.name}: no schema known for this kind`];
+  const name = obj.metadata?.name;
+  if (validate(obj)) return [];
+  return (validate.errors ?? []).map(
+    (e) =>
+      `${key} ${name}: ${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
+  );
+}
+
+/** Parses kustomize output into objects. */
+export function parseObjects(yamlText: string): KubeObject[] {
+  return parseAllDocuments(yamlText)
+    .map((d) => d.toJS() as KubeObject | null)
+    .filter((o): o is KubeObject => o !== null);
+}
+
+function loadCrdValidators(): Map<string, ValidateFunction> {
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  const out = new Map<string, ValidateFunction>();
+  for (const file of CRD_FILES) {
+    const crd = parseAllDocuments(readFileSync(join(CRD_DIR, file), 'utf8'))[0].toJS() as {
+      spec: {
+        group: string;
+        names: { kind: string };
+        versions: { name: string; schema: { openAPIV3Schema: Record<string, unknown> } }[];
+      };
+    };
+    for (const v of crd.spec.versions) {
+      const schema = strict(structuredClone(v.schema.openAPIV3Schema));
+      out.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(schema));
+    }
+  }
+  return out;
+}
+
+/** Closes every object schema that lists its properties (as API server pruning does). */
+function strict(schema: Record<string, unknown>): Record<string, unknown> {
+  const walk = (s: unknown): void => {
+    if (!s || typeof s !== 'object') return;
+    if (Array.isArray(s)) {
+      s.forEach(walk);
+      return;
+    }
+    const node = s as Record<string, unknown>;
+    if (
+      node.properties &&
+      node.additionalProperties === undefined &&
+      node['x-kubernetes-preserve-unknown-fields'] !== true
+    ) {
+      node.additionalProperties = false;
+    }
+    for (const v of Object.values(node)) walk(v);
+  };
+  walk(schema);
+  // apiVersion/kind/metadata are checked by the API machinery, not the CRD schema.
+  return schema;
+}
