@@ -1,9 +1,171 @@
-import { Command } from 'commander';
+import { renameSync, writeFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import pc from 'picocolors';
 import { UsageError } from '../core/errors';
+import { reportExitCode, type ComparisonMode, type DriftReport } from '../core/report/model';
+import { renderText, PLAIN_STYLE, type TextStyle } from '../core/report/text';
+import { renderMarkdownReport } from '../core/report/markdown';
+import { runCheck } from '../pipeline/run-check';
+import type { CheckProgress } from '../pipeline/check-options';
 
-// Placeholder until the drift engine lands (owned by the drift-engine engineer; replace whole file).
+interface CheckFlags {
+  path: string;
+  regions?: string;
+  kubeconfig?: string;
+  context: string[];
+  mode: ComparisonMode;
+  ignoreFile?: string;
+  fieldManager?: string;
+  output: 'text' | 'json' | 'markdown';
+  reportFile?: string;
+  progress: boolean;
+}
+
+/**
+ * `mr-drift check`: renders each region's overlay, compares it with the region's cluster
+ * and prints the report. Exit codes as `kubectl diff`: 0 in sync, 1 drift, 2 error (a
+ * region that could not be checked counts as an error, never as in sync).
+ */
 export function checkCommand(): Command {
-  return new Command('check').description('report drift (not built yet)').action(() => {
-    throw new UsageError('check is not built yet');
-  });
+  return new Command('check')
+    .description("report every difference between Git and each region's cluster")
+    .option('--path <path>', 'overlays folder, a folder of manifests, or one YAML file', 'overlays')
+    .option('--regions <list>', 'comma-separated regions to check (default: every overlay)')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)')
+    .option(
+      '--context <region=context>',
+      'kubeconfig context of a region (repeatable; default: the context named like the region)',
+      (v: string, all: string[]) => [...all, v],
+      [] as string[],
+    )
+    .addOption(
+      new Option(
+        '--mode <mode>',
+        'server-side: dry-run apply on the server; read-only: no write verb at all',
+      )
+        .choices(['server-side', 'read-only'])
+        .default('server-side'),
+    )
+    .option('--ignore-file <file>', 'ignore rules (default: .mr-drift.yaml when present)')
+    .option(
+      '--field-manager <name>',
+      'field manager of the GitOps engine (default: detected, else argocd-controller)',
+    )
+    .addOption(
+      new Option('--output <format>', 'report format on stdout')
+        .choices(['text', 'json', 'markdown'])
+        .default('text'),
+    )
+    .option('--report-file <file>', 'also write the JSON report to this file')
+    .option('--no-progress', 'do not show progress on stderr')
+    .action(async (flags: CheckFlags) => {
+      const report = await runCheck({
+        path: flags.path,
+        ...(flags.regions !== undefined ? { regions: parseRegions(flags.regions) } : {}),
+        ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+        contexts: parseContexts(flags.context),
+        mode: flags.mode,
+        ...(flags.ignoreFile ? { ignoreFile: flags.ignoreFile } : {}),
+        ...(flags.fieldManager ? { fieldManager: flags.fieldManager } : {}),
+        ...(flags.progress ? { onProgress: progressPrinter() } : {}),
+      });
+      if (flags.reportFile)
+        writeAtomically(flags.reportFile, `${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(render(report, flags.output));
+      process.exitCode = reportExitCode(report);
+    });
+}
+
+function parseRegions(list: string): string[] {
+  const regions = list
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  if (regions.length === 0)
+    throw new UsageError(
+      '--regions is empty',
+      'Pass a comma-separated list, e.g. --regions us-east,eu-west.',
+    );
+  return regions;
+}
+
+function parseContexts(pairs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0 || eq === pair.length - 1) {
+      throw new UsageError(
+        `--context ${pair}: expected REGION=CONTEXT`,
+        'For example --context us-east=prod-us-east-admin.',
+      );
+    }
+    const region = pair.slice(0, eq);
+    if (out[region] !== undefined) throw new UsageError(`--context gives region ${region} twice`);
+    out[region] = pair.slice(eq + 1);
+  }
+  return out;
+}
+
+function render(report: DriftReport, output: CheckFlags['output']): string {
+  if (output === 'json') return `${JSON.stringify(report, null, 2)}\n`;
+  if (output === 'markdown') {
+    const md = renderMarkdownReport(report);
+    return md.endsWith('\n') ? md : `${md}\n`;
+  }
+  return renderText(report, textStyle());
+}
+
+/** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
+function textStyle(): TextStyle {
+  if (!process.stdout.isTTY || (process.env.NO_COLOR ?? '') !== '') return PLAIN_STYLE;
+  const c = pc.createColors(true);
+  return { bold: c.bold, dim: c.dim, red: c.red, green: c.green, yellow: c.yellow, cyan: c.cyan };
+}
+
+/** Writes through a temporary file and a rename, so a reader never sees half a report. */
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (e) {
+    throw new UsageError(
+      `--report-file ${file}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
+  }
+}
+
+/**
+ * Progress on stderr. On a terminal: one line, redrawn at most every 100 ms, with each
+ * region's current step; elsewhere (CI logs): one line per region step, without counts.
+ */
+function progressPrinter(): (e: CheckProgress) => void {
+  const tty = Boolean(process.stderr.isTTY);
+  const state = new Map<string, string>();
+  let last = 0;
+  const draw = (force: boolean) => {
+    const now = Date.now();
+    if (!force && now - last < 100) return;
+    last = now;
+    const line = [...state.entries()].map(([r, s]) => `${r}: ${s}`).join(' | ');
+    process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns || 120) - 1)}`);
+  };
+  return (e) => {
+    if (e.kind === 'region-start') state.set(e.region, 'starting');
+    else if (e.kind === 'region-step') {
+      const counts = e.total !== undefined ? ` ${e.done ?? 0}/${e.total}` : '';
+      if (!tty && (e.done === undefined || e.done === 0))
+        process.stderr.write(`[${e.region}] ${e.step}\n`);
+      state.set(e.region, `${e.step}${counts}`);
+    } else {
+      state.set(e.region, e.status);
+      if (!tty) process.stderr.write(`[${e.region}] ${e.status}\n`);
+    }
+    if (!tty) return;
+    const finished = [...state.values()].every(
+      (s) => s === 'in-sync' || s === 'drift' || s === 'error',
+    );
+    if (finished) process.stderr.write('\r\x1b[2K');
+    else draw(e.kind !== 'region-step');
+  };
 }

@@ -20,6 +20,12 @@ export interface CheckOptions {
   ignoreFile?: string;
   /** Field manager used for the server-side apply dry-run; default: the GitOps engine's. */
   fieldManager?: string;
+  /** Requests in flight at once per region; default 16. */
+  concurrency?: number;
+  /** Timeout of each API request in milliseconds; default 30,000. */
+  timeoutMs?: number;
+  /** Git revision of the desired state, for the report; default: `git rev-parse HEAD` when available. */
+  revision?: string;
   /** Progress callback for long runs (the CLI draws it on stderr, the Action logs it). */
   onProgress?: (event: CheckProgress) => void;
 }

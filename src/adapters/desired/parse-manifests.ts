@@ -1,0 +1,113 @@
+/**
+ * Parses multi-document YAML (kustomize output, a plain manifest file) into Kubernetes
+ * objects, with YAML 1.1 semantics as kubectl, Argo CD and Flux read it (`0644` is octal,
+ * `yes` is true). Every problem is collected with file and line, then reported at once.
+ * Messages never quote document text, which may hold Secret values.
+ */
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { RenderError, formatProblem, type Problem } from '../../core/errors';
+import { isJsonObject, type KubeObject } from '../../core/compare/kube-object';
+
+/** An object from Git, with the file it came from. */
+export interface SourcedObject {
+  object: KubeObject;
+  /** Repo-relative (or as given) path of the file or kustomization. */
+  source: string;
+  /** 1-based line of the document in that file, when it is a plain YAML file. */
+  line?: number;
+}
+
+/**
+ * Parses `text` (named `file` in messages). Empty documents are skipped; `kind: List`
+ * documents are expanded into their items. Problems are appended to `problems`.
+ */
+export function parseManifests(
+  text: string,
+  file: string,
+  problems: Problem[],
+  withLines = true,
+): SourcedObject[] {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, {
+    version: '1.1',
+    lineCounter: lines,
+    prettyErrors: false,
+    merge: true,
+  });
+  const out: SourcedObject[] = [];
+  const docList = Array.isArray(docs) ? docs : [];
+  for (const doc of docList) {
+    const line = doc.contents?.range ? lines.linePos(doc.contents.range[0]).line : undefined;
+    if (doc.errors.length > 0) {
+      for (const e of doc.errors) {
+        problems.push({
+          file,
+          ...(e.linePos ? { line: e.linePos[0].line, column: e.linePos[0].col } : {}),
+          message: `invalid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+        });
+      }
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      problems.push({
+        file,
+        ...(line ? { line } : {}),
+        message: `cannot read document: ${(e as Error).message.split('\n')[0]}`,
+      });
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    const where = { file, ...(line && withLines ? { line } : {}) };
+    const items =
+      isJsonObject(value) && value.kind === 'List' && Array.isArray(value.items)
+        ? value.items
+        : [value];
+    for (const item of items) {
+      const obj = checkObject(item, where, problems);
+      if (obj) out.push({ object: obj, source: file, ...(where.line ? { line: where.line } : {}) });
+    }
+  }
+  return out;
+}
+
+function checkObject(
+  v: unknown,
+  where: { file: string; line?: number },
+  problems: Problem[],
+): KubeObject | undefined {
+  const fail = (field: string | undefined, message: string) => {
+    problems.push({ ...where, ...(field ? { field } : {}), message });
+    return undefined;
+  };
+  if (!isJsonObject(v))
+    return fail(undefined, 'a document must be a Kubernetes object (a mapping)');
+  const obj = v as Record<string, unknown>;
+  if (typeof obj.apiVersion !== 'string' || obj.apiVersion === '')
+    return fail('apiVersion', 'missing or not a string');
+  if (typeof obj.kind !== 'string' || obj.kind === '')
+    return fail('kind', 'missing or not a string');
+  if (!isJsonObject(obj.metadata)) return fail('metadata', 'missing or not a mapping');
+  const meta = obj.metadata as Record<string, unknown>;
+  if (typeof meta.name !== 'string' || meta.name === '') {
+    return fail(
+      'metadata.name',
+      `missing (generateName is not supported: a drift check needs a fixed name)`,
+    );
+  }
+  if (meta.namespace !== undefined && typeof meta.namespace !== 'string')
+    return fail('metadata.namespace', 'not a string');
+  return v as KubeObject;
+}
+
+/** Throws a RenderError listing the problems, if any. */
+export function throwIfProblems(problems: Problem[], what: string): void {
+  if (problems.length === 0) return;
+  throw new RenderError(
+    `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${what}:\n` +
+      problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
+    'Fix the manifests (each document needs apiVersion, kind and metadata.name).',
+  );
+}

@@ -1,0 +1,232 @@
+/**
+ * A small HTTP client for one cluster. `@kubernetes/client-node` loads the kubeconfig and
+ * supplies credentials and TLS (client certificates, tokens, exec plugins); the requests
+ * themselves are raw, so objects stay exactly as the server sent them (the typed models
+ * drop unknown fields and turn timestamps into Dates).
+ *
+ * Adds what client-node lacks: bounded concurrency, retries on 429/503 honouring
+ * Retry-After, and a timeout on every request.
+ */
+import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
+import { fetch, type Dispatcher } from 'undici';
+import { Limiter } from './limiter';
+
+/** An error answer (or no answer) from the API server. */
+export class KubeApiError extends Error {
+  constructor(
+    /** HTTP status; 0 when the server could not be reached or timed out. */
+    readonly status: number,
+    /** The Status `reason` (Forbidden, NotFound, Conflict, Invalid ...) or a network code. */
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+export interface KubeClientOptions {
+  /** kubeconfig file; default: KUBECONFIG, then ~/.kube/config. */
+  kubeconfig?: string;
+  context: string;
+  /** Requests in flight at once; default 16. */
+  concurrency?: number;
+  /** Per-request timeout in ms; default 30 s. */
+  timeoutMs?: number;
+  /** Retries of a throttled (429) or unavailable (503) request; default 6. */
+  maxRetries?: number;
+}
+
+/** Why a kubeconfig/context could not be used (the caller turns it into a region error). */
+export class KubeConfigProblem extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Loads a kubeconfig the way kubectl does (KUBECONFIG may list several files). */
+export function loadKubeConfig(file?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export interface KubeResponse {
+  status: number;
+  body: unknown;
+  warnings: string[];
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One cluster (one kubeconfig context). */
+export class KubeClient {
+  private readonly limiter: Limiter;
+  /** Requests sent, by HTTP method (for progress and benchmarks). */
+  readonly counts: Record<string, number> = {};
+
+  private constructor(
+    readonly server: string,
+    /** Namespace of the context; `default` when it names none. */
+    readonly namespace: string,
+    readonly user: string,
+    private readonly headers: Record<string, string>,
+    private readonly dispatcher: Dispatcher | undefined,
+    private readonly opts: Required<Pick<KubeClientOptions, 'timeoutMs' | 'maxRetries'>>,
+    concurrency: number,
+  ) {
+    this.limiter = new Limiter(concurrency);
+  }
+
+  /** Resolves the context and its credentials; a bad kubeconfig/context -> KubeConfigProblem. */
+  static async connect(kc: KubeConfig, options: KubeClientOptions): Promise<KubeClient> {
+    const ctx = kc.getContextObject(options.context);
+    if (!ctx) {
+      const known = kc.getContexts().map((c) => c.name);
+      throw new KubeConfigProblem(
+        `kubeconfig has no context named "${options.context}"`,
+        `Pass --context REGION=CONTEXT; contexts in the kubeconfig: ${known.length ? known.join(', ') : '(none)'}.`,
+      );
+    }
+    // Each client gets its own view of the kubeconfig, since client-node reads credentials
+    // from the "current" context.
+    const own = new KubeConfig();
+    own.loadFromOptions({
+      clusters: kc.getClusters(),
+      users: kc.getUsers(),
+      contexts: kc.getContexts(),
+      currentContext: options.context,
+    });
+    const cluster = own.getCurrentCluster();
+    if (!cluster)
+      throw new KubeConfigProblem(
+        `context "${options.context}" names cluster "${ctx.cluster}", which the kubeconfig does not define`,
+      );
+    const req = new RequestContext(cluster.server, HttpMethod.GET);
+    try {
+      await own.applySecurityAuthentication(req);
+    } catch (e) {
+      throw new KubeConfigProblem(
+        `cannot load the credentials of context "${options.context}": ${(e as Error).message}`,
+      );
+    }
+    return new KubeClient(
+      cluster.server.replace(/\/+$/, ''),
+      ctx.namespace || 'default',
+      ctx.user,
+      req.getHeaders(),
+      req.getDispatcher(),
+      { timeoutMs: options.timeoutMs ?? 30_000, maxRetries: options.maxRetries ?? 6 },
+      options.concurrency ?? 16,
+    );
+  }
+
+  /**
+   * Sends one request (within the concurrency bound), retrying 429/503 after the server's
+   * Retry-After (or a short backoff) and connection resets. Error answers -> KubeApiError.
+   */
+  async request(
+    method: 'GET' | 'PATCH',
+    path: string,
+    init: {
+      query?: Record<string, string | undefined>;
+      body?: string;
+      contentType?: string;
+      accept?: string;
+    } = {},
+  ): Promise<KubeResponse> {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(init.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, v);
+    this.counts[method] = (this.counts[method] ?? 0) + 1;
+    return this.limiter.run(async () => {
+      for (let attempt = 0; ; attempt++) {
+        let res;
+        try {
+          res = await fetch(url, {
+            method,
+            headers: {
+              ...this.headers,
+              Accept: init.accept ?? 'application/json',
+              ...(init.contentType ? { 'Content-Type': init.contentType } : {}),
+            },
+            ...(init.body !== undefined ? { body: init.body } : {}),
+            signal: AbortSignal.timeout(this.opts.timeoutMs),
+            ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+          });
+        } catch (e) {
+          const err = e as Error & { cause?: { code?: string; message?: string } };
+          const code = err.name === 'TimeoutError' ? 'Timeout' : (err.cause?.code ?? err.name);
+          // A reset connection is worth one more try; refused/unknown host/timeouts are not.
+          if (code === 'ECONNRESET' && attempt < 2) {
+            await sleep(200 * (attempt + 1));
+            continue;
+          }
+          const detail =
+            code === 'Timeout'
+              ? `no answer from ${this.server} within ${this.opts.timeoutMs / 1000} s`
+              : `cannot reach ${this.server}: ${err.cause?.message ?? err.message}`;
+          throw new KubeApiError(0, code, detail);
+        }
+        const text = await res.text();
+        if ((res.status === 429 || res.status === 503) && attempt < this.opts.maxRetries) {
+          const after = Number(res.headers.get('retry-after'));
+          const wait =
+            Number.isFinite(after) && after > 0 ? Math.min(after, 30) * 1000 : 250 * 2 ** attempt;
+          await sleep(wait);
+          continue;
+        }
+        let body: unknown = text;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          // Plain-text answers (APF's 429, proxies) stay text.
+        }
+        if (res.status >= 400) throw apiError(res.status, body);
+        const warnings = (res.headers.get('warning') ?? '')
+          .split(/,(?=\s*\d{3} )/)
+          .map((w) => w.trim().replace(/^299 - "?|"$/g, ''))
+          .filter(Boolean);
+        return { status: res.status, body, warnings };
+      }
+    });
+  }
+
+  /** GET returning the parsed JSON body. */
+  async getJson(
+    path: string,
+    query?: Record<string, string | undefined>,
+    accept?: string,
+  ): Promise<unknown> {
+    return (
+      await this.request('GET', path, {
+        ...(query ? { query } : {}),
+        ...(accept ? { accept } : {}),
+      })
+    ).body;
+  }
+}
+
+function apiError(status: number, body: unknown): KubeApiError {
+  const s = (typeof body === 'object' && body !== null ? body : {}) as {
+    reason?: string;
+    message?: string;
+  };
+  const fallback: Record<number, string> = {
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'NotFound',
+    429: 'TooManyRequests',
+  };
+  const reason = s.reason ?? fallback[status] ?? `HTTP${status}`;
+  const message =
+    s.message ??
+    (typeof body === 'string' && body.trim()
+      ? body.trim().split('\n')[0].slice(0, 300)
+      : `HTTP ${status}`);
+  return new KubeApiError(status, reason, message);
+}

@@ -1,0 +1,133 @@
+/**
+ * Compares one object that exists both in Git and in the cluster, and returns its
+ * differing fields, each with the manager (and time) that owns the live value.
+ *
+ * Three sources of differences, merged by path:
+ * 1. values: server-side mode compares the dry-run result with live (exact); read-only
+ *    mode compares what the manifest sets with live (normalised subset);
+ * 2. additions made by hand: fields a person's tool owns that the manifest does not set
+ *    and the GitOps applier does not own (an apply-style diff cannot see these);
+ * 3. read-only mode only: fields the applier applied earlier that Git no longer sets, which
+ *    the next apply would remove (server-side mode sees those in the dry-run already).
+ */
+import { type Json, type KubeObject } from './kube-object';
+import { formatPath, pathStartsWith, type FieldPath } from './field-path';
+import { builtinListKeys } from './list-keys';
+import { entryOwns, keyNamesAt, parseManagedFields, type ParsedEntry } from './managed-fields';
+import { uncoveredFields } from './owned-fields';
+import { diffValues, type RawDiff } from './value-diff';
+import { isSecret, redactSecretField, type Fingerprint } from './secret-redaction';
+import { isServerManagedPath, stripServerFields } from '../normalize/server-fields';
+import type { ComparisonMode, FieldDiff } from '../report/model';
+
+export interface CompareObjectInput {
+  mode: ComparisonMode;
+  /** The manifest in the shape the server returns (see `comparableForm`). */
+  desired: KubeObject;
+  /** The live object, as read (with managedFields). */
+  live: KubeObject;
+  /** Server-side mode: the dry-run result for `desired`. */
+  predicted?: KubeObject;
+  /** True for the GitOps applier's field managers. */
+  isApplier: (manager: string) => boolean;
+  /** True for field managers that are a person's tool. */
+  isHandManager: (manager: string) => boolean;
+  fingerprint: Fingerprint;
+}
+
+interface Located extends RawDiff {
+  entry?: ParsedEntry;
+}
+
+/** Returns the differing fields of one object, sorted by path; empty when in sync. */
+export function compareObject(input: CompareObjectInput): FieldDiff[] {
+  const { mode, desired, live, predicted, isApplier, isHandManager } = input;
+  const liveS = stripServerFields(live);
+  const entries = parseManagedFields(live.metadata.managedFields as never).filter(
+    (e) => e.subresource !== 'status',
+  );
+  const listKeys = (path: FieldPath, items: readonly Json[]) =>
+    keyNamesAt(entries, path, liveS) ?? builtinListKeys(path, items);
+
+  const found: Located[] =
+    mode === 'server-side' && predicted
+      ? diffValues(stripServerFields(predicted), liveS, { mode: 'exact', listKeys })
+      : diffValues(desired, liveS, { mode: 'subset', listKeys, keepsEmpty: dataKeyPath(desired) });
+
+  const add = (extra: Located) => {
+    const overlaps = found.some(
+      (f) => pathStartsWith(extra.path, f.path) || pathStartsWith(f.path, extra.path),
+    );
+    if (!overlaps) found.push(extra);
+  };
+  const appliers = entries.filter((e) => isApplier(e.manager));
+  for (const entry of entries) {
+    const hand = isHandManager(entry.manager) && !isApplier(entry.manager);
+    const prunable =
+      mode === 'read-only' && isApplier(entry.manager) && entry.operation === 'Apply';
+    if (!hand && !prunable) continue;
+    for (const u of uncoveredFields(entry, liveS, desired)) {
+      if (isServerManagedPath(u.path)) continue;
+      if (hand && appliers.some((a) => entryOwns(a, u.path, liveS))) continue;
+      // The next apply removes a field only when no one else owns it too.
+      if (prunable && entries.some((o) => o !== entry && entryOwns(o, u.path, liveS))) continue;
+      add({ path: u.path, live: u.live, entry });
+    }
+  }
+
+  const fields = found
+    .filter((f) => !isServerManagedPath(f.path))
+    .map((f) => toFieldDiff(f, f.entry ?? ownerOf(entries, f, liveS, isApplier)));
+  const redacted = isSecret(live)
+    ? fields.map((f) => redactSecretField(f, input.fingerprint))
+    : fields;
+  return redacted.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** In Secrets and ConfigMaps, an empty string under data is a real value, not "unset". */
+function dataKeyPath(obj: KubeObject): (path: FieldPath) => boolean {
+  const holdsData = (obj.kind === 'Secret' || obj.kind === 'ConfigMap') && obj.apiVersion === 'v1';
+  return (path) => {
+    const first = path[0];
+    return (
+      holdsData &&
+      path.length === 2 &&
+      first !== undefined &&
+      'field' in first &&
+      /^(data|binaryData)$/.test(first.field)
+    );
+  };
+}
+
+/**
+ * The entry that owns the live value at the diff's path: a person's tool or controller
+ * before the applier (the applier only owns what Git said), then the most recent.
+ */
+function ownerOf(
+  entries: readonly ParsedEntry[],
+  diff: RawDiff,
+  live: Json,
+  isApplier: (m: string) => boolean,
+): ParsedEntry | undefined {
+  if (diff.live === undefined) return undefined;
+  const owners = entries.filter((e) => entryOwns(e, diff.path, live));
+  owners.sort((a, b) => {
+    const ap = isApplier(a.manager) ? 1 : 0;
+    const bp = isApplier(b.manager) ? 1 : 0;
+    if (ap !== bp) return ap - bp;
+    return (b.time ?? '').localeCompare(a.time ?? '');
+  });
+  return owners[0];
+}
+
+function toFieldDiff(d: RawDiff, owner: ParsedEntry | undefined): FieldDiff {
+  const out: FieldDiff = { path: formatPath(d.path) };
+  if (d.desired !== undefined) out.desired = d.desired;
+  if (d.live !== undefined) out.live = d.live;
+  if (owner) {
+    out.manager = owner.manager;
+    if (owner.time) out.time = owner.time;
+    if (owner.operation) out.operation = owner.operation;
+  }
+  return out;
+}

@@ -1,0 +1,96 @@
+/**
+ * Compares everything Git wants in one region with what the region's cluster holds:
+ * `missing` (in Git, not live), `changed` (both, with differing fields) and `extra` (live,
+ * carrying the app's identity, not in Git). Pure: the pipeline does the reading.
+ */
+import { groupOf, objectKey, refOf, type KubeObject } from './kube-object';
+import { compareObject } from './compare-object';
+import { appIdentity, isExtraCandidate, statefulSetClaimPatterns } from './extra-objects';
+import type { Fingerprint } from './secret-redaction';
+import type { ComparisonMode, Finding, FindingType } from '../report/model';
+
+/** One object from Git, in both forms (see `prepare-desired.ts`). */
+export interface DesiredEntry {
+  /** Namespace settled; what the dry-run is sent. */
+  manifest: KubeObject;
+  /** As the server would return it; what read-only mode compares. */
+  comparable: KubeObject;
+  /** Repo-relative file it came from. */
+  source?: string;
+}
+
+export interface CompareRegionInput {
+  mode: ComparisonMode;
+  desired: readonly DesiredEntry[];
+  /** Live objects by `objectKey`; a desired object absent here is missing. */
+  live: ReadonlyMap<string, KubeObject>;
+  /** Server-side mode: dry-run results by `objectKey`. */
+  predicted?: ReadonlyMap<string, KubeObject>;
+  /** Keys of desired objects that could not be judged (e.g. the dry-run failed): skipped, never extra. */
+  unjudged?: ReadonlySet<string>;
+  /** Live objects to consider as possible extras (may include the desired ones). */
+  candidates: readonly KubeObject[];
+  isApplier: (manager: string) => boolean;
+  isHandManager: (manager: string) => boolean;
+  fingerprint: Fingerprint;
+}
+
+const TYPE_ORDER: Record<FindingType, number> = { missing: 0, changed: 1, extra: 2 };
+
+/** Deterministic order: group, kind, namespace, name, then finding type. */
+export function compareFindings(a: Finding, b: Finding): number {
+  const keys: Array<[string, string]> = [
+    [groupOf(a.apiVersion), groupOf(b.apiVersion)],
+    [a.kind, b.kind],
+    [a.namespace ?? '', b.namespace ?? ''],
+    [a.name, b.name],
+  ];
+  for (const [x, y] of keys) if (x !== y) return x < y ? -1 : 1;
+  return TYPE_ORDER[a.type] - TYPE_ORDER[b.type];
+}
+
+/** All findings of one region, sorted. */
+export function compareRegion(input: CompareRegionInput): Finding[] {
+  const findings: Finding[] = [];
+  const desiredKeys = new Set<string>();
+  const twins: KubeObject[] = [];
+  for (const d of input.desired) {
+    const key = objectKey(refOf(d.manifest));
+    desiredKeys.add(key);
+    if (input.unjudged?.has(key)) continue;
+    const live = input.live.get(key);
+    const base: Finding = { ...refOf(d.manifest), type: 'missing', fields: [] };
+    if (d.source) base.source = d.source;
+    if (!live) {
+      findings.push(base);
+      continue;
+    }
+    twins.push(live);
+    const predicted = input.predicted?.get(key);
+    const fields = compareObject({
+      mode: input.mode,
+      desired: d.comparable,
+      live,
+      ...(predicted ? { predicted } : {}),
+      isApplier: input.isApplier,
+      isHandManager: input.isHandManager,
+      fingerprint: input.fingerprint,
+    });
+    if (fields.length > 0) findings.push({ ...base, type: 'changed', fields });
+  }
+
+  const identity = appIdentity(
+    input.desired.map((d) => d.manifest),
+    twins,
+  );
+  const claims = statefulSetClaimPatterns(input.desired.map((d) => d.manifest));
+  const seen = new Set<string>();
+  for (const obj of input.candidates) {
+    const key = objectKey(refOf(obj));
+    if (desiredKeys.has(key) || seen.has(key)) continue;
+    seen.add(key);
+    if (isExtraCandidate(obj, identity, claims))
+      findings.push({ ...refOf(obj), type: 'extra', fields: [] });
+  }
+  return findings.sort(compareFindings);
+}

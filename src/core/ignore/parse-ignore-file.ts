@@ -1,0 +1,177 @@
+/**
+ * Parses and validates the ignore-rules file (`.mr-drift.yaml`). Every problem is
+ * collected with its line and field, then reported at once (IgnoreFileError).
+ *
+ * ```yaml
+ * fieldManager: argocd-controller        # optional: dry-run field manager
+ * handManagers: [kubectl, kubectl-*]      # optional: replaces the default list
+ * ignoreDifferences:
+ *   - description: the HPA owns replicas
+ *     group: apps                         # "" = core group
+ *     kind: Deployment
+ *     namespace: alfred-*                 # globs
+ *     name: api
+ *     regions: [us-east]
+ *     jsonPointers: [/spec/replicas]
+ *     managedFieldsManagers: [kube-controller-manager]
+ *     findings: [extra]                   # hide whole findings of these types
+ * ```
+ */
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { IgnoreFileError, type Problem } from '../errors';
+import type { FindingType } from '../report/model';
+import type { IgnoreFile, IgnoreRule } from './ignore-rules';
+
+const RULE_KEYS = [
+  'description',
+  'group',
+  'kind',
+  'namespace',
+  'name',
+  'regions',
+  'jsonPointers',
+  'managedFieldsManagers',
+  'findings',
+] as const;
+const TOP_KEYS = ['ignoreDifferences', 'handManagers', 'fieldManager'] as const;
+const FINDING_TYPES: readonly FindingType[] = ['missing', 'changed', 'extra'];
+
+/** Parses the file's text; `file` is how the user named it (used in messages). */
+export function parseIgnoreFile(text: string, file: string): IgnoreFile {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const problems: Problem[] = [];
+  const at = (node: Node | null | undefined, field: string | undefined, message: string) => {
+    const pos = node?.range ? lines.linePos(node.range[0]) : undefined;
+    const p: Problem = { file, message };
+    if (pos) {
+      p.line = pos.line;
+      p.column = pos.col;
+    }
+    if (field) p.field = field;
+    problems.push(p);
+  };
+  for (const e of doc.errors) {
+    // Only the first line: later lines quote the file's text.
+    at(null, undefined, e.message.split('\n')[0]);
+    const last = problems[problems.length - 1];
+    last.line = e.linePos?.[0].line;
+    last.column = e.linePos?.[0].col;
+  }
+  if (problems.length > 0) throw new IgnoreFileError(problems);
+
+  const result: IgnoreFile = { rules: [] };
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return result;
+  if (!isMap(root))
+    throw new IgnoreFileError([
+      { file, line: 1, message: 'expected a mapping with `ignoreDifferences:`' },
+    ]);
+
+  const stringList = (node: unknown, field: string): string[] | undefined => {
+    if (!isSeq(node) || node.items.some((i) => !isScalar(i) || typeof i.value !== 'string')) {
+      at(node as Node, field, 'expected a list of strings');
+      return undefined;
+    }
+    return node.items.map((i) => (i as { value: string }).value);
+  };
+  const string = (node: unknown, field: string): string | undefined => {
+    if (!isScalar(node) || typeof node.value !== 'string') {
+      at(node as Node, field, 'expected a string');
+      return undefined;
+    }
+    return node.value;
+  };
+
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : '';
+    if (!(TOP_KEYS as readonly string[]).includes(key)) {
+      at(pair.key, key, `unknown key; expected one of ${TOP_KEYS.join(', ')}`);
+      continue;
+    }
+    if (key === 'fieldManager') {
+      const v = string(pair.value, key);
+      if (v !== undefined) result.fieldManager = v;
+    } else if (key === 'handManagers') {
+      const v = stringList(pair.value, key);
+      if (v) result.handManagers = v;
+    } else {
+      if (!isSeq(pair.value)) {
+        at(pair.value, key, 'expected a list of rules');
+        continue;
+      }
+      pair.value.items.forEach((item, i) => {
+        const rule = parseRule(item, `ignoreDifferences[${i}]`, i + 1);
+        if (rule) result.rules.push(rule);
+      });
+    }
+  }
+  if (problems.length > 0) throw new IgnoreFileError(problems);
+  return result;
+
+  function parseRule(node: Node, where: string, index: number): IgnoreRule | undefined {
+    if (!isMap(node)) {
+      at(node, where, 'expected a mapping (group, kind, name, jsonPointers ...)');
+      return undefined;
+    }
+    const rule: IgnoreRule = { index };
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      const field = `${where}.${key}`;
+      switch (key) {
+        case 'description':
+        case 'group':
+        case 'kind':
+        case 'namespace':
+        case 'name': {
+          const v = string(pair.value, field);
+          if (v !== undefined) rule[key] = v;
+          break;
+        }
+        case 'regions':
+        case 'managedFieldsManagers': {
+          const v = stringList(pair.value, field);
+          if (v) rule[key] = v;
+          break;
+        }
+        case 'jsonPointers': {
+          const v = stringList(pair.value, field);
+          if (!v) break;
+          const bad = v.find((p) => !p.startsWith('/'));
+          if (bad !== undefined)
+            at(
+              pair.value as Node,
+              field,
+              `"${bad}" is not a JSON pointer; start it with / (e.g. /spec/replicas)`,
+            );
+          else rule.jsonPointers = v;
+          break;
+        }
+        case 'findings': {
+          const v = stringList(pair.value, field);
+          if (!v) break;
+          const bad = v.find((t) => !(FINDING_TYPES as readonly string[]).includes(t));
+          if (bad !== undefined)
+            at(
+              pair.value as Node,
+              field,
+              `"${bad}" is not a finding type; use missing, changed or extra`,
+            );
+          else rule.findings = v as FindingType[];
+          break;
+        }
+        default:
+          at(pair.key as Node, field, `unknown key; expected one of ${RULE_KEYS.join(', ')}`);
+      }
+    }
+    if (!rule.jsonPointers && !rule.managedFieldsManagers && !rule.findings) {
+      at(
+        node,
+        where,
+        'a rule must say what to hide: jsonPointers, managedFieldsManagers or findings',
+      );
+      return undefined;
+    }
+    return rule;
+  }
+}

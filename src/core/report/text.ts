@@ -1,0 +1,117 @@
+/**
+ * The drift report as plain text for a terminal (`mr-drift check`, the default output).
+ * Pure: colours come in as a style object, so the CLI decides about TTY and NO_COLOR.
+ */
+import {
+  countFindings,
+  type DriftReport,
+  type FieldDiff,
+  type Finding,
+  type RegionReport,
+} from './model';
+
+/** Colour functions; identity functions give plain text. */
+export interface TextStyle {
+  bold(s: string): string;
+  dim(s: string): string;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  cyan(s: string): string;
+}
+
+const same = (s: string) => s;
+/** No colour at all. */
+export const PLAIN_STYLE: TextStyle = {
+  bold: same,
+  dim: same,
+  red: same,
+  green: same,
+  yellow: same,
+  cyan: same,
+};
+
+/** Longest value shown inline; the JSON report always has the whole value. */
+const MAX_VALUE = 160;
+
+function formatValue(v: unknown): string {
+  if (v === undefined) return '(unset)';
+  const text = JSON.stringify(v);
+  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function objectLine(f: Finding): string {
+  return `${f.apiVersion} ${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}`;
+}
+
+function fieldLine(d: FieldDiff, style: TextStyle): string {
+  const who = [d.manager, d.operation, d.time].filter(Boolean).join(', ');
+  const values = `${style.green(formatValue(d.desired))} -> ${style.red(formatValue(d.live))}`;
+  return `      ${d.path}: ${values}${who ? style.dim(`  (${who})`) : ''}${d.redacted ? style.dim('  [secret value: fingerprints only]') : ''}`;
+}
+
+function regionLines(r: RegionReport, style: TextStyle): string[] {
+  const lines: string[] = [];
+  const c = countFindings(r);
+  const objects = r.objects !== undefined ? `${plural(r.objects, 'object')}` : '';
+  if (r.status === 'error') {
+    lines.push(
+      `${style.bold(r.name)}  ${style.red('error')}${r.context ? style.dim(`  (context ${r.context})`) : ''}`,
+    );
+    for (const l of (r.error ?? 'unknown error').split('\n')) lines.push(`  ${l}`);
+  } else if (r.status === 'in-sync') {
+    lines.push(
+      `${style.bold(r.name)}  ${style.green('in sync')}${objects ? style.dim(`  (${objects})`) : ''}`,
+    );
+  } else {
+    const parts = [`${c.missing} missing`, `${c.changed} changed`, `${c.extra} extra`].join(', ');
+    lines.push(
+      `${style.bold(r.name)}  ${style.yellow('drift')}  ${style.dim(`(${objects ? `${objects}; ` : ''}${parts})`)}`,
+    );
+  }
+  for (const f of r.findings) {
+    if (f.type === 'missing') {
+      lines.push(
+        `  ${style.red('-')} ${objectLine(f)}  ${style.red('missing')}${f.source ? style.dim(`  (from ${f.source})`) : ''}`,
+      );
+    } else if (f.type === 'extra') {
+      lines.push(
+        `  ${style.yellow('+')} ${objectLine(f)}  ${style.yellow('extra')}${style.dim('  (not in Git: prune candidate)')}`,
+      );
+    } else {
+      lines.push(
+        `  ${style.cyan('~')} ${objectLine(f)}  ${style.cyan('changed')}${f.source ? style.dim(`  (from ${f.source})`) : ''}`,
+      );
+      lines.push(style.dim('      path: git -> live  (who changed it, when)'));
+      for (const d of f.fields) lines.push(fieldLine(d, style));
+    }
+  }
+  if (r.ignored && r.ignored.length > 0) {
+    const byRule = new Map<string, number>();
+    for (const i of r.ignored) byRule.set(i.rule, (byRule.get(i.rule) ?? 0) + 1);
+    for (const [rule, n] of byRule)
+      lines.push(style.dim(`  ignored: ${plural(n, 'difference')} hidden by rule ${rule}`));
+  }
+  for (const w of r.warnings ?? []) lines.push(style.yellow(`  warning: ${w}`));
+  return lines;
+}
+
+/** Renders the whole report; ends with a one-line summary and a newline. */
+export function renderText(report: DriftReport, style: TextStyle = PLAIN_STYLE): string {
+  const lines: string[] = [
+    style.dim(
+      `mr-drift ${report.tool.version}: ${report.mode} check of ${report.source.path}${report.source.revision ? ` at ${report.source.revision}` : ''}`,
+    ),
+    '',
+  ];
+  for (const r of report.regions) lines.push(...regionLines(r, style), '');
+  const n = (s: RegionReport['status']) => report.regions.filter((r) => r.status === s).length;
+  lines.push(
+    `${plural(report.regions.length, 'region')}: ${n('in-sync')} in sync, ${n('drift')} with drift, ${n('error')} with errors.`,
+  );
+  return `${lines.join('\n')}\n`;
+}

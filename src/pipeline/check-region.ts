@@ -1,0 +1,373 @@
+/**
+ * One region's check: render -> connect -> discover -> read live -> (dry-run) -> compare
+ * -> ignore rules. Never throws: whatever goes wrong becomes this region's `error`, so the
+ * other regions still complete and a region that could not be read is never "in sync".
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { MrDriftError } from '../core/errors';
+import { describeRef, objectKey, refOf, type KubeObject } from '../core/compare/kube-object';
+import { compareRegion, type DesiredEntry } from '../core/compare/compare-region';
+import { appIdentity, identitySelectors, kindNeverExtra } from '../core/compare/extra-objects';
+import { parseManagedFields } from '../core/compare/managed-fields';
+import { DEFAULT_FIELD_MANAGER, GITOPS_MANAGERS } from '../core/compare/managers';
+import {
+  scrubSecretValues,
+  secretValueForms,
+  type Fingerprint,
+} from '../core/compare/secret-redaction';
+import {
+  comparableForm,
+  settleNamespace,
+  withEngineMetadata,
+} from '../core/normalize/prepare-desired';
+import { applyIgnoreRules, type IgnoreRule } from '../core/ignore/ignore-rules';
+import type { ComparisonMode, RegionReport } from '../core/report/model';
+import { renderDesired, type DesiredLayout } from '../adapters/desired/render-desired';
+import type { SourcedObject } from '../adapters/desired/parse-manifests';
+import { KubeApiError, KubeClient, KubeConfigProblem } from '../adapters/kube/kube-client';
+import {
+  discoverResources,
+  type ResourceCatalog,
+  type ResourceType,
+} from '../adapters/kube/discovery';
+import { listObjects } from '../adapters/kube/read-live';
+import { dryRunApply } from '../adapters/kube/dry-run-apply';
+import type { CheckProgress } from './check-options';
+
+export interface RegionCheckInput {
+  region: string;
+  context: string;
+  layout: DesiredLayout;
+  kubeConfig: KubeConfig;
+  mode: ComparisonMode;
+  /** Explicit dry-run field manager; otherwise detected per object, else argocd-controller. */
+  fieldManager?: string;
+  rules: readonly IgnoreRule[];
+  isHandManager: (manager: string) => boolean;
+  fingerprint: Fingerprint;
+  concurrency?: number;
+  timeoutMs?: number;
+  onProgress?: (event: CheckProgress) => void;
+}
+
+/** A failure of this region, with what to do about it. */
+class RegionFailure extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Planned {
+  sourced: SourcedObject;
+  entry: DesiredEntry;
+  rt?: ResourceType;
+}
+
+/** Checks one region; see the module comment. */
+export async function checkRegion(input: RegionCheckInput): Promise<RegionReport> {
+  const { region } = input;
+  const report: RegionReport = {
+    name: region,
+    context: input.context,
+    status: 'in-sync',
+    findings: [],
+  };
+  const warnings: string[] = [];
+  const secrets: string[] = [];
+  const step = (name: string, done?: number, total?: number) =>
+    input.onProgress?.({
+      kind: 'region-step',
+      region,
+      step: name,
+      ...(done !== undefined ? { done, total } : {}),
+    });
+  input.onProgress?.({ kind: 'region-start', region });
+  try {
+    step('render');
+    const sourced = await renderDesired(input.layout, region);
+    for (const s of sourced)
+      if (s.object.kind === 'Secret') secrets.push(...secretValueForms(s.object));
+    report.objects = sourced.length;
+
+    step('connect');
+    const client = await connect(input);
+    step('discover');
+    const catalog = await guard(client, 'discover the API resources', () =>
+      discoverResources(client),
+    );
+    warnings.push(...catalog.warnings);
+
+    const planned = plan(sourced, catalog, client.namespace, warnings);
+
+    step('read live');
+    const { live, candidates } = await readLive(client, catalog, planned, warnings, step);
+    for (const obj of candidates) if (obj.kind === 'Secret') secrets.push(...secretValueForms(obj));
+
+    const isApplier = (m: string) => m === input.fieldManager || GITOPS_MANAGERS.includes(m);
+    // The engine's tracking labels/annotations are part of what it applies: add them to Git's side.
+    for (const p of planned) {
+      const twin = live.get(objectKey(refOf(p.entry.manifest)));
+      if (!twin) continue;
+      const entries = parseManagedFields(twin.metadata.managedFields as never);
+      p.entry.manifest = withEngineMetadata(p.entry.manifest, twin, entries, isApplier);
+      p.entry.comparable = comparableForm(p.entry.manifest);
+    }
+
+    const predicted = new Map<string, KubeObject>();
+    const objectErrors: string[] = [];
+    const failedKeys = new Set<string>();
+    if (input.mode === 'server-side') {
+      const targets = planned.filter((p) => p.rt && live.has(objectKey(refOf(p.entry.manifest))));
+      let done = 0;
+      step('dry-run', 0, targets.length);
+      await Promise.all(
+        targets.map(async (p) => {
+          const key = objectKey(refOf(p.entry.manifest));
+          const manager =
+            input.fieldManager ?? detectManager(live.get(key)!) ?? DEFAULT_FIELD_MANAGER;
+          try {
+            const res = await dryRunApply(client, p.rt!, p.entry.manifest, manager);
+            predicted.set(key, res.object);
+            for (const w of res.warnings)
+              warnings.push(`${describeRef(refOf(p.entry.manifest))}: ${w}`);
+          } catch (e) {
+            if (
+              e instanceof KubeApiError &&
+              (e.status === 401 || e.status === 403 || e.status === 0)
+            ) {
+              throw accessFailure(e, 'run the server-side apply dry-run', client, true);
+            }
+            failedKeys.add(key);
+            objectErrors.push(
+              `${describeRef(refOf(p.entry.manifest))}: the server refused the dry-run apply (${e instanceof KubeApiError ? `${e.status} ${e.reason}: ${e.message}` : (e as Error).message})`,
+            );
+          }
+          step('dry-run', ++done, targets.length);
+        }),
+      );
+    }
+
+    step('compare');
+    const found = compareRegion({
+      mode: input.mode,
+      desired: planned.map((p) => p.entry),
+      // An object the server refused to dry-run has no verdict; it is reported as an error.
+      unjudged: failedKeys,
+      live,
+      predicted,
+      candidates,
+      isApplier,
+      isHandManager: input.isHandManager,
+      fingerprint: input.fingerprint,
+    });
+    const { findings, ignored } = applyIgnoreRules(found, input.rules, region);
+    report.findings = findings;
+    if (ignored.length > 0) report.ignored = ignored;
+    if (objectErrors.length > 0) {
+      report.status = 'error';
+      report.error = `${objectErrors.length} object${objectErrors.length === 1 ? '' : 's'} could not be compared:\n${objectErrors.sort().join('\n')}`;
+    } else report.status = findings.length > 0 ? 'drift' : 'in-sync';
+  } catch (e) {
+    report.status = 'error';
+    report.error = describeFailure(e);
+  }
+  if (warnings.length > 0) report.warnings = [...new Set(warnings)].sort();
+  // Defence in depth: no message quoting a server or tool may carry a Secret value.
+  if (report.error) report.error = scrubSecretValues(report.error, secrets);
+  if (report.warnings) report.warnings = report.warnings.map((w) => scrubSecretValues(w, secrets));
+  input.onProgress?.({ kind: 'region-done', region, status: report.status });
+  return report;
+}
+
+function describeFailure(e: unknown): string {
+  if (e instanceof RegionFailure || e instanceof MrDriftError) {
+    return e.hint ? `${e.message}\nhint: ${e.hint}` : e.message;
+  }
+  return `unexpected error: ${(e as Error)?.message ?? String(e)}`;
+}
+
+async function connect(input: RegionCheckInput): Promise<KubeClient> {
+  try {
+    return await KubeClient.connect(input.kubeConfig, {
+      context: input.context,
+      ...(input.concurrency ? { concurrency: input.concurrency } : {}),
+      ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}),
+    });
+  } catch (e) {
+    if (e instanceof KubeConfigProblem) throw new RegionFailure(e.message, e.hint);
+    throw e;
+  }
+}
+
+function accessFailure(
+  e: KubeApiError,
+  what: string,
+  client: KubeClient,
+  dryRun = false,
+): RegionFailure {
+  if (e.status === 0) {
+    return new RegionFailure(
+      `cannot ${what}: ${e.message}`,
+      'Check that the cluster is up and reachable, and that the kubeconfig context points at it.',
+    );
+  }
+  if (e.status === 401) {
+    return new RegionFailure(
+      `the cluster rejected the credentials of user "${client.user}" (401 Unauthorized) while trying to ${what}`,
+      'Refresh the credentials in the kubeconfig, or pick another context with --context REGION=CONTEXT.',
+    );
+  }
+  return new RegionFailure(
+    `permission denied (403 Forbidden) to ${what}: ${e.message}`,
+    dryRun
+      ? 'Server-side mode needs the `patch` verb on every kind in Git (the dry-run never writes, but RBAC cannot tell). Grant it, or run with --mode read-only, which needs only get/list.'
+      : `The check needs get and list on every kind in Git and list on the others (to find extra objects); grant them to user "${client.user}".`,
+  );
+}
+
+/** Runs a request group; unreachable/401/403 become this region's failure. */
+async function guard<T>(client: KubeClient, what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof KubeApiError && (e.status === 0 || e.status === 401 || e.status === 403))
+      throw accessFailure(e, what, client);
+    if (e instanceof KubeApiError)
+      throw new RegionFailure(
+        `cannot ${what}: the server answered ${e.status} ${e.reason}: ${e.message}`,
+      );
+    throw e;
+  }
+}
+
+/** Resolves each manifest's resource type and namespace; refuses duplicates. */
+function plan(
+  sourced: SourcedObject[],
+  catalog: ResourceCatalog,
+  defaultNamespace: string,
+  warnings: string[],
+): Planned[] {
+  const out: Planned[] = [];
+  const seen = new Map<string, SourcedObject>();
+  const duplicates: string[] = [];
+  for (const s of sourced) {
+    const rt = catalog.find(s.object.apiVersion, s.object.kind);
+    if (!rt)
+      warnings.push(
+        `${s.object.apiVersion} ${s.object.kind} is not served by the cluster (CRD not installed?): ${s.object.metadata.name} counts as missing`,
+      );
+    const manifest = settleNamespace(
+      s.object,
+      rt ? rt.namespaced : Boolean(s.object.metadata.namespace),
+      defaultNamespace,
+    );
+    const key = objectKey(refOf(manifest));
+    const before = seen.get(key);
+    if (before) {
+      duplicates.push(`${describeRef(refOf(manifest))} (${where(before)} and ${where(s)})`);
+      continue;
+    }
+    seen.set(key, s);
+    out.push({
+      sourced: s,
+      entry: { manifest, comparable: comparableForm(manifest), source: s.source },
+      ...(rt ? { rt } : {}),
+    });
+  }
+  if (duplicates.length > 0) {
+    throw new RegionFailure(
+      `the desired state defines ${duplicates.length === 1 ? 'an object' : 'objects'} twice: ${duplicates.join('; ')}`,
+      'Each object may appear once per region; remove the duplicate.',
+    );
+  }
+  return out;
+}
+
+function where(s: SourcedObject): string {
+  return s.line ? `${s.source}:${s.line}` : s.source;
+}
+
+/** The GitOps engine that applied this object, from its managedFields. */
+function detectManager(live: KubeObject): string | undefined {
+  const entries = parseManagedFields(live.metadata.managedFields as never);
+  return (
+    entries.find((e) => e.operation === 'Apply' && GITOPS_MANAGERS.includes(e.manager))?.manager ??
+    entries.find((e) => GITOPS_MANAGERS.includes(e.manager))?.manager
+  );
+}
+
+async function readLive(
+  client: KubeClient,
+  catalog: ResourceCatalog,
+  planned: Planned[],
+  warnings: string[],
+  step: (name: string, done?: number, total?: number) => void,
+): Promise<{ live: Map<string, KubeObject>; candidates: KubeObject[] }> {
+  // One LIST per (type, namespace) holding desired objects.
+  const lists = new Map<string, { rt: ResourceType; namespace?: string }>();
+  for (const p of planned) {
+    if (!p.rt) continue;
+    const ns = p.rt.namespaced ? p.entry.manifest.metadata.namespace : undefined;
+    lists.set(`${p.rt.group}/${p.rt.version}/${p.rt.resource}/${ns ?? ''}`, {
+      rt: p.rt,
+      ...(ns ? { namespace: ns } : {}),
+    });
+  }
+  const live = new Map<string, KubeObject>();
+  const candidates: KubeObject[] = [];
+  const jobs = [...lists.values()];
+  let done = 0;
+  await guard(client, 'list the live objects', () =>
+    Promise.all(
+      jobs.map(async (j) => {
+        const items = await listObjects(
+          client,
+          j.rt,
+          j.namespace ? { namespace: j.namespace } : {},
+        );
+        for (const item of items) {
+          live.set(objectKey(refOf(item)), item);
+          candidates.push(item);
+        }
+        step('read live', ++done, jobs.length);
+      }),
+    ),
+  );
+
+  // Extra objects: every listable kind, cluster-wide, filtered by the app's labels.
+  const twins = planned
+    .map((p) => live.get(objectKey(refOf(p.entry.manifest))))
+    .filter((o): o is KubeObject => o !== undefined);
+  const selectors = identitySelectors(
+    appIdentity(
+      planned.map((p) => p.entry.manifest),
+      twins,
+    ),
+  );
+  const types = catalog.preferred.filter(
+    (rt) => rt.verbs.includes('list') && !kindNeverExtra(rt.group, rt.kind),
+  );
+  const denied = new Set<string>();
+  await Promise.all(
+    types.flatMap((rt) =>
+      selectors.map(async (labelSelector) => {
+        try {
+          candidates.push(...(await listObjects(client, rt, { labelSelector })));
+        } catch (e) {
+          if (e instanceof KubeApiError && e.status === 0)
+            throw accessFailure(e, 'list objects to find extra ones', client);
+          const what = `${rt.resource}${rt.group ? `.${rt.group}` : ''}`;
+          if (!denied.has(what))
+            warnings.push(
+              `could not look for extra ${what}: ${e instanceof KubeApiError ? `${e.status} ${e.reason}` : (e as Error).message}`,
+            );
+          denied.add(what);
+        }
+      }),
+    ),
+  );
+  return { live, candidates };
+}

@@ -1,0 +1,145 @@
+/**
+ * The drift check pipeline shared by the CLI and the GitHub Action:
+ * render each region's desired state -> read its cluster -> compare -> one DriftReport.
+ *
+ * Bad input (a missing path, an unknown region, an invalid ignore file, an unreadable
+ * kubeconfig) fails the whole run before any cluster is contacted (MrDriftError, exit 2).
+ * Everything that goes wrong inside one region becomes that region's `error`; regions run
+ * concurrently and independently.
+ */
+import { execFile } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { UsageError } from '../core/errors';
+import { DEFAULT_HAND_MANAGERS, globMatcher } from '../core/compare/managers';
+import type { Fingerprint } from '../core/compare/secret-redaction';
+import { REPORT_SCHEMA_VERSION, type DriftReport } from '../core/report/model';
+import { detectLayout, displayPath } from '../adapters/desired/render-desired';
+import { loadKubeConfig } from '../adapters/kube/kube-client';
+import { VERSION } from '../version';
+import type { CheckOptions, RunCheck } from './check-options';
+import { checkRegion } from './check-region';
+import { loadIgnoreFile } from './load-ignore-file';
+
+/**
+ * A fingerprint function with a key made for this run only: a Secret value shows up as
+ * `hmac:<12 hex>`, the same for the same value everywhere in one report, and impossible to
+ * brute-force from the report because the key is never written anywhere.
+ */
+export function runFingerprint(key: Buffer = randomBytes(32)): Fingerprint {
+  return (value) => `hmac:${createHmac('sha256', key).update(value).digest('hex').slice(0, 12)}`;
+}
+
+function gitRevision(path: string): Promise<string | undefined> {
+  let cwd = process.cwd();
+  try {
+    const full = resolve(path);
+    cwd = statSync(full).isDirectory() ? full : dirname(full);
+  } catch {
+    // The path is checked (and reported) elsewhere; the revision is optional.
+  }
+  return new Promise((done) => {
+    execFile('git', ['rev-parse', 'HEAD'], { cwd, timeout: 5_000 }, (err, stdout) =>
+      done(err ? undefined : stdout.trim() || undefined),
+    );
+  });
+}
+
+function loadKubeconfigOrFail(file: string | undefined): KubeConfig {
+  if (file && !existsSync(file)) {
+    throw new UsageError(
+      `--kubeconfig ${file}: no such file`,
+      'Pass the path of a kubeconfig file, or leave --kubeconfig out to use KUBECONFIG or ~/.kube/config.',
+    );
+  }
+  try {
+    return loadKubeConfig(file);
+  } catch (e) {
+    throw new UsageError(
+      `cannot read the kubeconfig${file ? ` ${file}` : ''}: ${(e as Error).message.split('\n')[0]}`,
+      'Check that the file is a valid kubeconfig (kubectl config view should print it).',
+    );
+  }
+}
+
+/** Runs a drift check; see the module comment. */
+export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftReport> => {
+  if (options.mode !== 'server-side' && options.mode !== 'read-only') {
+    throw new UsageError(
+      `unknown mode "${String(options.mode)}"`,
+      'Use --mode server-side (the default) or --mode read-only.',
+    );
+  }
+  const layout = await detectLayout(options.path);
+  const ignore = await loadIgnoreFile(options.ignoreFile);
+  const kubeConfig = loadKubeconfigOrFail(options.kubeconfig);
+
+  let regions = options.regions?.filter(Boolean);
+  if (!regions || regions.length === 0) {
+    if (layout.kind === 'overlays') regions = layout.regions;
+    else {
+      const current = kubeConfig.getCurrentContext();
+      if (!current) {
+        throw new UsageError(
+          'no region given and the kubeconfig has no current context',
+          'Pass --regions NAME (the kubeconfig context of the same name is used, or --context NAME=CONTEXT).',
+        );
+      }
+      regions = [current];
+    }
+  }
+  if (new Set(regions).size !== regions.length)
+    throw new UsageError(`--regions lists a region twice: ${regions.join(',')}`);
+  if (layout.kind === 'overlays') {
+    const unknown = regions.filter((r) => !layout.regions.includes(r));
+    if (unknown.length > 0) {
+      throw new UsageError(
+        `no overlay for region${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} under ${displayPath(options.path)}`,
+        `Regions with an overlay: ${layout.regions.join(', ')}.`,
+      );
+    }
+  }
+  const strayContexts = Object.keys(options.contexts ?? {}).filter((r) => !regions.includes(r));
+  if (strayContexts.length > 0) {
+    throw new UsageError(
+      `--context names region${strayContexts.length === 1 ? '' : 's'} not being checked: ${strayContexts.join(', ')}`,
+      `Checked regions: ${regions.join(', ')}.`,
+    );
+  }
+
+  const fingerprint = runFingerprint();
+  const isHandManager = globMatcher(ignore.handManagers ?? DEFAULT_HAND_MANAGERS);
+  const fieldManager = options.fieldManager ?? ignore.fieldManager;
+  const [revision, reports] = await Promise.all([
+    options.revision ? Promise.resolve(options.revision) : gitRevision(options.path),
+    Promise.all(
+      regions.map((region) =>
+        checkRegion({
+          region,
+          context: options.contexts?.[region] ?? region,
+          layout,
+          kubeConfig,
+          mode: options.mode,
+          ...(fieldManager ? { fieldManager } : {}),
+          rules: ignore.rules,
+          isHandManager,
+          fingerprint,
+          ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+          ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        }),
+      ),
+    ),
+  ]);
+
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'mr-drift', version: VERSION },
+    generatedAt: new Date().toISOString(),
+    mode: options.mode,
+    source: { path: displayPath(options.path), ...(revision ? { revision } : {}) },
+    regions: reports,
+  };
+};
