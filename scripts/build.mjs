@@ -24,6 +24,8 @@ const out = check ? mkdtempSync(join(tmpdir(), 'mr-drift-dist-')) : join(root, '
 const entries = [
   { in: 'src/cli/main.ts', out: 'cli.js', banner: '#!/usr/bin/env node' },
   { in: 'src/action/index.ts', out: 'index.js', banner: '' },
+  // The Action's `post:` step: removes the kubeconfig the main step wrote.
+  { in: 'src/action/post.ts', out: 'post.js', banner: '' },
 ].filter((e) => existsSync(join(root, e.in)));
 
 if (!check) rmSync(out, { recursive: true, force: true });

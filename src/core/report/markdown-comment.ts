@@ -1,5 +1,5 @@
 import { COMMENT_LIMITS, renderReportBlocks } from './markdown-blocks';
-import { escapeInline } from './markdown-escape';
+import { codeBlock, escapeInline } from './markdown-escape';
 import { packReport } from './markdown-pack';
 import type { DriftReport } from './model';
 
@@ -82,4 +82,17 @@ export function renderCommentParts(report: DriftReport, options: CommentOptions 
       return `${marker}\n### ${title}: drift report, part ${part} of ${parts}\n\n`;
     },
   });
+}
+
+/**
+ * The comment body when no report could be made at all (overlays do not render, bad
+ * ignore file ...): it replaces the previous report, which would otherwise stay on the
+ * pull request looking current.
+ */
+export function renderFailureComment(message: string, options: CommentOptions = {}): string {
+  const key = options.key ?? DEFAULT_COMMENT_KEY;
+  const title = escapeInline(options.title ?? 'mr-drift');
+  const text = message.length > 8_000 ? `${message.slice(0, 8_000)}… (cut)` : message;
+  const note = options.fullReportNote ? `\n\n${options.fullReportNote}` : '';
+  return `${commentMarker(key, 1)}\n### ${title}: the drift check could not run\n\n${codeBlock(text.split('\n'), 'text')}${note}\n`;
 }

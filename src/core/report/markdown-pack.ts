@@ -120,6 +120,7 @@ export function packReport(blocks: ReportBlocks, options: PackOptions): string[]
     else {
       if (blocks.foot) text += SEPARATOR + blocks.foot;
       if (!truncated && total > 1) text += splitNote(total, fullNote);
+      else if (!truncated && fullNote) text += `${SEPARATOR}${fullNote}`;
     }
     return text.split(COUNT).join(String(total)) + '\n';
   });

@@ -1,0 +1,11 @@
+import { actionsRuntime } from '../adapters/actions/toolkit';
+import { createIssueCommentsApi } from '../adapters/github/issue-comments';
+import { runCheck } from '../pipeline/run-check';
+import { runAction } from './run';
+
+// Entry of the Action (dist/index.js): wire the real runner, pipeline and GitHub API.
+process.exitCode = await runAction({
+  runtime: actionsRuntime(),
+  runCheck,
+  commentsApi: (options) => createIssueCommentsApi(options),
+});

@@ -1,0 +1,140 @@
+import { UsageError } from '../core/errors';
+import { COMMENT_KEY_PATTERN, DEFAULT_COMMENT_KEY } from '../core/report/markdown-comment';
+import type { ComparisonMode } from '../core/report/model';
+
+/** The Action's inputs, parsed and checked (see action.yml for their documentation). */
+export interface ActionInputs {
+  path: string;
+  regions?: string[];
+  /** Raw `kubeconfig` input (secret); undefined when not given. */
+  kubeconfig?: string;
+  contexts?: Record<string, string>;
+  mode: ComparisonMode;
+  failOnDrift: boolean;
+  comment: boolean;
+  commentKey: string;
+  githubToken?: string;
+  ignoreFile?: string;
+  fieldManager?: string;
+  /** Aggregate mode: report files or folders to combine instead of checking clusters. */
+  aggregate?: string[];
+  /** Where to write the JSON report; default under RUNNER_TEMP. */
+  reportFile?: string;
+}
+
+/** Every input name the Action reads; a unit test keeps this in step with action.yml. */
+export const INPUT_NAMES = [
+  'path',
+  'regions',
+  'kubeconfig',
+  'contexts',
+  'mode',
+  'fail-on-drift',
+  'comment',
+  'comment-key',
+  'github-token',
+  'ignore-file',
+  'field-manager',
+  'aggregate',
+  'report-file',
+] as const;
+
+/** Every output name the Action sets; a unit test keeps this in step with action.yml. */
+export const OUTPUT_NAMES = [
+  'drift',
+  'regions-with-drift',
+  'regions-with-errors',
+  'report',
+  'comment-url',
+] as const;
+
+/**
+ * Parses the inputs; collects every problem and fails once, naming each input and what
+ * it expects. Never quotes the `kubeconfig` or `github-token` values.
+ */
+export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => string): ActionInputs {
+  const problems: string[] = [];
+  const optional = (name: (typeof INPUT_NAMES)[number]) => getInput(name).trim() || undefined;
+
+  const bool = (name: (typeof INPUT_NAMES)[number], fallback: boolean): boolean => {
+    const value = getInput(name).trim();
+    if (value === '') return fallback;
+    if (['true', 'True', 'TRUE'].includes(value)) return true;
+    if (['false', 'False', 'FALSE'].includes(value)) return false;
+    problems.push(`input ${name}: expected true or false, got ${JSON.stringify(value)}`);
+    return fallback;
+  };
+
+  const mode = optional('mode') ?? 'server-side';
+  if (mode !== 'server-side' && mode !== 'read-only') {
+    problems.push(`input mode: expected server-side or read-only, got ${JSON.stringify(mode)}`);
+  }
+
+  const regions = list(getInput('regions'));
+  for (const r of regions) {
+    if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(r)) {
+      problems.push(
+        `input regions: ${JSON.stringify(r)} is not a valid region name (lowercase letters, digits, -)`,
+      );
+    }
+  }
+
+  let contexts: Record<string, string> | undefined;
+  const contextItems = list(getInput('contexts'));
+  if (contextItems.length > 0) {
+    contexts = {};
+    for (const item of contextItems) {
+      const m = /^([^=\s]+)\s*=\s*(\S+)$/.exec(item);
+      if (!m) {
+        problems.push(`input contexts: ${JSON.stringify(item)} is not region=context`);
+        continue;
+      }
+      if (m[1] in contexts) problems.push(`input contexts: region ${m[1]} is given twice`);
+      contexts[m[1]] = m[2]!;
+    }
+  }
+
+  const commentKey = optional('comment-key') ?? DEFAULT_COMMENT_KEY;
+  if (!COMMENT_KEY_PATTERN.test(commentKey)) {
+    problems.push('input comment-key: use 1 to 64 letters, digits, dots, dashes or underscores');
+  }
+
+  const aggregate = list(getInput('aggregate'));
+  const inputs: ActionInputs = {
+    path: optional('path') ?? 'overlays',
+    mode: mode as ComparisonMode,
+    failOnDrift: bool('fail-on-drift', true),
+    comment: bool('comment', true),
+    commentKey,
+    ...(regions.length > 0 ? { regions } : {}),
+    ...(contexts ? { contexts } : {}),
+    ...(optional('kubeconfig') ? { kubeconfig: getInput('kubeconfig') } : {}),
+    ...(optional('github-token') ? { githubToken: getInput('github-token').trim() } : {}),
+    ...(optional('ignore-file') ? { ignoreFile: optional('ignore-file') } : {}),
+    ...(optional('field-manager') ? { fieldManager: optional('field-manager') } : {}),
+    ...(aggregate.length > 0 ? { aggregate } : {}),
+    ...(optional('report-file') ? { reportFile: optional('report-file') } : {}),
+  };
+  if (inputs.aggregate && inputs.kubeconfig) {
+    problems.push(
+      'input aggregate: combines existing reports and reads no cluster; remove the kubeconfig input from that step',
+    );
+  }
+  if (problems.length > 0) {
+    throw new UsageError(
+      `${problems.length} problem${problems.length === 1 ? '' : 's'} with the Action's inputs:\n${problems
+        .map((p) => `  ${p}`)
+        .join('\n')}`,
+      'See the inputs in action.yml or docs/action.md.',
+    );
+  }
+  return inputs;
+}
+
+/** Splits a list input on commas and newlines, dropping blanks. */
+function list(value: string): string[] {
+  return value
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}

@@ -1,0 +1,285 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runPost } from '../../src/action/cleanup';
+import { runAction, type ActionDependencies } from '../../src/action/run';
+import { KUBECONFIG_STATE } from '../../src/adapters/actions/kubeconfig-file';
+import { createIssueCommentsApi } from '../../src/adapters/github/issue-comments';
+import { RenderError } from '../../src/core/errors';
+import type { CheckOptions } from '../../src/pipeline/check-options';
+import { pullRequestEvent, pushEvent } from '../support/events';
+import { startFakeGitHub, type FakeGitHub } from '../support/fake-github';
+import { RecordingRuntime } from '../support/recording-runtime';
+import { changed, field, region, report } from '../support/reports';
+
+// The Action's orchestration, run in-process with a recording runtime and the fake GitHub.
+// Aggregate mode runs the real code path end to end (files in, comment out); the cluster
+// path is exercised by test/integration/action-e2e.test.ts against the real clusters.
+
+const REPO = 'alfred/gitops';
+const TOKEN = 'ghs_unit_write_token_abcdef';
+const READ_TOKEN = 'ghs_unit_read_token_abcdef';
+const SHA = '1'.repeat(40);
+
+let gh: FakeGitHub;
+let dir: string;
+beforeEach(async () => {
+  gh = await startFakeGitHub({
+    tokens: { [TOKEN]: { access: 'write' }, [READ_TOKEN]: { access: 'read' } },
+    repos: { [REPO]: [7] },
+  });
+  dir = mkdtempSync(join(tmpdir(), 'mr-drift-action-unit-'));
+  mkdirSync(join(dir, 'runner-temp'));
+});
+afterEach(async () => {
+  await gh.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function env(event: Record<string, unknown>, name = 'pull_request'): NodeJS.ProcessEnv {
+  const eventPath = join(dir, 'event.json');
+  writeFileSync(eventPath, JSON.stringify(event));
+  return {
+    GITHUB_EVENT_NAME: name,
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_REPOSITORY: REPO,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: gh.url,
+    GITHUB_SHA: 'f'.repeat(40),
+    GITHUB_RUN_ID: '123456',
+    RUNNER_TEMP: join(dir, 'runner-temp'),
+  };
+}
+
+const prEvent = (extra: Partial<Parameters<typeof pullRequestEvent>[0]> = {}) =>
+  pullRequestEvent({ repository: REPO, number: 7, headSha: SHA, ...extra });
+
+function writeReports() {
+  const reports = join(dir, 'reports');
+  const east = report([region('us-east', [changed('api', [field('/spec/replicas', 3, 5)])])]);
+  const west = report([region('eu-west')]);
+  for (const [name, r] of [
+    ['drift-us-east', east],
+    ['drift-eu-west', west],
+  ] as const) {
+    mkdirSync(join(reports, name), { recursive: true });
+    writeFileSync(join(reports, name, 'report.json'), JSON.stringify(r));
+  }
+  return reports;
+}
+
+function deps(
+  runtime: RecordingRuntime,
+  e: NodeJS.ProcessEnv,
+  runCheck?: ActionDependencies['runCheck'],
+): ActionDependencies {
+  return {
+    runtime,
+    env: e,
+    cwd: dir,
+    runCheck: runCheck ?? (() => Promise.reject(new Error('runCheck must not be called'))),
+    commentsApi: (o) => createIssueCommentsApi({ ...o, retryDelayMs: 1 }),
+  };
+}
+
+describe('runAction in aggregate mode', () => {
+  it('combines the reports, sets outputs, writes summary and annotations, and comments once', async () => {
+    writeReports();
+    const runtime = new RecordingRuntime({ aggregate: 'reports', 'github-token': TOKEN });
+    const code = await runAction(deps(runtime, env(prEvent())));
+    expect(code).toBe(1);
+    expect(runtime.outputs).toMatchObject({
+      drift: 'true',
+      'regions-with-drift': 'us-east',
+      'regions-with-errors': '',
+    });
+    const saved = JSON.parse(readFileSync(runtime.outputs.report, 'utf8')) as {
+      regions: Array<{ name: string }>;
+    };
+    expect(saved.regions.map((r) => r.name)).toEqual(['eu-west', 'us-east']);
+    expect(runtime.summary).toContain('drift in 1 of 2 regions');
+    expect(runtime.summary).toContain(
+      `https://github.com/${REPO}/blob/${SHA}/overlays/regions/us-east/kustomization.yaml`,
+    );
+    expect(runtime.summary).toContain('https://github.com/alfred/gitops/actions/runs/123456');
+    expect(runtime.annotations.map((a) => [a.level, a.file])).toEqual([
+      ['warning', 'overlays/regions/us-east/kustomization.yaml'],
+    ]);
+    expect(runtime.failures).toEqual([expect.stringContaining('drift in us-east')]);
+    const comments = gh.comments(REPO, 7);
+    expect(comments).toHaveLength(1);
+    expect(comments[0].body).toContain('drift in 1 of 2 regions');
+    expect(comments[0].body).toContain(`https://github.com/${REPO}/pull/7/checks`);
+    expect(runtime.outputs['comment-url']).toBe(comments[0].html_url);
+  }, 30_000);
+
+  it('does not write again when nothing changed, and edits in place when it did', async () => {
+    writeReports();
+    await runAction(
+      deps(new RecordingRuntime({ aggregate: 'reports', 'github-token': TOKEN }), env(prEvent())),
+    );
+    const writes = gh.writes().length;
+    // A re-run with the same result: byte-identical body, no API write.
+    await runAction(
+      deps(new RecordingRuntime({ aggregate: 'reports', 'github-token': TOKEN }), env(prEvent())),
+    );
+    expect(gh.writes()).toHaveLength(writes);
+    // Different drift: the one comment is edited.
+    writeFileSync(
+      join(dir, 'reports', 'drift-eu-west', 'report.json'),
+      JSON.stringify(
+        report([region('eu-west', [changed('api', [field('/spec/replicas', 3, 9)])])]),
+      ),
+    );
+    await runAction(
+      deps(new RecordingRuntime({ aggregate: 'reports', 'github-token': TOKEN }), env(prEvent())),
+    );
+    expect(gh.writes().map((w) => w.method)).toEqual(['POST', 'PATCH']);
+    expect(gh.comments(REPO, 7)).toHaveLength(1);
+    expect(gh.comments(REPO, 7)[0].body).toContain('drift in 2 of 2 regions');
+  });
+
+  it('warns instead of failing when the token cannot comment (fork pull request)', async () => {
+    writeReports();
+    const runtime = new RecordingRuntime({
+      aggregate: 'reports',
+      'github-token': READ_TOKEN,
+      'fail-on-drift': 'false',
+    });
+    const code = await runAction(deps(runtime, env(prEvent({ headRepository: 'someone/gitops' }))));
+    expect(code).toBe(0);
+    expect(runtime.failures).toEqual([]);
+    expect(runtime.warnings).toEqual([
+      expect.stringContaining('Resource not accessible by integration'),
+    ]);
+    expect(runtime.warnings[0]).toContain('from a fork');
+    expect(runtime.summary).toContain('drift in 1 of 2 regions');
+    expect(runtime.everything()).not.toContain(READ_TOKEN);
+    expect(runtime.secrets).toContain(READ_TOKEN);
+  });
+
+  it('writes only the summary on a push event', async () => {
+    writeReports();
+    const runtime = new RecordingRuntime({ aggregate: 'reports', 'github-token': TOKEN });
+    await runAction(deps(runtime, env(pushEvent(REPO, SHA), 'push')));
+    expect(gh.requests).toHaveLength(0);
+    expect(runtime.summary).toContain('drift in 1 of 2 regions');
+    expect(runtime.logs.join('\n')).toContain('push event is not a pull request');
+  });
+
+  it('fails with exit code 2 and a clear message for conflicting reports', async () => {
+    const reports = writeReports();
+    writeFileSync(join(reports, 'dup.json'), JSON.stringify(report([region('us-east')])));
+    const runtime = new RecordingRuntime({ aggregate: 'reports', 'github-token': TOKEN });
+    expect(await runAction(deps(runtime, env(prEvent())))).toBe(2);
+    expect(runtime.failures[0]).toContain('region us-east is also in');
+    expect(runtime.summary).toContain('the drift check could not run');
+    // The PR shows that the check failed rather than an old report.
+    expect(gh.comments(REPO, 7)[0].body).toContain('the drift check could not run');
+  });
+});
+
+describe('runAction with the cluster check', () => {
+  const kubeconfig = [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]',
+    'users: [{name: u, user: {token: "kc-token-0123456789abcdef"}}]',
+    'contexts: [{name: us-east-drift-checker, context: {cluster: c, user: u}}]',
+    'current-context: us-east-drift-checker',
+  ].join('\n');
+
+  it('passes a private kubeconfig file to the check, masks its token and removes the file', async () => {
+    let seen: CheckOptions | undefined;
+    let mode = 0;
+    const runtime = new RecordingRuntime({
+      kubeconfig: Buffer.from(kubeconfig).toString('base64'),
+      contexts: 'us-east=us-east-drift-checker',
+      regions: 'us-east',
+      mode: 'read-only',
+      comment: 'false',
+    });
+    const code = await runAction(
+      deps(runtime, env(prEvent()), (options) => {
+        seen = options;
+        mode = statSync(options.kubeconfig!).mode & 0o777;
+        expect(readFileSync(options.kubeconfig!, 'utf8')).toBe(kubeconfig);
+        return Promise.resolve(report([region('us-east')], { mode: 'read-only' }));
+      }),
+    );
+    expect(code).toBe(0);
+    expect(mode).toBe(0o600);
+    expect(seen).toMatchObject({
+      path: 'overlays',
+      regions: ['us-east'],
+      mode: 'read-only',
+      contexts: { 'us-east': 'us-east-drift-checker' },
+    });
+    expect(seen!.kubeconfig!.startsWith(join(dir, 'runner-temp'))).toBe(true);
+    expect(existsSync(seen!.kubeconfig!)).toBe(false);
+    expect(runtime.secrets).toContain('kc-token-0123456789abcdef');
+    expect(runtime.state[KUBECONFIG_STATE]).toBe(seen!.kubeconfig);
+    expect(runtime.outputs.drift).toBe('false');
+    // The post step finds nothing left to remove and does not fail.
+    expect(runPost(runtime, { RUNNER_TEMP: join(dir, 'runner-temp') })).toBe(0);
+  });
+
+  it('reports a failed check on the PR and exits 2, still removing the kubeconfig', async () => {
+    let file = '';
+    const runtime = new RecordingRuntime({ kubeconfig, 'github-token': TOKEN });
+    const code = await runAction(
+      deps(runtime, env(prEvent()), (options) => {
+        file = options.kubeconfig!;
+        return Promise.reject(
+          new RenderError(
+            'region us-east: kustomize build failed: accumulating resources',
+            'Run kustomize build locally.',
+          ),
+        );
+      }),
+    );
+    expect(code).toBe(2);
+    expect(existsSync(file)).toBe(false);
+    expect(runtime.failures[0]).toContain('kustomize build failed');
+    expect(gh.comments(REPO, 7)[0].body).toContain('kustomize build failed');
+  });
+
+  it('rejects bad inputs all at once with exit code 2, before touching anything', async () => {
+    const runtime = new RecordingRuntime({
+      mode: 'sideways',
+      'fail-on-drift': 'maybe',
+      contexts: 'us-east',
+      kubeconfig: 'not: [a kubeconfig',
+    });
+    expect(await runAction(deps(runtime, env(prEvent())))).toBe(2);
+    expect(runtime.failures[0]).toContain('3 problems');
+    expect(runtime.failures[0]).toContain('input mode');
+    expect(runtime.failures[0]).toContain('input fail-on-drift');
+    expect(runtime.failures[0]).toContain('input contexts');
+    expect(gh.requests).toHaveLength(0);
+  });
+
+  it('rejects contexts that the kubeconfig input does not define', async () => {
+    const runtime = new RecordingRuntime({ kubeconfig, contexts: 'us-east=us-east-admin' });
+    expect(await runAction(deps(runtime, env(prEvent())))).toBe(2);
+    expect(runtime.failures[0]).toContain(
+      'input contexts: us-east-admin is not in the kubeconfig input (it has: us-east-drift-checker)',
+    );
+  });
+
+  it('never echoes an invalid kubeconfig', async () => {
+    const runtime = new RecordingRuntime({ kubeconfig: 'token: super-secret-value-123' });
+    expect(await runAction(deps(runtime, env(prEvent())))).toBe(2);
+    expect(runtime.failures[0]).toContain('input kubeconfig: not a kubeconfig');
+    expect(runtime.everything()).not.toContain('super-secret-value-123');
+  });
+});
