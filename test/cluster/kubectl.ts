@@ -104,6 +104,9 @@ export async function kubectl(
         reject(new KubectlError(args, typeof e.code === 'number' ? e.code : null, stdout, stderr));
       },
     );
+    // kubectl may exit before reading all of stdin (e.g. on a parse error); the error it
+    // prints is what matters, not the broken pipe.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(opts.input ?? '');
   });
 }
