@@ -100,6 +100,15 @@ function describeError(err: ErrorObject, data: unknown): SchemaProblem | undefin
         message: `expected ${expected ?? err.message ?? 'a valid value'}, got ${JSON.stringify(got)}`,
       };
     }
+    case 'minimum':
+    case 'maximum': {
+      const { comparison, limit } = err.params as { comparison: string; limit: number };
+      return {
+        path,
+        atKey: false,
+        message: `expected a number ${comparison} ${limit}, got ${JSON.stringify(valueAt(data, path))}`,
+      };
+    }
     case 'propertyNames':
       return undefined; // the inner error (with propertyName) already says what is wrong
     case 'uniqueItems': {

@@ -111,6 +111,9 @@ function checkReplicas(regions: unknown[], problems: SemanticProblem[]): void {
 
 function checkWaves(regions: unknown[], problems: SemanticProblem[]): void {
   const waves = new Map<number, number>(); // wave -> first region index
+  // A wave the schema already rejected would only add a confusing second problem here.
+  const valid = (w: unknown): boolean => typeof w === 'number' && Number.isInteger(w) && w >= 1;
+  if (regions.some((r) => isObject(r) && !valid(r.wave))) return;
   regions.forEach((r, i) => {
     if (isObject(r) && typeof r.wave === 'number' && Number.isInteger(r.wave) && r.wave >= 1) {
       if (!waves.has(r.wave)) waves.set(r.wave, i);
@@ -118,15 +121,18 @@ function checkWaves(regions: unknown[], problems: SemanticProblem[]): void {
   });
   if (waves.size === 0) return;
   const max = Math.max(...waves.keys());
-  for (let w = 1; w < max; w++) {
-    if (waves.has(w)) continue;
-    // Point at the first region that sits after the gap: that is the one to renumber.
-    const after = [...waves.entries()].filter(([x]) => x > w).sort((a, b) => a[0] - b[0])[0];
-    problems.push({
-      path: ['regions', after[1], 'wave'],
-      message: `waves must be contiguous from 1: no region has wave ${w}, but this one has wave ${after[0]}`,
-    });
-  }
+  const missing: number[] = [];
+  for (let w = 1; w < max; w++) if (!waves.has(w)) missing.push(w);
+  if (missing.length === 0) return;
+  // Point at the first region after the first gap: that is the one to renumber.
+  const [wave, index] = [...waves.entries()]
+    .filter(([x]) => x > missing[0])
+    .sort((a, b) => a[0] - b[0])[0];
+  const list = missing.length === 1 ? `wave ${missing[0]}` : `waves ${missing.join(', ')}`;
+  problems.push({
+    path: ['regions', index, 'wave'],
+    message: `waves must be contiguous from 1: no region has ${list}, but this one has wave ${wave}`,
+  });
 }
 
 function checkShards(database: Raw, regions: unknown[], problems: SemanticProblem[]): void {
