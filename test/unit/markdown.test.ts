@@ -235,6 +235,23 @@ describe('renderCommentParts', () => {
     expect(parts[0]).not.toContain('part 1 of');
   });
 
+  it('leaves out Secret fingerprints, which change every run', () => {
+    const secret = (fp: string) =>
+      report([
+        region('us-east', [
+          changed('db', [field('/data/password', 'hmac:aaaa', fp, { redacted: true })], {
+            kind: 'Secret',
+            apiVersion: 'v1',
+          }),
+        ]),
+      ]);
+    const [a] = renderCommentParts(secret('hmac:1111'));
+    const [b] = renderCommentParts(secret('hmac:2222'));
+    expect(a).toBe(b);
+    expect(a).not.toContain('hmac:');
+    expect(a).toContain('- (Secret value, not shown)\n+ (a different Secret value, not shown)');
+  });
+
   it('holds nothing run-specific, so an unchanged state gives an identical body', () => {
     const a = threeRegions();
     const b = { ...threeRegions(), generatedAt: '2030-01-01T00:00:00Z' };

@@ -69,6 +69,12 @@ export interface BlockOptions {
   runDetails?: boolean;
   /** Sections with at most this many objects start expanded; default 5. */
   openUpTo?: number;
+  /**
+   * Show the keyed fingerprints of Secret values (default true). They are made with a key
+   * of one run, so they only compare within one report; the comment leaves them out to
+   * stay byte-identical across runs.
+   */
+  secretFingerprints?: boolean;
 }
 
 const STATUS_CELL: Record<RegionReport['status'], string> = {
@@ -254,7 +260,9 @@ function renderObject(f: Finding, limits: DetailLimits, options: BlockOptions): 
   if (who) out.push(who);
   if (f.fields.length > 0) {
     const shown = f.fields.slice(0, limits.maxFields);
-    const lines = shown.flatMap((d) => fieldDiffLines(d, limits.maxValueChars));
+    const lines = shown.flatMap((d) =>
+      fieldDiffLines(d, limits.maxValueChars, options.secretFingerprints ?? true),
+    );
     const hidden = f.fields.length - shown.length;
     if (hidden > 0) lines.push(`@@ … ${hidden} more field${hidden === 1 ? '' : 's'} @@`);
     out.push(codeBlock(lines, 'diff'));
@@ -278,7 +286,7 @@ function whoAndWhen(fields: FieldDiff[]): string | undefined {
   return `Changed by ${items.join('; ')}`;
 }
 
-function fieldDiffLines(d: FieldDiff, maxValueChars: number): string[] {
+function fieldDiffLines(d: FieldDiff, maxValueChars: number, fingerprints: boolean): string[] {
   let note = '';
   if (d.desired === undefined && d.live !== undefined) note = ' added in the cluster';
   else if (d.live === undefined && d.desired !== undefined) note = ' removed from the cluster';
@@ -286,6 +294,13 @@ function fieldDiffLines(d: FieldDiff, maxValueChars: number): string[] {
     note += ` by ${cut(d.manager, 128)}${d.time ? ` at ${formatTime(cut(d.time, 64))}` : ''}`;
   }
   const lines = [`@@ ${cut(d.path, 500)} @@${note}`];
+  if (d.redacted && !fingerprints) {
+    if (d.desired !== undefined) lines.push('- (Secret value, not shown)');
+    if (d.live !== undefined) {
+      lines.push(`+ (${d.desired !== undefined ? 'a different ' : ''}Secret value, not shown)`);
+    }
+    return lines;
+  }
   if (d.desired !== undefined) {
     lines.push(...formatValue(d.desired, d.redacted, maxValueChars).map((l) => `- ${l}`));
   }

@@ -58,8 +58,9 @@ export function commentSize(body: string): number {
  * split on object boundaries into "part N of M" bodies, each under GitHub's limit, and
  * past `maxParts` the last part says how much was left out and where the full report is.
  *
- * The body holds nothing run-specific (no time, run id or revision), so re-checking an
- * unchanged state yields byte-identical bodies and the caller can skip the API write.
+ * The body holds nothing run-specific (no time, run id, revision or per-run Secret
+ * fingerprints), so re-checking an unchanged state yields byte-identical bodies and the
+ * caller can skip the API write.
  */
 export function renderCommentParts(report: DriftReport, options: CommentOptions = {}): string[] {
   const key = options.key ?? DEFAULT_COMMENT_KEY;
@@ -68,6 +69,7 @@ export function renderCommentParts(report: DriftReport, options: CommentOptions 
     title: options.title,
     limits: COMMENT_LIMITS,
     runDetails: false,
+    secretFingerprints: false,
   });
   const title = escapeInline(options.title ?? 'mr-drift');
   return packReport(blocks, {

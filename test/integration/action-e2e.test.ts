@@ -1,0 +1,424 @@
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  clusterKubeconfig,
+  describeCluster,
+  dropNamespace,
+  kubectl,
+  regions,
+  uniqueName,
+} from '../cluster/testing';
+import { runStep, type StepResult } from '../support/actions-runner';
+import { pullRequestEvent } from '../support/events';
+import { startFakeGitHub, type FakeGitHub } from '../support/fake-github';
+
+/**
+ * The Action end to end, run as the GitHub Actions runner runs it: `node dist/index.js`
+ * with INPUT_* variables, a pull_request event file, GITHUB_OUTPUT / GITHUB_STEP_SUMMARY /
+ * GITHUB_STATE files, against the three real clusters, with the fake GitHub server in
+ * place of api.github.com. The overlays are the generated ones (overlays/regions/*),
+ * wrapped to put them in a fresh namespace with a Secret whose value we can look for.
+ *
+ * The Action authenticates with a ServiceAccount token per region, bound to the
+ * mr-drift-checker ClusterRole from deploy/rbac/: least privilege, and a real bearer token
+ * whose absence from every output is asserted.
+ */
+
+const root = new URL('../..', import.meta.url).pathname;
+const REPO = 'alfred/gitops';
+const PR = 42;
+const WRITE_TOKEN = `ghs_e2eWrite${Math.random().toString(36).slice(2)}`;
+const READ_TOKEN = `ghs_e2eRead${Math.random().toString(36).slice(2)}`;
+const HEAD_SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
+// Values that must never show up anywhere: the Secret's value in Git and the hand-made one.
+const SEEDED_SECRET = `s3eded-${Math.random().toString(36).slice(2)}-password`;
+const HAND_SECRET = `hand-${Math.random().toString(36).slice(2)}-password`;
+
+let ns: string;
+let partOf: string;
+let work: string;
+let workspace: string;
+let gh: FakeGitHub;
+let kubeconfigText: string;
+const saTokens: string[] = [];
+const bindings: Array<{ region: string; name: string }> = [];
+
+function writeWrapper(region: string): void {
+  const dir = join(workspace, 'overlays', 'regions', region);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'kustomization.yaml'),
+    stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      namespace: ns,
+      resources: [`../../../generated/regions/${region}`, 'secret.yaml'],
+      labels: [{ pairs: { 'app.kubernetes.io/part-of': partOf } }],
+    }),
+  );
+  writeFileSync(
+    join(dir, 'secret.yaml'),
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'alfred-db-credentials' },
+      type: 'Opaque',
+      stringData: { password: SEEDED_SECRET },
+    }),
+  );
+}
+
+/** A kubeconfig for the Action: each region's server and CA, a ServiceAccount token. */
+async function actionKubeconfig(): Promise<string> {
+  const admin = parse(readFileSync(clusterKubeconfig(), 'utf8')) as {
+    clusters: Array<{ name: string; cluster: Record<string, string> }>;
+  };
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [] as unknown[],
+    users: [] as unknown[],
+    contexts: [] as unknown[],
+  };
+  for (const region of regions()) {
+    const cluster = admin.clusters.find((c) => c.name === region)!;
+    await kubectl(region, ['create', 'serviceaccount', 'mr-drift-e2e'], { namespace: ns });
+    const binding = `${ns}-checker`;
+    await kubectl(region, [
+      'create',
+      'clusterrolebinding',
+      binding,
+      '--clusterrole=mr-drift-checker',
+      `--serviceaccount=${ns}:mr-drift-e2e`,
+    ]);
+    bindings.push({ region, name: binding });
+    const token = (
+      await kubectl(region, ['create', 'token', 'mr-drift-e2e', '--duration=1h'], { namespace: ns })
+    ).trim();
+    saTokens.push(token);
+    config.clusters.push({ name: `${region}-e2e`, cluster: cluster.cluster });
+    config.users.push({ name: `${region}-e2e`, user: { token } });
+    config.contexts.push({
+      name: `${region}-e2e`,
+      context: { cluster: `${region}-e2e`, user: `${region}-e2e` },
+    });
+  }
+  return stringify(config);
+}
+
+async function render(region: string): Promise<string> {
+  const { execFileSync } = await import('node:child_process');
+  return execFileSync('kubectl', ['kustomize', join(workspace, 'overlays', 'regions', region)], {
+    encoding: 'utf8',
+  });
+}
+
+function actionEnv(): Record<string, string> {
+  const runnerTemp = join(work, 'runner-temp');
+  mkdirSync(runnerTemp, { recursive: true });
+  const eventPath = join(work, 'event.json');
+  writeFileSync(
+    eventPath,
+    JSON.stringify(pullRequestEvent({ repository: REPO, number: PR, headSha: HEAD_SHA })),
+  );
+  return {
+    GITHUB_ACTIONS: 'true',
+    CI: 'true',
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_REPOSITORY: REPO,
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: gh.url,
+    GITHUB_SHA: 'f'.repeat(40),
+    GITHUB_RUN_ID: '9876543210',
+    GITHUB_WORKSPACE: workspace,
+    RUNNER_TEMP: runnerTemp,
+  };
+}
+
+function runAction(inputs: Record<string, string>): Promise<StepResult> {
+  return runStep({
+    entry: join(root, 'dist', 'index.js'),
+    cwd: workspace,
+    env: actionEnv(),
+    inputs: {
+      path: 'overlays',
+      contexts: regions()
+        .map((r) => `${r}=${r}-e2e`)
+        .join(','),
+      mode: 'server-side',
+      'fail-on-drift': 'true',
+      comment: 'true',
+      'github-token': WRITE_TOKEN,
+      ...inputs,
+    },
+  });
+}
+
+/** Every place a value could leak to: log, raw stderr, summary, comments, outputs, report. */
+function assertNoLeak(step: StepResult, values: string[]): void {
+  const report = step.outputs.report ? readFileSync(step.outputs.report, 'utf8') : '';
+  const comments = gh.comments(REPO, PR).map((c) => c.body);
+  const places: Record<string, string> = {
+    log: step.log,
+    annotations: JSON.stringify(step.commands),
+    stderr: step.stderr,
+    summary: step.summary,
+    comments: comments.join('\n'),
+    outputs: step.outputFile,
+    report,
+  };
+  // Raw stdout may carry a value only inside the runner's ::add-mask:: commands.
+  const rawWithoutMasks = step.stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
+  places['stdout (raw, minus add-mask commands)'] = rawWithoutMasks;
+  for (const value of values) {
+    for (const [where, text] of Object.entries(places)) {
+      expect(text.includes(value), `a secret value appears in ${where}`).toBe(false);
+    }
+  }
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+describeCluster('the GitHub Action, end to end against the real clusters', () => {
+  beforeAll(async () => {
+    expect(existsSync(join(root, 'dist', 'index.js')), 'run `npm run build` first').toBe(true);
+    ns = uniqueName('action-e2e');
+    partOf = uniqueName('alfred-e2e');
+    work = mkdtempSync(join(tmpdir(), 'mr-drift-action-e2e-'));
+    workspace = join(work, 'workspace');
+    mkdirSync(join(workspace, 'generated'), { recursive: true });
+    for (const dir of ['base', 'regions']) {
+      cpSync(join(root, 'overlays', dir), join(workspace, 'generated', dir), { recursive: true });
+    }
+    for (const region of regions()) {
+      writeWrapper(region);
+      // Deploy as Argo CD would: server-side apply with its field manager.
+      await kubectl(
+        region,
+        [
+          'apply',
+          '--server-side',
+          '--field-manager=argocd-controller',
+          '--force-conflicts',
+          '-f',
+          '-',
+        ],
+        { input: await render(region) },
+      );
+    }
+    kubeconfigText = await actionKubeconfig();
+    gh = await startFakeGitHub({
+      tokens: { [WRITE_TOKEN]: { access: 'write' }, [READ_TOKEN]: { access: 'read' } },
+      repos: { [REPO]: [PR] },
+    });
+    gh.seedComment(REPO, PR, 'Looks good; waiting for the drift report.', 'reviewer');
+  }, 600_000);
+
+  afterAll(async () => {
+    await gh?.close();
+    for (const b of bindings) {
+      await kubectl(b.region, ['delete', 'clusterrolebinding', b.name, '--ignore-not-found']);
+    }
+    if (ns) await dropNamespace(ns);
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  let firstCommentId = 0;
+
+  it('first run: reports the hand changes in us-east and creates one comment', async () => {
+    await kubectl('us-east', ['label', 'configmap', 'alfred-config', 'team=payments'], {
+      namespace: ns,
+    });
+    await kubectl(
+      'us-east',
+      [
+        'patch',
+        'secret',
+        'alfred-db-credentials',
+        '-p',
+        JSON.stringify({ data: { password: b64(HAND_SECRET) } }),
+      ],
+      { namespace: ns },
+    );
+
+    const step = await runAction({ kubeconfig: b64(kubeconfigText) });
+    expect(step.stderr).toBe('');
+    expect(step.exitCode, step.log).toBe(1); // drift, and fail-on-drift is true
+
+    expect(step.outputs.drift).toBe('true');
+    expect(step.outputs['regions-with-drift']).toBe('us-east');
+    expect(step.outputs['regions-with-errors']).toBe('');
+    const report = JSON.parse(readFileSync(step.outputs.report!, 'utf8')) as {
+      regions: Array<{
+        name: string;
+        status: string;
+        findings: Array<{
+          kind: string;
+          name: string;
+          fields: Array<{ path: string; manager?: string; redacted?: boolean }>;
+        }>;
+      }>;
+    };
+    expect(report.regions.map((r) => [r.name, r.status]).sort()).toEqual(
+      regions()
+        .map((r) => [r, r === 'us-east' ? 'drift' : 'in-sync'])
+        .sort(),
+    );
+    const east = report.regions.find((r) => r.name === 'us-east')!;
+    expect(east.findings.map((f) => `${f.kind}/${f.name}`).sort()).toEqual([
+      'ConfigMap/alfred-config',
+      'Secret/alfred-db-credentials',
+    ]);
+    const label = east.findings.find((f) => f.kind === 'ConfigMap')!.fields[0]!;
+    expect(label).toMatchObject({ path: '/metadata/labels/team', manager: 'kubectl-label' });
+    const secretField = east.findings.find((f) => f.kind === 'Secret')!.fields[0]!;
+    expect(secretField).toMatchObject({
+      path: '/data/password',
+      manager: 'kubectl-patch',
+      redacted: true,
+    });
+
+    // One comment, found again later by its marker; the reviewer's comment untouched.
+    const comments = gh.comments(REPO, PR);
+    expect(comments).toHaveLength(2);
+    const ours = comments[1]!;
+    firstCommentId = ours.id;
+    expect(ours.body.startsWith('<!-- mr-drift:comment key=default part=1 -->')).toBe(true);
+    expect(ours.body).toContain('drift in 1 of 3 regions');
+    expect(ours.body).toContain('| us-east | ⚠️ drift |');
+    expect(ours.body).toContain('| eu-west | ✅ in sync |');
+    expect(ours.body).toContain(
+      '@@ /metadata/labels/team @@ added in the cluster by kubectl-label',
+    );
+    expect(ours.body).toContain(
+      `https://github.com/${REPO}/blob/${HEAD_SHA}/overlays/regions/us-east/kustomization.yaml`,
+    );
+    expect(step.outputs['comment-url']).toBe(ours.html_url);
+    expect(gh.writes().map((w) => w.method)).toEqual(['POST']);
+
+    // Summary: the full report; annotations on the overlay file; the failure message.
+    expect(step.summary).toContain('drift in 1 of 3 regions');
+    expect(step.summary).toContain('kubectl-patch');
+    const warnings = step.commands.filter((c) => c.name === 'warning');
+    expect(warnings.map((c) => c.properties.file)).toEqual([
+      'overlays/regions/us-east/kustomization.yaml',
+    ]);
+    expect(
+      step.commands.some((c) => c.name === 'error' && c.data.includes('drift in us-east')),
+    ).toBe(true);
+
+    // The kubeconfig was masked, written privately and removed before the step ended.
+    for (const t of saTokens) expect(step.masks).toContain(t);
+    expect(step.state['kubeconfig-path']).toMatch(/mr-drift-kubeconfig-/);
+    expect(existsSync(step.state['kubeconfig-path']!)).toBe(false);
+    expect(
+      readdirSync(join(work, 'runner-temp')).filter((d) => d.startsWith('mr-drift-kubeconfig-')),
+    ).toEqual([]);
+
+    assertNoLeak(step, [
+      SEEDED_SECRET,
+      HAND_SECRET,
+      b64(SEEDED_SECRET),
+      b64(HAND_SECRET),
+      ...saTokens,
+      WRITE_TOKEN,
+      b64(kubeconfigText),
+    ]);
+
+    // The post step finds the file already gone and succeeds.
+    const post = await runStep({
+      entry: join(root, 'dist', 'post.js'),
+      cwd: workspace,
+      env: actionEnv(),
+      state: step.state,
+    });
+    expect(post.exitCode).toBe(0);
+    mkdirSync(join(root, '.tmp', 'action-e2e'), { recursive: true });
+    writeFileSync(join(root, '.tmp', 'action-e2e', 'comment-run-1.md'), ours.body);
+  });
+
+  it('second run after another hand change: the same comment is edited in place', async () => {
+    await kubectl(
+      'eu-west',
+      [
+        'patch',
+        'configmap',
+        'alfred-config',
+        '--type=merge',
+        '-p',
+        JSON.stringify({ data: { CACHE_MODE: 'local' } }),
+      ],
+      { namespace: ns },
+    );
+    // Plain YAML this time (the first run passed base64).
+    const step = await runAction({ kubeconfig: kubeconfigText });
+    expect(step.exitCode, step.log).toBe(1);
+    expect(step.outputs.drift).toBe('true');
+    expect(step.outputs['regions-with-drift']!.split(',').sort()).toEqual(['eu-west', 'us-east']);
+
+    const ours = gh.comments(REPO, PR).filter((c) => c.body.startsWith('<!-- mr-drift'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]!.id).toBe(firstCommentId);
+    expect(ours[0]!.body).toContain('drift in 2 of 3 regions');
+    expect(ours[0]!.body).toContain('@@ /data/CACHE_MODE @@ by kubectl-patch');
+    expect(ours[0]!.body).toContain('- redis-cluster\n+ local');
+    expect(gh.writes().map((w) => w.method)).toEqual(['POST', 'PATCH']);
+    expect(step.summary).toContain('drift in 2 of 3 regions');
+    assertNoLeak(step, [
+      SEEDED_SECRET,
+      HAND_SECRET,
+      b64(SEEDED_SECRET),
+      b64(HAND_SECRET),
+      ...saTokens,
+      WRITE_TOKEN,
+    ]);
+    writeFileSync(join(root, '.tmp', 'action-e2e', 'comment-run-2.md'), ours[0]!.body);
+  });
+
+  it('third run with nothing new: no API write at all', async () => {
+    const step = await runAction({ kubeconfig: kubeconfigText });
+    expect(step.exitCode, step.log).toBe(1);
+    expect(gh.writes().map((w) => w.method)).toEqual(['POST', 'PATCH']);
+    expect(step.log).toContain('0 created, 0 updated, 1 unchanged');
+  });
+
+  it('a read-only token (pull request from a fork): a warning and the summary, no crash', async () => {
+    // New drift, so the comment would need an edit that the token may not make.
+    await kubectl('ap-southeast', ['label', 'service', 'alfred-api', 'owner=someone'], {
+      namespace: ns,
+    });
+    const before = gh.comments(REPO, PR).map((c) => c.body);
+    const step = await runAction({
+      kubeconfig: kubeconfigText,
+      'github-token': READ_TOKEN,
+      'fail-on-drift': 'false',
+    });
+    expect(step.exitCode, step.log).toBe(0);
+    const warning = step.commands.find(
+      (c) => c.name === 'warning' && c.data.includes('could not comment'),
+    );
+    expect(warning?.data).toContain('Resource not accessible by integration');
+    expect(warning?.data).toContain('pull-requests: write');
+    expect(step.summary).toContain('drift in 3 of 3 regions');
+    expect(step.outputs.drift).toBe('true');
+    expect(gh.writes()).toHaveLength(2);
+    expect(gh.comments(REPO, PR).map((c) => c.body)).toEqual(before);
+    assertNoLeak(step, [READ_TOKEN, ...saTokens, SEEDED_SECRET, HAND_SECRET]);
+  });
+});
