@@ -96,7 +96,12 @@ describeCluster('cluster harness: secured like a real cluster', () => {
     ns = await freshNamespace('harness-sec', [region]);
   });
   afterAll(async () => {
-    if (ns) await dropNamespace(ns, [region]);
+    if (!ns) return;
+    // Objects first: a namespace is never emptied here (no namespace controller).
+    await kubectl(region, ['delete', 'serviceaccount', 'probe', '--ignore-not-found'], {
+      namespace: ns,
+    });
+    await dropNamespace(ns, [region]);
   });
 
   it('refuses anonymous API reads but serves /readyz to anyone', async () => {

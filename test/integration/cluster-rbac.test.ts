@@ -110,7 +110,16 @@ describeCluster('RBAC of the test users', () => {
     );
   });
   afterAll(async () => {
-    if (ns) await dropNamespace(ns, [region]);
+    if (!ns) return;
+    // Objects first: a namespace is never emptied here (no namespace controller).
+    await kubectl(
+      region,
+      ['delete', 'configmap/settings', 'deployment/web', 'applicationset/alfred', 'secret/creds'],
+      {
+        namespace: ns,
+      },
+    );
+    await dropNamespace(ns, [region]);
   });
 
   it.each(regions())(
