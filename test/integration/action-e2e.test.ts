@@ -264,7 +264,7 @@ describeCluster('the GitHub Action, end to end against the real clusters', () =>
     expect(step.outputs.drift).toBe('true');
     expect(step.outputs['regions-with-drift']).toBe('us-east');
     expect(step.outputs['regions-with-errors']).toBe('');
-    const report = JSON.parse(readFileSync(step.outputs.report!, 'utf8')) as {
+    const report = JSON.parse(readFileSync(step.outputs.report, 'utf8')) as {
       regions: Array<{
         name: string;
         status: string;
@@ -285,9 +285,9 @@ describeCluster('the GitHub Action, end to end against the real clusters', () =>
       'ConfigMap/alfred-config',
       'Secret/alfred-db-credentials',
     ]);
-    const label = east.findings.find((f) => f.kind === 'ConfigMap')!.fields[0]!;
+    const label = east.findings.find((f) => f.kind === 'ConfigMap')!.fields[0];
     expect(label).toMatchObject({ path: '/metadata/labels/team', manager: 'kubectl-label' });
-    const secretField = east.findings.find((f) => f.kind === 'Secret')!.fields[0]!;
+    const secretField = east.findings.find((f) => f.kind === 'Secret')!.fields[0];
     expect(secretField).toMatchObject({
       path: '/data/password',
       manager: 'kubectl-patch',
@@ -297,7 +297,7 @@ describeCluster('the GitHub Action, end to end against the real clusters', () =>
     // One comment, found again later by its marker; the reviewer's comment untouched.
     const comments = gh.comments(REPO, PR);
     expect(comments).toHaveLength(2);
-    const ours = comments[1]!;
+    const ours = comments[1];
     firstCommentId = ours.id;
     expect(ours.body.startsWith('<!-- mr-drift:comment key=default part=1 -->')).toBe(true);
     expect(ours.body).toContain('drift in 1 of 3 regions');
@@ -326,7 +326,7 @@ describeCluster('the GitHub Action, end to end against the real clusters', () =>
     // The kubeconfig was masked, written privately and removed before the step ended.
     for (const t of saTokens) expect(step.masks).toContain(t);
     expect(step.state['kubeconfig-path']).toMatch(/mr-drift-kubeconfig-/);
-    expect(existsSync(step.state['kubeconfig-path']!)).toBe(false);
+    expect(existsSync(step.state['kubeconfig-path'])).toBe(false);
     expect(
       readdirSync(join(work, 'runner-temp')).filter((d) => d.startsWith('mr-drift-kubeconfig-')),
     ).toEqual([]);
@@ -370,14 +370,14 @@ describeCluster('the GitHub Action, end to end against the real clusters', () =>
     const step = await runAction({ kubeconfig: kubeconfigText });
     expect(step.exitCode, step.log).toBe(1);
     expect(step.outputs.drift).toBe('true');
-    expect(step.outputs['regions-with-drift']!.split(',').sort()).toEqual(['eu-west', 'us-east']);
+    expect(step.outputs['regions-with-drift'].split(',').sort()).toEqual(['eu-west', 'us-east']);
 
     const ours = gh.comments(REPO, PR).filter((c) => c.body.startsWith('<!-- mr-drift'));
     expect(ours).toHaveLength(1);
-    expect(ours[0]!.id).toBe(firstCommentId);
-    expect(ours[0]!.body).toContain('drift in 2 of 3 regions');
-    expect(ours[0]!.body).toContain('@@ /data/CACHE_MODE @@ by kubectl-patch');
-    expect(ours[0]!.body).toContain('- redis-cluster\n+ local');
+    expect(ours[0].id).toBe(firstCommentId);
+    expect(ours[0].body).toContain('drift in 2 of 3 regions');
+    expect(ours[0].body).toContain('@@ /data/CACHE_MODE @@ by kubectl-patch');
+    expect(ours[0].body).toContain('- redis-cluster\n+ local');
     expect(gh.writes().map((w) => w.method)).toEqual(['POST', 'PATCH']);
     expect(step.summary).toContain('drift in 2 of 3 regions');
     assertNoLeak(step, [
@@ -388,7 +388,7 @@ describeCluster('the GitHub Action, end to end against the real clusters', () =>
       ...saTokens,
       WRITE_TOKEN,
     ]);
-    writeFileSync(join(root, '.tmp', 'action-e2e', 'comment-run-2.md'), ours[0]!.body);
+    writeFileSync(join(root, '.tmp', 'action-e2e', 'comment-run-2.md'), ours[0].body);
   });
 
   it('third run with nothing new: no API write at all', async () => {

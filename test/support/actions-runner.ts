@@ -118,7 +118,7 @@ export function readLog(stdout: string): {
       shown.push(mask(line));
       continue;
     }
-    const data = unescapeData(m[3]!);
+    const data = unescapeData(m[3]);
     if (m[1] === 'add-mask') {
       masks.push(data);
       continue;
@@ -128,7 +128,7 @@ export function readLog(stdout: string): {
       const eq = p.indexOf('=');
       properties[p.slice(0, eq)] = unescapeProperty(p.slice(eq + 1));
     }
-    const cmd = { name: m[1]!, properties, data: mask(data) };
+    const cmd = { name: m[1], properties, data: mask(data) };
     commands.push(cmd);
     shown.push(`${cmd.name}: ${cmd.data}`);
   }
@@ -140,13 +140,13 @@ export function parseFileCommand(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
+    const line = lines[i];
     const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
     if (heredoc) {
       const [, name, delimiter] = heredoc;
       const value: string[] = [];
-      for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i]!);
-      out[name!] = value.join('\n');
+      for (i++; i < lines.length && lines[i] !== delimiter; i++) value.push(lines[i]);
+      out[name] = value.join('\n');
     } else if (line.includes('=')) {
       const eq = line.indexOf('=');
       out[line.slice(0, eq)] = line.slice(eq + 1);
