@@ -1,0 +1,123 @@
+/**
+ * Generator benchmark: 50 regions x 8 shards each (400 shards, 50 overlays, in 5 waves).
+ * Prints the median wall time of several runs, in-process (the whole pipeline: read and
+ * validate the config, load and compile templates, render, check, diff, write) and as a
+ * CLI process (node start-up included), against the 1 s budget of the issue.
+ *
+ *   npx tsx bench/generate.ts [--runs 7]
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { generateTree } from '../src/adapters/fs/generate-tree';
+
+const REGIONS = 50;
+const SHARDS_PER_REGION = 8;
+const WAVES = 5;
+const BUDGET_MS = 1000;
+const runsArg = process.argv.indexOf('--runs');
+const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 7;
+
+function benchConfig(): string {
+  const lines = [
+    'app:',
+    '  name: alfred',
+    '  namespace: alfred',
+    '  image: { repository: ghcr.io/alfred/api, tag: "1.42.0" }',
+    'gitops:',
+    '  engine: argocd',
+    '  repoURL: https://github.com/alfred/deploy.git',
+    '  revision: main',
+    '  path: overlays',
+    'database:',
+    '  shardKey: org',
+    `  shards: ${REGIONS * SHARDS_PER_REGION}`,
+    '  mode: in-cluster',
+    'cache:',
+    '  mode: redis-cluster',
+    'regions:',
+  ];
+  for (let r = 0; r < REGIONS; r++) {
+    const shards = Array.from(
+      { length: SHARDS_PER_REGION },
+      (_, s) => `db-${r * SHARDS_PER_REGION + s + 1}`,
+    );
+    lines.push(
+      `  - name: region-${String(r + 1).padStart(2, '0')}`,
+      `    cluster: { server: https://region-${r + 1}.k8s.example.com }`,
+      '    replicas: { min: 2, max: 10 }',
+      `    wave: ${Math.floor((r * WAVES) / REGIONS) + 1}`,
+      `    host: region-${r + 1}.alfred.example.com`,
+      `    shards: [${shards.join(', ')}]`,
+      ...(r % 2 === 1 ? ['    cache: region-local'] : []),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function time(fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'mr-drift-bench-'));
+const configPath = join(dir, 'mr-drift.yaml');
+writeFileSync(configPath, benchConfig());
+
+try {
+  let files = 0;
+  const fresh: number[] = [];
+  const rerun: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const out = join(dir, `out-${i}`);
+    fresh.push(
+      time(() => {
+        files = generateTree({ configPath, outDir: out }).plan.length;
+      }),
+    );
+    rerun.push(time(() => generateTree({ configPath, outDir: out })));
+  }
+
+  const root = join(import.meta.dirname, '..');
+  const dist = join(root, 'dist/cli.js');
+  const [cmd, args] = existsSync(dist)
+    ? [process.execPath, [dist]]
+    : [process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts')]];
+  const cli: number[] = [];
+  for (let i = 0; i < Math.min(RUNS, 5); i++) {
+    const out = join(dir, `cli-${i}`);
+    cli.push(
+      time(() =>
+        execFileSync(cmd, [...args, 'generate', '--config', configPath, '--out', out], {
+          stdio: 'ignore',
+        }),
+      ),
+    );
+  }
+
+  const fmt = (ms: number): string =>
+    `${ms.toFixed(0).padStart(5)} ms  (${(ms / BUDGET_MS).toFixed(2)} of the 1 s budget)`;
+  console.log(
+    `generate: ${REGIONS} regions x ${SHARDS_PER_REGION} shards = ${files} files; median of ${RUNS} runs`,
+  );
+  console.log(`  in-process, fresh tree          ${fmt(median(fresh))}`);
+  console.log(`  in-process, second run (no-op)  ${fmt(median(rerun))}`);
+  console.log(
+    `  CLI process (${existsSync(dist) ? 'dist/cli.js' : 'tsx src/cli/main.ts'}), fresh ${fmt(median(cli))}`,
+  );
+  if (median(fresh) >= BUDGET_MS) {
+    console.error('over budget: the in-process run must stay under 1 s');
+    process.exitCode = 1;
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
