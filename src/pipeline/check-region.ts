@@ -337,7 +337,9 @@ async function readLive(
     ),
   );
 
-  // Extra objects: every listable kind, cluster-wide, filtered by the app's labels.
+  // Extra objects: every listable kind, filtered by the app's labels, in the namespaces Git
+  // uses (namespaced kinds) or cluster-wide (cluster-scoped kinds). Kinds already listed
+  // in full above need no second look.
   const twins = planned
     .map((p) => live.get(objectKey(refOf(p.entry.manifest))))
     .filter((o): o is KubeObject => o !== undefined);
@@ -347,15 +349,33 @@ async function readLive(
       twins,
     ),
   );
-  const types = catalog.preferred.filter(
-    (rt) => rt.verbs.includes('list') && !kindNeverExtra(rt.group, rt.kind),
-  );
+  const namespaces = [
+    ...new Set(
+      planned.flatMap((p) => (p.rt?.namespaced ? [p.entry.manifest.metadata.namespace!] : [])),
+    ),
+  ].sort();
+  const searches: Array<{ rt: ResourceType; namespace?: string }> = [];
+  for (const rt of catalog.preferred) {
+    if (!rt.verbs.includes('list') || kindNeverExtra(rt.group, rt.kind)) continue;
+    const listed = (ns: string) =>
+      [...lists.values()].some(
+        (l) => l.rt.group === rt.group && l.rt.kind === rt.kind && (l.namespace ?? '') === ns,
+      );
+    if (!rt.namespaced) {
+      if (!listed('')) searches.push({ rt });
+    } else for (const ns of namespaces) if (!listed(ns)) searches.push({ rt, namespace: ns });
+  }
   const denied = new Set<string>();
   await Promise.all(
-    types.flatMap((rt) =>
+    searches.flatMap(({ rt, namespace }) =>
       selectors.map(async (labelSelector) => {
         try {
-          candidates.push(...(await listObjects(client, rt, { labelSelector })));
+          candidates.push(
+            ...(await listObjects(client, rt, {
+              labelSelector,
+              ...(namespace ? { namespace } : {}),
+            })),
+          );
         } catch (e) {
           if (e instanceof KubeApiError && e.status === 0)
             throw accessFailure(e, 'list objects to find extra ones', client);

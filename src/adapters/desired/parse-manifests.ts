@@ -40,10 +40,12 @@ export function parseManifests(
     const line = doc.contents?.range ? lines.linePos(doc.contents.range[0]).line : undefined;
     if (doc.errors.length > 0) {
       for (const e of doc.errors) {
+        const pos = lines.linePos(e.pos[0]);
         problems.push({
           file,
-          ...(e.linePos ? { line: e.linePos[0].line, column: e.linePos[0].col } : {}),
-          message: `invalid YAML: ${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`,
+          line: pos.line,
+          column: pos.col,
+          message: `invalid YAML: ${e.message.split('\n')[0]}`,
         });
       }
       continue;

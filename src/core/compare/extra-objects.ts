@@ -49,6 +49,7 @@ function trackingApp(obj: KubeObject): string | undefined {
 /**
  * Learns the app's identity from the manifests (their part-of / instance labels) and from
  * the live copies of those manifests (the marks Argo CD or Flux added when syncing them).
+ * CustomResourceDefinitions are left out (see below).
  */
 export function appIdentity(
   desired: readonly KubeObject[],
@@ -56,6 +57,9 @@ export function appIdentity(
 ): AppIdentity {
   const id: AppIdentity = { labels: new Map(), argoApps: new Set() };
   for (const obj of [...desired, ...liveTwins]) {
+    // A CRD defines an API that many installations share; its labels name the upstream
+    // project, not this app instance.
+    if (obj.kind === 'CustomResourceDefinition') continue;
     for (const key of APP_LABELS) {
       const v = obj.metadata.labels?.[key];
       if (typeof v !== 'string' || v === '') continue;

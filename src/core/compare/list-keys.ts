@@ -29,7 +29,10 @@ export type ListKeyLookup = (
   items: readonly Json[],
 ) => readonly string[] | undefined;
 
-/** Key fields of a built-in list, judged by its field name and its items. */
+/**
+ * Key fields of a built-in list, judged by its field name and its items. The caller checks
+ * that each side's items really carry distinct keys (`keysUsable`) before relying on them.
+ */
 export function builtinListKeys(
   path: FieldPath,
   items: readonly Json[],
@@ -43,7 +46,7 @@ export function builtinListKeys(
       keys = ['containerPort', 'protocol'];
     else if (items.some((i) => isJsonObject(i) && 'port' in i)) keys = ['port', 'protocol'];
   }
-  return keys && keysUsable(items, keys) ? keys : undefined;
+  return keys;
 }
 
 /**

@@ -52,11 +52,14 @@ export function parseIgnoreFile(text: string, file: string): IgnoreFile {
     problems.push(p);
   };
   for (const e of doc.errors) {
-    // Only the first line: later lines quote the file's text.
-    at(null, undefined, e.message.split('\n')[0]);
-    const last = problems[problems.length - 1];
-    last.line = e.linePos?.[0].line;
-    last.column = e.linePos?.[0].col;
+    // Only the message, never the quoted text around it.
+    const pos = lines.linePos(e.pos[0]);
+    problems.push({
+      file,
+      line: pos.line,
+      column: pos.col,
+      message: `invalid YAML: ${e.message.split('\n')[0]}`,
+    });
   }
   if (problems.length > 0) throw new IgnoreFileError(problems);
 

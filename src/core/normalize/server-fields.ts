@@ -23,6 +23,9 @@ export const SERVER_ANNOTATIONS: readonly string[] = [
   'kubectl.kubernetes.io/last-applied-configuration',
 ];
 
+/** Labels the API server sets on its own (the creator of the object is recorded as owner). */
+export const SERVER_LABELS: readonly string[] = ['kubernetes.io/metadata.name'];
+
 /** True for a path the server (or a tool's bookkeeping) owns: never reported as drift. */
 export function isServerManagedPath(path: FieldPath): boolean {
   const [first, second, third] = path;
@@ -30,11 +33,10 @@ export function isServerManagedPath(path: FieldPath): boolean {
   if (first.field === 'status') return true;
   if (first.field !== 'metadata' || !second || !('field' in second)) return false;
   if ((SERVER_METADATA as readonly string[]).includes(second.field)) return true;
+  if (third === undefined || !('field' in third)) return false;
   return (
-    second.field === 'annotations' &&
-    third !== undefined &&
-    'field' in third &&
-    SERVER_ANNOTATIONS.includes(third.field)
+    (second.field === 'annotations' && SERVER_ANNOTATIONS.includes(third.field)) ||
+    (second.field === 'labels' && SERVER_LABELS.includes(third.field))
   );
 }
 

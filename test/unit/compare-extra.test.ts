@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import type { KubeObject } from '../../src/core/compare/kube-object';
+import {
+  appIdentity,
+  identitySelectors,
+  isExtraCandidate,
+  statefulSetClaimPatterns,
+} from '../../src/core/compare/extra-objects';
+
+const obj = (
+  kind: string,
+  name: string,
+  labels: Record<string, string> = {},
+  extra: Record<string, unknown> = {},
+): KubeObject => ({
+  apiVersion: kind === 'StatefulSet' ? 'apps/v1' : 'v1',
+  kind,
+  metadata: { name, namespace: 'alfred', labels, ...extra },
+});
+
+describe('extra objects', () => {
+  const desired = [
+    obj('ConfigMap', 'cfg', { 'app.kubernetes.io/part-of': 'alfred' }),
+    {
+      ...obj('StatefulSet', 'db', { 'app.kubernetes.io/part-of': 'alfred' }),
+      spec: { volumeClaimTemplates: [{ metadata: { name: 'data' } }] },
+    } as KubeObject,
+  ];
+  // The live copy carries the marks Argo CD added at sync time.
+  const twin = obj(
+    'ConfigMap',
+    'cfg',
+    { 'app.kubernetes.io/part-of': 'alfred', 'app.kubernetes.io/instance': 'alfred-us-east' },
+    {
+      annotations: { 'argocd.argoproj.io/tracking-id': 'alfred-us-east:/ConfigMap:alfred/cfg' },
+    },
+  );
+  const id = appIdentity(desired, [twin]);
+  const claims = statefulSetClaimPatterns(desired);
+
+  it('learns the identity from Git and from the live copies', () => {
+    expect(identitySelectors(id)).toEqual([
+      'app.kubernetes.io/instance in (alfred-us-east)',
+      'app.kubernetes.io/part-of in (alfred)',
+    ]);
+  });
+
+  it('flags objects carrying the app labels or tracking annotation', () => {
+    expect(
+      isExtraCandidate(
+        obj('ConfigMap', 'x', { 'app.kubernetes.io/part-of': 'alfred' }),
+        id,
+        claims,
+      ),
+    ).toBe(true);
+    expect(
+      isExtraCandidate(
+        obj('Secret', 'y', { 'app.kubernetes.io/instance': 'alfred-us-east' }),
+        id,
+        claims,
+      ),
+    ).toBe(true);
+    expect(
+      isExtraCandidate(
+        obj(
+          'Secret',
+          'z',
+          {},
+          { annotations: { 'argocd.argoproj.io/tracking-id': 'alfred-us-east:/Secret:alfred/z' } },
+        ),
+        id,
+        claims,
+      ),
+    ).toBe(true);
+    expect(
+      isExtraCandidate(
+        obj('ConfigMap', 'other', { 'app.kubernetes.io/part-of': 'billing' }),
+        id,
+        claims,
+      ),
+    ).toBe(false);
+  });
+
+  it('leaves controller-made objects alone', () => {
+    const labels = { 'app.kubernetes.io/part-of': 'alfred' };
+    expect(
+      isExtraCandidate(
+        obj('Pod', 'p', labels, {
+          ownerReferences: [{ uid: 'u', kind: 'ReplicaSet', name: 'r', apiVersion: 'apps/v1' }],
+        }),
+        id,
+        claims,
+      ),
+    ).toBe(false);
+    expect(isExtraCandidate(obj('Endpoints', 'svc', labels), id, claims)).toBe(false);
+    expect(isExtraCandidate(obj('PersistentVolumeClaim', 'data-db-0', labels), id, claims)).toBe(
+      false,
+    );
+    expect(isExtraCandidate(obj('PersistentVolumeClaim', 'data-other-0', labels), id, claims)).toBe(
+      true,
+    );
+    expect(
+      isExtraCandidate(
+        { ...obj('Application', 'a', labels), apiVersion: 'argoproj.io/v1alpha1' },
+        id,
+        claims,
+      ),
+    ).toBe(false);
+  });
+
+  it('does not learn identity from CRDs, which many installations share', () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'x.example.com', labels: { 'app.kubernetes.io/part-of': 'upstream' } },
+    } as KubeObject;
+    expect(identitySelectors(appIdentity([crd], []))).toEqual([]);
+  });
+});
