@@ -35,6 +35,16 @@ describe.each(modes)('recorded cluster, %s mode', (mode) => {
     expect(actual).toEqual(expected);
   });
 
+  it('leaves replicas an autoscaler wrote through the scale subresource alone', () => {
+    const rec = loadRecording('recorded-hand-changes.json');
+    const db = rec.live.find((o) => o.kind === 'StatefulSet')!;
+    // The recording really has the controller's write on a field Git sets.
+    expect((db.spec as { replicas: number }).replicas).toBe(3);
+    expect(JSON.stringify(db.metadata.managedFields)).toContain('kube-controller-manager');
+    const findings = compareRegion(regionInput(rec, mode));
+    expect(findings.filter((f) => ['db', 'batch'].includes(f.name))).toEqual([]);
+  });
+
   it('gives the live value, Git value and owner time of a changed field', () => {
     const rec = loadRecording('recorded-hand-changes.json');
     const api = compareRegion(regionInput(rec, mode)).find(

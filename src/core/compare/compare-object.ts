@@ -77,11 +77,33 @@ export function compareObject(input: CompareObjectInput): FieldDiff[] {
 
   const fields = found
     .filter((f) => !isServerManagedPath(f.path))
-    .map((f) => toFieldDiff(f, f.entry ?? ownerOf(entries, f, liveS, isApplier)));
+    .map((f) => ({ f, owner: f.entry ?? ownerOf(entries, f, liveS, isApplier) }))
+    .filter(({ f, owner }) => !isAutoscalerWrite(f, owner, isApplier, isHandManager))
+    .map(({ f, owner }) => toFieldDiff(f, owner));
   const redacted = isSecret(live)
     ? fields.map((f) => redactSecretField(f, input.fingerprint))
     : fields;
   return redacted.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * Replicas written through the scale subresource by a controller (the HPA, KEDA ...): the
+ * autoscaler owns that number, even where Git sets a starting value, so it is not drift.
+ * A person scaling by hand (`kubectl scale`) is still reported.
+ */
+function isAutoscalerWrite(
+  diff: RawDiff,
+  owner: ParsedEntry | undefined,
+  isApplier: (m: string) => boolean,
+  isHandManager: (m: string) => boolean,
+): boolean {
+  return (
+    owner !== undefined &&
+    owner.subresource === 'scale' &&
+    !isApplier(owner.manager) &&
+    !isHandManager(owner.manager) &&
+    formatPath(diff.path) === '/spec/replicas'
+  );
 }
 
 /** In Secrets and ConfigMaps, an empty string under data is a real value, not "unset". */
