@@ -151,7 +151,7 @@ function combine(inputs: ActionInputs, cwd: string, runtime: ActionsRuntime): Dr
   runtime.info(
     `mr-drift: combining ${files.length} report${files.length === 1 ? '' : 's'}: ${files.map((f) => f.file).join(', ')}`,
   );
-  return aggregateReports(files);
+  return aggregateReports(files, { ...(inputs.regions ? { expectRegions: inputs.regions } : {}) });
 }
 
 /** Posts or updates the pull request comment; a refusal is a warning, not a failure. */

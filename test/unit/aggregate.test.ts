@@ -119,6 +119,20 @@ describe('aggregateReports', () => {
     expect(JSON.stringify(parsed.problems)).not.toContain('hunter2');
   });
 
+  it('turns an expected region without a report into an error region', () => {
+    const combined = aggregateReports([file('a.json', report([region('us-east')]))], {
+      expectRegions: ['us-east', 'eu-west'],
+    });
+    expect(combined.regions.map((r) => [r.name, r.status])).toEqual([
+      ['us-east', 'in-sync'],
+      ['eu-west', 'error'],
+    ]);
+    expect(combined.regions[1].error).toContain('no report was found for this region');
+    // Even with no report at all, the regions show up as errors rather than vanishing.
+    const none = aggregateReports([], { expectRegions: ['us-east'] });
+    expect(none.regions.map((r) => r.status)).toEqual(['error']);
+  });
+
   it('needs at least one report', () => {
     expect(problemsOf(() => aggregateReports([]))).toContain('no report files found');
   });

@@ -107,8 +107,14 @@ function checkRegion(
  * when reports disagree on what they describe: the same region twice, different
  * comparison modes, or different Git revisions.
  */
-export function aggregateReports(files: ReportFile[]): DriftReport {
-  if (files.length === 0) {
+export function aggregateReports(
+  files: ReportFile[],
+  options: {
+    /** Regions that must be present; one without a report becomes an `error` region. */
+    expectRegions?: string[];
+  } = {},
+): DriftReport {
+  if (files.length === 0 && !options.expectRegions?.length) {
     throw new ReportFileError([{ file: '(aggregate input)', message: 'no report files found' }]);
   }
   const parsed = files.map((f) => ({ file: f.file, ...parseReportFile(f) }));
@@ -116,6 +122,17 @@ export function aggregateReports(files: ReportFile[]): DriftReport {
   if (problems.length > 0) throw new ReportFileError(problems);
   const reports = parsed.map((p) => ({ file: p.file, report: p.report! }));
 
+  if (reports.length === 0) {
+    // Every region job failed before writing a report: still one honest report.
+    return {
+      schemaVersion: REPORT_SCHEMA_VERSION,
+      tool: { name: 'mr-drift', version: 'unknown' },
+      generatedAt: new Date(0).toISOString(),
+      mode: 'server-side',
+      source: { path: '' },
+      regions: (options.expectRegions ?? []).map(missingRegion),
+    };
+  }
   const first = reports[0];
   const seen = new Map<string, string>();
   for (const { file, report } of reports) {
@@ -153,6 +170,9 @@ export function aggregateReports(files: ReportFile[]): DriftReport {
   const paths = [...new Set(reports.map((r) => r.report.source.path))];
   const revision = reports.map((r) => r.report.source.revision).find((x) => x !== undefined);
   const regions: RegionReport[] = reports.flatMap((r) => r.report.regions.map(copyRegion));
+  for (const name of options.expectRegions ?? []) {
+    if (!seen.has(name)) regions.push(missingRegion(name));
+  }
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     tool: { ...first.report.tool },
@@ -162,6 +182,16 @@ export function aggregateReports(files: ReportFile[]): DriftReport {
     mode: first.report.mode,
     source: { path: paths.join(', '), ...(revision ? { revision } : {}) },
     regions,
+  };
+}
+
+function missingRegion(name: string): RegionReport {
+  return {
+    name,
+    status: 'error',
+    error:
+      'no report was found for this region: its job failed or did not upload its report (see that job’s log)',
+    findings: [],
   };
 }
 
