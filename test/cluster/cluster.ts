@@ -13,13 +13,14 @@ import { ensureBinary } from './binaries';
 import { renderKubeconfig } from './kubeconfig';
 import { withLock } from './lock';
 import { clusterDir, DEFAULT_REGIONS, kubeconfigPath } from './paths';
-import { processAlive, residentKiB } from './processes';
+import { processAlive, residentKiB, stopProcess } from './processes';
 import { regionCredentials, regionHealthy, startRegion, stopRegion } from './region';
 import {
   readState,
   writeAtomic,
   writeState,
   type ClusterState,
+  type PendingProcess,
   type RegionState,
   type Starter,
 } from './state';
@@ -102,6 +103,7 @@ export async function up(
     `the clusters in ${dir}`,
     async () => {
       const state = readState(dir);
+      await reapPending(dir, state, log);
       const started: string[] = [];
       const reused: string[] = [];
       const toStart: string[] = [];
@@ -124,11 +126,18 @@ export async function up(
         log(`starting ${toStart.join(', ')}`);
         // In parallel: each apiserver spends most of its start waiting on its own etcd,
         // and three at once fit two cores.
+        const track = (p: PendingProcess, running: boolean): void => {
+          const others = (state.pending ?? []).filter((q) => q.pid !== p.pid);
+          state.pending = running ? [...others, p] : others;
+          writeState(dir, state);
+        };
         const results = await Promise.allSettled(
           toStart.map((name) =>
-            startRegion(name, join(dir, name), { etcd, kubeApiserver, pki }, startedBy, log),
+            startRegion(name, join(dir, name), { etcd, kubeApiserver, pki }, startedBy, log, track),
           ),
         );
+        // Ready regions are recorded below; failed ones stopped their own processes.
+        state.pending = [];
         const failures: string[] = [];
         results.forEach((r, i) => {
           const name = toStart[i];
@@ -179,10 +188,25 @@ function linkBinaries(dir: string, bins: Record<string, string>): string {
   return binDir;
 }
 
+/** Stops processes left by an interrupted start (see ClusterState.pending). */
+async function reapPending(
+  dir: string,
+  state: ClusterState,
+  log: (line: string) => void,
+): Promise<void> {
+  if (!state.pending?.length) return;
+  for (const p of state.pending) {
+    if ((await stopProcess(p)) === 'stopped')
+      log(`${p.region}: stopped pid ${p.pid} left by an interrupted start`);
+  }
+  state.pending = [];
+  writeRecords(dir, state);
+}
+
 /** Writes state.json and the kubeconfig (or removes both when no region is left). */
 function writeRecords(dir: string, state: ClusterState): void {
   const names = Object.keys(state.regions);
-  if (!names.length) {
+  if (!names.length && !state.pending?.length) {
     rmSync(join(dir, 'state.json'), { force: true });
     rmSync(kubeconfigPath(dir), { force: true });
     return;
@@ -209,6 +233,7 @@ export async function down(regions?: string[], opts: ClusterOptions = {}): Promi
   if (!existsSync(dir)) return [];
   return withLock(lockPath(dir), `the clusters in ${dir}`, async () => {
     const state = readState(dir);
+    if (!regions) await reapPending(dir, state, opts.log ?? (() => {}));
     const names = regions ?? Object.keys(state.regions);
     const unknown = names.filter((n) => !state.regions[n]);
     if (regions && unknown.length) {
@@ -216,6 +241,10 @@ export async function down(regions?: string[], opts: ClusterOptions = {}): Promi
         `not running: ${unknown.join(', ')}`,
         `Running regions: ${Object.keys(state.regions).join(', ') || 'none'}.`,
       );
+    }
+    const users = liveLeases(dir);
+    if (users.length && names.length) {
+      opts.log?.(`note: test run(s) with pid ${users.join(', ')} are using these clusters`);
     }
     await Promise.all(names.map((n) => stopRegion(state.regions[n])));
     for (const n of names) delete state.regions[n];
@@ -275,20 +304,24 @@ export function takeLease(dir: string = clusterDir()): string {
   return path;
 }
 
+/** Pids of test runs holding a lease; leases of runs that died are removed. */
+function liveLeases(dir: string): string[] {
+  const leases = join(dir, 'leases');
+  if (!existsSync(leases)) return [];
+  return readdirSync(leases).filter((f) => {
+    const pid = Number(f);
+    const alive = Number.isInteger(pid) && processAlive(pid);
+    if (!alive) rmSync(join(leases, f), { force: true });
+    return alive;
+  });
+}
+
 /** Drops this run's lease and, if no other live run holds one, stops test-started regions. */
 export async function releaseLease(lease: string, opts: ClusterOptions = {}): Promise<string[]> {
   const dir = opts.dir ?? clusterDir();
   rmSync(lease, { force: true });
   return withLock(lockPath(dir), `the clusters in ${dir}`, async () => {
-    const leases = join(dir, 'leases');
-    const others = existsSync(leases)
-      ? readdirSync(leases).filter((f) => {
-          const pid = Number(f);
-          const alive = Number.isInteger(pid) && processAlive(pid);
-          if (!alive) rmSync(join(leases, f), { force: true });
-          return alive;
-        })
-      : [];
+    const others = liveLeases(dir);
     if (others.length) {
       opts.log?.(`clusters still used by pid ${others.join(', ')}; leaving them running`);
       return [];

@@ -7,7 +7,7 @@ import { bootstrapRegion, DRIFT_CHECKER_USER, READONLY_USER } from './bootstrap'
 import type { RegionCredentials, UserName } from './kubeconfig';
 import { freePort } from './ports';
 import { isOurs, spawnDetached, stopProcess, type StartedProcess } from './processes';
-import type { RegionState, Starter } from './state';
+import type { PendingProcess, RegionState, Starter } from './state';
 
 /**
  * One region = one etcd + one kube-apiserver, both on free 127.0.0.1 ports, secured as a
@@ -111,13 +111,15 @@ export async function startRegion(
   bins: RegionBinaries,
   startedBy: Starter,
   log: (line: string) => void,
+  /** Called with each process right after it is spawned (and `false` once it is stopped). */
+  track: (p: PendingProcess, running: boolean) => void = () => {},
 ): Promise<RegionState> {
   mkdirSync(regionDir, { recursive: true, mode: 0o700 });
   ensurePki(bins.pki, regionDir);
   let lastError: unknown;
   for (let attempt = 1; attempt <= 3; attempt++) {
     try {
-      return await startOnce(name, regionDir, bins, startedBy);
+      return await startOnce(name, regionDir, bins, startedBy, track);
     } catch (err) {
       lastError = err;
       if (!(err instanceof PortTakenError)) throw err;
@@ -134,6 +136,7 @@ async function startOnce(
   dir: string,
   bins: RegionBinaries,
   startedBy: Starter,
+  track: (p: PendingProcess, running: boolean) => void,
 ): Promise<RegionState> {
   const started = Date.now();
   const pki = pkiDir(dir);
@@ -172,8 +175,12 @@ async function startOnce(
     etcdLog,
   );
   const etcd = { pid: mustPid(etcdChild, 'etcd'), port: etcdPort, marker: dataDir };
+  track({ region: name, pid: etcd.pid, marker: etcd.marker }, true);
   const stopAll = async (...procs: StartedProcess[]): Promise<void> => {
-    for (const proc of procs) await stopProcess(proc);
+    for (const proc of procs) {
+      await stopProcess(proc);
+      track({ region: name, pid: proc.pid, marker: proc.marker }, false);
+    }
   };
 
   const etcdClient = new ApiClient(etcdUrl, {
@@ -232,6 +239,7 @@ async function startOnce(
     apiLog,
   );
   const apiserver = { pid: mustPid(apiChild, 'kube-apiserver'), port: apiPort, marker: certDir };
+  track({ region: name, pid: apiserver.pid, marker: apiserver.marker }, true);
   const state: RegionState = {
     name,
     dir,

@@ -26,12 +26,23 @@ export interface RegionState {
   startSeconds: number;
 }
 
+/** A process spawned for a region that is not ready yet. */
+export interface PendingProcess extends StartedProcess {
+  region: string;
+}
+
 /** The whole file. */
 export interface ClusterState {
   version: 1;
   /** The folder of the kube-apiserver/etcd binaries the regions run. */
   binDir: string;
   regions: Record<string, RegionState>;
+  /**
+   * Processes spawned by a start still in progress. Recorded the moment they are spawned,
+   * so that if that start is interrupted (Ctrl-C, a killed test run), the next `up` or
+   * `down` stops them instead of leaving them running unrecorded.
+   */
+  pending?: PendingProcess[];
 }
 
 export function statePath(dir: string): string {

@@ -1,7 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -9,7 +10,7 @@ import { ApiClient } from '../cluster/api-client';
 import { pinnedKubernetesVersion } from '../cluster/binaries';
 import { repoRoot } from '../cluster/paths';
 import { ENV } from '../cluster/provided';
-import { processAlive } from '../cluster/processes';
+import { processAlive, type StartedProcess } from '../cluster/processes';
 import { pkiDir } from '../cluster/region';
 import type { RegionStatus } from '../cluster/cluster';
 import {
@@ -292,5 +293,45 @@ describeCluster('cluster harness: the cluster command', () => {
     for (const pid of [row.apiserver.pid, row.etcd.pid]) expect(processAlive(pid)).toBe(false);
     expect(await statusRows()).toEqual([]);
     expect(existsSync(join(dir, 'kubeconfig'))).toBe(false);
+  });
+
+  it('leaves nothing running when `up` is killed half-way: the next `down` stops its processes', async () => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(repoRoot, 'test/cluster/cli.ts'),
+        'up',
+        '--regions',
+        'cli-killed',
+        '--dir',
+        dir,
+      ],
+      { cwd: repoRoot, stdio: 'ignore' },
+    );
+    // Wait until both processes of the region are spawned (and recorded), then kill `up`.
+    let pending: StartedProcess[] = [];
+    for (let i = 0; i < 600 && pending.length < 2; i++) {
+      await sleep(100);
+      try {
+        pending =
+          (
+            JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as {
+              pending?: StartedProcess[];
+            }
+          ).pending ?? [];
+      } catch {
+        // not written yet, or being replaced
+      }
+    }
+    child.kill('SIGKILL');
+    expect(pending).toHaveLength(2);
+    for (const p of pending) expect(processAlive(p.pid)).toBe(true);
+
+    const down = await cli('down');
+    expect(down.stderr).toContain('left by an interrupted start');
+    for (const p of pending) expect(processAlive(p.pid)).toBe(false);
+    expect(existsSync(join(dir, 'state.json'))).toBe(false);
   });
 });
