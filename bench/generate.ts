@@ -7,8 +7,7 @@
  *   npx tsx bench/generate.ts [--runs 7]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateTree } from '../src/adapters/fs/generate-tree';
@@ -69,7 +68,11 @@ function time(fn: () => void): number {
   return performance.now() - t0;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'mr-drift-bench-'));
+// Written inside the repository (.tmp/ is git-ignored), like a real overlays/ folder: on
+// this machine /tmp sits on a much slower path for file creation.
+const root = join(import.meta.dirname, '..');
+mkdirSync(join(root, '.tmp'), { recursive: true });
+const dir = mkdtempSync(join(root, '.tmp', 'bench-generate-'));
 const configPath = join(dir, 'mr-drift.yaml');
 writeFileSync(configPath, benchConfig());
 
@@ -87,7 +90,6 @@ try {
     rerun.push(time(() => generateTree({ configPath, outDir: out })));
   }
 
-  const root = join(import.meta.dirname, '..');
   const dist = join(root, 'dist/cli.js');
   const [cmd, args] = existsSync(dist)
     ? [process.execPath, [dist]]

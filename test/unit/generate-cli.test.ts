@@ -323,6 +323,21 @@ describe('CLI (mr-drift generate)', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('a template override with a missing variable exits 2 naming the template and line', async () => {
+    mkdirSync(join(dir, 'tpl/region'), { recursive: true });
+    writeFileSync(
+      join(dir, 'tpl/region/patch-hpa.yaml.hbs'),
+      'kind: HorizontalPodAutoscaler\nspec:\n  maxReplicas: {{region.replicas.maximum}}\n',
+    );
+    const r = await cli(['--templates', 'tpl']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('tpl/region/patch-hpa.yaml.hbs');
+    expect(r.stderr).toMatch(
+      /variable "region\.replicas\.maximum" is not defined \(.*patch-hpa\.yaml\.hbs:3:/,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('a missing config file exits 2 with a hint', async () => {
     const r = await cli(['--config', 'nope.yaml']);
     expect(r.code).toBe(2);
