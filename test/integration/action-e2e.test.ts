@@ -421,4 +421,61 @@ describeCluster('the GitHub Action, end to end against the real clusters', () =>
     expect(gh.comments(REPO, PR).map((c) => c.body)).toEqual(before);
     assertNoLeak(step, [READ_TOKEN, ...saTokens, SEEDED_SECRET, HAND_SECRET]);
   });
+  it('matrix: one job per region writes its report, the aggregate job posts one comment', async () => {
+    const reports = join(work, 'artifacts');
+    const jobs = await Promise.all(
+      regions().map(async (region) => {
+        const step = await runAction({
+          kubeconfig: kubeconfigText,
+          regions: region,
+          contexts: `${region}=${region}-e2e`,
+          comment: 'false',
+          'fail-on-drift': 'false',
+          'report-file': join(reports, `mr-drift-${region}`, 'report.json'),
+        });
+        return { region, step };
+      }),
+    );
+    for (const { region, step } of jobs) {
+      expect(step.exitCode, step.log).toBe(0);
+      const r = JSON.parse(readFileSync(step.outputs.report, 'utf8')) as {
+        regions: Array<{ name: string }>;
+      };
+      expect(r.regions.map((x) => x.name)).toEqual([region]);
+    }
+    const writesBefore = gh.writes().length;
+    const aggregate = await runStep({
+      entry: join(root, 'dist', 'index.js'),
+      cwd: work,
+      env: actionEnv(),
+      inputs: {
+        aggregate: reports,
+        regions: [...regions(), 'sa-east'].join(','),
+        'comment-key': 'matrix',
+        'github-token': WRITE_TOKEN,
+      },
+    });
+    expect(aggregate.exitCode, aggregate.log).toBe(2); // sa-east has no report: an error
+    expect(aggregate.outputs['regions-with-drift'].split(',').sort()).toEqual(
+      regions().slice().sort(),
+    );
+    expect(aggregate.outputs['regions-with-errors']).toBe('sa-east');
+    const matrix = gh
+      .comments(REPO, PR)
+      .filter((c) => c.body.startsWith('<!-- mr-drift:comment key=matrix'));
+    expect(matrix).toHaveLength(1);
+    expect(matrix[0].body).toContain('1 region could not be checked, drift in 3 of 4 regions');
+    expect(matrix[0].body).toContain('no report was found for this region');
+    // The same findings as the single-job run: each region's section is identical.
+    const single = gh
+      .comments(REPO, PR)
+      .find((c) => c.body.startsWith('<!-- mr-drift:comment key=default'))!;
+    for (const region of ['us-east', 'eu-west']) {
+      const section = (body: string) =>
+        body.slice(body.indexOf(`<b>${region}</b>`)).split('</details>')[0];
+      expect(section(matrix[0].body)).toBe(section(single.body));
+    }
+    expect(gh.writes()).toHaveLength(writesBefore + 1);
+    assertNoLeak(aggregate, [READ_TOKEN, WRITE_TOKEN, ...saTokens, SEEDED_SECRET, HAND_SECRET]);
+  });
 });
