@@ -1,3 +1,4 @@
+import * as kube from '@kubernetes/client-node';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,6 +32,20 @@ const CORE: Record<string, CoreModel> = {
   'networking.k8s.io/v1/Ingress': Ingress,
 };
 
+// The same kinds as typed by @kubernetes/client-node, whose models list every field a type
+// has: kubernetes-models accepts unknown fields, so they are caught by walking these maps.
+const CLIENT_TYPE: Record<string, string> = {
+  'v1/Namespace': 'V1Namespace',
+  'v1/ConfigMap': 'V1ConfigMap',
+  'v1/Service': 'V1Service',
+  'apps/v1/Deployment': 'V1Deployment',
+  'apps/v1/StatefulSet': 'V1StatefulSet',
+  'autoscaling/v2/HorizontalPodAutoscaler': 'V2HorizontalPodAutoscaler',
+  'policy/v1/PodDisruptionBudget': 'V1PodDisruptionBudget',
+  'networking.k8s.io/v1/NetworkPolicy': 'V1NetworkPolicy',
+  'networking.k8s.io/v1/Ingress': 'V1Ingress',
+};
+
 /** The CRDs of ../shared/crds (the same files the test clusters install). */
 export const CRD_DIR = join(import.meta.dirname, '../../../shared/crds');
 const CRD_FILES = [
@@ -54,12 +69,16 @@ export function validateObject(obj: KubeObject): string[] {
   const key = `${obj.apiVersion}/${obj.kind}`;
   const core = CORE[key];
   if (core) {
+    const problems: string[] = [];
     try {
       new core(obj as never).validate();
-      return [];
     } catch (err) {
-      return [`${key} ${obj.metadata?.name}: ${(err as Error).message}`];
+      problems.push(`${key} ${obj.metadata?.name}: ${(err as Error).message}`);
     }
+    for (const field of unknownFields(obj, CLIENT_TYPE[key], '')) {
+      problems.push(`${key} ${obj.metadata?.name}: ${field}: unknown field`);
+    }
+    return problems;
   }
   crdValidators ??= loadCrdValidators();
   const validate = crdValidators.get(key);
@@ -77,6 +96,31 @@ export function parseObjects(yamlText: string): KubeObject[] {
   return parseAllDocuments(yamlText)
     .map((d) => d.toJS() as KubeObject | null)
     .filter((o): o is KubeObject => o !== null);
+}
+
+type AttributeMap = { baseName: string; type: string }[];
+type Model = { getAttributeTypeMap?: () => AttributeMap };
+
+/** JSON pointers of fields that the Kubernetes type does not have. */
+function unknownFields(value: unknown, type: string, path: string): string[] {
+  if (value === null || typeof value !== 'object') return [];
+  const list = /^Array<(.+)>$/.exec(type);
+  if (list) {
+    return Array.isArray(value)
+      ? value.flatMap((v, i) => unknownFields(v, list[1], `${path}/${i}`))
+      : [];
+  }
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map) {
+    return Object.entries(value).flatMap(([k, v]) => unknownFields(v, map[1], `${path}/${k}`));
+  }
+  const model = (kube as unknown as Record<string, Model | undefined>)[type];
+  if (!model?.getAttributeTypeMap) return []; // a scalar type (string, IntOrString, Date ...)
+  const fields = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
+  return Object.entries(value).flatMap(([k, v]) => {
+    const t = fields.get(k);
+    return t === undefined ? [`${path}/${k}`] : unknownFields(v, t, `${path}/${k}`);
+  });
 }
 
 function loadCrdValidators(): Map<string, ValidateFunction> {

@@ -203,6 +203,12 @@ describe('the object validators reject bad objects (so a pass above means someth
     expect(validateObject(dep)).toEqual([]);
     expect(validateObject(mutate(dep, 'spec.replicas', 'three')).join()).toMatch(/replicas/);
     expect(validateObject(mutate(dep, 'spec.selector')).join()).toMatch(/selector/);
+    expect(validateObject(mutate(dep, 'spec.replicass', 3)).join()).toMatch(
+      /\/spec\/replicass: unknown field/,
+    );
+    expect(validateObject(mutate(dep, 'spec.template.spec.containers.0.envv', [])).join()).toMatch(
+      /containers\/0\/envv: unknown field/,
+    );
     const svc = region.find((o) => o.kind === 'Service')!;
     expect(validateObject(mutate(svc, 'spec.ports.0.port', 'http')).join()).toMatch(/port/);
   });
