@@ -222,7 +222,8 @@ function apiError(status: number, body: unknown): KubeApiError {
     404: 'NotFound',
     429: 'TooManyRequests',
   };
-  const reason = s.reason ?? fallback[status] ?? `HTTP${status}`;
+  const reason =
+    s.reason || fallback[status] || (status >= 500 ? 'InternalError' : `HTTP${status}`);
   const message =
     s.message ??
     (typeof body === 'string' && body.trim()
