@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHeader } from '../../core/plan/generated-header';
 import { RECORD_FILE, type PlannedFile } from '../../core/plan/plan-tree';
@@ -109,6 +109,12 @@ export function groupOf(path: string): string {
 }
 
 function readIfExists(path: string): string | undefined {
-  if (!existsSync(path)) return undefined;
-  return readFileSync(path, 'utf8');
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    // One system call instead of a stat and a read: most planned files usually exist.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw err;
+  }
 }

@@ -34,10 +34,15 @@ export function writeTree(outDir: string, diff: TreeDiff, options: WriteOptions)
   writes.sort((a, b) => Number(a.path === RECORD_FILE) - Number(b.path === RECORD_FILE));
   const staged: { temp: string; target: string }[] = [];
   const createdDirs: string[] = [];
+  const knownDirs = new Set<string>();
   try {
     for (const change of writes) {
       const target = join(outDir, change.path);
-      makeDirs(dirname(target), createdDirs);
+      const parent = dirname(target);
+      if (!knownDirs.has(parent)) {
+        makeDirs(parent, createdDirs);
+        knownDirs.add(parent);
+      }
       const temp = `${target}.mr-drift-tmp-${process.pid}`;
       writeFileSync(temp, change.after ?? '', { flag: 'wx' });
       staged.push({ temp, target });
