@@ -43,8 +43,15 @@ export function actionsRuntime(): ActionsRuntime {
       else core.warning(a.message, props);
     },
     appendSummary: async (markdown) => {
-      await core.summary.addRaw(markdown, true).write();
-      core.summary.emptyBuffer();
+      try {
+        await core.summary.addRaw(markdown, true).write();
+      } catch (err) {
+        // No GITHUB_STEP_SUMMARY (an older GitHub Enterprise Server, a local run): the
+        // report is still in the outputs, the comment and the JSON file.
+        core.warning(`mr-drift could not write the job summary: ${(err as Error).message}`);
+      } finally {
+        core.summary.emptyBuffer();
+      }
     },
     saveState: (name, value) => core.saveState(name, value),
     getState: (name) => core.getState(name),
