@@ -34,6 +34,9 @@ for (const e of entries) {
     entryPoints: [join(root, e.in)],
     outfile: join(out, e.out),
     bundle: true,
+    // Paths in the bundle's comments are relative to the repo root wherever the build
+    // runs from, so `--check` compares like with like.
+    absWorkingDir: root,
     platform: 'node',
     format: 'esm',
     target: 'node20',
