@@ -97342,7 +97342,7 @@ function apiError(status, body) {
     404: "NotFound",
     429: "TooManyRequests"
   };
-  const reason = s.reason ?? fallback[status] ?? `HTTP${status}`;
+  const reason = s.reason || fallback[status] || (status >= 500 ? "InternalError" : `HTTP${status}`);
   const message = s.message ?? (typeof body === "string" && body.trim() ? body.trim().split("\n")[0].slice(0, 300) : `HTTP ${status}`);
   return new KubeApiError(status, reason, message);
 }
@@ -100892,7 +100892,7 @@ function loadConfig(file) {
 }
 
 // src/adapters/fs/tree-diff.ts
-import { existsSync as existsSync4, readFileSync as readFileSync3 } from "node:fs";
+import { readFileSync as readFileSync3 } from "node:fs";
 import { join as join5 } from "node:path";
 function diffTree(outDir, plan2) {
   const recorded = readRecord(outDir);
@@ -100960,8 +100960,13 @@ function groupOf2(path2) {
   return "gitops";
 }
 function readIfExists(path2) {
-  if (!existsSync4(path2)) return void 0;
-  return readFileSync3(path2, "utf8");
+  try {
+    return readFileSync3(path2, "utf8");
+  } catch (err) {
+    const code = err.code;
+    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
+    throw err;
+  }
 }
 
 // src/adapters/fs/write-tree.ts
@@ -100972,7 +100977,7 @@ import {
   rmdirSync,
   unlinkSync,
   writeFileSync as writeFileSync2,
-  existsSync as existsSync5
+  existsSync as existsSync4
 } from "node:fs";
 import { dirname as dirname3, join as join6, relative as relative3 } from "node:path";
 function writeTree(outDir, diff, options) {
@@ -100982,10 +100987,15 @@ function writeTree(outDir, diff, options) {
   writes.sort((a, b) => Number(a.path === RECORD_FILE) - Number(b.path === RECORD_FILE));
   const staged = [];
   const createdDirs = [];
+  const knownDirs = /* @__PURE__ */ new Set();
   try {
     for (const change of writes) {
       const target = join6(outDir, change.path);
-      makeDirs(dirname3(target), createdDirs);
+      const parent = dirname3(target);
+      if (!knownDirs.has(parent)) {
+        makeDirs(parent, createdDirs);
+        knownDirs.add(parent);
+      }
       const temp = `${target}.mr-drift-tmp-${process.pid}`;
       writeFileSync2(temp, change.after ?? "", { flag: "wx" });
       staged.push({ temp, target });
@@ -101004,7 +101014,7 @@ function writeTree(outDir, diff, options) {
   }
 }
 function makeDirs(dir, created) {
-  if (existsSync5(dir)) return;
+  if (existsSync4(dir)) return;
   makeDirs(dirname3(dir), created);
   mkdirSync(dir);
   created.push(dir);

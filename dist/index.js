@@ -42801,8 +42801,13 @@ function actionsRuntime() {
       else warning(a.message, props2);
     },
     appendSummary: async (markdown) => {
-      await summary.addRaw(markdown, true).write();
-      summary.emptyBuffer();
+      try {
+        await summary.addRaw(markdown, true).write();
+      } catch (err) {
+        warning(`mr-drift could not write the job summary: ${err.message}`);
+      } finally {
+        summary.emptyBuffer();
+      }
     },
     saveState: (name, value) => saveState(name, value),
     getState: (name) => getState(name),
@@ -81350,7 +81355,7 @@ function apiError(status, body) {
     404: "NotFound",
     429: "TooManyRequests"
   };
-  const reason = s.reason ?? fallback[status] ?? `HTTP${status}`;
+  const reason = s.reason || fallback[status] || (status >= 500 ? "InternalError" : `HTTP${status}`);
   const message = s.message ?? (typeof body === "string" && body.trim() ? body.trim().split("\n")[0].slice(0, 300) : `HTTP ${status}`);
   return new KubeApiError(status, reason, message);
 }

@@ -23229,8 +23229,13 @@ function actionsRuntime() {
       else warning(a.message, props);
     },
     appendSummary: async (markdown) => {
-      await summary.addRaw(markdown, true).write();
-      summary.emptyBuffer();
+      try {
+        await summary.addRaw(markdown, true).write();
+      } catch (err) {
+        warning(`mr-drift could not write the job summary: ${err.message}`);
+      } finally {
+        summary.emptyBuffer();
+      }
     },
     saveState: (name, value) => saveState(name, value),
     getState: (name) => getState(name),
