@@ -76,18 +76,25 @@ export function crdFiles(): string[] {
 
 /** Applies RBAC and CRDs to a fresh region and waits for every CRD to be Established. */
 export async function bootstrapRegion(client: ApiClient, timeoutMs = 120_000): Promise<void> {
-  for (const obj of rbacObjects()) await client.apply(obj, HARNESS_FIELD_MANAGER);
-  const crds: string[] = [];
+  const crds: KubeObject[] = [];
   for (const file of crdFiles()) {
     for (const obj of readObjects(file)) {
       if (obj.kind !== 'CustomResourceDefinition') {
         throw new Error(`${relative(sharedDir(), file)}: expected only CRDs, found ${obj.kind}`);
       }
-      await client.apply(obj, HARNESS_FIELD_MANAGER);
-      crds.push(obj.metadata.name);
+      crds.push(obj);
     }
   }
-  await waitEstablished(client, crds, timeoutMs);
+  // Sent together; the objects do not depend on each other (a binding may name its role
+  // before the role exists), and the server's work on each CRD can overlap.
+  await Promise.all(
+    [...rbacObjects(), ...crds].map((obj) => client.apply(obj, HARNESS_FIELD_MANAGER)),
+  );
+  await waitEstablished(
+    client,
+    crds.map((c) => c.metadata.name),
+    timeoutMs,
+  );
 }
 
 interface CrdStatus {

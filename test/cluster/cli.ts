@@ -6,6 +6,7 @@
  *   status [--json]          what runs, health, ports, memory
  *   env                      shell lines pointing kubectl at the clusters
  *   build [--kubectl]        build the binaries now (kubectl only on request)
+ *   measure [--runs N]       start/stop timings, memory and disk, as medians
  *
  * `--dir DIR` (or MR_DRIFT_CLUSTER_DIR) keeps a separate set of clusters.
  */
@@ -15,6 +16,7 @@ import { MrDriftError, UsageError } from '../../src/core/errors';
 import { ensureBinary, type BinaryName } from './binaries';
 import { down, status, up } from './cluster';
 import { contextName, USERS } from './kubeconfig';
+import { measure } from './measure';
 import { clusterDir, DEFAULT_REGIONS, kubeconfigPath } from './paths';
 
 const USAGE = `usage: npm run cluster -- <up|down|status|env|build> [options]
@@ -23,6 +25,7 @@ const USAGE = `usage: npm run cluster -- <up|down|status|env|build> [options]
   status  [--json]                                   show what runs
   env                                                print KUBECONFIG for your shell
   build   [--kubectl]                                build etcd, kube-apiserver (and kubectl)
+  measure [--runs 3] [--regions ...]                 median start time, memory, disk use
 options: --dir DIR   cluster folder (default .cluster/, or MR_DRIFT_CLUSTER_DIR)`;
 
 const log = (line: string): void => {
@@ -38,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
       dir: { type: 'string' },
       json: { type: 'boolean', default: false },
       kubectl: { type: 'boolean', default: false },
+      runs: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -117,6 +121,14 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(`${name}: ${path}\n`);
       }
       process.stdout.write(`binaries: ${dirname(await ensureBinary('kube-apiserver'))}\n`);
+      return;
+    }
+    case 'measure': {
+      const runs = Number(values.runs ?? '3');
+      if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
+        throw new UsageError(`--runs ${values.runs}: expected a whole number from 1 to 20`);
+      }
+      await measure(runs, regions ?? [...DEFAULT_REGIONS]);
       return;
     }
     default:

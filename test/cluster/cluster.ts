@@ -144,7 +144,11 @@ export async function up(
           if (r.status === 'fulfilled') {
             state.regions[name] = r.value;
             started.push(name);
-            log(`${name}: ready at ${r.value.server} in ${r.value.startSeconds} s`);
+            const ph = r.value.phases;
+            log(
+              `${name}: ready at ${r.value.server} in ${r.value.startSeconds} s ` +
+                `(etcd ${ph.etcdReady} s, apiserver /readyz ${ph.apiserverReady} s, RBAC + CRDs ${ph.bootstrapped} s)`,
+            );
           } else {
             failures.push(
               `${name}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`,

@@ -205,6 +205,7 @@ async function startOnce(
   } finally {
     etcdClient.close();
   }
+  const etcdReady = since(started);
 
   const apiPort = await freePort();
   const server = `https://127.0.0.1:${apiPort}`;
@@ -249,6 +250,7 @@ async function startOnce(
     startedBy,
     startedAt: new Date(started).toISOString(),
     startSeconds: 0,
+    phases: { etcdReady, apiserverReady: 0, bootstrapped: 0 },
   };
   const client = regionClient(state);
   try {
@@ -262,15 +264,22 @@ async function startOnce(
       },
       180_000,
     );
+    state.phases.apiserverReady = since(started);
     await bootstrapRegion(client);
+    state.phases.bootstrapped = since(started);
   } catch (err) {
     await stopAll(apiserver, etcd);
     throw err;
   } finally {
     client.close();
   }
-  state.startSeconds = Math.round((Date.now() - started) / 100) / 10;
+  state.startSeconds = since(started);
   return state;
+}
+
+/** Seconds since `t0`, to one decimal. */
+function since(t0: number): number {
+  return Math.round((Date.now() - t0) / 100) / 10;
 }
 
 function mustPid(child: ChildProcess, what: string): number {

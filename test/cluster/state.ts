@@ -24,6 +24,8 @@ export interface RegionState {
   startedAt: string;
   /** Seconds from spawning etcd to the apiserver's /readyz, CRDs and RBAC included. */
   startSeconds: number;
+  /** Seconds from the start to: etcd healthy, apiserver /readyz, RBAC+CRDs in place. */
+  phases: { etcdReady: number; apiserverReady: number; bootstrapped: number };
 }
 
 /** A process spawned for a region that is not ready yet. */
