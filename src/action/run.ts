@@ -20,6 +20,7 @@ import { renderCommentParts, renderFailureComment } from '../core/report/markdow
 import { reportExitCode, type DriftReport } from '../core/report/model';
 import type { RunCheck } from '../pipeline/check-options';
 import { readInputs, type ActionInputs } from './inputs';
+import { scrubSecrets } from './scrub-secrets';
 
 /** What the Action runs with; the entry point passes the real ones, tests may not. */
 export interface ActionDependencies {
@@ -46,13 +47,19 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
   const ctx = readRunContext(env);
   let kubeconfigFile: string | undefined;
   const tempRoot = ctx.tempDir ?? tmpdir();
+  // Credentials of this run, kept out of everything the runner does not mask.
+  const secrets: string[] = [];
   try {
     const inputs = readInputs((name) => runtime.getInput(name));
-    if (inputs.githubToken) runtime.setSecret(inputs.githubToken);
+    if (inputs.githubToken) {
+      runtime.setSecret(inputs.githubToken);
+      secrets.push(inputs.githubToken);
+    }
     if (inputs.kubeconfig !== undefined) {
       // Mask before anything else can print: every credential, and the input itself.
       const decoded = decodeKubeconfigInput(inputs.kubeconfig);
       for (const s of decoded.secrets) runtime.setSecret(s);
+      secrets.push(...decoded.secrets);
       const unknown = Object.values(inputs.contexts ?? {}).filter(
         (c) => !decoded.contexts.includes(c),
       );
@@ -68,12 +75,17 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
 
     let report: DriftReport;
     try {
-      report = inputs.aggregate
-        ? combine(inputs, cwd, runtime)
-        : await check(inputs, kubeconfigFile, deps);
+      report = scrubSecrets(
+        inputs.aggregate
+          ? combine(inputs, cwd, runtime)
+          : await check(inputs, kubeconfigFile, deps),
+        secrets,
+      );
     } catch (err) {
       // No report at all: say so where the report would have been, then fail.
-      if (err instanceof MrDriftError) await presentFailure(err, inputs, ctx, deps);
+      if (err instanceof MrDriftError) {
+        await presentFailure(scrubSecrets(errorText(err), secrets), inputs, ctx, deps);
+      }
       throw err;
     }
     const reportPath = writeReportFile(
@@ -119,7 +131,7 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
     }
     return 0;
   } catch (err) {
-    return reportFailure(err, runtime);
+    return reportFailure(err, runtime, secrets);
   } finally {
     if (kubeconfigFile) removeKubeconfigFile(kubeconfigFile, tempRoot);
   }
@@ -219,13 +231,12 @@ async function postComment(
 
 /** Summary and (on a pull request) comment saying that the check could not run. */
 async function presentFailure(
-  err: MrDriftError,
+  text: string,
   inputs: ActionInputs,
   ctx: RunContext,
   deps: ActionDependencies,
 ): Promise<void> {
   const { runtime } = deps;
-  const text = `${err.message}${err.hint ? `\n${err.hint}` : ''}`;
   await runtime.appendSummary(
     `### mr-drift: the drift check could not run\n\n${codeBlock(text.split('\n'), 'text')}\n${runFooter(ctx)}`,
   );
@@ -242,14 +253,21 @@ function runFooter(ctx: RunContext): string {
   return ctx.runUrl ? `\n[Workflow run](${ctx.runUrl})\n` : '';
 }
 
-function reportFailure(err: unknown, runtime: ActionsRuntime): number {
+function errorText(err: MrDriftError): string {
+  return `${err.message}${err.hint ? `\n${err.hint}` : ''}`;
+}
+
+function reportFailure(err: unknown, runtime: ActionsRuntime, secrets: string[]): number {
   if (err instanceof MrDriftError) {
-    runtime.fail(`${err.message}${err.hint ? `\n${err.hint}` : ''}`);
+    runtime.fail(scrubSecrets(errorText(err), secrets));
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
   runtime.fail(
-    `mr-drift failed unexpectedly: ${message}. This is a bug in mr-drift; please report it.`,
+    scrubSecrets(
+      `mr-drift failed unexpectedly: ${message}. This is a bug in mr-drift; please report it.`,
+      secrets,
+    ),
   );
   return 2;
 }

@@ -276,6 +276,44 @@ describe('runAction with the cluster check', () => {
     );
   });
 
+  it('keeps credentials out of the comment, summary and report even if an error quotes them', async () => {
+    const runtime = new RecordingRuntime({ kubeconfig, 'github-token': TOKEN });
+    const code = await runAction(
+      deps(runtime, env(prEvent()), () =>
+        Promise.resolve(
+          report([
+            region('us-east', [], {
+              status: 'error',
+              error: 'Unauthorized: token kc-token-0123456789abcdef was rejected',
+              warnings: [`a library said ${TOKEN}`],
+            }),
+          ]),
+        ),
+      ),
+    );
+    expect(code).toBe(2);
+    const saved = readFileSync(runtime.outputs.report, 'utf8');
+    for (const text of [
+      saved,
+      runtime.summary,
+      gh.comments(REPO, 7)[0].body,
+      runtime.everything(),
+    ]) {
+      expect(text).not.toContain('kc-token-0123456789abcdef');
+      expect(text).not.toContain(TOKEN);
+    }
+    expect(runtime.summary).toContain('Unauthorized: token *** was rejected');
+
+    const failing = new RecordingRuntime({ kubeconfig, 'github-token': TOKEN });
+    await runAction(
+      deps(failing, env(prEvent()), () =>
+        Promise.reject(new RenderError('could not use kc-token-0123456789abcdef')),
+      ),
+    );
+    expect(failing.failures[0]).toBe('could not use ***');
+    expect(gh.comments(REPO, 7)[0].body).toContain('could not use ***');
+  });
+
   it('never echoes an invalid kubeconfig', async () => {
     const runtime = new RecordingRuntime({ kubeconfig: 'token: super-secret-value-123' });
     expect(await runAction(deps(runtime, env(prEvent())))).toBe(2);
