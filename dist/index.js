@@ -83896,6 +83896,22 @@ function list(value) {
   return value.split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
 }
 
+// src/action/scrub-secrets.ts
+function scrubSecrets(value, secrets) {
+  const list2 = [...new Set(secrets)].filter((s) => s.length >= 6).sort((a, b) => b.length - a.length);
+  if (list2.length === 0) return value;
+  const walk4 = (v) => {
+    if (typeof v === "string")
+      return list2.reduce((t, s) => t.includes(s) ? t.split(s).join("***") : t, v);
+    if (Array.isArray(v)) return v.map(walk4);
+    if (v && typeof v === "object") {
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk4(x)]));
+    }
+    return v;
+  };
+  return walk4(value);
+}
+
 // src/action/run.ts
 var SUMMARY_BUDGET_BYTES = 1e6;
 async function runAction(deps) {
@@ -83905,12 +83921,17 @@ async function runAction(deps) {
   const ctx = readRunContext(env);
   let kubeconfigFile;
   const tempRoot = ctx.tempDir ?? tmpdir();
+  const secrets = [];
   try {
     const inputs = readInputs((name) => runtime.getInput(name));
-    if (inputs.githubToken) runtime.setSecret(inputs.githubToken);
+    if (inputs.githubToken) {
+      runtime.setSecret(inputs.githubToken);
+      secrets.push(inputs.githubToken);
+    }
     if (inputs.kubeconfig !== void 0) {
       const decoded = decodeKubeconfigInput(inputs.kubeconfig);
       for (const s of decoded.secrets) runtime.setSecret(s);
+      secrets.push(...decoded.secrets);
       const unknown = Object.values(inputs.contexts ?? {}).filter(
         (c) => !decoded.contexts.includes(c)
       );
@@ -83925,9 +83946,14 @@ async function runAction(deps) {
     }
     let report;
     try {
-      report = inputs.aggregate ? combine(inputs, cwd, runtime) : await check(inputs, kubeconfigFile, deps);
+      report = scrubSecrets(
+        inputs.aggregate ? combine(inputs, cwd, runtime) : await check(inputs, kubeconfigFile, deps),
+        secrets
+      );
     } catch (err) {
-      if (err instanceof MrDriftError) await presentFailure(err, inputs, ctx, deps);
+      if (err instanceof MrDriftError) {
+        await presentFailure(scrubSecrets(errorText(err), secrets), inputs, ctx, deps);
+      }
       throw err;
     }
     const reportPath = writeReportFile(
@@ -83967,7 +83993,7 @@ async function runAction(deps) {
     }
     return 0;
   } catch (err) {
-    return reportFailure(err, runtime);
+    return reportFailure(err, runtime, secrets);
   } finally {
     if (kubeconfigFile) removeKubeconfigFile(kubeconfigFile, tempRoot);
   }
@@ -84040,10 +84066,8 @@ async function postComment(parts, inputs, ctx, deps) {
     );
   }
 }
-async function presentFailure(err, inputs, ctx, deps) {
+async function presentFailure(text, inputs, ctx, deps) {
   const { runtime } = deps;
-  const text = `${err.message}${err.hint ? `
-${err.hint}` : ""}`;
   await runtime.appendSummary(
     `### mr-drift: the drift check could not run
 
@@ -84063,15 +84087,21 @@ function runFooter(ctx) {
 [Workflow run](${ctx.runUrl})
 ` : "";
 }
-function reportFailure(err, runtime) {
+function errorText(err) {
+  return `${err.message}${err.hint ? `
+${err.hint}` : ""}`;
+}
+function reportFailure(err, runtime, secrets) {
   if (err instanceof MrDriftError) {
-    runtime.fail(`${err.message}${err.hint ? `
-${err.hint}` : ""}`);
+    runtime.fail(scrubSecrets(errorText(err), secrets));
     return err.exitCode;
   }
   const message = err instanceof Error ? err.message : String(err);
   runtime.fail(
-    `mr-drift failed unexpectedly: ${message}. This is a bug in mr-drift; please report it.`
+    scrubSecrets(
+      `mr-drift failed unexpectedly: ${message}. This is a bug in mr-drift; please report it.`,
+      secrets
+    )
   );
   return 2;
 }
