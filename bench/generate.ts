@@ -7,10 +7,11 @@
  *   npx tsx bench/generate.ts [--runs 7]
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { build } from 'esbuild';
 import { generateTree } from '../src/adapters/fs/generate-tree';
 
 const REGIONS = 50;
@@ -98,10 +99,22 @@ try {
     rerun.push(time(() => generateTree({ configPath, outDir: out }), cpu.rerun));
   }
 
-  const dist = join(root, 'dist/cli.js');
-  const [cmd, args] = existsSync(dist)
-    ? [process.execPath, [dist]]
-    : [process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli/main.ts')]];
+  // The CLI as shipped: bundled from the current source the way scripts/build.mjs does
+  // (not dist/, which may be stale or being rebuilt). Templates are found in the repo.
+  const bundle = join(dir, 'cli.js');
+  await build({
+    entryPoints: [join(root, 'src/cli/main.ts')],
+    outfile: bundle,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    banner: {
+      js: "import { createRequire as __req } from 'node:module'; const require = __req(import.meta.url);",
+    },
+  });
+  const [cmd, args] = [process.execPath, [bundle]];
   const cli: number[] = [];
   for (let i = 0; i < Math.min(RUNS, 5); i++) {
     const out = join(dir, `cli-${i}`);
@@ -125,9 +138,7 @@ try {
   console.log(
     `  in-process, second run (no-op)  ${fmt(median(rerun))}; CPU ${median(cpu.rerun).toFixed(0)} ms`,
   );
-  console.log(
-    `  CLI process (${existsSync(dist) ? 'dist/cli.js' : 'tsx src/cli/main.ts'}), fresh ${fmt(median(cli))}`,
-  );
+  console.log(`  CLI process (bundled, node start-up included), fresh ${fmt(median(cli))}`);
   console.log(
     `  load average while running: ${loadavg()
       .map((x) => x.toFixed(2))
