@@ -35,9 +35,6 @@ export function validateAgainstSchema(data: unknown): SchemaProblem[] {
   return dropParentNoise(problems);
 }
 
-/** The JSON Schema object itself (also used by tests and docs). */
-export const configSchema: unknown = schema;
-
 function compileSchema(): ValidateFunction {
   const ajv = new Ajv({
     allErrors: true,
