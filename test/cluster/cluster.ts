@@ -109,13 +109,27 @@ export async function up(
       const toStart: string[] = [];
       for (const name of regions) {
         const current = state.regions[name];
-        if (current && (await regionHealthy(current))) {
+        // A region built from other pins is restarted on the current binaries, unless
+        // another test run is using it right now (records older than this field count
+        // as current).
+        const samePins =
+          !current?.binaries ||
+          (current.binaries.etcd === etcd && current.binaries.kubeApiserver === kubeApiserver);
+        const inUse = liveLeases(dir).some((pid) => pid !== String(process.pid));
+        if (current && !samePins && inUse) {
+          log(`${name}: runs binaries of other pins, but a test run uses it; keeping it for now`);
+        }
+        if (current && (samePins || inUse) && (await regionHealthy(current))) {
           // A person's `up` adopts regions a test run started, so the run will not stop them.
           if (startedBy === 'cli') current.startedBy = 'cli';
           reused.push(name);
         } else {
           if (current) {
-            log(`${name}: recorded processes are not healthy; restarting`);
+            log(
+              samePins
+                ? `${name}: recorded processes are not healthy; restarting`
+                : `${name}: runs binaries of other pins; restarting on the current ones`,
+            );
             await stopRegion(current);
             delete state.regions[name];
           }

@@ -251,6 +251,7 @@ async function startOnce(
     startedAt: new Date(started).toISOString(),
     startSeconds: 0,
     phases: { etcdReady, apiserverReady: 0, bootstrapped: 0 },
+    binaries: { etcd: bins.etcd, kubeApiserver: bins.kubeApiserver },
   };
   const client = regionClient(state);
   try {

@@ -25,6 +25,8 @@ export interface RegionState {
   /** Seconds from spawning etcd to the apiserver's /readyz, CRDs and RBAC included. */
   startSeconds: number;
   /** Seconds from the start to: etcd healthy, apiserver /readyz, RBAC+CRDs in place. */
+  /** The binaries it runs (paths include the pin's cache key). */
+  binaries?: { etcd: string; kubeApiserver: string };
   phases: { etcdReady: number; apiserverReady: number; bootstrapped: number };
 }
 
