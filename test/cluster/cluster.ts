@@ -10,6 +10,7 @@ import {
 import { join } from 'node:path';
 import { UsageError } from '../../src/core/errors';
 import { ensureBinary } from './binaries';
+import { crdFiles, rbacObjects } from './bootstrap';
 import { renderKubeconfig } from './kubeconfig';
 import { withLock } from './lock';
 import { clusterDir, DEFAULT_REGIONS, kubeconfigPath } from './paths';
@@ -88,6 +89,9 @@ export async function up(
   opts: ClusterOptions = {},
 ): Promise<UpResult> {
   validateRegions(regions);
+  // Fail before starting anything if what every region gets installed is not readable.
+  rbacObjects();
+  crdFiles();
   const dir = opts.dir ?? clusterDir();
   const log = opts.log ?? (() => {});
   // Build (or find) the binaries before taking the lock: a cold build takes minutes and
