@@ -64,9 +64,11 @@ export function readCorpus(name: string): KubeObject[] {
   if (!existsSync(dir)) throw new Error(`corpus folder ${dir} is missing; set MR_DRIFT_SHARED_DIR`);
   const texts: { file: string; text: string }[] = [];
   if (spec.kustomize) {
+    // kubectl's built-in kustomize, as the product renders; MR_DRIFT_KUBECTL picks another.
+    const kubectl = process.env.MR_DRIFT_KUBECTL || 'kubectl';
     texts.push({
       file: dir,
-      text: execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' }),
+      text: execFileSync(kubectl, ['kustomize', dir], { encoding: 'utf8' }),
     });
   } else {
     for (const file of yamlFiles(dir)) texts.push({ file, text: readFileSync(file, 'utf8') });
