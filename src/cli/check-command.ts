@@ -18,6 +18,7 @@ interface CheckFlags {
   fieldManager?: string;
   output: 'text' | 'json' | 'markdown';
   reportFile?: string;
+  fullDryRun?: boolean;
   progress: boolean;
 }
 
@@ -56,6 +57,10 @@ export function checkCommand(): Command {
         .choices(['text', 'json', 'markdown'])
         .default('text'),
     )
+    .option(
+      '--full-dry-run',
+      'server-side mode: dry-run every object, also those whose apply managedFields prove a no-op',
+    )
     .option('--report-file <file>', 'also write the JSON report to this file')
     .option('--no-progress', 'do not show progress on stderr')
     .action(async (flags: CheckFlags) => {
@@ -67,6 +72,7 @@ export function checkCommand(): Command {
         mode: flags.mode,
         ...(flags.ignoreFile ? { ignoreFile: flags.ignoreFile } : {}),
         ...(flags.fieldManager ? { fieldManager: flags.fieldManager } : {}),
+        ...(flags.fullDryRun ? { fullDryRun: true } : {}),
         ...(flags.progress ? { onProgress: progressPrinter() } : {}),
       });
       if (flags.reportFile)

@@ -20,6 +20,11 @@ export interface CheckOptions {
   ignoreFile?: string;
   /** Field manager used for the server-side apply dry-run; default: the GitOps engine's. */
   fieldManager?: string;
+  /**
+   * Server-side mode: send every object to the dry-run, even when the live object's
+   * managedFields prove the apply would change nothing (the default skips those).
+   */
+  fullDryRun?: boolean;
   /** Requests in flight at once per region; default 16. */
   concurrency?: number;
   /** Timeout of each API request in milliseconds; default 30,000. */

@@ -8,7 +8,8 @@ import { MrDriftError } from '../core/errors';
 import { describeRef, objectKey, refOf, type KubeObject } from '../core/compare/kube-object';
 import { compareRegion, type DesiredEntry } from '../core/compare/compare-region';
 import { appIdentity, identitySelectors, kindNeverExtra } from '../core/compare/extra-objects';
-import { parseManagedFields } from '../core/compare/managed-fields';
+import { parseManagedFields, type ParsedEntry } from '../core/compare/managed-fields';
+import { applyIsNoOp } from '../core/compare/apply-no-op';
 import { DEFAULT_FIELD_MANAGER, GITOPS_MANAGERS } from '../core/compare/managers';
 import {
   scrubSecretValues,
@@ -22,7 +23,6 @@ import {
 } from '../core/normalize/prepare-desired';
 import { applyIgnoreRules, type IgnoreRule } from '../core/ignore/ignore-rules';
 import type { ComparisonMode, RegionReport } from '../core/report/model';
-import { renderDesired, type DesiredLayout } from '../adapters/desired/render-desired';
 import type { SourcedObject } from '../adapters/desired/parse-manifests';
 import { KubeApiError, KubeClient, KubeConfigProblem } from '../adapters/kube/kube-client';
 import {
@@ -37,11 +37,14 @@ import type { CheckProgress } from './check-options';
 export interface RegionCheckInput {
   region: string;
   context: string;
-  layout: DesiredLayout;
+  /** Renders this region's desired state (shared between regions when they share it). */
+  render: () => Promise<SourcedObject[]>;
   kubeConfig: KubeConfig;
   mode: ComparisonMode;
   /** Explicit dry-run field manager; otherwise detected per object, else argocd-controller. */
   fieldManager?: string;
+  /** Dry-run every object, even those whose apply is provably a no-op. */
+  fullDryRun?: boolean;
   rules: readonly IgnoreRule[];
   isHandManager: (manager: string) => boolean;
   fingerprint: Fingerprint;
@@ -86,18 +89,28 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
     });
   input.onProgress?.({ kind: 'region-start', region });
   try {
+    // Rendering (kustomize, YAML) and reaching the cluster overlap.
     step('render');
-    const sourced = await renderDesired(input.layout, region);
+    const [rendered, reached] = await Promise.allSettled([
+      input.render(),
+      (async () => {
+        step('connect');
+        const client = await connect(input);
+        step('discover');
+        const catalog = await guard(client, 'discover the API resources', () =>
+          discoverResources(client),
+        );
+        return { client, catalog };
+      })(),
+    ]);
+    // A broken manifest is the first thing to fix, so it wins over a cluster problem.
+    if (rendered.status === 'rejected') throw rendered.reason;
+    if (reached.status === 'rejected') throw reached.reason;
+    const sourced = rendered.value;
+    const { client, catalog } = reached.value;
     for (const s of sourced)
       if (s.object.kind === 'Secret') secrets.push(...secretValueForms(s.object));
     report.objects = sourced.length;
-
-    step('connect');
-    const client = await connect(input);
-    step('discover');
-    const catalog = await guard(client, 'discover the API resources', () =>
-      discoverResources(client),
-    );
     warnings.push(...catalog.warnings);
 
     const planned = plan(sourced, catalog, client.namespace, warnings);
@@ -120,14 +133,26 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
     const objectErrors: string[] = [];
     const failedKeys = new Set<string>();
     if (input.mode === 'server-side') {
-      const targets = planned.filter((p) => p.rt && live.has(objectKey(refOf(p.entry.manifest))));
+      // Objects whose apply the server's own records prove to be a no-op need no dry-run
+      // (see apply-no-op.ts); the rest go to the server.
+      const targets: Array<{ p: Planned; key: string; manager: string }> = [];
+      for (const p of planned) {
+        const key = objectKey(refOf(p.entry.manifest));
+        const twin = live.get(key);
+        if (!p.rt || !twin) continue;
+        const entries = parseManagedFields(twin.metadata.managedFields as never);
+        const manager = input.fieldManager ?? detectManager(entries) ?? DEFAULT_FIELD_MANAGER;
+        const applied = entries.find(
+          (e) => e.manager === manager && e.operation === 'Apply' && !e.subresource,
+        );
+        if (!input.fullDryRun && applyIsNoOp(p.entry.manifest, twin, applied))
+          predicted.set(key, twin);
+        else targets.push({ p, key, manager });
+      }
       let done = 0;
       step('dry-run', 0, targets.length);
       await Promise.all(
-        targets.map(async (p) => {
-          const key = objectKey(refOf(p.entry.manifest));
-          const manager =
-            input.fieldManager ?? detectManager(live.get(key)!) ?? DEFAULT_FIELD_MANAGER;
+        targets.map(async ({ p, key, manager }) => {
           try {
             const res = await dryRunApply(client, p.rt!, p.entry.manifest, manager);
             predicted.set(key, res.object);
@@ -291,8 +316,7 @@ function where(s: SourcedObject): string {
 }
 
 /** The GitOps engine that applied this object, from its managedFields. */
-function detectManager(live: KubeObject): string | undefined {
-  const entries = parseManagedFields(live.metadata.managedFields as never);
+function detectManager(entries: readonly ParsedEntry[]): string | undefined {
   return (
     entries.find((e) => e.operation === 'Apply' && GITOPS_MANAGERS.includes(e.manager))?.manager ??
     entries.find((e) => GITOPS_MANAGERS.includes(e.manager))?.manager

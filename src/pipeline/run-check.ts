@@ -16,7 +16,8 @@ import { UsageError } from '../core/errors';
 import { DEFAULT_HAND_MANAGERS, globMatcher } from '../core/compare/managers';
 import type { Fingerprint } from '../core/compare/secret-redaction';
 import { REPORT_SCHEMA_VERSION, type DriftReport } from '../core/report/model';
-import { detectLayout, displayPath } from '../adapters/desired/render-desired';
+import { detectLayout, displayPath, renderDesired } from '../adapters/desired/render-desired';
+import type { SourcedObject } from '../adapters/desired/parse-manifests';
 import { loadKubeConfig } from '../adapters/kube/kube-client';
 import { VERSION } from '../version';
 import type { CheckOptions, RunCheck } from './check-options';
@@ -109,6 +110,20 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
     );
   }
 
+  // One render per overlay; a plain folder or file is the same for every region: once.
+  const renders = new Map<string, Promise<SourcedObject[]>>();
+  const render = (region: string) => {
+    const key = layout.kind === 'overlays' ? region : '';
+    let pending = renders.get(key);
+    if (!pending) {
+      pending = renderDesired(layout, region);
+      // Each region awaits (and reports) the failure itself.
+      pending.catch(() => undefined);
+      renders.set(key, pending);
+    }
+    return pending;
+  };
+
   const fingerprint = runFingerprint();
   const isHandManager = globMatcher(ignore.handManagers ?? DEFAULT_HAND_MANAGERS);
   const fieldManager = options.fieldManager ?? ignore.fieldManager;
@@ -119,10 +134,11 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
         checkRegion({
           region,
           context: options.contexts?.[region] ?? region,
-          layout,
+          render: () => render(region),
           kubeConfig,
           mode: options.mode,
           ...(fieldManager ? { fieldManager } : {}),
+          ...(options.fullDryRun ? { fullDryRun: true } : {}),
           rules: ignore.rules,
           isHandManager,
           fingerprint,

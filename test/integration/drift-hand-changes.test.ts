@@ -269,10 +269,16 @@ describeCluster('each hand change gives exactly its finding, with its manager', 
       await s.change(region, ws);
 
       const before = await resourceVersions(region, objects);
-      for (const mode of ['server-side', 'read-only'] as const) {
-        const [report] = (await check(ws.dir, [region], mode)).regions;
+      const variants = [
+        { mode: 'server-side', fullDryRun: false },
+        // Every object through the real dry-run: the no-op shortcut must agree.
+        { mode: 'server-side', fullDryRun: true },
+        { mode: 'read-only', fullDryRun: false },
+      ] as const;
+      for (const { mode, fullDryRun } of variants) {
+        const [report] = (await check(ws.dir, [region], mode, { fullDryRun })).regions;
         completed(report);
-        expect(summary(report.findings), mode).toEqual(s.expected);
+        expect(summary(report.findings), `${mode}${fullDryRun ? ' full' : ''}`).toEqual(s.expected);
         expect(report.status).toBe(s.expected.length > 0 ? 'drift' : 'in-sync');
         // The manager's time comes along (the server omits it only for scale writes).
         for (const f of report.findings.flatMap((x) => x.fields)) {

@@ -52,13 +52,22 @@ async function expectInSync(
 ): Promise<void> {
   const before = new Map<string, Map<string, string>>();
   for (const r of checked) before.set(r, await resourceVersions(r, objects.get(r)!));
-  for (const mode of ['server-side', 'read-only'] as const) {
-    const report: DriftReport = await check(path, checked, mode);
+  const variants = [
+    { mode: 'server-side', fullDryRun: false },
+    // Every object through the real dry-run: proves the no-op shortcut changes nothing.
+    { mode: 'server-side', fullDryRun: true },
+    { mode: 'read-only', fullDryRun: false },
+  ] as const;
+  for (const { mode, fullDryRun } of variants) {
+    const report: DriftReport = await check(path, checked, mode, { fullDryRun });
     expect(validate(report), JSON.stringify(validate.errors)).toBe(true);
     expect(report.regions.map((r) => r.name)).toEqual(checked);
     for (const region of report.regions) {
       completed(region);
-      expect(summary(region.findings), `${mode} ${region.name}`).toEqual([]);
+      expect(
+        summary(region.findings),
+        `${mode}${fullDryRun ? ' full' : ''} ${region.name}`,
+      ).toEqual([]);
       expect(region.status).toBe('in-sync');
       expect(region.objects).toBe(objects.get(region.name)!.length);
     }

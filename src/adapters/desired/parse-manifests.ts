@@ -4,8 +4,8 @@
  * `yes` is true). Every problem is collected with file and line, then reported at once.
  * Messages never quote document text, which may hold Secret values.
  */
-import { LineCounter, parseAllDocuments } from 'yaml';
 import { RenderError, formatProblem, type Problem } from '../../core/errors';
+import { loadYamlDocuments } from './load-yaml';
 import { isJsonObject, type KubeObject } from '../../core/compare/kube-object';
 
 /** An object from Git, with the file it came from. */
@@ -27,42 +27,10 @@ export function parseManifests(
   problems: Problem[],
   withLines = true,
 ): SourcedObject[] {
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(text, {
-    version: '1.1',
-    lineCounter: lines,
-    prettyErrors: false,
-    merge: true,
-  });
   const out: SourcedObject[] = [];
-  const docList = Array.isArray(docs) ? docs : [];
-  for (const doc of docList) {
-    const line = doc.contents?.range ? lines.linePos(doc.contents.range[0]).line : undefined;
-    if (doc.errors.length > 0) {
-      for (const e of doc.errors) {
-        const pos = lines.linePos(e.pos[0]);
-        problems.push({
-          file,
-          line: pos.line,
-          column: pos.col,
-          message: `invalid YAML: ${e.message.split('\n')[0]}`,
-        });
-      }
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 1000 });
-    } catch (e) {
-      problems.push({
-        file,
-        ...(line ? { line } : {}),
-        message: `cannot read document: ${(e as Error).message.split('\n')[0]}`,
-      });
-      continue;
-    }
-    if (value === null || value === undefined) continue;
-    const where = { file, ...(line && withLines ? { line } : {}) };
+  for (const doc of loadYamlDocuments(text, file, problems)) {
+    const where = { file, ...(withLines ? { line: doc.line } : {}) };
+    const value = doc.value;
     const items =
       isJsonObject(value) && value.kind === 'List' && Array.isArray(value.items)
         ? value.items

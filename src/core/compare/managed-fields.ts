@@ -33,6 +33,8 @@ export type FieldsChild =
 export interface ParsedEntry {
   manager: string;
   operation: string;
+  /** API version the field set is expressed in. */
+  apiVersion?: string;
   time?: string;
   subresource?: string;
   root: FieldsNode;
@@ -71,18 +73,26 @@ export function isLeaf(node: FieldsNode): boolean {
   return node.children.length === 0;
 }
 
-/** Parses every FieldsV1 entry of a live object's managedFields. */
+/** Parsed tries by managedFields array: one object is looked at by several rules. */
+const parsedCache = new WeakMap<readonly ManagedFieldsEntry[], ParsedEntry[]>();
+
+/** Parses every FieldsV1 entry of a live object's managedFields (memoised per array). */
 export function parseManagedFields(
   entries: readonly ManagedFieldsEntry[] | undefined,
 ): ParsedEntry[] {
+  if (!entries) return [];
+  const cached = parsedCache.get(entries);
+  if (cached) return cached;
   const out: ParsedEntry[] = [];
-  for (const e of entries ?? []) {
+  parsedCache.set(entries, out);
+  for (const e of entries) {
     if (!e.fieldsV1 || (e.fieldsType && e.fieldsType !== 'FieldsV1')) continue;
     const parsed: ParsedEntry = {
       manager: e.manager ?? '',
       operation: e.operation ?? '',
       root: parseFieldsV1(e.fieldsV1),
     };
+    if (e.apiVersion) parsed.apiVersion = e.apiVersion;
     if (e.time) parsed.time = e.time;
     if (e.subresource) parsed.subresource = e.subresource;
     out.push(parsed);

@@ -31,7 +31,8 @@ export function settleNamespace(
   namespaced: boolean,
   defaultNamespace: string,
 ): KubeObject {
-  const copy = cloneJson(obj);
+  // Only metadata changes: copy that level, share the rest (never mutated).
+  const copy = { ...obj, metadata: { ...obj.metadata } };
   if (namespaced) {
     if (!copy.metadata.namespace) copy.metadata.namespace = defaultNamespace;
   } else delete copy.metadata.namespace;

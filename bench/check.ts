@@ -1,0 +1,372 @@
+/**
+ * Drift-check benchmark: 3 regions x 1,000 objects on the harness's real clusters.
+ *
+ * Times, on the same rendered manifests and the same clusters, in one run:
+ * - `kubectl diff --server-side` (one process per region, run in parallel: its best case),
+ * - `mr-drift check --mode server-side` (one process, all regions),
+ * - `mr-drift check --mode read-only` (one process, all regions),
+ * and prints medians, ratios and peak memory (max RSS of each process, from /usr/bin/time).
+ * Fails if kubectl diff and mr-drift disagree on which objects drifted.
+ *
+ *   npm run cluster -- up
+ *   npx tsx bench/check.ts [--runs 5] [--objects 1000] [--keep]
+ *
+ * kubectl: $MR_DRIFT_KUBECTL if set, else the kubectl 1.36 the harness builds from the pin.
+ * mr-drift runs as the bundled CLI (esbuild, like dist/cli.js), not through tsx.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { stringify } from 'yaml';
+import { buildKubectl, defaultKubeconfig, kubectl } from '../test/cluster/kubectl';
+import { DEFAULT_REGIONS } from '../test/cluster/paths';
+import type { DriftReport } from '../src/core/report/model';
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const RUNS = arg('--runs', 5);
+/** Leave the objects and the bundle in place (prints where), e.g. to profile by hand. */
+const KEEP = process.argv.includes('--keep');
+const OBJECTS = arg('--objects', 1000);
+const FIELD_MANAGER = 'argocd-controller';
+const root = new URL('..', import.meta.url).pathname;
+
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [k: string]: unknown;
+};
+
+/** About `total` objects of the kinds an app deploys, in one namespace. */
+function manifests(namespace: string, app: string, total: number): Obj[] {
+  const labels = { 'app.kubernetes.io/part-of': app };
+  const meta = (name: string) => ({ name, namespace, labels: { ...labels, app: name } });
+  const n = (share: number) => Math.floor(((total - 1) * share) / 100);
+  const out: Obj[] = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } },
+  ];
+  for (let i = 0; i < n(20); i++) {
+    out.push({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: meta(`svc-${i}`),
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: `svc-${i}` } },
+        template: {
+          metadata: { labels: { app: `svc-${i}` } },
+          spec: {
+            containers: [
+              {
+                name: 'app',
+                image: `ghcr.io/example/svc:${i % 7}.0.0`,
+                ports: [{ containerPort: 8080 }],
+                env: [
+                  { name: 'INDEX', value: String(i) },
+                  { name: 'MODE', value: 'production' },
+                ],
+                resources: {
+                  limits: { cpu: 1, memory: '512Mi' },
+                  requests: { cpu: '100m', memory: '128Mi' },
+                },
+                readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
+              },
+              {
+                name: 'proxy',
+                image: 'envoyproxy/envoy:v1.31.0',
+                ports: [{ containerPort: 9901 }],
+              },
+            ],
+          },
+        },
+      },
+    });
+    // Headless: the test clusters' Service IP range is a /24 shared by everyone.
+    out.push({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: meta(`svc-${i}`),
+      spec: {
+        clusterIP: 'None',
+        selector: { app: `svc-${i}` },
+        ports: [{ port: 80, targetPort: 8080 }],
+      },
+    });
+  }
+  for (let i = 0; i < n(25); i++)
+    out.push({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: meta(`config-${i}`),
+      data: { LOG_LEVEL: 'info', INDEX: String(i), 'app.yaml': `name: config-${i}\nreplicas: 2\n` },
+    });
+  for (let i = 0; i < n(15); i++)
+    out.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: meta(`secret-${i}`),
+      stringData: { password: `bench-password-${i}` },
+    });
+  for (let i = 0; i < n(10); i++)
+    out.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(`sa-${i}`) });
+  for (let i = 0; i < n(5); i++) {
+    out.push({
+      apiVersion: 'policy/v1',
+      kind: 'PodDisruptionBudget',
+      metadata: meta(`pdb-${i}`),
+      spec: { minAvailable: 1, selector: { matchLabels: { app: `svc-${i}` } } },
+    });
+  }
+  while (out.length < total) {
+    const i = out.length;
+    out.push({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta(`np-${i}`),
+      spec: { podSelector: { matchLabels: { app: `svc-${i % 10}` } }, policyTypes: ['Ingress'] },
+    });
+  }
+  return out;
+}
+
+/** The hand changes made in every region: value changes both tools can see. */
+function drift(namespace: string): string[][] {
+  const changes: string[][] = [];
+  for (let i = 0; i < 5; i++)
+    changes.push([
+      'set',
+      'image',
+      `deployment/svc-${i * 3}`,
+      `app=ghcr.io/example/svc:9.9.${i}`,
+      '-n',
+      namespace,
+    ]);
+  for (let i = 0; i < 5; i++)
+    changes.push([
+      'patch',
+      `configmap/config-${i * 7}`,
+      '--type=merge',
+      '-p',
+      '{"data":{"LOG_LEVEL":"debug"}}',
+      '-n',
+      namespace,
+    ]);
+  for (let i = 0; i < 2; i++)
+    changes.push(['scale', `deployment/svc-${i * 5 + 1}`, '--replicas=4', '-n', namespace]);
+  return changes;
+}
+
+interface Measured {
+  ms: number;
+  rssKiB: number;
+  code: number | null;
+  stdout: string;
+}
+
+/** Runs a command under /usr/bin/time for wall time and peak memory. */
+function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Measured> {
+  const stats = join(mkdtempSync(join(tmpdir(), 'mr-drift-bench-time-')), 'stats');
+  const start = performance.now();
+  return new Promise((done, fail) => {
+    execFile(
+      '/usr/bin/time',
+      ['-f', '%M', '-o', stats, cmd, ...args],
+      { maxBuffer: 512 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1', ...env } },
+      (err, stdout) => {
+        const ms = performance.now() - start;
+        const code = err ? ((err as { code?: number }).code ?? null) : 0;
+        if (err && typeof (err as { code?: unknown }).code !== 'number')
+          return fail(new Error(`${cmd} could not run: ${err.message}`));
+        const rssKiB = Number(readFileSync(stats, 'utf8').trim().split('\n').pop());
+        done({ ms, rssKiB, code, stdout });
+      },
+    );
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** Objects kubectl diff printed a diff for: `kind/name` from its `diff -u -N` headers. */
+function kubectlDrifted(out: string): string[] {
+  const names = new Set<string>();
+  for (const line of out.split('\n')) {
+    const m = /^diff -u -N \S+\/(\S+)\s/.exec(line);
+    if (!m) continue;
+    // File names are <group>.<version>.<Kind>.<namespace>.<name> (group omitted for core).
+    const parts = m[1].split('.');
+    const kindIdx = parts.findIndex((p) => /^[A-Z]/.test(p));
+    names.add(`${parts[kindIdx]}/${parts.slice(kindIdx + 2).join('.')}`);
+  }
+  return [...names].sort();
+}
+
+function mrDriftDrifted(report: DriftReport, region: string): string[] {
+  const r = report.regions.find((x) => x.name === region)!;
+  if (r.status === 'error') throw new Error(`mr-drift failed in ${region}: ${r.error}`);
+  return r.findings.map((f) => `${f.kind}/${f.name}`).sort();
+}
+
+async function main(): Promise<void> {
+  const regions = [...DEFAULT_REGIONS];
+  const kubeconfig = defaultKubeconfig();
+  const kubectlBin = process.env.MR_DRIFT_KUBECTL ?? (await buildKubectl((l) => console.error(l)));
+  const kubectlVersion = execFileSync(kubectlBin, ['version', '--client', '-o', 'json'], {
+    encoding: 'utf8',
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'mr-drift-bench-check-'));
+  const stamp = Date.now().toString(36);
+  const namespace = `bench-${stamp}`;
+  const objects = manifests(namespace, `bench-app-${stamp}`, OBJECTS);
+  const file = join(dir, 'desired.yaml');
+  writeFileSync(file, objects.map((o) => stringify(o, { version: '1.1' })).join('---\n'));
+
+  const cli = join(dir, 'cli.js');
+  await build({
+    entryPoints: [join(root, 'src/cli/main.ts')],
+    outfile: cli,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    banner: {
+      js: "import { createRequire as __req } from 'node:module'; const require = __req(import.meta.url);",
+    },
+  });
+
+  console.log(
+    `machine: ${cpus().length} cores, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; node ${process.version}`,
+  );
+  console.log(
+    `kubectl: ${kubectlBin} (${(JSON.parse(kubectlVersion) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion})`,
+  );
+  console.log(
+    `objects: ${objects.length} per region x ${regions.length} regions, namespace ${namespace}`,
+  );
+
+  try {
+    const t0 = performance.now();
+    await Promise.all(
+      regions.map((r) =>
+        kubectl(r, ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, '-f', file], {
+          timeoutMs: 900_000,
+          binary: kubectlBin,
+        }),
+      ),
+    );
+    console.log(`applied in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    for (const r of regions)
+      for (const change of drift(namespace)) await kubectl(r, change, { binary: kubectlBin });
+
+    const diffArgs = (r: string) => [
+      '--kubeconfig',
+      kubeconfig,
+      '--context',
+      r,
+      'diff',
+      '--server-side',
+      `--field-manager=${FIELD_MANAGER}`,
+      '--force-conflicts',
+      '-f',
+      file,
+    ];
+    const checkArgs = (mode: string) => [
+      cli,
+      'check',
+      '--path',
+      file,
+      '--regions',
+      regions.join(','),
+      '--kubeconfig',
+      kubeconfig,
+      '--mode',
+      mode,
+      '--output',
+      'json',
+      '--no-progress',
+    ];
+    const samples = {
+      kubectl: [] as number[],
+      'server-side': [] as number[],
+      'read-only': [] as number[],
+    };
+    const rss = { kubectl: 0, 'server-side': 0, 'read-only': 0 };
+
+    for (let run = 0; run < RUNS; run++) {
+      // kubectl diff: one process per region, all at once.
+      const start = performance.now();
+      const diffs = await Promise.all(regions.map((r) => measure(kubectlBin, diffArgs(r))));
+      samples.kubectl.push(performance.now() - start);
+      rss.kubectl = Math.max(rss.kubectl, ...diffs.map((d) => d.rssKiB));
+      for (const mode of ['server-side', 'read-only'] as const) {
+        const m = await measure(process.execPath, checkArgs(mode));
+        if (m.code !== 1)
+          throw new Error(
+            `mr-drift ${mode} exited ${m.code}; expected 1 (drift)\n${m.stdout.slice(0, 2000)}`,
+          );
+        samples[mode].push(m.ms);
+        rss[mode] = Math.max(rss[mode], m.rssKiB);
+        const report = JSON.parse(m.stdout) as DriftReport;
+        regions.forEach((r, i) => {
+          const theirs = kubectlDrifted(diffs[i].stdout);
+          const ours = mrDriftDrifted(report, r);
+          if (diffs[i].code !== 1) throw new Error(`kubectl diff in ${r} exited ${diffs[i].code}`);
+          if (JSON.stringify(theirs) !== JSON.stringify(ours)) {
+            throw new Error(
+              `${r} (${mode}): kubectl diff found ${theirs.join(', ')}; mr-drift found ${ours.join(', ')}`,
+            );
+          }
+          if (run === 0 && mode === 'server-side')
+            console.log(`${r}: both found the same ${ours.length} drifted objects`);
+        });
+      }
+    }
+
+    const k = median(samples.kubectl);
+    const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    console.log(`\nmedians of ${RUNS} runs (3 regions x ${objects.length} objects):`);
+    console.log(
+      `  kubectl diff --server-side (3 in parallel): ${fmt(k)}   peak RSS per process ${(rss.kubectl / 1024).toFixed(0)} MiB`,
+    );
+    for (const mode of ['server-side', 'read-only'] as const) {
+      const m = median(samples[mode]);
+      console.log(
+        `  mr-drift check --mode ${mode}: ${fmt(m)}   ${(k / m).toFixed(1)}x faster   peak RSS ${(rss[mode] / 1024).toFixed(0)} MiB`,
+      );
+    }
+    console.log(
+      `  all samples (ms): ${JSON.stringify(Object.fromEntries(Object.entries(samples).map(([n, xs]) => [n, xs.map(Math.round)])))}`,
+    );
+  } finally {
+    if (KEEP) console.log(`kept: ${file} (objects applied in every region) and ${cli}`);
+    else await cleanUp();
+  }
+
+  async function cleanUp(): Promise<void> {
+    await Promise.all(
+      regions.map((r) =>
+        kubectl(r, ['delete', '--wait=false', '--ignore-not-found', '-f', file], {
+          timeoutMs: 900_000,
+          binary: kubectlBin,
+        }).catch(() => undefined),
+      ),
+    );
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
