@@ -2,8 +2,10 @@
  * Drift-check benchmark: 3 regions x 1,000 objects on the harness's real clusters.
  *
  * Times, on the same rendered manifests and the same clusters, in one run:
- * - `kubectl diff --server-side` (one process per region, run in parallel: its best case),
- * - `mr-drift check --mode server-side` (one process, all regions),
+ * - `kubectl diff --server-side`, one process per region, all in parallel (its best case)
+ *   and one after another (how a script looping over contexts runs it),
+ * - `mr-drift check --mode server-side` (one process, all regions), also with
+ *   `--full-dry-run` (every object through the dry-run, no no-op shortcut),
  * - `mr-drift check --mode read-only` (one process, all regions),
  * and prints medians, ratios and peak memory (max RSS of each process, from /usr/bin/time).
  * Fails if kubectl diff and mr-drift disagree on which objects drifted.
@@ -281,7 +283,7 @@ async function main(): Promise<void> {
       '-f',
       file,
     ];
-    const checkArgs = (mode: string) => [
+    const checkArgs = [
       cli,
       'check',
       '--path',
@@ -290,33 +292,43 @@ async function main(): Promise<void> {
       regions.join(','),
       '--kubeconfig',
       kubeconfig,
-      '--mode',
-      mode,
       '--output',
       'json',
       '--no-progress',
     ];
-    const samples = {
-      kubectl: [] as number[],
-      'server-side': [] as number[],
-      'read-only': [] as number[],
-    };
-    const rss = { kubectl: 0, 'server-side': 0, 'read-only': 0 };
+    const variants = {
+      'server-side': ['--mode', 'server-side'],
+      'server-side --full-dry-run': ['--mode', 'server-side', '--full-dry-run'],
+      'read-only': ['--mode', 'read-only'],
+    } as const;
+    type Variant = keyof typeof variants;
+    const samples: Record<string, number[]> = { 'kubectl parallel': [], 'kubectl sequential': [] };
+    const rss: Record<string, number> = { kubectl: 0 };
+    for (const v of Object.keys(variants)) {
+      samples[v] = [];
+      rss[v] = 0;
+    }
 
     for (let run = 0; run < RUNS; run++) {
-      // kubectl diff: one process per region, all at once.
-      const start = performance.now();
+      // kubectl diff, one process per region: all at once (its best case) ...
+      let start = performance.now();
       const diffs = await Promise.all(regions.map((r) => measure(kubectlBin, diffArgs(r))));
-      samples.kubectl.push(performance.now() - start);
+      samples['kubectl parallel'].push(performance.now() - start);
+      // ... and one region after another, as a script looping over contexts runs it.
+      start = performance.now();
+      for (const r of regions) await measure(kubectlBin, diffArgs(r));
+      samples['kubectl sequential'].push(performance.now() - start);
       rss.kubectl = Math.max(rss.kubectl, ...diffs.map((d) => d.rssKiB));
-      for (const mode of ['server-side', 'read-only'] as const) {
-        const m = await measure(process.execPath, checkArgs(mode));
+      for (const [variant, flags] of Object.entries(variants) as Array<
+        [Variant, readonly string[]]
+      >) {
+        const m = await measure(process.execPath, [...checkArgs, ...flags]);
         if (m.code !== 1)
           throw new Error(
-            `mr-drift ${mode} exited ${m.code}; expected 1 (drift)\n${m.stdout.slice(0, 2000)}`,
+            `mr-drift ${variant} exited ${m.code}; expected 1 (drift)\n${m.stdout.slice(0, 2000)}`,
           );
-        samples[mode].push(m.ms);
-        rss[mode] = Math.max(rss[mode], m.rssKiB);
+        samples[variant].push(m.ms);
+        rss[variant] = Math.max(rss[variant], m.rssKiB);
         const report = JSON.parse(m.stdout) as DriftReport;
         regions.forEach((r, i) => {
           const theirs = kubectlDrifted(diffs[i].stdout);
@@ -324,25 +336,29 @@ async function main(): Promise<void> {
           if (diffs[i].code !== 1) throw new Error(`kubectl diff in ${r} exited ${diffs[i].code}`);
           if (JSON.stringify(theirs) !== JSON.stringify(ours)) {
             throw new Error(
-              `${r} (${mode}): kubectl diff found ${theirs.join(', ')}; mr-drift found ${ours.join(', ')}`,
+              `${r} (${variant}): kubectl diff found ${theirs.join(', ')}; mr-drift found ${ours.join(', ')}`,
             );
           }
-          if (run === 0 && mode === 'server-side')
-            console.log(`${r}: both found the same ${ours.length} drifted objects`);
+          if (run === 0 && variant === 'server-side')
+            console.log(
+              `${r}: kubectl diff and mr-drift found the same ${ours.length} drifted objects`,
+            );
         });
       }
     }
 
-    const k = median(samples.kubectl);
+    const kp = median(samples['kubectl parallel']);
+    const ks = median(samples['kubectl sequential']);
     const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     console.log(`\nmedians of ${RUNS} runs (3 regions x ${objects.length} objects):`);
+    console.log(`  kubectl diff --server-side, 3 in parallel:  ${fmt(kp)}`);
     console.log(
-      `  kubectl diff --server-side (3 in parallel): ${fmt(k)}   peak RSS per process ${(rss.kubectl / 1024).toFixed(0)} MiB`,
+      `  kubectl diff --server-side, one by one:     ${fmt(ks)}   (peak RSS per process ${(rss.kubectl / 1024).toFixed(0)} MiB)`,
     );
-    for (const mode of ['server-side', 'read-only'] as const) {
-      const m = median(samples[mode]);
+    for (const variant of Object.keys(variants)) {
+      const m = median(samples[variant]);
       console.log(
-        `  mr-drift check --mode ${mode}: ${fmt(m)}   ${(k / m).toFixed(1)}x faster   peak RSS ${(rss[mode] / 1024).toFixed(0)} MiB`,
+        `  mr-drift check --mode ${variant}: ${fmt(m)}   ${(kp / m).toFixed(1)}x faster than parallel, ${(ks / m).toFixed(1)}x than one by one   peak RSS ${(rss[variant] / 1024).toFixed(0)} MiB`,
       );
     }
     console.log(

@@ -10,7 +10,7 @@
 import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import type https from 'node:https';
 import { createSecureContext } from 'node:tls';
-import { Agent, fetch, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher } from 'undici';
 import { Limiter } from './limiter';
 
 /** An error answer (or no answer) from the API server. */
@@ -151,9 +151,12 @@ export class KubeClient {
     this.counts[method] = (this.counts[method] ?? 0) + 1;
     return this.limiter.run(async () => {
       for (let attempt = 0; ; attempt++) {
-        let res;
+        let status: number;
+        let headers: Record<string, string | string[] | undefined>;
+        let text: string;
         try {
-          res = await fetch(url, {
+          // undici's request(): the same client as fetch() without the WHATWG layers.
+          const res = await request(url, {
             method,
             headers: {
               ...this.headers,
@@ -167,11 +170,15 @@ export class KubeClient {
             signal: AbortSignal.timeout(this.opts.timeoutMs),
             ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
           });
+          status = res.statusCode;
+          headers = res.headers;
+          text = await res.body.text();
         } catch (e) {
-          const err = e as Error & { cause?: { code?: string; message?: string } };
-          const code = err.name === 'TimeoutError' ? 'Timeout' : (err.cause?.code ?? err.name);
+          const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
+          const code =
+            err.name === 'TimeoutError' ? 'Timeout' : (err.code ?? err.cause?.code ?? err.name);
           // A reset connection is worth one more try; refused/unknown host/timeouts are not.
-          if (code === 'ECONNRESET' && attempt < 2) {
+          if ((code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') && attempt < 2) {
             await sleep(200 * (attempt + 1));
             continue;
           }
@@ -181,9 +188,12 @@ export class KubeClient {
               : `cannot reach ${this.server}: ${err.cause?.message ?? err.message}`;
           throw new KubeApiError(0, code, detail);
         }
-        const text = await res.text();
-        if ((res.status === 429 || res.status === 503) && attempt < this.opts.maxRetries) {
-          const after = Number(res.headers.get('retry-after'));
+        const header = (name: string) => {
+          const v = headers[name];
+          return Array.isArray(v) ? v.join(', ') : (v ?? '');
+        };
+        if ((status === 429 || status === 503) && attempt < this.opts.maxRetries) {
+          const after = Number(header('retry-after'));
           const wait =
             Number.isFinite(after) && after > 0 ? Math.min(after, 30) * 1000 : 250 * 2 ** attempt;
           await sleep(wait);
@@ -195,12 +205,12 @@ export class KubeClient {
         } catch {
           // Plain-text answers (APF's 429, proxies) stay text.
         }
-        if (res.status >= 400) throw apiError(res.status, body);
-        const warnings = (res.headers.get('warning') ?? '')
+        if (status >= 400) throw apiError(status, body);
+        const warnings = header('warning')
           .split(/,(?=\s*\d{3} )/)
           .map((w) => w.trim().replace(/^299 - "?|"$/g, ''))
           .filter(Boolean);
-        return { status: res.status, body, warnings };
+        return { status, body, warnings };
       }
     });
   }
