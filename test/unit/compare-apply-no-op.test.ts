@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { objectKey, refOf, jsonEqual, type KubeObject } from '../../src/core/compare/kube-object';
+import { objectKey, refOf, jsonEqual } from '../../src/core/compare/kube-object';
 import { applyIsNoOp } from '../../src/core/compare/apply-no-op';
 import { parseManagedFields } from '../../src/core/compare/managed-fields';
 import { stripServerFields } from '../../src/core/normalize/server-fields';
@@ -22,7 +22,7 @@ function verdicts(file: string) {
         name: `${d.manifest.kind}/${d.manifest.metadata.name}`,
         noOp: applyIsNoOp(d.manifest, live, entry),
         // What the server said: did the dry-run leave the object as it was?
-        serverNoOp: jsonEqual(stripServerFields(predicted as KubeObject), stripServerFields(live)),
+        serverNoOp: jsonEqual(stripServerFields(predicted), stripServerFields(live)),
       },
     ];
   });
