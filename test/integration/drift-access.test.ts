@@ -264,6 +264,25 @@ describeCluster('mr-drift check: access, errors and exit codes', () => {
       expect(existsSync(report)).toBe(false);
     });
 
+    it('the same object twice in the desired state: an error naming both places', async () => {
+      const file = join(dir, 'twice.yaml');
+      const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dup, namespace: ${ws.namespace}}\n`;
+      writeFileSync(file, `${cm}---\n${cm}`);
+      const res = await runCli([
+        'check',
+        '--path',
+        file,
+        '--kubeconfig',
+        kubeconfig,
+        '--regions',
+        drifted,
+      ]);
+      expect(res.code).toBe(2);
+      expect(res.stdout).toContain(
+        `defines an object twice: ConfigMap ${ws.namespace}/dup (${file}:1 and ${file}:5)`,
+      );
+    });
+
     it('an invalid ignore file, with file, line and field', async () => {
       const file = join(dir, 'bad-ignore.yaml');
       writeFileSync(

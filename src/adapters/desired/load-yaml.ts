@@ -70,15 +70,24 @@ export interface YamlDocument {
 }
 
 /** Splits at column-0 `---` lines; a `---` line with content after it is kept with its document. */
-function splitDocuments(text: string): Array<{ text: string; line: number; start: number }> {
+function splitDocuments(
+  text: string,
+): Array<{ text: string; line: number; start: number; last: number }> {
   const lines = text.split('\n');
-  const docs: Array<{ text: string; line: number; start: number }> = [];
+  const docs: Array<{ text: string; line: number; start: number; last: number }> = [];
   let start = 0;
   const flush = (end: number) => {
     // The line a reader would point at: the first one with content.
     let first = start;
     while (first < end - 1 && !/^\s*[^\s#]/.test(lines[first])) first++;
-    docs.push({ text: lines.slice(start, end).join('\n'), line: first + 1, start: start + 1 });
+    let last = end - 1;
+    while (last > first && !/\S/.test(lines[last])) last--;
+    docs.push({
+      text: lines.slice(start, end).join('\n'),
+      line: first + 1,
+      start: start + 1,
+      last: last + 1,
+    });
   };
   lines.forEach((l, i) => {
     if (/^---(?:\s|$)/.test(l)) {
@@ -103,9 +112,10 @@ export function loadYamlDocuments(text: string, file: string, problems: Problem[
       const err = e as { reason?: string; mark?: { line: number; column: number } };
       problems.push({
         file,
-        ...(err.mark
+        // A problem found at the end of the document is reported on its last line.
+        ...(err.mark && doc.start + err.mark.line <= doc.last
           ? { line: doc.start + err.mark.line, column: err.mark.column + 1 }
-          : { line: doc.line }),
+          : { line: doc.last }),
         message: `invalid YAML: ${err.reason ?? 'cannot be parsed'}`,
       });
     }

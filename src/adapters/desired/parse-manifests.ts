@@ -77,7 +77,10 @@ export function throwIfProblems(problems: Problem[], what: string): void {
   if (problems.length === 0) return;
   throw new RenderError(
     `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${what}:\n` +
-      problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
+      [...problems]
+        .sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0))
+        .map((p) => `  ${formatProblem(p)}`)
+        .join('\n'),
     'Fix the manifests (each document needs apiVersion, kind and metadata.name).',
   );
 }
