@@ -11,6 +11,7 @@ export default tseslint.config(
       '.cluster/**',
       '.cache/**',
       'coverage/**',
+      '.tmp/**',
     ],
   },
   js.configs.recommended,
