@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /**
@@ -31,11 +32,15 @@ export function cacheDir(): string {
 }
 
 /**
- * The team's shared folder with the Argo CD/Flux CRDs and the corpus. It sits beside the
- * repository both here and in CI's fresh clone. `MR_DRIFT_SHARED_DIR`.
+ * The team's shared folder with the Argo CD/Flux CRDs and the corpus: `MR_DRIFT_SHARED_DIR`
+ * when set, else `../shared` beside the repository, else `/work/shared` (where it lives on
+ * the team's machines, so a clone placed anywhere else still finds it). When none exists
+ * the first candidate is returned and the caller's error names it.
  */
 export function sharedDir(): string {
-  return resolve(process.env.MR_DRIFT_SHARED_DIR || join(repoRoot, '..', 'shared'));
+  if (process.env.MR_DRIFT_SHARED_DIR) return resolve(process.env.MR_DRIFT_SHARED_DIR);
+  const candidates = [join(repoRoot, '..', 'shared'), '/work/shared'];
+  return resolve(candidates.find((dir) => existsSync(join(dir, 'crds'))) ?? candidates[0]);
 }
 
 /** The Go modules that pin etcd, Kubernetes and the certificate tool. */

@@ -8,6 +8,7 @@ import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
 import { Ingress, NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { sharedDir } from '../cluster/paths';
 
 /** A Kubernetes object as rendered: only the fields every kind has are typed. */
 export interface KubeObject {
@@ -46,8 +47,8 @@ const CLIENT_TYPE: Record<string, string> = {
   'networking.k8s.io/v1/Ingress': 'V1Ingress',
 };
 
-/** The CRDs of ../shared/crds (the same files the test clusters install). */
-export const CRD_DIR = join(import.meta.dirname, '../../../shared/crds');
+/** The CRDs of the shared folder (the same files the test clusters install). */
+export const CRD_DIR = join(sharedDir(), 'crds');
 const CRD_FILES = [
   'argocd/appproject-crd.yaml',
   'argocd/applicationset-crd.yaml',
