@@ -64,6 +64,23 @@ export class TemplateError extends MrDriftError {
   }
 }
 
+/**
+ * Templates would set `replicas` on a workload that a HorizontalPodAutoscaler scales: Git
+ * and the autoscaler would undo each other at every sync. Lists every such template.
+ */
+export class AutoscaledReplicasError extends MrDriftError {
+  constructor(
+    readonly problems: Problem[],
+    hint = 'Remove replicas from these templates and leave them to the HorizontalPodAutoscaler; its bounds come from regions[].replicas (min, max).',
+  ) {
+    super(
+      `${problems.length} template${problems.length === 1 ? '' : 's'} would set replicas that a HorizontalPodAutoscaler owns:\n` +
+        problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
+      hint,
+    );
+  }
+}
+
 /** A required external tool (kustomize, kubectl, go ...) is not installed or failed to run. */
 export class ToolMissingError extends MrDriftError {
   constructor(

@@ -103,8 +103,8 @@ describe('writing the tree', () => {
     generateTree({ configPath: config });
     editConfig('replicas: { min: 2, max: 8 }', 'replicas: { min: 4, max: 8 }');
     const r = generateTree({ configPath: config });
+    // The region's replica bounds live on the HPA only: the Deployment has no replicas.
     expect(r.diff.changes.map((c) => `${c.kind} ${c.path}`)).toEqual([
-      'changed regions/eu-west/patch-deployment.yaml',
       'changed regions/eu-west/patch-hpa.yaml',
     ]);
   });
@@ -291,8 +291,8 @@ describe('CLI (mr-drift generate)', () => {
     const before = snapshot(out);
     const check = await cli(['--check']);
     expect(check.code).toBe(1);
-    expect(check.stdout).toContain('changed  overlays/regions/eu-west/patch-deployment.yaml');
     expect(check.stdout).toContain('changed  overlays/regions/eu-west/patch-hpa.yaml');
+    expect(check.stdout).not.toContain('patch-deployment.yaml');
     expect(snapshot(out)).toEqual(before);
   });
 
@@ -335,6 +335,25 @@ describe('CLI (mr-drift generate)', () => {
     expect(r.stderr).toMatch(
       /variable "region\.replicas\.maximum" is not defined \(.*patch-hpa\.yaml\.hbs:3:/,
     );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a template override that sets replicas the HPA owns exits 2 naming template, line and field, and writes nothing', async () => {
+    mkdirSync(join(dir, 'tpl/region'), { recursive: true });
+    const bundled = readFileSync(join(repo, 'templates/region/patch-deployment.yaml.hbs'), 'utf8');
+    writeFileSync(
+      join(dir, 'tpl/region/patch-deployment.yaml.hbs'),
+      bundled.replace(/^spec:\n/m, 'spec:\n  replicas: {{region.replicas.min}}\n'),
+    );
+    const r = await cli(['--templates', 'tpl']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(
+      /error: 1 template would set replicas that a HorizontalPodAutoscaler owns:/,
+    );
+    expect(r.stderr).toMatch(
+      /tpl\/region\/patch-deployment\.yaml\.hbs:6: spec\.replicas: sets the replicas of Deployment alfred-api, which HorizontalPodAutoscaler alfred-api \(base\/hpa\.yaml\) scales \(rendered into regions\/us-east\/patch-deployment\.yaml:9 and 2 more\)/,
+    );
+    expect(r.stderr).toMatch(/hint: Remove replicas from these templates/);
     expect(existsSync(out)).toBe(false);
   });
 

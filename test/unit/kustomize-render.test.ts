@@ -62,6 +62,28 @@ describe.each(trees)('%s', (_name, root) => {
     }
     // No Secret is ever generated: credentials are referenced by name only.
     expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
+
+    // What kustomize really builds leaves the replicas of every HPA target to the HPA (Git
+    // and the autoscaler would otherwise fight at every sync), and keeps them on the
+    // workloads no HPA scales (DB shards, cache).
+    const hpas = objects.filter((o) => o.kind === 'HorizontalPodAutoscaler');
+    expect(hpas.length).toBeGreaterThan(0);
+    const targeted = new Set<KubeObject>();
+    for (const hpa of hpas) {
+      const ref = (hpa.spec as { scaleTargetRef: { kind: string; name: string } }).scaleTargetRef;
+      const target = objects.find((o) => o.kind === ref.kind && o.metadata.name === ref.name);
+      expect(target, `target of HPA ${hpa.metadata.name}`).toBeDefined();
+      expect((target!.spec as { replicas?: number }).replicas, `${ref.kind}/${ref.name}`).toBe(
+        undefined,
+      );
+      targeted.add(target!);
+    }
+    const workloads = objects.filter((o) => ['Deployment', 'StatefulSet'].includes(o.kind));
+    for (const w of workloads.filter((o) => !targeted.has(o))) {
+      expect((w.spec as { replicas?: number }).replicas, `${w.kind}/${w.metadata.name}`).toEqual(
+        expect.any(Number),
+      );
+    }
   });
 
   it('the GitOps folder builds, and every Argo CD / Flux object is valid against its CRD', async () => {

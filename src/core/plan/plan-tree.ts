@@ -1,9 +1,10 @@
-import { parseAllDocuments } from 'yaml';
 import type { Config } from '../config/types';
-import { TemplateError } from '../errors';
+import { AutoscaledReplicasError } from '../errors';
+import { autoscaledReplicaProblems, type RenderedFile } from './autoscaled-replicas';
 import { withHeader } from './generated-header';
 import { compileTemplates, type TemplateRenderer, type TemplateSources } from './template-engine';
 import { buildViewModel, type RegionView, type ViewModel } from './view-model';
+import { createShapeReader } from './yaml-shapes';
 
 /** One file of the generated tree, relative to the output root, `/`-separated. */
 export interface PlannedFile {
@@ -29,7 +30,8 @@ export interface PlanOptions {
 /**
  * Pure: config + templates -> every file of the tree, sorted by path, each with the
  * generated header. Same input, same bytes. Throws TemplateError for a broken template or
- * a rendered file that is not valid YAML (before anything is written).
+ * a rendered file that is not valid YAML, and AutoscaledReplicasError when a template
+ * sets replicas on a workload an HPA scales (before anything is written).
  */
 export function planTree(
   config: Config,
@@ -47,11 +49,18 @@ export function planWith(
 ): PlannedFile[] {
   const vm = buildViewModel(config, options.configName);
   const files: PlannedFile[] = [];
-  const checkYaml = yamlChecker();
+  // Every rendered file is parsed as YAML before anything is written: a template override
+  // with a mistake (bad indentation, a duplicated key) fails here, naming the template,
+  // instead of producing a tree that kustomize or Argo CD would reject later.
+  const readYaml = createShapeReader();
+  const rendered: RenderedFile[] = [];
   const add = (path: string, template: string, group: string, extra: object = {}): void => {
     const body = renderer.render(template, { ...vm, ...extra });
-    checkYaml(body, renderer.origin(template), path);
-    files.push({ path, content: withHeader(body, options.configName), template, group });
+    const origin = renderer.origin(template);
+    const yaml = readYaml(body, origin, path);
+    const content = withHeader(body, options.configName);
+    files.push({ path, content, template, group });
+    rendered.push({ path, origin, source: renderer.source(template), content, yaml });
   };
 
   for (const resource of vm.base.resources) add(`base/${resource}`, `base/${resource}`, 'base');
@@ -72,6 +81,9 @@ export function planWith(
       add(`${dir}/sync.yaml`, 'flux/sync.yaml', region.name, { region });
     }
   }
+
+  const problems = autoscaledReplicaProblems(rendered);
+  if (problems.length > 0) throw new AutoscaledReplicasError(problems);
 
   const byPath = (a: PlannedFile, b: PlannedFile): number =>
     a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
@@ -114,36 +126,4 @@ function recordFile(files: PlannedFile[], configName: string): PlannedFile {
     files: files.map((f) => f.path),
   };
   return { path: RECORD_FILE, content: `${JSON.stringify(record, null, 2)}\n`, group: 'record' };
-}
-
-/**
- * Safety net behind the quoting in the template engine: a template override with a
- * mistake (bad indentation, a duplicated key) fails here, naming the template, instead
- * of producing a tree that kustomize or Argo CD would reject later.
- *
- * Parsing YAML is the slowest step of a run, and most files differ only in their quoted
- * values (50 regions x 8 shards give 400 shard files of one shape). Every value is a
- * one-line double-quoted scalar, so replacing each with a numbered placeholder keeps the
- * document's structure; each distinct shape is parsed once.
- */
-function yamlChecker(): (body: string, origin: string, path: string) => void {
-  const checked = new Set<string>();
-  return (body, origin, path) => {
-    let n = 0;
-    const shape = body.replace(/"(?:[^"\\\n]|\\.)*"/g, () => `"v${n++}"`);
-    if (checked.has(shape)) return;
-    const docs = parseAllDocuments(shape, { uniqueKeys: true });
-    const list = Array.isArray(docs) ? docs : [docs];
-    for (const doc of list) {
-      const err = doc.errors[0];
-      if (err) {
-        throw new TemplateError(
-          origin,
-          `renders ${path} as invalid YAML: ${err.message.split('\n')[0]}`,
-          'Check the indentation and keys of the template around that line.',
-        );
-      }
-    }
-    checked.add(shape);
-  };
 }

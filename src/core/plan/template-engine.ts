@@ -24,6 +24,8 @@ export interface TemplateRenderer {
   has(name: string): boolean;
   /** File a template came from, for messages. */
   origin(name: string): string;
+  /** A template's text (to point at one of its lines in messages). */
+  source(name: string): string | undefined;
 }
 
 const VALUE_HELPER = 'mrDriftYamlValue';
@@ -52,7 +54,10 @@ class MissingVariable extends Error {}
 export function compileTemplates(sources: TemplateSources): TemplateRenderer {
   const hb = Handlebars.create();
   registerHelpers(hb);
-  const compiled = new Map<string, { fn: Handlebars.TemplateDelegate; origin: string }>();
+  const compiled = new Map<
+    string,
+    { fn: Handlebars.TemplateDelegate; origin: string; source: string }
+  >();
   const helperNames = new Set(Object.keys(hb.helpers));
 
   for (const [name, { source, origin }] of [...sources].sort((a, b) => cmp(a[0], b[0]))) {
@@ -65,12 +70,13 @@ export function compileTemplates(sources: TemplateSources): TemplateRenderer {
     rewriteProgram(ast, origin, helperNames);
     const fn = hb.compile(ast, { strict: true, noEscape: true });
     if (name.startsWith('partials/')) hb.registerPartial(name.slice('partials/'.length), fn);
-    else compiled.set(name, { fn, origin });
+    else compiled.set(name, { fn, origin, source });
   }
 
   return {
     has: (name) => compiled.has(name),
     origin: (name) => compiled.get(name)?.origin ?? `${name}.hbs`,
+    source: (name) => compiled.get(name)?.source,
     render(name, context) {
       const t = compiled.get(name);
       if (!t) throw new TemplateError(`${name}.hbs`, 'no such template');

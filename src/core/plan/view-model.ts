@@ -64,7 +64,12 @@ export interface ViewModel {
     /** redis.conf of a Redis Cluster node. */
     redisConf: string;
   };
-  base: { resources: string[]; replicas: number; minReplicas: number; maxReplicas: number };
+  base: {
+    resources: string[];
+    /** HPA bounds of the base alone. The Deployment has no `replicas`: the HPA owns them. */
+    minReplicas: number;
+    maxReplicas: number;
+  };
   regions: RegionView[];
   waves: { wave: number; label: string; regions: RegionView[] }[];
   /** Go-template strings for the ApplicationSet, kept out of the Handlebars source. */
@@ -270,7 +275,6 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
         'ingress.yaml',
       ],
       // The base alone is a sensible single-region default; regions patch these.
-      replicas: Math.min(...mins),
       minReplicas: Math.min(...mins),
       maxReplicas: Math.max(...maxs),
     },
