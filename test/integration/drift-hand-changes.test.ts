@@ -3,9 +3,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import type { KubeObject } from '../cluster/api-client';
-import { describeCluster, kubectl, regions } from '../cluster/testing';
+import { toStream } from '../cluster/corpus';
+import { describeCluster, kubectl, kubectlJson, regions } from '../cluster/testing';
 import {
+  GITOPS_MANAGER,
   alfredWorkspace,
+  applyAsGitOps,
   applyInOrder,
   check,
   completed,
@@ -37,27 +40,161 @@ const testSecret = {
 
 const api = '/spec/template/spec/containers/name=api';
 
+interface Expected {
+  kind: string;
+  name: string;
+  type: string;
+  fields: Record<string, string>;
+}
+
 interface Scenario {
   name: string;
+  /** How the GitOps engine applied the overlay; default: server-side apply (applyInOrder). */
+  apply?: (region: string, objects: KubeObject[]) => Promise<void>;
   change: (region: string, ws: AlfredWorkspace) => Promise<unknown>;
-  expected: Array<{ kind: string; name: string; type: string; fields: Record<string, string> }>;
+  expected: Expected[] | ((ws: AlfredWorkspace, region: string) => Expected[]);
+  /** Runs after the checks: proves what a finding (or its absence) claims. */
+  after?: (region: string, ws: AlfredWorkspace) => Promise<void>;
 }
 
 const k = (region: string, ws: AlfredWorkspace, args: string[], input?: string) =>
   kubectl(region, args, { namespace: ws.namespace, ...(input !== undefined ? { input } : {}) });
 
+/**
+ * Who owns `spec.replicas` of a live object, as `manager/operation/subresource`. The
+ * scenarios assert it, so each one states the server behaviour it stands on: if a future
+ * API server recorded scales differently, the test says so instead of passing by luck.
+ */
+async function replicasOwners(
+  region: string,
+  ws: AlfredWorkspace,
+  ref: string,
+): Promise<{ replicas: number; owners: string[] }> {
+  const obj = await kubectlJson<{
+    spec: { replicas: number };
+    metadata: {
+      managedFields?: Array<{
+        manager: string;
+        operation: string;
+        subresource?: string;
+        fieldsV1?: { 'f:spec'?: Record<string, unknown> };
+      }>;
+    };
+  }>(region, ['get', ref, '--show-managed-fields'], { namespace: ws.namespace });
+  const owners = (obj.metadata.managedFields ?? [])
+    .filter((e) => e.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined)
+    .map((e) => `${e.manager}/${e.operation}/${e.subresource ?? ''}`);
+  return { replicas: obj.spec.replicas, owners };
+}
+
+/** The first DB shard StatefulSet of the region's overlay (every region has one). */
+function shardOf(ws: AlfredWorkspace, region: string): string {
+  const shard = ws
+    .objects(region)
+    .find((o) => o.kind === 'StatefulSet' && /-db-shard-\d+$/.test(o.metadata.name));
+  if (!shard) throw new Error(`no DB shard StatefulSet in the ${region} overlay`);
+  return shard.metadata.name;
+}
+
+/**
+ * How Argo CD syncs without the ServerSideApply option: a client-side `kubectl apply`
+ * under its own field manager. The object's creator then owns the replicas the server
+ * defaulted, so a later scale is recorded under the scaler's name.
+ */
+async function applyClientSide(region: string, objects: KubeObject[]): Promise<void> {
+  const apply = (list: KubeObject[]) =>
+    kubectl(region, ['apply', `--field-manager=${GITOPS_MANAGER}`, '-f', '-'], {
+      input: toStream(list),
+      timeoutMs: 300_000,
+    });
+  await apply(objects.filter((o) => o.kind === 'Namespace'));
+  await apply(objects.filter((o) => o.kind !== 'Namespace'));
+}
+
+/**
+ * The overlay as the generator wrote it before the Deployment left replicas to the HPA
+ * (the region's minimum was set there too), to check a cluster last synced from such a tree.
+ */
+const withGitReplicas = (objects: KubeObject[], replicas: number): KubeObject[] =>
+  objects.map((o) =>
+    o.kind === 'Deployment' && o.metadata.name === 'alfred-api'
+      ? { ...o, spec: { ...(o.spec as object), replicas } }
+      : o,
+  );
+
 const scenarios: Scenario[] = [
   {
-    name: 'kubectl scale of a Deployment an HPA targets',
-    change: (r, ws) => k(r, ws, ['scale', 'deployment/alfred-api', '--replicas=7']),
-    expected: [
+    // Git sets the shard's replicas (1) and no HPA scales it: a person's scale is drift.
+    name: 'kubectl scale of a DB shard StatefulSet (Git sets its replicas)',
+    change: async (r, ws) => {
+      await k(r, ws, ['scale', `statefulset/${shardOf(ws, r)}`, '--replicas=3']);
+      expect(await replicasOwners(r, ws, `statefulset/${shardOf(ws, r)}`)).toEqual({
+        replicas: 3,
+        owners: ['kubectl/Update/scale'],
+      });
+    },
+    expected: (ws, r) => [
       {
-        kind: 'Deployment',
-        name: 'alfred-api',
+        kind: 'StatefulSet',
+        name: shardOf(ws, r),
         type: 'changed',
         fields: { '/spec/replicas': 'kubectl' },
       },
     ],
+  },
+  // The Deployment alfred-api sets no replicas in Git: its HPA owns them (Argo CD and Flux
+  // both say to leave them out of Git then, or every sync fights the HPA). A person's
+  // scale is therefore not drift either: Git has no value to compare, no sync would undo
+  // it, and the HPA brings the number back within minReplicas..maxReplicas (which are in
+  // Git, on the HPA, and reported when changed). The check decides this from Git (an HPA
+  // in Git targets an object whose manifest has no replicas), whatever managedFields say;
+  // the next three scenarios cover the three ways the server records such a write.
+  {
+    name: 'kubectl scale of the Deployment the HPA scales (the server records no owner)',
+    change: async (r, ws) => {
+      await k(r, ws, ['scale', 'deployment/alfred-api', '--replicas=7']);
+      // A scale of a field nobody owned is recorded under no manager at all (1.36).
+      expect(await replicasOwners(r, ws, 'deployment/alfred-api')).toEqual({
+        replicas: 7,
+        owners: [],
+      });
+    },
+    expected: [],
+  },
+  {
+    name: 'kubectl scale of the Deployment the HPA scales, after a client-side apply (recorded as kubectl)',
+    apply: applyClientSide,
+    change: async (r, ws) => {
+      expect(await replicasOwners(r, ws, 'deployment/alfred-api')).toEqual({
+        replicas: 1,
+        owners: [`${GITOPS_MANAGER}/Update/`],
+      });
+      await k(r, ws, ['scale', 'deployment/alfred-api', '--replicas=7']);
+      // Here the server does name the person's tool: only the rule keeps this from being
+      // reported as a hand change.
+      expect(await replicasOwners(r, ws, 'deployment/alfred-api')).toEqual({
+        replicas: 7,
+        owners: ['kubectl/Update/scale'],
+      });
+    },
+    expected: [],
+  },
+  {
+    name: 'kubectl patch of spec.replicas of the Deployment the HPA scales (recorded as kubectl-patch)',
+    change: async (r, ws) => {
+      await k(r, ws, [
+        'patch',
+        'deployment/alfred-api',
+        '--type=merge',
+        '-p',
+        '{"spec":{"replicas":5}}',
+      ]);
+      expect(await replicasOwners(r, ws, 'deployment/alfred-api')).toEqual({
+        replicas: 5,
+        owners: ['kubectl-patch/Update/'],
+      });
+    },
+    expected: [],
   },
   {
     // What the HPA does: an Update of the scale subresource under the controller-manager's name.
@@ -73,6 +210,31 @@ const scenarios: Scenario[] = [
         '--field-manager=kube-controller-manager',
       ]),
     expected: [],
+  },
+  {
+    // A cluster last synced from a tree that still set the Deployment's replicas: the
+    // applier owns them, so the next sync of today's tree drops its value and the server
+    // resets replicas to 1 until the HPA scales back up. That is Git's change: reported.
+    name: 'replicas the applier still owns from an older tree (the next sync resets them)',
+    apply: (region, objects) => applyInOrder(region, withGitReplicas(objects, 3)),
+    change: async (r, ws) => {
+      expect(await replicasOwners(r, ws, 'deployment/alfred-api')).toEqual({
+        replicas: 3,
+        owners: [`${GITOPS_MANAGER}/Apply/`],
+      });
+    },
+    expected: [
+      {
+        kind: 'Deployment',
+        name: 'alfred-api',
+        type: 'changed',
+        fields: { '/spec/replicas': GITOPS_MANAGER },
+      },
+    ],
+    after: async (r, ws) => {
+      await applyAsGitOps(r, ws.objects(r));
+      expect((await replicasOwners(r, ws, 'deployment/alfred-api')).replicas).toBe(1);
+    },
   },
   {
     name: 'kubectl set image',
@@ -265,8 +427,9 @@ describeCluster('each hand change gives exactly its finding, with its manager', 
         },
       ];
       cleanups.push(() => deleteObjects(region, objects));
-      await applyInOrder(region, ws.objects(region));
+      await (s.apply ?? applyInOrder)(region, ws.objects(region));
       await s.change(region, ws);
+      const expected = typeof s.expected === 'function' ? s.expected(ws, region) : s.expected;
 
       const before = await resourceVersions(region, objects);
       const variants = [
@@ -278,14 +441,15 @@ describeCluster('each hand change gives exactly its finding, with its manager', 
       for (const { mode, fullDryRun } of variants) {
         const [report] = (await check(ws.dir, [region], mode, { fullDryRun })).regions;
         completed(report);
-        expect(summary(report.findings), `${mode}${fullDryRun ? ' full' : ''}`).toEqual(s.expected);
-        expect(report.status).toBe(s.expected.length > 0 ? 'drift' : 'in-sync');
+        expect(summary(report.findings), `${mode}${fullDryRun ? ' full' : ''}`).toEqual(expected);
+        expect(report.status).toBe(expected.length > 0 ? 'drift' : 'in-sync');
         // The manager's time comes along (the server omits it only for scale writes).
         for (const f of report.findings.flatMap((x) => x.fields)) {
           if (f.manager !== 'kubectl') expect(f.time, f.path).toMatch(/^\d{4}-\d\d-\d\dT/);
         }
       }
       expect(await resourceVersions(region, objects)).toEqual(before);
+      await s.after?.(region, ws);
     },
   );
 

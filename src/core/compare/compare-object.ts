@@ -16,6 +16,7 @@ import { builtinListKeys } from './list-keys';
 import { entryOwns, keyNamesAt, parseManagedFields, type ParsedEntry } from './managed-fields';
 import { uncoveredFields } from './owned-fields';
 import { diffValues, type RawDiff } from './value-diff';
+import { REPLICAS_PATH } from './autoscaled-replicas';
 import { isSecret, redactSecretField, type Fingerprint } from './secret-redaction';
 import { isServerManagedPath, stripServerFields } from '../normalize/server-fields';
 import type { ComparisonMode, FieldDiff } from '../report/model';
@@ -33,6 +34,12 @@ export interface CompareObjectInput {
   /** True for field managers that are a person's tool. */
   isHandManager: (manager: string) => boolean;
   fingerprint: Fingerprint;
+  /**
+   * True when Git leaves this object's replicas to an autoscaler (see
+   * `autoscaled-replicas.ts`): its live `spec.replicas` is then never drift, unless the
+   * applier still owns the field and the next sync would reset it.
+   */
+  replicasLeftToAutoscaler?: boolean;
 }
 
 interface Located extends RawDiff {
@@ -75,8 +82,14 @@ export function compareObject(input: CompareObjectInput): FieldDiff[] {
     }
   }
 
+  // Decided from Git (an HPA targets the object, its manifest sets no replicas), not
+  // from who the server says wrote the number: see autoscaled-replicas.ts.
+  const replicasToAutoscaler =
+    input.replicasLeftToAutoscaler === true &&
+    !appliers.some((a) => entryOwns(a, REPLICAS_PATH, liveS));
   const fields = found
     .filter((f) => !isServerManagedPath(f.path))
+    .filter((f) => !(replicasToAutoscaler && pathStartsWith(f.path, REPLICAS_PATH)))
     .map((f) => ({ f, owner: f.entry ?? ownerOf(entries, f, liveS, isApplier) }))
     .filter(({ f, owner }) => !isAutoscalerWrite(f, owner, isApplier, isHandManager))
     .map(({ f, owner }) => toFieldDiff(f, owner));

@@ -5,6 +5,7 @@
  */
 import { groupOf, objectKey, refOf, type KubeObject } from './kube-object';
 import { compareObject } from './compare-object';
+import { replicasLeftToAutoscaler } from './autoscaled-replicas';
 import { appIdentity, isExtraCandidate, statefulSetClaimPatterns } from './extra-objects';
 import type { Fingerprint } from './secret-redaction';
 import type { ComparisonMode, Finding, FindingType } from '../report/model';
@@ -54,6 +55,7 @@ export function compareRegion(input: CompareRegionInput): Finding[] {
   const findings: Finding[] = [];
   const desiredKeys = new Set<string>();
   const twins: KubeObject[] = [];
+  const autoscaled = replicasLeftToAutoscaler(input.desired.map((d) => d.manifest));
   for (const d of input.desired) {
     const key = objectKey(refOf(d.manifest));
     desiredKeys.add(key);
@@ -75,6 +77,7 @@ export function compareRegion(input: CompareRegionInput): Finding[] {
       isApplier: input.isApplier,
       isHandManager: input.isHandManager,
       fingerprint: input.fingerprint,
+      replicasLeftToAutoscaler: autoscaled.has(key),
     });
     if (fields.length > 0) findings.push({ ...base, type: 'changed', fields });
   }
