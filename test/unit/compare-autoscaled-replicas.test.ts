@@ -70,7 +70,7 @@ describe('replicasLeftToAutoscaler', () => {
   it('matches kind, group and namespace, not just the name', () => {
     const hpa = structuredClone(desired.find((d) => d.kind === 'HorizontalPodAutoscaler')!);
     const worker = desired.find((d) => d.kind === 'Deployment' && d.metadata.name === 'worker')!;
-    const otherNs = { ...hpa, metadata: { ...hpa.metadata, namespace: 'elsewhere' } };
+    const otherNs: KubeObject = { ...hpa, metadata: { ...hpa.metadata, namespace: 'elsewhere' } };
     const otherKind = structuredClone(hpa);
     (otherKind.spec as { scaleTargetRef: { kind: string } }).scaleTargetRef.kind = 'StatefulSet';
     const otherGroup = structuredClone(hpa);
