@@ -10,6 +10,8 @@ import { compareRegion, type DesiredEntry } from '../core/compare/compare-region
 import { appIdentity, identitySelectors, kindNeverExtra } from '../core/compare/extra-objects';
 import { parseManagedFields, type ParsedEntry } from '../core/compare/managed-fields';
 import { applyIsNoOp } from '../core/compare/apply-no-op';
+import { assessRisks, refusalIsImmutable } from '../core/compare/assess-risks';
+import { buildSkewDigest } from '../core/compare/skew-digest';
 import { DEFAULT_FIELD_MANAGER, GITOPS_MANAGERS } from '../core/compare/managers';
 import {
   scrubSecretValues,
@@ -132,6 +134,9 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
     const predicted = new Map<string, KubeObject>();
     const objectErrors: string[] = [];
     const failedKeys = new Set<string>();
+    // Objects whose dry-run the server refused because Git changes a field it cannot
+    // update: a finding with the `immutable-field` risk, not an error (see below).
+    const refused = new Map<string, string>();
     if (input.mode === 'server-side') {
       // Objects whose apply the server's own records prove to be a no-op need no dry-run
       // (see apply-no-op.ts); the rest go to the server.
@@ -165,6 +170,15 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
             ) {
               throw accessFailure(e, 'run the server-side apply dry-run', client, true);
             }
+            if (
+              e instanceof KubeApiError &&
+              e.status === 422 &&
+              refusalIsImmutable(e.causes, e.message)
+            ) {
+              refused.set(key, `${describeRef(refOf(p.entry.manifest))}: ${e.message}`);
+              step('dry-run', ++done, targets.length);
+              return;
+            }
             failedKeys.add(key);
             objectErrors.push(
               `${describeRef(refOf(p.entry.manifest))}: the server refused the dry-run apply (${e instanceof KubeApiError ? `${e.status} ${e.reason}: ${e.message}` : (e as Error).message})`,
@@ -181,6 +195,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
       desired: planned.map((p) => p.entry),
       // An object the server refused to dry-run has no verdict; it is reported as an error.
       unjudged: failedKeys,
+      compareReadOnly: new Set(refused.keys()),
       live,
       predicted,
       candidates,
@@ -188,9 +203,30 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
       isHandManager: input.isHandManager,
       fingerprint: input.fingerprint,
     });
+    // A refusal the read-only comparison cannot explain stays an error: never silently in sync.
+    for (const [key, message] of refused) {
+      if (!found.some((f) => f.type === 'changed' && objectKey(f) === key))
+        objectErrors.push(`${message.split('\n')[0]} (the server refused the dry-run apply)`);
+    }
     const { findings, ignored } = applyIgnoreRules(found, input.rules, region);
-    report.findings = findings;
+    const liveByKey = new Map(live);
+    for (const obj of candidates) liveByKey.set(objectKey(refOf(obj)), obj);
+    report.findings = assessRisks(findings, input.mode, (f) => {
+      const key = objectKey(f);
+      const twin = liveByKey.get(key);
+      return { ...(twin ? { live: twin } : {}), refusedAsImmutable: refused.has(key) };
+    });
     if (ignored.length > 0) report.ignored = ignored;
+    const digest = buildSkewDigest({
+      compared: planned.flatMap((p) => {
+        const key = objectKey(refOf(p.entry.manifest));
+        const twin = live.get(key);
+        return twin && !failedKeys.has(key) ? [{ desired: p.entry.comparable, live: twin }] : [];
+      }),
+      findings: report.findings,
+      ignored,
+    });
+    if (digest.length > 0) report.skewDigest = digest;
     if (objectErrors.length > 0) {
       report.status = 'error';
       report.error = `${objectErrors.length} object${objectErrors.length === 1 ? '' : 's'} could not be compared:\n${objectErrors.sort().join('\n')}`;

@@ -15,7 +15,13 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../core/errors';
 import { DEFAULT_HAND_MANAGERS, globMatcher } from '../core/compare/managers';
 import type { Fingerprint } from '../core/compare/secret-redaction';
-import { REPORT_SCHEMA_VERSION, type DriftReport } from '../core/report/model';
+import {
+  REPORT_SCHEMA_VERSION,
+  type DriftReport,
+  type RegionReport,
+  type SkewEntry,
+} from '../core/report/model';
+import { computeSkew } from '../core/report/skew';
 import { detectLayout, displayPath, renderDesired } from '../adapters/desired/render-desired';
 import type { SourcedObject } from '../adapters/desired/parse-manifests';
 import { loadKubeConfig } from '../adapters/kube/kube-client';
@@ -157,5 +163,12 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
     mode: options.mode,
     source: { path: displayPath(options.path), ...(revision ? { revision } : {}) },
     regions: reports,
+    ...skewOf(reports),
   };
 };
+
+/** Skew between the checked regions (computed from their digests, as aggregate mode does). */
+function skewOf(reports: RegionReport[]): { skew?: SkewEntry[] } {
+  const skew = computeSkew(reports);
+  return skew.length > 0 ? { skew } : {};
+}

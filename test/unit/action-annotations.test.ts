@@ -20,7 +20,11 @@ describe('planAnnotations', () => {
     const a = planAnnotations(r);
     expect(a.map((x) => [x.level, x.title, x.file])).toEqual([
       ['error', 'mr-drift: could not check ap-southeast', undefined],
-      ['warning', 'mr-drift: drift in eu-west', 'overlays/regions/eu-west/kustomization.yaml'],
+      [
+        'warning',
+        'mr-drift: risky drift in eu-west',
+        'overlays/regions/eu-west/kustomization.yaml',
+      ],
       ['warning', 'mr-drift: drift in us-east', 'overlays/regions/us-east/kustomization.yaml'],
     ]);
     expect(a[0].message).toBe('connection refused');

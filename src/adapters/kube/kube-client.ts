@@ -21,10 +21,20 @@ export class KubeApiError extends Error {
     /** The Status `reason` (Forbidden, NotFound, Conflict, Invalid ...) or a network code. */
     readonly reason: string,
     message: string,
+    /** The Status `details.causes` (field and message of each invalid field), when given. */
+    readonly causes: readonly StatusCause[] = [],
   ) {
     super(message);
     this.name = 'KubeApiError';
   }
+}
+
+/** One cause of a refused request, as the API server lists it in a Status (422 Invalid ...). */
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  /** Dotted path of the field, e.g. `spec.selector` or `spec.clusterIPs[0]`. */
+  field?: string;
 }
 
 export interface KubeClientOptions {
@@ -264,6 +274,7 @@ function apiError(status: number, body: unknown): KubeApiError {
   const s = (typeof body === 'object' && body !== null ? body : {}) as {
     reason?: string;
     message?: string;
+    details?: { causes?: unknown };
   };
   const fallback: Record<number, string> = {
     401: 'Unauthorized',
@@ -278,5 +289,10 @@ function apiError(status: number, body: unknown): KubeApiError {
     (typeof body === 'string' && body.trim()
       ? body.trim().split('\n')[0].slice(0, 300)
       : `HTTP ${status}`);
-  return new KubeApiError(status, reason, message);
+  const causes = Array.isArray(s.details?.causes)
+    ? (s.details.causes as unknown[]).filter(
+        (c): c is StatusCause => typeof c === 'object' && c !== null,
+      )
+    : [];
+  return new KubeApiError(status, reason, message, causes);
 }

@@ -29,6 +29,12 @@ export interface CompareRegionInput {
   predicted?: ReadonlyMap<string, KubeObject>;
   /** Keys of desired objects that could not be judged (e.g. the dry-run failed): skipped, never extra. */
   unjudged?: ReadonlySet<string>;
+  /**
+   * Server-side mode: keys of objects whose dry-run the server refused because Git changes
+   * a field it cannot update (422). They have no prediction, so they are compared the
+   * read-only way: what the manifest sets against live.
+   */
+  compareReadOnly?: ReadonlySet<string>;
   /** Live objects to consider as possible extras (may include the desired ones). */
   candidates: readonly KubeObject[];
   isApplier: (manager: string) => boolean;
@@ -68,9 +74,10 @@ export function compareRegion(input: CompareRegionInput): Finding[] {
       continue;
     }
     twins.push(live);
-    const predicted = input.predicted?.get(key);
+    const readOnly = input.compareReadOnly?.has(key) === true;
+    const predicted = readOnly ? undefined : input.predicted?.get(key);
     const fields = compareObject({
-      mode: input.mode,
+      mode: readOnly ? 'read-only' : input.mode,
       desired: d.comparable,
       live,
       ...(predicted ? { predicted } : {}),

@@ -6,6 +6,7 @@ import {
   type Finding,
   type RegionReport,
 } from './model';
+import { computeSkew } from './skew';
 
 /**
  * Aggregate mode: a matrix of jobs checks one region each and uploads its JSON report;
@@ -83,6 +84,7 @@ function checkRegion(
   if (!STATUSES.includes(r.status as string)) {
     problem(`${at}.status`, `expected one of ${STATUSES.join(', ')}`);
   }
+  if (r.skewDigest !== undefined) checkDigest(r.skewDigest, `${at}.skewDigest`, problem);
   if (!Array.isArray(r.findings)) return problem(`${at}.findings`, 'expected an array');
   r.findings.forEach((f, j) => {
     const fat = `${at}.findings[${j}]`;
@@ -97,6 +99,30 @@ function checkRegion(
     f.fields.forEach((d, k) => {
       if (!isObject(d) || typeof d.path !== 'string') {
         problem(`${fat}.fields[${k}].path`, 'expected a JSON pointer string');
+      }
+    });
+  });
+}
+
+/** The digest is read by `computeSkew`: its shape must hold, values may be anything. */
+function checkDigest(
+  d: unknown,
+  at: string,
+  problem: (field: string, message: string) => void,
+): void {
+  if (!Array.isArray(d)) return problem(at, 'expected an array');
+  d.forEach((o, i) => {
+    const oat = `${at}[${i}]`;
+    if (!isObject(o)) return problem(oat, 'expected an object');
+    for (const key of ['apiVersion', 'kind', 'name'] as const) {
+      if (typeof o[key] !== 'string') problem(`${oat}.${key}`, 'expected a string');
+    }
+    if (!Array.isArray(o.fields)) return problem(`${oat}.fields`, 'expected an array');
+    o.fields.forEach((f, k) => {
+      if (!isObject(f) || typeof f.path !== 'string' || !isObject(f.desired)) {
+        problem(`${oat}.fields[${k}]`, 'expected {path, desired, live?}');
+      } else if (f.live !== undefined && !isObject(f.live)) {
+        problem(`${oat}.fields[${k}].live`, 'expected an object');
       }
     });
   });
@@ -182,7 +208,14 @@ export function aggregateReports(
     mode: first.report.mode,
     source: { path: paths.join(', '), ...(revision ? { revision } : {}) },
     regions,
+    ...skewOf(regions),
   };
+}
+
+/** Skew across every region's digest: the same answer one run over all regions gives. */
+function skewOf(regions: RegionReport[]): Pick<DriftReport, 'skew'> {
+  const skew = computeSkew(regions);
+  return skew.length > 0 ? { skew } : {};
 }
 
 function missingRegion(name: string): RegionReport {

@@ -58,7 +58,7 @@ export function planAnnotations(
   );
   const warnings: Annotation[] = ordered.map((g) => ({
     level: 'warning',
-    title: `mr-drift: drift in ${g.region}`,
+    title: `mr-drift: ${g.findings.some(isRisky) ? 'risky ' : ''}drift in ${g.region}`,
     message: describeGroup(g),
     ...(g.file ? { file: g.file } : {}),
   }));
@@ -80,9 +80,15 @@ function importance(g: Group): number {
   return score;
 }
 
+function isRisky(f: Finding): boolean {
+  return (f.risks?.length ?? 0) > 0;
+}
+
 function describeGroup(g: Group): string {
   const n = g.findings.length;
-  const shown = g.findings.slice(0, 5).map((f) => {
+  // Risky objects first, so the five named are the ones a reviewer must not miss.
+  const ordered = [...g.findings].sort((a, b) => Number(isRisky(b)) - Number(isRisky(a)));
+  const shown = ordered.slice(0, 5).map((f) => {
     const what =
       f.type === 'changed'
         ? `changed: ${f.fields.length === 1 ? f.fields[0].path : `${f.fields.length} fields`}`

@@ -6,7 +6,10 @@ import {
   type FieldDiff,
   type Finding,
   type RegionReport,
+  type SkewEntry,
+  type SkewValue,
 } from './model';
+import { RISK_REASONS } from './risks';
 
 /**
  * The pieces a Markdown drift report is made of, rendered separately so that the comment
@@ -45,12 +48,17 @@ export interface DetailLimits {
   maxValueChars: number;
   /** Fields of one object shown before the rest are counted only. */
   maxFields: number;
+  /**
+   * Rows of the skew table (it sits in the head, which the first comment part must hold);
+   * default 10. The JSON report always has every entry.
+   */
+  maxSkew?: number;
 }
 
 /** Detail for the comment: one object must fit comfortably in a 65,536-character comment. */
-export const COMMENT_LIMITS: DetailLimits = { maxValueChars: 1_000, maxFields: 40 };
+export const COMMENT_LIMITS: DetailLimits = { maxValueChars: 1_000, maxFields: 40, maxSkew: 10 };
 /** Detail for the job summary and `--output markdown`: nearly everything. */
-export const FULL_LIMITS: DetailLimits = { maxValueChars: 20_000, maxFields: 1_000 };
+export const FULL_LIMITS: DetailLimits = { maxValueChars: 20_000, maxFields: 1_000, maxSkew: 100 };
 /** Fallback when even the normal detail of one object does not fit. */
 const TIGHT_LIMITS: DetailLimits = { maxValueChars: 120, maxFields: 10 };
 
@@ -87,7 +95,7 @@ const STATUS_CELL: Record<RegionReport['status'], string> = {
 export function renderReportBlocks(report: DriftReport, options: BlockOptions = {}): ReportBlocks {
   const limits = options.limits ?? FULL_LIMITS;
   return {
-    head: renderHead(report, options.title ?? 'mr-drift'),
+    head: renderHead(report, options.title ?? 'mr-drift', limits.maxSkew ?? 10),
     regions: report.regions
       .map((r) => renderRegion(r, limits, options))
       .filter((r): r is RegionBlocks => r !== undefined),
@@ -109,14 +117,16 @@ export function verdictLine(report: DriftReport): string {
   return parts.join(', ');
 }
 
-function renderHead(report: DriftReport, title: string): string {
+function renderHead(report: DriftReport, title: string, maxSkew: number): string {
   const rows = report.regions.map((r) => {
+    const risky = riskyCount(r);
+    const flag = risky > 0 ? ` · 🚩 ${risky} risky` : '';
     if (r.status === 'error') {
-      return `| ${escapeInline(r.name)} | ${STATUS_CELL.error} | – | – | – | – |`;
+      return `| ${escapeInline(r.name)} | ${STATUS_CELL.error}${flag} | – | – | – | – |`;
     }
     const c = countFindings(r);
     const objects = r.objects === undefined ? '–' : String(r.objects);
-    return `| ${escapeInline(r.name)} | ${STATUS_CELL[r.status]} | ${objects} | ${c.missing} | ${c.changed} | ${c.extra} |`;
+    return `| ${escapeInline(r.name)} | ${STATUS_CELL[r.status]}${flag} | ${objects} | ${c.missing} | ${c.changed} | ${c.extra} |`;
   });
   const table =
     report.regions.length === 0
@@ -130,7 +140,47 @@ function renderHead(report: DriftReport, title: string): string {
   const legend = anyFindings
     ? '\n\nIn the diffs, `-` is the value in Git and `+` the value in the cluster.'
     : '';
-  return `### ${escapeInline(title)}: ${verdictLine(report)}\n\n${table}${legend}`;
+  const skew =
+    report.skew && report.skew.length > 0 ? `\n\n${renderSkew(report.skew, maxSkew)}` : '';
+  return `### ${escapeInline(title)}: ${verdictLine(report)}\n\n${table}${skew}${legend}`;
+}
+
+function riskyCount(r: RegionReport): number {
+  return r.findings.filter((f) => f.risks && f.risks.length > 0).length;
+}
+
+/** Longest value shown in a skew table cell. */
+const MAX_SKEW_VALUE = 120;
+
+function skewCell(v: SkewValue): string {
+  if (v.sha256 !== undefined) return `(long value, sha256 ${inlineCode(v.sha256.slice(0, 12))})`;
+  if (!('value' in v) || v.value === undefined) return '(not set)';
+  const text = typeof v.value === 'string' ? v.value : JSON.stringify(v.value);
+  return inlineCode(cut(text, MAX_SKEW_VALUE));
+}
+
+/** The skew table: one row per field, the live values with their regions in one cell. */
+function renderSkew(skew: SkewEntry[], max: number): string {
+  const n = skew.length;
+  const rows = skew.slice(0, max).map((e) => {
+    const live = e.live
+      .map((g) => `${skewCell(g)} in ${g.regions.map((r) => escapeInline(r)).join(', ')}`)
+      .join('<br>');
+    return `| ${escapeInline(e.kind)} ${inlineCode(objectName(e))} | ${inlineCode(cut(e.path, 300))} | ${skewCell(e.desired)} | ${live} |`;
+  });
+  const more =
+    n > max
+      ? `\n\n_… and ${n - max} more skewed field${n - max === 1 ? '' : 's'} in the JSON report._`
+      : '';
+  return (
+    [
+      `**Skew between regions:** ${n} field${n === 1 ? '' : 's'} where Git has one value but the regions run different ones.`,
+      '',
+      '| Object | Field | Git | Live |',
+      '| --- | --- | --- | --- |',
+      ...rows,
+    ].join('\n') + more
+  );
 }
 
 function renderFoot(report: DriftReport, runDetails: boolean): string {
@@ -188,11 +238,12 @@ function renderRegion(
 
   const objects = region.findings.map((f) => renderObjectAtAllDetails(f, limits, options));
   const n = region.findings.length;
+  const risky = riskyCount(region);
   const what =
     region.status === 'error'
       ? 'error'
       : n > 0
-        ? `drift: ${n} object${n === 1 ? '' : 's'}`
+        ? `drift: ${n} object${n === 1 ? '' : 's'}${risky > 0 ? `, ${risky} risky` : ''}`
         : STATUS_CELL[region.status].replace(/^\S+ /, '');
   return {
     name: region.name,
@@ -249,7 +300,9 @@ function objectHeading(f: Finding, options: BlockOptions): string {
   if (f.source) parts.push(`from ${fileLink(f.source, options.fileUrlBase)}`);
   let heading = parts.join(' · ');
   if (f.risks && f.risks.length > 0) {
-    heading += `\n\n🚩 Risk: ${f.risks.map((r) => inlineCode(r)).join(', ')}`;
+    heading += `\n\n${f.risks
+      .map((r) => `🚩 **Risk** ${inlineCode(r)}: ${escapeInline(RISK_REASONS[r])}`)
+      .join('<br>\n')}`;
   }
   return heading;
 }

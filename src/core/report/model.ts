@@ -23,6 +23,11 @@ export interface DriftReport {
   /** Where the desired state came from (overlays root, git revision when known). */
   source: { path: string; revision?: string };
   regions: RegionReport[];
+  /**
+   * Skew between regions: fields whose live values differ between regions where Git
+   * gives them the same value (see core/report/skew.ts). Absent when there is none.
+   */
+  skew?: SkewEntry[];
 }
 
 export interface RegionReport {
@@ -40,6 +45,12 @@ export interface RegionReport {
   ignored?: IgnoredField[];
   /** Non-fatal notes for this region (e.g. a resource kind that could not be listed). */
   warnings?: string[];
+  /**
+   * Git's and the live values of the fields compared across regions (container images,
+   * ConfigMap keys, this region's drifted fields), so skew can be computed from reports
+   * of separate jobs too (aggregate mode). Not rendered; Secrets are never in it.
+   */
+  skewDigest?: SkewDigestObject[];
 }
 
 export interface ObjectRef {
@@ -56,9 +67,17 @@ export interface Finding extends ObjectRef {
   source?: string;
   /** For `changed`: each differing field. For `missing`/`extra`: may be empty. */
   fields: FieldDiff[];
-  /** Risk flags (e.g. `replicas-to-zero`, `immutable-field`, `prune-pvc`). */
-  risks?: string[];
+  /** What syncing this object could break; the reason of each is in core/report/risks.ts. */
+  risks?: RiskId[];
 }
+
+/**
+ * The closed list of risk flags. `immutable-field`: a sync would change a field the API
+ * server refuses to update; `selector-change`: a Service or workload selector differs;
+ * `replicas-to-zero`: Git would scale a workload to 0; `prune-data`: a sync would delete
+ * an object holding data or many other objects (PVC, CRD, Namespace ...).
+ */
+export type RiskId = 'immutable-field' | 'selector-change' | 'replicas-to-zero' | 'prune-data';
 
 export interface FieldDiff {
   /** RFC 6901 JSON pointer into the object, e.g. `/spec/template/spec/containers/0/image`;
@@ -85,6 +104,37 @@ export interface IgnoredField extends ObjectRef {
   type?: FindingType;
   /** Which rule hid it: its index in the ignore file and its description. */
   rule: string;
+}
+
+/**
+ * A value compared across regions: the value itself when short, otherwise its SHA-256
+ * (`sha256:<hex>`) so long ConfigMap values still compare. Neither key: the field is not set.
+ */
+export interface SkewValue {
+  value?: unknown;
+  sha256?: string;
+}
+
+/** One object's entry in a region's `skewDigest`. */
+export interface SkewDigestObject extends ObjectRef {
+  fields: Array<{
+    /** JSON pointer, as in findings. */
+    path: string;
+    /** Git's value. */
+    desired: SkewValue;
+    /** The live value; omitted when it is the same as Git's. */
+    live?: SkewValue;
+  }>;
+}
+
+/** A field whose live values differ between regions where Git gives it the same value. */
+export interface SkewEntry extends ObjectRef {
+  /** JSON pointer, as in findings. */
+  path: string;
+  /** Git's value, the same in every region listed under `live`. */
+  desired: SkewValue;
+  /** Each distinct live value with the regions that run it, most regions first. */
+  live: Array<SkewValue & { regions: string[] }>;
 }
 
 /** Counts per finding type for one region. */

@@ -8,7 +8,10 @@ import {
   type FieldDiff,
   type Finding,
   type RegionReport,
+  type SkewEntry,
+  type SkewValue,
 } from './model';
+import { RISK_REASONS } from './risks';
 
 /** Colour functions; identity functions give plain text. */
 export interface TextStyle {
@@ -44,7 +47,7 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function objectLine(f: Finding): string {
+function objectLine(f: Pick<Finding, 'apiVersion' | 'kind' | 'namespace' | 'name'>): string {
   return `${f.apiVersion} ${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}`;
 }
 
@@ -68,24 +71,34 @@ function regionLines(r: RegionReport, style: TextStyle): string[] {
       `${style.bold(r.name)}  ${style.green('in sync')}${objects ? style.dim(`  (${objects})`) : ''}`,
     );
   } else {
-    const parts = [`${c.missing} missing`, `${c.changed} changed`, `${c.extra} extra`].join(', ');
+    const risky = r.findings.filter((f) => f.risks && f.risks.length > 0).length;
+    const parts = [
+      `${c.missing} missing`,
+      `${c.changed} changed`,
+      `${c.extra} extra`,
+      ...(risky > 0 ? [`${risky} risky`] : []),
+    ].join(', ');
     lines.push(
       `${style.bold(r.name)}  ${style.yellow('drift')}  ${style.dim(`(${objects ? `${objects}; ` : ''}${parts})`)}`,
     );
   }
   for (const f of r.findings) {
+    const risks = (f.risks ?? []).map((id) => style.red(`      risk ${id}: ${RISK_REASONS[id]}`));
     if (f.type === 'missing') {
       lines.push(
         `  ${style.red('-')} ${objectLine(f)}  ${style.red('missing')}${f.source ? style.dim(`  (from ${f.source})`) : ''}`,
       );
+      lines.push(...risks);
     } else if (f.type === 'extra') {
       lines.push(
         `  ${style.yellow('+')} ${objectLine(f)}  ${style.yellow('extra')}${style.dim('  (not in Git: prune candidate)')}`,
       );
+      lines.push(...risks);
     } else {
       lines.push(
         `  ${style.cyan('~')} ${objectLine(f)}  ${style.cyan('changed')}${f.source ? style.dim(`  (from ${f.source})`) : ''}`,
       );
+      lines.push(...risks);
       lines.push(style.dim('      path: git -> live  (who changed it, when)'));
       for (const d of f.fields) lines.push(fieldLine(d, style));
     }
@@ -100,6 +113,29 @@ function regionLines(r: RegionReport, style: TextStyle): string[] {
   return lines;
 }
 
+function skewValueText(v: SkewValue): string {
+  if (v.sha256 !== undefined) return `(long value, sha256 ${v.sha256.slice(0, 12)})`;
+  return formatValue('value' in v ? v.value : undefined);
+}
+
+/** The skew section: each field, Git's value, then each live value with its regions. */
+function skewLines(skew: SkewEntry[], style: TextStyle): string[] {
+  const lines = [
+    style.bold(
+      `skew between regions: ${plural(skew.length, 'field')} where Git has one value and the clusters do not`,
+    ),
+  ];
+  for (const e of skew) {
+    lines.push(`  ${objectLine(e)}  ${e.path}`);
+    lines.push(style.dim(`      git: ${skewValueText(e.desired)}`));
+    for (const g of e.live) {
+      const text = `      ${skewValueText(g)}  in ${g.regions.join(', ')}`;
+      lines.push(g === e.live[0] ? text : style.yellow(text));
+    }
+  }
+  return lines;
+}
+
 /** Renders the whole report; ends with a one-line summary and a newline. */
 export function renderText(report: DriftReport, style: TextStyle = PLAIN_STYLE): string {
   const lines: string[] = [
@@ -109,6 +145,7 @@ export function renderText(report: DriftReport, style: TextStyle = PLAIN_STYLE):
     '',
   ];
   for (const r of report.regions) lines.push(...regionLines(r, style), '');
+  if (report.skew && report.skew.length > 0) lines.push(...skewLines(report.skew, style), '');
   const n = (s: RegionReport['status']) => report.regions.filter((r) => r.status === s).length;
   lines.push(
     `${plural(report.regions.length, 'region')}: ${n('in-sync')} in sync, ${n('drift')} with drift, ${n('error')} with errors.`,

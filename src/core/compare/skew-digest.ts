@@ -1,0 +1,136 @@
+/**
+ * A region's skew digest: for each object compared in the region, Git's and the live
+ * values of a bounded set of fields, recorded in the region's report so that skew between
+ * regions (core/report/skew.ts) can be computed from reports made by separate jobs.
+ *
+ * Which fields: the image of every container of a pod template (what runs), every key of
+ * a ConfigMap (how it is configured), and every field of this region's own findings. Whole
+ * objects are never copied, and Secrets are left out altogether: their fingerprints are
+ * keyed per run, so they could not be compared across jobs anyway.
+ */
+import { groupOf, isJsonObject, objectKey, refOf, type Json, type KubeObject } from './kube-object';
+import { formatPath, type FieldPath } from './field-path';
+import { isSecret } from './secret-redaction';
+import { skewValue, skewValueKey } from '../report/skew';
+import type { Finding, IgnoredField, SkewDigestObject } from '../report/model';
+
+/** Where a kind keeps its pod spec (besides `spec.template.spec`, which most workloads use). */
+const POD_SPEC_PATHS: ReadonlyArray<readonly string[]> = [
+  ['spec', 'template', 'spec'],
+  ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+];
+
+function at(obj: Json | undefined, path: readonly string[]): Json | undefined {
+  let cur = obj;
+  for (const p of path) {
+    if (!isJsonObject(cur)) return undefined;
+    cur = cur[p];
+  }
+  return cur;
+}
+
+/** Image of each container (and init container) of the object's pod template, by path. */
+function imageFields(desired: KubeObject, live: KubeObject): Map<string, [Json?, Json?]> {
+  const out = new Map<string, [Json?, Json?]>();
+  const podPaths =
+    desired.kind === 'Pod' && groupOf(desired.apiVersion) === ''
+      ? [['spec'] as const]
+      : POD_SPEC_PATHS;
+  for (const base of podPaths) {
+    for (const list of ['initContainers', 'containers']) {
+      const images = (obj: KubeObject) => {
+        const items = at(obj, [...base, list]);
+        const byName = new Map<string, Json | undefined>();
+        if (Array.isArray(items))
+          for (const c of items)
+            if (isJsonObject(c) && typeof c.name === 'string') byName.set(c.name, c.image);
+        return byName;
+      };
+      const d = images(desired);
+      const l = images(live);
+      for (const name of new Set([...d.keys(), ...l.keys()])) {
+        const path: FieldPath = [
+          ...base.map((field) => ({ field })),
+          { field: list },
+          { key: { name } },
+          { field: 'image' },
+        ];
+        out.set(formatPath(path), [d.get(name), l.get(name)]);
+      }
+    }
+  }
+  return out;
+}
+
+/** Every key of a ConfigMap's `data` and `binaryData`, by path. */
+function configMapFields(desired: KubeObject, live: KubeObject): Map<string, [Json?, Json?]> {
+  const out = new Map<string, [Json?, Json?]>();
+  for (const field of ['data', 'binaryData']) {
+    const d = isJsonObject(desired[field]) ? desired[field] : {};
+    const l = isJsonObject(live[field]) ? live[field] : {};
+    for (const key of new Set([...Object.keys(d), ...Object.keys(l)]))
+      out.set(formatPath([{ field }, { field: key }]), [d[key], l[key]]);
+  }
+  return out;
+}
+
+/** True when `a` is `b` or lies below it, or the other way round (report paths). */
+function overlaps(a: string, b: string): boolean {
+  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+}
+
+export interface SkewDigestInput {
+  /** Each object compared in the region: Git's version (as the server returns it) and live. */
+  compared: ReadonlyArray<{ desired: KubeObject; live: KubeObject }>;
+  /** The region's findings, after ignore rules. */
+  findings: readonly Finding[];
+  /** What ignore rules hid in the region: hidden there, so not compared across regions. */
+  ignored: readonly IgnoredField[];
+}
+
+/** Builds a region's skew digest; objects and fields in a stable order. */
+export function buildSkewDigest(input: SkewDigestInput): SkewDigestObject[] {
+  const findings = new Map<string, Finding>();
+  for (const f of input.findings) if (f.type === 'changed') findings.set(objectKey(f), f);
+  const hidden = new Map<string, string[]>();
+  for (const i of input.ignored) {
+    const key = objectKey(i);
+    hidden.set(key, [...(hidden.get(key) ?? []), i.path]);
+  }
+
+  const out: SkewDigestObject[] = [];
+  for (const { desired, live } of input.compared) {
+    if (isSecret(desired)) continue;
+    const key = objectKey(refOf(desired));
+    const hiddenPaths = hidden.get(key) ?? [];
+    if (hiddenPaths.includes('')) continue;
+
+    const values = new Map<string, [Json?, Json?]>(imageFields(desired, live));
+    if (desired.kind === 'ConfigMap' && desired.apiVersion === 'v1')
+      for (const [p, v] of configMapFields(desired, live)) values.set(p, v);
+    for (const d of findings.get(key)?.fields ?? []) {
+      if (d.redacted) continue;
+      values.set(d.path, [d.desired as Json | undefined, d.live as Json | undefined]);
+    }
+
+    const fields: SkewDigestObject['fields'] = [];
+    for (const path of [...values.keys()].sort()) {
+      if (hiddenPaths.some((h) => overlaps(h, path))) continue;
+      const [gitValue, liveValue] = values.get(path)!;
+      const desiredV = skewValue(gitValue);
+      const liveV = skewValue(liveValue);
+      fields.push({
+        path,
+        desired: desiredV,
+        ...(skewValueKey(desiredV) === skewValueKey(liveV) ? {} : { live: liveV }),
+      });
+    }
+    if (fields.length > 0) out.push({ ...refOf(desired), fields });
+  }
+  return out.sort((a, b) => {
+    const ka = [groupOf(a.apiVersion), a.kind, a.namespace ?? '', a.name];
+    const kb = [groupOf(b.apiVersion), b.kind, b.namespace ?? '', b.name];
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
+    return 0;
+  });
+}
