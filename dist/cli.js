@@ -37,9 +37,9 @@ var __toESM = (mod2, isNodeMode, target) => (target = mod2 != null ? __create(__
   mod2
 ));
 
-// node_modules/commander/lib/error.js
+// ../../node_modules/commander/lib/error.js
 var require_error = __commonJS({
-  "node_modules/commander/lib/error.js"(exports) {
+  "../../node_modules/commander/lib/error.js"(exports) {
     var CommanderError2 = class extends Error {
       /**
        * Constructs the CommanderError class
@@ -72,9 +72,9 @@ var require_error = __commonJS({
   }
 });
 
-// node_modules/commander/lib/argument.js
+// ../../node_modules/commander/lib/argument.js
 var require_argument = __commonJS({
-  "node_modules/commander/lib/argument.js"(exports) {
+  "../../node_modules/commander/lib/argument.js"(exports) {
     var { InvalidArgumentError: InvalidArgumentError2 } = require_error();
     var Argument2 = class {
       /**
@@ -200,9 +200,9 @@ var require_argument = __commonJS({
   }
 });
 
-// node_modules/commander/lib/help.js
+// ../../node_modules/commander/lib/help.js
 var require_help = __commonJS({
-  "node_modules/commander/lib/help.js"(exports) {
+  "../../node_modules/commander/lib/help.js"(exports) {
     var { humanReadableArgName } = require_argument();
     var Help2 = class {
       constructor() {
@@ -802,9 +802,9 @@ ${itemIndentStr}`);
   }
 });
 
-// node_modules/commander/lib/option.js
+// ../../node_modules/commander/lib/option.js
 var require_option = __commonJS({
-  "node_modules/commander/lib/option.js"(exports) {
+  "../../node_modules/commander/lib/option.js"(exports) {
     var { InvalidArgumentError: InvalidArgumentError2 } = require_error();
     var Option2 = class {
       /**
@@ -1115,9 +1115,9 @@ var require_option = __commonJS({
   }
 });
 
-// node_modules/commander/lib/suggestSimilar.js
+// ../../node_modules/commander/lib/suggestSimilar.js
 var require_suggestSimilar = __commonJS({
-  "node_modules/commander/lib/suggestSimilar.js"(exports) {
+  "../../node_modules/commander/lib/suggestSimilar.js"(exports) {
     var maxDistance = 3;
     function editDistance2(a, b) {
       if (Math.abs(a.length - b.length) > maxDistance)
@@ -1195,9 +1195,9 @@ var require_suggestSimilar = __commonJS({
   }
 });
 
-// node_modules/commander/lib/command.js
+// ../../node_modules/commander/lib/command.js
 var require_command = __commonJS({
-  "node_modules/commander/lib/command.js"(exports) {
+  "../../node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
     var path2 = __require("node:path");
@@ -3441,9 +3441,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
   }
 });
 
-// node_modules/commander/index.js
+// ../../node_modules/commander/index.js
 var require_commander = __commonJS({
-  "node_modules/commander/index.js"(exports) {
+  "../../node_modules/commander/index.js"(exports) {
     var { Argument: Argument2 } = require_argument();
     var { Command: Command2 } = require_command();
     var { CommanderError: CommanderError2, InvalidArgumentError: InvalidArgumentError2 } = require_error();
@@ -3463,9 +3463,9 @@ var require_commander = __commonJS({
   }
 });
 
-// node_modules/picocolors/picocolors.js
+// ../../node_modules/picocolors/picocolors.js
 var require_picocolors = __commonJS({
-  "node_modules/picocolors/picocolors.js"(exports, module) {
+  "../../node_modules/picocolors/picocolors.js"(exports, module) {
     var p = process || {};
     var argv = p.argv || [];
     var env = p.env || {};
@@ -3535,9 +3535,9 @@ var require_picocolors = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/identity.js
+// ../../node_modules/yaml/dist/nodes/identity.js
 var require_identity = __commonJS({
-  "node_modules/yaml/dist/nodes/identity.js"(exports) {
+  "../../node_modules/yaml/dist/nodes/identity.js"(exports) {
     "use strict";
     var ALIAS = /* @__PURE__ */ Symbol.for("yaml.alias");
     var DOC = /* @__PURE__ */ Symbol.for("yaml.document");
@@ -3548,7 +3548,7 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
     var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
     var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
@@ -3584,7 +3584,7 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap3;
+    exports.isMap = isMap4;
     exports.isNode = isNode;
     exports.isPair = isPair;
     exports.isScalar = isScalar3;
@@ -3592,9 +3592,9 @@ var require_identity = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/visit.js
+// ../../node_modules/yaml/dist/visit.js
 var require_visit = __commonJS({
-  "node_modules/yaml/dist/visit.js"(exports) {
+  "../../node_modules/yaml/dist/visit.js"(exports) {
     "use strict";
     var identity = require_identity();
     var BREAK = /* @__PURE__ */ Symbol("break visit");
@@ -3750,9 +3750,9 @@ var require_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/directives.js
+// ../../node_modules/yaml/dist/doc/directives.js
 var require_directives = __commonJS({
-  "node_modules/yaml/dist/doc/directives.js"(exports) {
+  "../../node_modules/yaml/dist/doc/directives.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -3921,9 +3921,9 @@ var require_directives = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/anchors.js
+// ../../node_modules/yaml/dist/doc/anchors.js
 var require_anchors = __commonJS({
-  "node_modules/yaml/dist/doc/anchors.js"(exports) {
+  "../../node_modules/yaml/dist/doc/anchors.js"(exports) {
     "use strict";
     var identity = require_identity();
     var visit = require_visit();
@@ -3991,9 +3991,9 @@ var require_anchors = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/applyReviver.js
+// ../../node_modules/yaml/dist/doc/applyReviver.js
 var require_applyReviver = __commonJS({
-  "node_modules/yaml/dist/doc/applyReviver.js"(exports) {
+  "../../node_modules/yaml/dist/doc/applyReviver.js"(exports) {
     "use strict";
     function applyReviver(reviver, obj, key, val) {
       if (val && typeof val === "object") {
@@ -4041,9 +4041,9 @@ var require_applyReviver = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/toJS.js
+// ../../node_modules/yaml/dist/nodes/toJS.js
 var require_toJS = __commonJS({
-  "node_modules/yaml/dist/nodes/toJS.js"(exports) {
+  "../../node_modules/yaml/dist/nodes/toJS.js"(exports) {
     "use strict";
     var identity = require_identity();
     function toJS(value, arg, ctx) {
@@ -4071,9 +4071,9 @@ var require_toJS = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Node.js
+// ../../node_modules/yaml/dist/nodes/Node.js
 var require_Node = __commonJS({
-  "node_modules/yaml/dist/nodes/Node.js"(exports) {
+  "../../node_modules/yaml/dist/nodes/Node.js"(exports) {
     "use strict";
     var applyReviver = require_applyReviver();
     var identity = require_identity();
@@ -4112,9 +4112,9 @@ var require_Node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Alias.js
+// ../../node_modules/yaml/dist/nodes/Alias.js
 var require_Alias = __commonJS({
-  "node_modules/yaml/dist/nodes/Alias.js"(exports) {
+  "../../node_modules/yaml/dist/nodes/Alias.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var visit = require_visit();
@@ -4230,9 +4230,9 @@ var require_Alias = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Scalar.js
+// ../../node_modules/yaml/dist/nodes/Scalar.js
 var require_Scalar = __commonJS({
-  "node_modules/yaml/dist/nodes/Scalar.js"(exports) {
+  "../../node_modules/yaml/dist/nodes/Scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Node = require_Node();
@@ -4260,9 +4260,9 @@ var require_Scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/createNode.js
+// ../../node_modules/yaml/dist/doc/createNode.js
 var require_createNode = __commonJS({
-  "node_modules/yaml/dist/doc/createNode.js"(exports) {
+  "../../node_modules/yaml/dist/doc/createNode.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -4335,9 +4335,9 @@ var require_createNode = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Collection.js
+// ../../node_modules/yaml/dist/nodes/Collection.js
 var require_Collection = __commonJS({
-  "node_modules/yaml/dist/nodes/Collection.js"(exports) {
+  "../../node_modules/yaml/dist/nodes/Collection.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var identity = require_identity();
@@ -4478,9 +4478,9 @@ var require_Collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyComment.js
+// ../../node_modules/yaml/dist/stringify/stringifyComment.js
 var require_stringifyComment = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
+  "../../node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
     var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment, indent) {
@@ -4495,9 +4495,9 @@ var require_stringifyComment = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/foldFlowLines.js
+// ../../node_modules/yaml/dist/stringify/foldFlowLines.js
 var require_foldFlowLines = __commonJS({
-  "node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
+  "../../node_modules/yaml/dist/stringify/foldFlowLines.js"(exports) {
     "use strict";
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
@@ -4631,9 +4631,9 @@ ${indent}${text.slice(fold + 1, end2)}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyString.js
+// ../../node_modules/yaml/dist/stringify/stringifyString.js
 var require_stringifyString = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
+  "../../node_modules/yaml/dist/stringify/stringifyString.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var foldFlowLines = require_foldFlowLines();
@@ -4914,9 +4914,9 @@ ${indent}`);
   }
 });
 
-// node_modules/yaml/dist/stringify/stringify.js
+// ../../node_modules/yaml/dist/stringify/stringify.js
 var require_stringify = __commonJS({
-  "node_modules/yaml/dist/stringify/stringify.js"(exports) {
+  "../../node_modules/yaml/dist/stringify/stringify.js"(exports) {
     "use strict";
     var anchors = require_anchors();
     var identity = require_identity();
@@ -5038,9 +5038,9 @@ ${ctx.indent}${str2}`;
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyPair.js
+// ../../node_modules/yaml/dist/stringify/stringifyPair.js
 var require_stringifyPair = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
+  "../../node_modules/yaml/dist/stringify/stringifyPair.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -5171,9 +5171,9 @@ ${ctx.indent}`;
   }
 });
 
-// node_modules/yaml/dist/log.js
+// ../../node_modules/yaml/dist/log.js
 var require_log = __commonJS({
-  "node_modules/yaml/dist/log.js"(exports) {
+  "../../node_modules/yaml/dist/log.js"(exports) {
     "use strict";
     var node_process = __require("process");
     function debug2(logLevel, ...messages) {
@@ -5193,9 +5193,9 @@ var require_log = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/merge.js
+// ../../node_modules/yaml/dist/schema/yaml-1.1/merge.js
 var require_merge = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
+  "../../node_modules/yaml/dist/schema/yaml-1.1/merge.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -5253,9 +5253,9 @@ var require_merge = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/addPairToJSMap.js
+// ../../node_modules/yaml/dist/nodes/addPairToJSMap.js
 var require_addPairToJSMap = __commonJS({
-  "node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
+  "../../node_modules/yaml/dist/nodes/addPairToJSMap.js"(exports) {
     "use strict";
     var log = require_log();
     var merge2 = require_merge();
@@ -5317,9 +5317,9 @@ var require_addPairToJSMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/Pair.js
+// ../../node_modules/yaml/dist/nodes/Pair.js
 var require_Pair = __commonJS({
-  "node_modules/yaml/dist/nodes/Pair.js"(exports) {
+  "../../node_modules/yaml/dist/nodes/Pair.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyPair = require_stringifyPair();
@@ -5357,9 +5357,9 @@ var require_Pair = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyCollection.js
+// ../../node_modules/yaml/dist/stringify/stringifyCollection.js
 var require_stringifyCollection = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
+  "../../node_modules/yaml/dist/stringify/stringifyCollection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify3 = require_stringify();
@@ -5508,9 +5508,9 @@ ${indent}${end}`;
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLMap.js
+// ../../node_modules/yaml/dist/nodes/YAMLMap.js
 var require_YAMLMap = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
+  "../../node_modules/yaml/dist/nodes/YAMLMap.js"(exports) {
     "use strict";
     var stringifyCollection = require_stringifyCollection();
     var addPairToJSMap = require_addPairToJSMap();
@@ -5652,9 +5652,9 @@ var require_YAMLMap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/map.js
+// ../../node_modules/yaml/dist/schema/common/map.js
 var require_map = __commonJS({
-  "node_modules/yaml/dist/schema/common/map.js"(exports) {
+  "../../node_modules/yaml/dist/schema/common/map.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLMap = require_YAMLMap();
@@ -5674,9 +5674,9 @@ var require_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/nodes/YAMLSeq.js
+// ../../node_modules/yaml/dist/nodes/YAMLSeq.js
 var require_YAMLSeq = __commonJS({
-  "node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
+  "../../node_modules/yaml/dist/nodes/YAMLSeq.js"(exports) {
     "use strict";
     var createNode = require_createNode();
     var stringifyCollection = require_stringifyCollection();
@@ -5790,9 +5790,9 @@ var require_YAMLSeq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/seq.js
+// ../../node_modules/yaml/dist/schema/common/seq.js
 var require_seq = __commonJS({
-  "node_modules/yaml/dist/schema/common/seq.js"(exports) {
+  "../../node_modules/yaml/dist/schema/common/seq.js"(exports) {
     "use strict";
     var identity = require_identity();
     var YAMLSeq = require_YAMLSeq();
@@ -5812,9 +5812,9 @@ var require_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/string.js
+// ../../node_modules/yaml/dist/schema/common/string.js
 var require_string = __commonJS({
-  "node_modules/yaml/dist/schema/common/string.js"(exports) {
+  "../../node_modules/yaml/dist/schema/common/string.js"(exports) {
     "use strict";
     var stringifyString = require_stringifyString();
     var string = {
@@ -5831,9 +5831,9 @@ var require_string = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/common/null.js
+// ../../node_modules/yaml/dist/schema/common/null.js
 var require_null = __commonJS({
-  "node_modules/yaml/dist/schema/common/null.js"(exports) {
+  "../../node_modules/yaml/dist/schema/common/null.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var nullTag = {
@@ -5849,9 +5849,9 @@ var require_null = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/bool.js
+// ../../node_modules/yaml/dist/schema/core/bool.js
 var require_bool = __commonJS({
-  "node_modules/yaml/dist/schema/core/bool.js"(exports) {
+  "../../node_modules/yaml/dist/schema/core/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var boolTag = {
@@ -5873,9 +5873,9 @@ var require_bool = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyNumber.js
+// ../../node_modules/yaml/dist/stringify/stringifyNumber.js
 var require_stringifyNumber = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
+  "../../node_modules/yaml/dist/stringify/stringifyNumber.js"(exports) {
     "use strict";
     function stringifyNumber({ format, minFractionDigits, tag, value }) {
       if (typeof value === "bigint")
@@ -5900,9 +5900,9 @@ var require_stringifyNumber = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/float.js
+// ../../node_modules/yaml/dist/schema/core/float.js
 var require_float = __commonJS({
-  "node_modules/yaml/dist/schema/core/float.js"(exports) {
+  "../../node_modules/yaml/dist/schema/core/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -5946,9 +5946,9 @@ var require_float = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/int.js
+// ../../node_modules/yaml/dist/schema/core/int.js
 var require_int = __commonJS({
-  "node_modules/yaml/dist/schema/core/int.js"(exports) {
+  "../../node_modules/yaml/dist/schema/core/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -5991,9 +5991,9 @@ var require_int = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/core/schema.js
+// ../../node_modules/yaml/dist/schema/core/schema.js
 var require_schema = __commonJS({
-  "node_modules/yaml/dist/schema/core/schema.js"(exports) {
+  "../../node_modules/yaml/dist/schema/core/schema.js"(exports) {
     "use strict";
     var map3 = require_map();
     var _null2 = require_null();
@@ -6019,9 +6019,9 @@ var require_schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/json/schema.js
+// ../../node_modules/yaml/dist/schema/json/schema.js
 var require_schema2 = __commonJS({
-  "node_modules/yaml/dist/schema/json/schema.js"(exports) {
+  "../../node_modules/yaml/dist/schema/json/schema.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var map3 = require_map();
@@ -6086,9 +6086,9 @@ var require_schema2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/binary.js
+// ../../node_modules/yaml/dist/schema/yaml-1.1/binary.js
 var require_binary = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
+  "../../node_modules/yaml/dist/schema/yaml-1.1/binary.js"(exports) {
     "use strict";
     var node_buffer = __require("buffer");
     var Scalar = require_Scalar();
@@ -6152,9 +6152,9 @@ var require_binary = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/pairs.js
+// ../../node_modules/yaml/dist/schema/yaml-1.1/pairs.js
 var require_pairs = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
+  "../../node_modules/yaml/dist/schema/yaml-1.1/pairs.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -6230,9 +6230,9 @@ ${cn.comment}` : item.comment;
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/omap.js
+// ../../node_modules/yaml/dist/schema/yaml-1.1/omap.js
 var require_omap = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
+  "../../node_modules/yaml/dist/schema/yaml-1.1/omap.js"(exports) {
     "use strict";
     var identity = require_identity();
     var toJS = require_toJS();
@@ -6308,9 +6308,9 @@ var require_omap = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/bool.js
+// ../../node_modules/yaml/dist/schema/yaml-1.1/bool.js
 var require_bool2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
+  "../../node_modules/yaml/dist/schema/yaml-1.1/bool.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function boolStringify({ value, source }, ctx) {
@@ -6340,9 +6340,9 @@ var require_bool2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/float.js
+// ../../node_modules/yaml/dist/schema/yaml-1.1/float.js
 var require_float2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
+  "../../node_modules/yaml/dist/schema/yaml-1.1/float.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var stringifyNumber = require_stringifyNumber();
@@ -6389,9 +6389,9 @@ var require_float2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/int.js
+// ../../node_modules/yaml/dist/schema/yaml-1.1/int.js
 var require_int2 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
+  "../../node_modules/yaml/dist/schema/yaml-1.1/int.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
@@ -6468,9 +6468,9 @@ var require_int2 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/set.js
+// ../../node_modules/yaml/dist/schema/yaml-1.1/set.js
 var require_set = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
+  "../../node_modules/yaml/dist/schema/yaml-1.1/set.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -6557,9 +6557,9 @@ var require_set = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
+// ../../node_modules/yaml/dist/schema/yaml-1.1/timestamp.js
 var require_timestamp = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
+  "../../node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     function parseSexagesimal(str2, asBigInt) {
@@ -6645,9 +6645,9 @@ var require_timestamp = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/yaml-1.1/schema.js
+// ../../node_modules/yaml/dist/schema/yaml-1.1/schema.js
 var require_schema3 = __commonJS({
-  "node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
+  "../../node_modules/yaml/dist/schema/yaml-1.1/schema.js"(exports) {
     "use strict";
     var map3 = require_map();
     var _null2 = require_null();
@@ -6689,9 +6689,9 @@ var require_schema3 = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/tags.js
+// ../../node_modules/yaml/dist/schema/tags.js
 var require_tags = __commonJS({
-  "node_modules/yaml/dist/schema/tags.js"(exports) {
+  "../../node_modules/yaml/dist/schema/tags.js"(exports) {
     "use strict";
     var map3 = require_map();
     var _null2 = require_null();
@@ -6783,9 +6783,9 @@ var require_tags = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/schema/Schema.js
+// ../../node_modules/yaml/dist/schema/Schema.js
 var require_Schema = __commonJS({
-  "node_modules/yaml/dist/schema/Schema.js"(exports) {
+  "../../node_modules/yaml/dist/schema/Schema.js"(exports) {
     "use strict";
     var identity = require_identity();
     var map3 = require_map();
@@ -6815,9 +6815,9 @@ var require_Schema = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/stringify/stringifyDocument.js
+// ../../node_modules/yaml/dist/stringify/stringifyDocument.js
 var require_stringifyDocument = __commonJS({
-  "node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
+  "../../node_modules/yaml/dist/stringify/stringifyDocument.js"(exports) {
     "use strict";
     var identity = require_identity();
     var stringify3 = require_stringify();
@@ -6895,9 +6895,9 @@ var require_stringifyDocument = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/doc/Document.js
+// ../../node_modules/yaml/dist/doc/Document.js
 var require_Document = __commonJS({
-  "node_modules/yaml/dist/doc/Document.js"(exports) {
+  "../../node_modules/yaml/dist/doc/Document.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var Collection = require_Collection();
@@ -7204,9 +7204,9 @@ var require_Document = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/errors.js
+// ../../node_modules/yaml/dist/errors.js
 var require_errors = __commonJS({
-  "node_modules/yaml/dist/errors.js"(exports) {
+  "../../node_modules/yaml/dist/errors.js"(exports) {
     "use strict";
     var YAMLError = class extends Error {
       constructor(name, pos, code, message) {
@@ -7269,11 +7269,11 @@ ${pointer}
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-props.js
+// ../../node_modules/yaml/dist/compose/resolve-props.js
 var require_resolve_props = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-props.js"(exports) {
+  "../../node_modules/yaml/dist/compose/resolve-props.js"(exports) {
     "use strict";
-    function resolveProps(tokens, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
+    function resolveProps(tokens2, { flow, indicator, next, offset, onError, parentIndent, startOnNewline }) {
       let spaceBefore = false;
       let atNewline = startOnNewline;
       let hasSpace = startOnNewline;
@@ -7288,7 +7288,7 @@ var require_resolve_props = __commonJS({
       let comma = null;
       let found = null;
       let start = null;
-      for (const token of tokens) {
+      for (const token of tokens2) {
         if (reqSpace) {
           if (token.type !== "space" && token.type !== "newline" && token.type !== "comma")
             onError(token.offset, "MISSING_CHAR", "Tags and anchors must be separated from the next token by white space");
@@ -7379,7 +7379,7 @@ var require_resolve_props = __commonJS({
             hasSpace = false;
         }
       }
-      const last = tokens[tokens.length - 1];
+      const last = tokens2[tokens2.length - 1];
       const end = last ? last.offset + last.source.length : offset;
       if (reqSpace && next && next.type !== "space" && next.type !== "newline" && next.type !== "comma" && (next.type !== "scalar" || next.source !== "")) {
         onError(next.offset, "MISSING_CHAR", "Tags and anchors must be separated from the next token by white space");
@@ -7403,9 +7403,9 @@ var require_resolve_props = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-contains-newline.js
+// ../../node_modules/yaml/dist/compose/util-contains-newline.js
 var require_util_contains_newline = __commonJS({
-  "node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
+  "../../node_modules/yaml/dist/compose/util-contains-newline.js"(exports) {
     "use strict";
     function containsNewline(key) {
       if (!key)
@@ -7445,9 +7445,9 @@ var require_util_contains_newline = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-flow-indent-check.js
+// ../../node_modules/yaml/dist/compose/util-flow-indent-check.js
 var require_util_flow_indent_check = __commonJS({
-  "node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
+  "../../node_modules/yaml/dist/compose/util-flow-indent-check.js"(exports) {
     "use strict";
     var utilContainsNewline = require_util_contains_newline();
     function flowIndentCheck(indent, fc, onError) {
@@ -7463,9 +7463,9 @@ var require_util_flow_indent_check = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-map-includes.js
+// ../../node_modules/yaml/dist/compose/util-map-includes.js
 var require_util_map_includes = __commonJS({
-  "node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
+  "../../node_modules/yaml/dist/compose/util-map-includes.js"(exports) {
     "use strict";
     var identity = require_identity();
     function mapIncludes(ctx, items, search) {
@@ -7479,9 +7479,9 @@ var require_util_map_includes = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-map.js
+// ../../node_modules/yaml/dist/compose/resolve-block-map.js
 var require_resolve_block_map = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
+  "../../node_modules/yaml/dist/compose/resolve-block-map.js"(exports) {
     "use strict";
     var Pair = require_Pair();
     var YAMLMap = require_YAMLMap();
@@ -7587,9 +7587,9 @@ var require_resolve_block_map = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-seq.js
+// ../../node_modules/yaml/dist/compose/resolve-block-seq.js
 var require_resolve_block_seq = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
+  "../../node_modules/yaml/dist/compose/resolve-block-seq.js"(exports) {
     "use strict";
     var YAMLSeq = require_YAMLSeq();
     var resolveProps = require_resolve_props();
@@ -7638,9 +7638,9 @@ var require_resolve_block_seq = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-end.js
+// ../../node_modules/yaml/dist/compose/resolve-end.js
 var require_resolve_end = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-end.js"(exports) {
+  "../../node_modules/yaml/dist/compose/resolve-end.js"(exports) {
     "use strict";
     function resolveEnd(end, offset, reqSpace, onError) {
       let comment = "";
@@ -7681,9 +7681,9 @@ var require_resolve_end = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-collection.js
+// ../../node_modules/yaml/dist/compose/resolve-flow-collection.js
 var require_resolve_flow_collection = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
+  "../../node_modules/yaml/dist/compose/resolve-flow-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Pair = require_Pair();
@@ -7696,9 +7696,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode: composeNode2, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap3 = fc.start.source === "{";
-      const fcName = isMap3 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap4 = fc.start.source === "{";
+      const fcName = isMap4 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap4 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -7734,7 +7734,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props2.end;
             continue;
           }
-          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap4 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -7774,7 +7774,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap3 && !sep2 && !props2.found) {
+        if (!isMap4 && !sep2 && !props2.found) {
           const valueNode = value ? composeNode2(ctx, value, props2, onError) : composeEmptyNode(ctx, props2.end, sep2, null, props2, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -7797,7 +7797,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap3 && !props2.found && ctx.options.strict) {
+            if (!isMap4 && !props2.found && ctx.options.strict) {
               if (sep2)
                 for (const st of sep2) {
                   if (st === valueProps.found)
@@ -7829,7 +7829,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap3) {
+          if (isMap4) {
             const map3 = coll;
             if (utilMapIncludes.mapIncludes(ctx, map3.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -7845,7 +7845,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap3 ? "}" : "]";
+      const expectedEnd = isMap4 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -7875,9 +7875,9 @@ var require_resolve_flow_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-collection.js
+// ../../node_modules/yaml/dist/compose/compose-collection.js
 var require_compose_collection = __commonJS({
-  "node_modules/yaml/dist/compose/compose-collection.js"(exports) {
+  "../../node_modules/yaml/dist/compose/compose-collection.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -7940,9 +7940,9 @@ var require_compose_collection = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-block-scalar.js
+// ../../node_modules/yaml/dist/compose/resolve-block-scalar.js
 var require_resolve_block_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
+  "../../node_modules/yaml/dist/compose/resolve-block-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     function resolveBlockScalar(ctx, scalar, onError) {
@@ -8123,9 +8123,9 @@ var require_resolve_block_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/resolve-flow-scalar.js
+// ../../node_modules/yaml/dist/compose/resolve-flow-scalar.js
 var require_resolve_flow_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
+  "../../node_modules/yaml/dist/compose/resolve-flow-scalar.js"(exports) {
     "use strict";
     var Scalar = require_Scalar();
     var resolveEnd = require_resolve_end();
@@ -8344,9 +8344,9 @@ var require_resolve_flow_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-scalar.js
+// ../../node_modules/yaml/dist/compose/compose-scalar.js
 var require_compose_scalar = __commonJS({
-  "node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
+  "../../node_modules/yaml/dist/compose/compose-scalar.js"(exports) {
     "use strict";
     var identity = require_identity();
     var Scalar = require_Scalar();
@@ -8425,9 +8425,9 @@ var require_compose_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/util-empty-scalar-position.js
+// ../../node_modules/yaml/dist/compose/util-empty-scalar-position.js
 var require_util_empty_scalar_position = __commonJS({
-  "node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
+  "../../node_modules/yaml/dist/compose/util-empty-scalar-position.js"(exports) {
     "use strict";
     function emptyScalarPosition(offset, before, pos) {
       if (before) {
@@ -8455,9 +8455,9 @@ var require_util_empty_scalar_position = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-node.js
+// ../../node_modules/yaml/dist/compose/compose-node.js
 var require_compose_node = __commonJS({
-  "node_modules/yaml/dist/compose/compose-node.js"(exports) {
+  "../../node_modules/yaml/dist/compose/compose-node.js"(exports) {
     "use strict";
     var Alias = require_Alias();
     var identity = require_identity();
@@ -8561,9 +8561,9 @@ var require_compose_node = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/compose-doc.js
+// ../../node_modules/yaml/dist/compose/compose-doc.js
 var require_compose_doc = __commonJS({
-  "node_modules/yaml/dist/compose/compose-doc.js"(exports) {
+  "../../node_modules/yaml/dist/compose/compose-doc.js"(exports) {
     "use strict";
     var Document = require_Document();
     var composeNode2 = require_compose_node();
@@ -8604,9 +8604,9 @@ var require_compose_doc = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/compose/composer.js
+// ../../node_modules/yaml/dist/compose/composer.js
 var require_composer = __commonJS({
-  "node_modules/yaml/dist/compose/composer.js"(exports) {
+  "../../node_modules/yaml/dist/compose/composer.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var directives = require_directives();
@@ -8719,8 +8719,8 @@ ${cb}` : comment;
        * @param forceDoc - If the stream contains no document, still emit a final document including any comments and directives that would be applied to a subsequent document.
        * @param endOffset - Should be set if `forceDoc` is also set, to set the document range end and to indicate errors correctly.
        */
-      *compose(tokens, forceDoc = false, endOffset = -1) {
-        for (const token of tokens)
+      *compose(tokens2, forceDoc = false, endOffset = -1) {
+        for (const token of tokens2)
           yield* this.next(token);
         yield* this.end(forceDoc, endOffset);
       }
@@ -8812,9 +8812,9 @@ ${end.comment}` : end.comment;
   }
 });
 
-// node_modules/yaml/dist/parse/cst-scalar.js
+// ../../node_modules/yaml/dist/parse/cst-scalar.js
 var require_cst_scalar = __commonJS({
-  "node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
+  "../../node_modules/yaml/dist/parse/cst-scalar.js"(exports) {
     "use strict";
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
@@ -8997,9 +8997,9 @@ var require_cst_scalar = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-stringify.js
+// ../../node_modules/yaml/dist/parse/cst-stringify.js
 var require_cst_stringify = __commonJS({
-  "node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
+  "../../node_modules/yaml/dist/parse/cst-stringify.js"(exports) {
     "use strict";
     var stringify3 = (cst) => "type" in cst ? stringifyToken(cst) : stringifyItem(cst);
     function stringifyToken(token) {
@@ -9058,9 +9058,9 @@ var require_cst_stringify = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst-visit.js
+// ../../node_modules/yaml/dist/parse/cst-visit.js
 var require_cst_visit = __commonJS({
-  "node_modules/yaml/dist/parse/cst-visit.js"(exports) {
+  "../../node_modules/yaml/dist/parse/cst-visit.js"(exports) {
     "use strict";
     var BREAK = /* @__PURE__ */ Symbol("break visit");
     var SKIP = /* @__PURE__ */ Symbol("skip children");
@@ -9120,9 +9120,9 @@ var require_cst_visit = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/cst.js
+// ../../node_modules/yaml/dist/parse/cst.js
 var require_cst = __commonJS({
-  "node_modules/yaml/dist/parse/cst.js"(exports) {
+  "../../node_modules/yaml/dist/parse/cst.js"(exports) {
     "use strict";
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
@@ -9222,9 +9222,9 @@ var require_cst = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/lexer.js
+// ../../node_modules/yaml/dist/parse/lexer.js
 var require_lexer = __commonJS({
-  "node_modules/yaml/dist/parse/lexer.js"(exports) {
+  "../../node_modules/yaml/dist/parse/lexer.js"(exports) {
     "use strict";
     var cst = require_cst();
     function isEmpty(ch) {
@@ -9811,11 +9811,11 @@ var require_lexer = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/parse/line-counter.js
+// ../../node_modules/yaml/dist/parse/line-counter.js
 var require_line_counter = __commonJS({
-  "node_modules/yaml/dist/parse/line-counter.js"(exports) {
+  "../../node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
-    var LineCounter3 = class {
+    var LineCounter4 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -9838,26 +9838,26 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports.LineCounter = LineCounter3;
+    exports.LineCounter = LineCounter4;
   }
 });
 
-// node_modules/yaml/dist/parse/parser.js
+// ../../node_modules/yaml/dist/parse/parser.js
 var require_parser = __commonJS({
-  "node_modules/yaml/dist/parse/parser.js"(exports) {
+  "../../node_modules/yaml/dist/parse/parser.js"(exports) {
     "use strict";
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list, type2) {
-      for (let i2 = 0; i2 < list.length; ++i2)
-        if (list[i2].type === type2)
+    function includesToken(list2, type2) {
+      for (let i2 = 0; i2 < list2.length; ++i2)
+        if (list2[i2].type === type2)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list) {
-      for (let i2 = 0; i2 < list.length; ++i2) {
-        switch (list[i2].type) {
+    function findNonEmptyIndex(list2) {
+      for (let i2 = 0; i2 < list2.length; ++i2) {
+        switch (list2[i2].type) {
           case "space":
           case "comment":
           case "newline":
@@ -10716,9 +10716,9 @@ var require_parser = __commonJS({
   }
 });
 
-// node_modules/yaml/dist/public-api.js
+// ../../node_modules/yaml/dist/public-api.js
 var require_public_api = __commonJS({
-  "node_modules/yaml/dist/public-api.js"(exports) {
+  "../../node_modules/yaml/dist/public-api.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -10732,7 +10732,7 @@ var require_public_api = __commonJS({
       const lineCounter$1 = options.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
       return { lineCounter: lineCounter$1, prettyErrors };
     }
-    function parseAllDocuments2(source, options = {}) {
+    function parseAllDocuments3(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -10765,7 +10765,7 @@ var require_public_api = __commonJS({
       }
       return doc;
     }
-    function parse2(src, reviver, options) {
+    function parse3(src, reviver, options) {
       let _reviver = void 0;
       if (typeof reviver === "function") {
         _reviver = reviver;
@@ -10806,16 +10806,16 @@ var require_public_api = __commonJS({
         return value.toString(options);
       return new Document.Document(value, _replacer, options).toString(options);
     }
-    exports.parse = parse2;
-    exports.parseAllDocuments = parseAllDocuments2;
+    exports.parse = parse3;
+    exports.parseAllDocuments = parseAllDocuments3;
     exports.parseDocument = parseDocument3;
     exports.stringify = stringify3;
   }
 });
 
-// node_modules/yaml/dist/index.js
+// ../../node_modules/yaml/dist/index.js
 var require_dist = __commonJS({
-  "node_modules/yaml/dist/index.js"(exports) {
+  "../../node_modules/yaml/dist/index.js"(exports) {
     "use strict";
     var composer = require_composer();
     var Document = require_Document();
@@ -10865,9 +10865,9 @@ var require_dist = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/symbols.js
+// ../../node_modules/undici/lib/core/symbols.js
 var require_symbols = __commonJS({
-  "node_modules/undici/lib/core/symbols.js"(exports, module) {
+  "../../node_modules/undici/lib/core/symbols.js"(exports, module) {
     "use strict";
     module.exports = {
       kClose: /* @__PURE__ */ Symbol("close"),
@@ -10938,9 +10938,9 @@ var require_symbols = __commonJS({
   }
 });
 
-// node_modules/undici/lib/util/timers.js
+// ../../node_modules/undici/lib/util/timers.js
 var require_timers = __commonJS({
-  "node_modules/undici/lib/util/timers.js"(exports, module) {
+  "../../node_modules/undici/lib/util/timers.js"(exports, module) {
     "use strict";
     var fastNow = 0;
     var RESOLUTION_MS = 1e3;
@@ -11167,9 +11167,9 @@ var require_timers = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/errors.js
+// ../../node_modules/undici/lib/core/errors.js
 var require_errors2 = __commonJS({
-  "node_modules/undici/lib/core/errors.js"(exports, module) {
+  "../../node_modules/undici/lib/core/errors.js"(exports, module) {
     "use strict";
     var kUndiciError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR");
     var UndiciError = class extends Error {
@@ -11551,9 +11551,9 @@ var require_errors2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/constants.js
+// ../../node_modules/undici/lib/core/constants.js
 var require_constants = __commonJS({
-  "node_modules/undici/lib/core/constants.js"(exports, module) {
+  "../../node_modules/undici/lib/core/constants.js"(exports, module) {
     "use strict";
     var wellknownHeaderNames = (
       /** @type {const} */
@@ -11679,9 +11679,9 @@ var require_constants = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/tree.js
+// ../../node_modules/undici/lib/core/tree.js
 var require_tree = __commonJS({
-  "node_modules/undici/lib/core/tree.js"(exports, module) {
+  "../../node_modules/undici/lib/core/tree.js"(exports, module) {
     "use strict";
     var {
       wellknownHeaderNames,
@@ -11821,9 +11821,9 @@ var require_tree = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/util.js
+// ../../node_modules/undici/lib/core/util.js
 var require_util = __commonJS({
-  "node_modules/undici/lib/core/util.js"(exports, module) {
+  "../../node_modules/undici/lib/core/util.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { kDestroyed, kBodyUsed, kListeners, kBody } = require_symbols();
@@ -12386,9 +12386,9 @@ var require_util = __commonJS({
   }
 });
 
-// node_modules/undici/lib/util/stats.js
+// ../../node_modules/undici/lib/util/stats.js
 var require_stats = __commonJS({
-  "node_modules/undici/lib/util/stats.js"(exports, module) {
+  "../../node_modules/undici/lib/util/stats.js"(exports, module) {
     "use strict";
     var {
       kConnected,
@@ -12420,9 +12420,9 @@ var require_stats = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/diagnostics.js
+// ../../node_modules/undici/lib/core/diagnostics.js
 var require_diagnostics = __commonJS({
-  "node_modules/undici/lib/core/diagnostics.js"(exports, module) {
+  "../../node_modules/undici/lib/core/diagnostics.js"(exports, module) {
     "use strict";
     var diagnosticsChannel = __require("node:diagnostics_channel");
     var util = __require("node:util");
@@ -12621,9 +12621,9 @@ var require_diagnostics = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/request.js
+// ../../node_modules/undici/lib/core/request.js
 var require_request = __commonJS({
-  "node_modules/undici/lib/core/request.js"(exports, module) {
+  "../../node_modules/undici/lib/core/request.js"(exports, module) {
     "use strict";
     var {
       InvalidArgumentError: InvalidArgumentError2,
@@ -12960,9 +12960,9 @@ var require_request = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/wrap-handler.js
+// ../../node_modules/undici/lib/handler/wrap-handler.js
 var require_wrap_handler = __commonJS({
-  "node_modules/undici/lib/handler/wrap-handler.js"(exports, module) {
+  "../../node_modules/undici/lib/handler/wrap-handler.js"(exports, module) {
     "use strict";
     var { InvalidArgumentError: InvalidArgumentError2 } = require_errors2();
     module.exports = class WrapHandler {
@@ -13037,9 +13037,9 @@ var require_wrap_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/dispatcher.js
+// ../../node_modules/undici/lib/dispatcher/dispatcher.js
 var require_dispatcher = __commonJS({
-  "node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/dispatcher.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("node:events");
     var WrapHandler = require_wrap_handler();
@@ -13079,9 +13079,9 @@ var require_dispatcher = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/unwrap-handler.js
+// ../../node_modules/undici/lib/handler/unwrap-handler.js
 var require_unwrap_handler = __commonJS({
-  "node_modules/undici/lib/handler/unwrap-handler.js"(exports, module) {
+  "../../node_modules/undici/lib/handler/unwrap-handler.js"(exports, module) {
     "use strict";
     var { parseHeaders } = require_util();
     var { InvalidArgumentError: InvalidArgumentError2 } = require_errors2();
@@ -13159,9 +13159,9 @@ var require_unwrap_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/dispatcher-base.js
+// ../../node_modules/undici/lib/dispatcher/dispatcher-base.js
 var require_dispatcher_base = __commonJS({
-  "node_modules/undici/lib/dispatcher/dispatcher-base.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/dispatcher-base.js"(exports, module) {
     "use strict";
     var Dispatcher = require_dispatcher();
     var UnwrapHandler = require_unwrap_handler();
@@ -13192,9 +13192,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve2(data);
+              return err ? reject(err) : resolve3(data);
             });
           });
         }
@@ -13232,12 +13232,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve2(data);
+              ) : resolve3(data);
             });
           });
         }
@@ -13298,9 +13298,9 @@ var require_dispatcher_base = __commonJS({
   }
 });
 
-// node_modules/undici/lib/core/connect.js
+// ../../node_modules/undici/lib/core/connect.js
 var require_connect = __commonJS({
-  "node_modules/undici/lib/core/connect.js"(exports, module) {
+  "../../node_modules/undici/lib/core/connect.js"(exports, module) {
     "use strict";
     var net4 = __require("node:net");
     var assert = __require("node:assert");
@@ -13407,9 +13407,9 @@ var require_connect = __commonJS({
   }
 });
 
-// node_modules/undici/lib/llhttp/utils.js
+// ../../node_modules/undici/lib/llhttp/utils.js
 var require_utils = __commonJS({
-  "node_modules/undici/lib/llhttp/utils.js"(exports) {
+  "../../node_modules/undici/lib/llhttp/utils.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.enumToMap = enumToMap;
@@ -13423,9 +13423,9 @@ var require_utils = __commonJS({
   }
 });
 
-// node_modules/undici/lib/llhttp/constants.js
+// ../../node_modules/undici/lib/llhttp/constants.js
 var require_constants2 = __commonJS({
-  "node_modules/undici/lib/llhttp/constants.js"(exports) {
+  "../../node_modules/undici/lib/llhttp/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SPECIAL_HEADERS = exports.MINOR = exports.MAJOR = exports.HTAB_SP_VCHAR_OBS_TEXT = exports.QUOTED_STRING = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.HEX = exports.URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.STATUSES_HTTP = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.HEADER_STATE = exports.FINISH = exports.STATUSES = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
@@ -14046,9 +14046,9 @@ var require_constants2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/llhttp/llhttp-wasm.js
+// ../../node_modules/undici/lib/llhttp/llhttp-wasm.js
 var require_llhttp_wasm = __commonJS({
-  "node_modules/undici/lib/llhttp/llhttp-wasm.js"(exports, module) {
+  "../../node_modules/undici/lib/llhttp/llhttp-wasm.js"(exports, module) {
     "use strict";
     var { Buffer: Buffer2 } = __require("node:buffer");
     var wasmBase64 = "AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAn9/AGABfwBgBH9/f38Bf2AAAGADf39/AALLAQgDZW52GHdhc21fb25faGVhZGVyc19jb21wbGV0ZQAEA2VudhV3YXNtX29uX21lc3NhZ2VfYmVnaW4AAANlbnYLd2FzbV9vbl91cmwAAQNlbnYOd2FzbV9vbl9zdGF0dXMAAQNlbnYUd2FzbV9vbl9oZWFkZXJfZmllbGQAAQNlbnYUd2FzbV9vbl9oZWFkZXJfdmFsdWUAAQNlbnYMd2FzbV9vbl9ib2R5AAEDZW52GHdhc21fb25fbWVzc2FnZV9jb21wbGV0ZQAAAzU0BQYAAAMAAAAAAAADAQMAAwMDAAACAAAAAAICAgICAgICAgIBAQEBAQEBAQEBAwAAAwAAAAQFAXABExMFAwEAAgYIAX8BQcDZBAsHxQcoBm1lbW9yeQIAC19pbml0aWFsaXplAAgZX19pbmRpcmVjdF9mdW5jdGlvbl90YWJsZQEAC2xsaHR0cF9pbml0AAkYbGxodHRwX3Nob3VsZF9rZWVwX2FsaXZlADcMbGxodHRwX2FsbG9jAAsGbWFsbG9jADkLbGxodHRwX2ZyZWUADARmcmVlAAwPbGxodHRwX2dldF90eXBlAA0VbGxodHRwX2dldF9odHRwX21ham9yAA4VbGxodHRwX2dldF9odHRwX21pbm9yAA8RbGxodHRwX2dldF9tZXRob2QAEBZsbGh0dHBfZ2V0X3N0YXR1c19jb2RlABESbGxodHRwX2dldF91cGdyYWRlABIMbGxodHRwX3Jlc2V0ABMObGxodHRwX2V4ZWN1dGUAFBRsbGh0dHBfc2V0dGluZ3NfaW5pdAAVDWxsaHR0cF9maW5pc2gAFgxsbGh0dHBfcGF1c2UAFw1sbGh0dHBfcmVzdW1lABgbbGxodHRwX3Jlc3VtZV9hZnRlcl91cGdyYWRlABkQbGxodHRwX2dldF9lcnJubwAaF2xsaHR0cF9nZXRfZXJyb3JfcmVhc29uABsXbGxodHRwX3NldF9lcnJvcl9yZWFzb24AHBRsbGh0dHBfZ2V0X2Vycm9yX3BvcwAdEWxsaHR0cF9lcnJub19uYW1lAB4SbGxodHRwX21ldGhvZF9uYW1lAB8SbGxodHRwX3N0YXR1c19uYW1lACAabGxodHRwX3NldF9sZW5pZW50X2hlYWRlcnMAISFsbGh0dHBfc2V0X2xlbmllbnRfY2h1bmtlZF9sZW5ndGgAIh1sbGh0dHBfc2V0X2xlbmllbnRfa2VlcF9hbGl2ZQAjJGxsaHR0cF9zZXRfbGVuaWVudF90cmFuc2Zlcl9lbmNvZGluZwAkGmxsaHR0cF9zZXRfbGVuaWVudF92ZXJzaW9uACUjbGxodHRwX3NldF9sZW5pZW50X2RhdGFfYWZ0ZXJfY2xvc2UAJidsbGh0dHBfc2V0X2xlbmllbnRfb3B0aW9uYWxfbGZfYWZ0ZXJfY3IAJyxsbGh0dHBfc2V0X2xlbmllbnRfb3B0aW9uYWxfY3JsZl9hZnRlcl9jaHVuawAoKGxsaHR0cF9zZXRfbGVuaWVudF9vcHRpb25hbF9jcl9iZWZvcmVfbGYAKSpsbGh0dHBfc2V0X2xlbmllbnRfc3BhY2VzX2FmdGVyX2NodW5rX3NpemUAKhhsbGh0dHBfbWVzc2FnZV9uZWVkc19lb2YANgkYAQBBAQsSAQIDBAUKBgcyNDMuKy8tLDAxCq/ZAjQWAEHA1QAoAgAEQAALQcDVAEEBNgIACxQAIAAQOCAAIAI2AjggACABOgAoCxQAIAAgAC8BNCAALQAwIAAQNxAACx4BAX9BwAAQOiIBEDggAUGACDYCOCABIAA6ACggAQuPDAEHfwJAIABFDQAgAEEIayIBIABBBGsoAgAiAEF4cSIEaiEFAkAgAEEBcQ0AIABBA3FFDQEgASABKAIAIgBrIgFB1NUAKAIASQ0BIAAgBGohBAJAAkBB2NUAKAIAIAFHBEAgAEH/AU0EQCAAQQN2IQMgASgCCCIAIAEoAgwiAkYEQEHE1QBBxNUAKAIAQX4gA3dxNgIADAULIAIgADYCCCAAIAI2AgwMBAsgASgCGCEGIAEgASgCDCIARwRAIAAgASgCCCICNgIIIAIgADYCDAwDCyABQRRqIgMoAgAiAkUEQCABKAIQIgJFDQIgAUEQaiEDCwNAIAMhByACIgBBFGoiAygCACICDQAgAEEQaiEDIAAoAhAiAg0ACyAHQQA2AgAMAgsgBSgCBCIAQQNxQQNHDQIgBSAAQX5xNgIEQczVACAENgIAIAUgBDYCACABIARBAXI2AgQMAwtBACEACyAGRQ0AAkAgASgCHCICQQJ0QfTXAGoiAygCACABRgRAIAMgADYCACAADQFByNUAQcjVACgCAEF+IAJ3cTYCAAwCCyAGQRBBFCAGKAIQIAFGG2ogADYCACAARQ0BCyAAIAY2AhggASgCECICBEAgACACNgIQIAIgADYCGAsgAUEUaigCACICRQ0AIABBFGogAjYCACACIAA2AhgLIAEgBU8NACAFKAIEIgBBAXFFDQACQAJAAkACQCAAQQJxRQRAQdzVACgCACAFRgRAQdzVACABNgIAQdDVAEHQ1QAoAgAgBGoiADYCACABIABBAXI2AgQgAUHY1QAoAgBHDQZBzNUAQQA2AgBB2NUAQQA2AgAMBgtB2NUAKAIAIAVGBEBB2NUAIAE2AgBBzNUAQczVACgCACAEaiIANgIAIAEgAEEBcjYCBCAAIAFqIAA2AgAMBgsgAEF4cSAEaiEEIABB/wFNBEAgAEEDdiEDIAUoAggiACAFKAIMIgJGBEBBxNUAQcTVACgCAEF+IAN3cTYCAAwFCyACIAA2AgggACACNgIMDAQLIAUoAhghBiAFIAUoAgwiAEcEQEHU1QAoAgAaIAAgBSgCCCICNgIIIAIgADYCDAwDCyAFQRRqIgMoAgAiAkUEQCAFKAIQIgJFDQIgBUEQaiEDCwNAIAMhByACIgBBFGoiAygCACICDQAgAEEQaiEDIAAoAhAiAg0ACyAHQQA2AgAMAgsgBSAAQX5xNgIEIAEgBGogBDYCACABIARBAXI2AgQMAwtBACEACyAGRQ0AAkAgBSgCHCICQQJ0QfTXAGoiAygCACAFRgRAIAMgADYCACAADQFByNUAQcjVACgCAEF+IAJ3cTYCAAwCCyAGQRBBFCAGKAIQIAVGG2ogADYCACAARQ0BCyAAIAY2AhggBSgCECICBEAgACACNgIQIAIgADYCGAsgBUEUaigCACICRQ0AIABBFGogAjYCACACIAA2AhgLIAEgBGogBDYCACABIARBAXI2AgQgAUHY1QAoAgBHDQBBzNUAIAQ2AgAMAQsgBEH/AU0EQCAEQXhxQezVAGohAAJ/QcTVACgCACICQQEgBEEDdnQiA3FFBEBBxNUAIAIgA3I2AgAgAAwBCyAAKAIICyICIAE2AgwgACABNgIIIAEgADYCDCABIAI2AggMAQtBHyECIARB////B00EQCAEQSYgBEEIdmciAGt2QQFxIABBAXRrQT5qIQILIAEgAjYCHCABQgA3AhAgAkECdEH01wBqIQACQEHI1QAoAgAiA0EBIAJ0IgdxRQRAIAAgATYCAEHI1QAgAyAHcjYCACABIAA2AhggASABNgIIIAEgATYCDAwBCyAEQRkgAkEBdmtBACACQR9HG3QhAiAAKAIAIQACQANAIAAiAygCBEF4cSAERg0BIAJBHXYhACACQQF0IQIgAyAAQQRxakEQaiIHKAIAIgANAAsgByABNgIAIAEgAzYCGCABIAE2AgwgASABNgIIDAELIAMoAggiACABNgIMIAMgATYCCCABQQA2AhggASADNgIMIAEgADYCCAtB5NUAQeTVACgCAEEBayIAQX8gABs2AgALCwcAIAAtACgLBwAgAC0AKgsHACAALQArCwcAIAAtACkLBwAgAC8BNAsHACAALQAwC0ABBH8gACgCGCEBIAAvAS4hAiAALQAoIQMgACgCOCEEIAAQOCAAIAQ2AjggACADOgAoIAAgAjsBLiAAIAE2AhgL5YUCAgd/A34gASACaiEEAkAgACIDKAIMIgANACADKAIEBEAgAyABNgIECyMAQRBrIgkkAAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAn8CQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAygCHCICQQJrDvwBAfkBAgMEBQYHCAkKCwwNDg8QERL4ARP3ARQV9gEWF/UBGBkaGxwdHh8g/QH7ASH0ASIjJCUmJygpKivzASwtLi8wMTLyAfEBMzTwAe8BNTY3ODk6Ozw9Pj9AQUJDREVGR0hJSktMTU5P+gFQUVJT7gHtAVTsAVXrAVZXWFla6gFbXF1eX2BhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ent8fX5/gAGBAYIBgwGEAYUBhgGHAYgBiQGKAYsBjAGNAY4BjwGQAZEBkgGTAZQBlQGWAZcBmAGZAZoBmwGcAZ0BngGfAaABoQGiAaMBpAGlAaYBpwGoAakBqgGrAawBrQGuAa8BsAGxAbIBswG0AbUBtgG3AbgBuQG6AbsBvAG9Ab4BvwHAAcEBwgHDAcQBxQHGAccByAHJAcoBywHMAc0BzgHpAegBzwHnAdAB5gHRAdIB0wHUAeUB1QHWAdcB2AHZAdoB2wHcAd0B3gHfAeAB4QHiAeMBAPwBC0EADOMBC0EODOIBC0ENDOEBC0EPDOABC0EQDN8BC0ETDN4BC0EUDN0BC0EVDNwBC0EWDNsBC0EXDNoBC0EYDNkBC0EZDNgBC0EaDNcBC0EbDNYBC0EcDNUBC0EdDNQBC0EeDNMBC0EfDNIBC0EgDNEBC0EhDNABC0EIDM8BC0EiDM4BC0EkDM0BC0EjDMwBC0EHDMsBC0ElDMoBC0EmDMkBC0EnDMgBC0EoDMcBC0ESDMYBC0ERDMUBC0EpDMQBC0EqDMMBC0ErDMIBC0EsDMEBC0HeAQzAAQtBLgy/AQtBLwy+AQtBMAy9AQtBMQy8AQtBMgy7AQtBMwy6AQtBNAy5AQtB3wEMuAELQTUMtwELQTkMtgELQQwMtQELQTYMtAELQTcMswELQTgMsgELQT4MsQELQToMsAELQeABDK8BC0ELDK4BC0E/DK0BC0E7DKwBC0EKDKsBC0E8DKoBC0E9DKkBC0HhAQyoAQtBwQAMpwELQcAADKYBC0HCAAylAQtBCQykAQtBLQyjAQtBwwAMogELQcQADKEBC0HFAAygAQtBxgAMnwELQccADJ4BC0HIAAydAQtByQAMnAELQcoADJsBC0HLAAyaAQtBzAAMmQELQc0ADJgBC0HOAAyXAQtBzwAMlgELQdAADJUBC0HRAAyUAQtB0gAMkwELQdMADJIBC0HVAAyRAQtB1AAMkAELQdYADI8BC0HXAAyOAQtB2AAMjQELQdkADIwBC0HaAAyLAQtB2wAMigELQdwADIkBC0HdAAyIAQtB3gAMhwELQd8ADIYBC0HgAAyFAQtB4QAMhAELQeIADIMBC0HjAAyCAQtB5AAMgQELQeUADIABC0HiAQx/C0HmAAx+C0HnAAx9C0EGDHwLQegADHsLQQUMegtB6QAMeQtBBAx4C0HqAAx3C0HrAAx2C0HsAAx1C0HtAAx0C0EDDHMLQe4ADHILQe8ADHELQfAADHALQfIADG8LQfEADG4LQfMADG0LQfQADGwLQfUADGsLQfYADGoLQQIMaQtB9wAMaAtB+AAMZwtB+QAMZgtB+gAMZQtB+wAMZAtB/AAMYwtB/QAMYgtB/gAMYQtB/wAMYAtBgAEMXwtBgQEMXgtBggEMXQtBgwEMXAtBhAEMWwtBhQEMWgtBhgEMWQtBhwEMWAtBiAEMVwtBiQEMVgtBigEMVQtBiwEMVAtBjAEMUwtBjQEMUgtBjgEMUQtBjwEMUAtBkAEMTwtBkQEMTgtBkgEMTQtBkwEMTAtBlAEMSwtBlQEMSgtBlgEMSQtBlwEMSAtBmAEMRwtBmQEMRgtBmgEMRQtBmwEMRAtBnAEMQwtBnQEMQgtBngEMQQtBnwEMQAtBoAEMPwtBoQEMPgtBogEMPQtBowEMPAtBpAEMOwtBpQEMOgtBpgEMOQtBpwEMOAtBqAEMNwtBqQEMNgtBqgEMNQtBqwEMNAtBrAEMMwtBrQEMMgtBrgEMMQtBrwEMMAtBsAEMLwtBsQEMLgtBsgEMLQtBswEMLAtBtAEMKwtBtQEMKgtBtgEMKQtBtwEMKAtBuAEMJwtBuQEMJgtBugEMJQtBuwEMJAtBvAEMIwtBvQEMIgtBvgEMIQtBvwEMIAtBwAEMHwtBwQEMHgtBwgEMHQtBAQwcC0HDAQwbC0HEAQwaC0HFAQwZC0HGAQwYC0HHAQwXC0HIAQwWC0HJAQwVC0HKAQwUC0HLAQwTC0HMAQwSC0HNAQwRC0HOAQwQC0HPAQwPC0HQAQwOC0HRAQwNC0HSAQwMC0HTAQwLC0HUAQwKC0HVAQwJC0HWAQwIC0HjAQwHC0HXAQwGC0HYAQwFC0HZAQwEC0HaAQwDC0HbAQwCC0HdAQwBC0HcAQshAgNAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCADAn8CQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAn8CQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAn8CQAJAAkACQAJAAkACQAJ/AkACQAJAAn8CQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAMCfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAg7jAQABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4fICEjJCUnKCmeA5sDmgORA4oDgwOAA/0C+wL4AvIC8QLvAu0C6ALnAuYC5QLkAtwC2wLaAtkC2ALXAtYC1QLPAs4CzALLAsoCyQLIAscCxgLEAsMCvgK8AroCuQK4ArcCtgK1ArQCswKyArECsAKuAq0CqQKoAqcCpgKlAqQCowKiAqECoAKfApgCkAKMAosCigKBAv4B/QH8AfsB+gH5AfgB9wH1AfMB8AHrAekB6AHnAeYB5QHkAeMB4gHhAeAB3wHeAd0B3AHaAdkB2AHXAdYB1QHUAdMB0gHRAdABzwHOAc0BzAHLAcoByQHIAccBxgHFAcQBwwHCAcEBwAG/Ab4BvQG8AbsBugG5AbgBtwG2AbUBtAGzAbIBsQGwAa8BrgGtAawBqwGqAakBqAGnAaYBpQGkAaMBogGfAZ4BmQGYAZcBlgGVAZQBkwGSAZEBkAGPAY0BjAGHAYYBhQGEAYMBggF9fHt6eXZ1dFBRUlNUVQsgASAERw1yQf0BIQIMvgMLIAEgBEcNmAFB2wEhAgy9AwsgASAERw3xAUGOASECDLwDCyABIARHDfwBQYQBIQIMuwMLIAEgBEcNigJB/wAhAgy6AwsgASAERw2RAkH9ACECDLkDCyABIARHDZQCQfsAIQIMuAMLIAEgBEcNHkEeIQIMtwMLIAEgBEcNGUEYIQIMtgMLIAEgBEcNygJBzQAhAgy1AwsgASAERw3VAkHGACECDLQDCyABIARHDdYCQcMAIQIMswMLIAEgBEcN3AJBOCECDLIDCyADLQAwQQFGDa0DDIkDC0EAIQACQAJAAkAgAy0AKkUNACADLQArRQ0AIAMvATIiAkECcUUNAQwCCyADLwEyIgJBAXFFDQELQQEhACADLQAoQQFGDQAgAy8BNCIGQeQAa0HkAEkNACAGQcwBRg0AIAZBsAJGDQAgAkHAAHENAEEAIQAgAkGIBHFBgARGDQAgAkEocUEARyEACyADQQA7ATIgA0EAOgAxAkAgAEUEQCADQQA6ADEgAy0ALkEEcQ0BDLEDCyADQgA3AyALIANBADoAMSADQQE6ADYMSAtBACEAAkAgAygCOCICRQ0AIAIoAjAiAkUNACADIAIRAAAhAAsgAEUNSCAAQRVHDWIgA0EENgIcIAMgATYCFCADQdIbNgIQIANBFTYCDEEAIQIMrwMLIAEgBEYEQEEGIQIMrwMLIAEtAABBCkcNGSABQQFqIQEMGgsgA0IANwMgQRIhAgyUAwsgASAERw2KA0EjIQIMrAMLIAEgBEYEQEEHIQIMrAMLAkACQCABLQAAQQprDgQBGBgAGAsgAUEBaiEBQRAhAgyTAwsgAUEBaiEBIANBL2otAABBAXENF0EAIQIgA0EANgIcIAMgATYCFCADQZkgNgIQIANBGTYCDAyrAwsgAyADKQMgIgwgBCABa60iCn0iC0IAIAsgDFgbNwMgIAogDFoNGEEIIQIMqgMLIAEgBEcEQCADQQk2AgggAyABNgIEQRQhAgyRAwtBCSECDKkDCyADKQMgUA2uAgxDCyABIARGBEBBCyECDKgDCyABLQAAQQpHDRYgAUEBaiEBDBcLIANBL2otAABBAXFFDRkMJgtBACEAAkAgAygCOCICRQ0AIAIoAlAiAkUNACADIAIRAAAhAAsgAA0ZDEILQQAhAAJAIAMoAjgiAkUNACACKAJQIgJFDQAgAyACEQAAIQALIAANGgwkC0EAIQACQCADKAI4IgJFDQAgAigCUCICRQ0AIAMgAhEAACEACyAADRsMMgsgA0Evai0AAEEBcUUNHAwiC0EAIQACQCADKAI4IgJFDQAgAigCVCICRQ0AIAMgAhEAACEACyAADRwMQgtBACEAAkAgAygCOCICRQ0AIAIoAlQiAkUNACADIAIRAAAhAAsgAA0dDCALIAEgBEYEQEETIQIMoAMLAkAgAS0AACIAQQprDgQfIyMAIgsgAUEBaiEBDB8LQQAhAAJAIAMoAjgiAkUNACACKAJUIgJFDQAgAyACEQAAIQALIAANIgxCCyABIARGBEBBFiECDJ4DCyABLQAAQcDBAGotAABBAUcNIwyDAwsCQANAIAEtAABBsDtqLQAAIgBBAUcEQAJAIABBAmsOAgMAJwsgAUEBaiEBQSEhAgyGAwsgBCABQQFqIgFHDQALQRghAgydAwsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAFBAWoiARA0IgANIQxBC0EAIQACQCADKAI4IgJFDQAgAigCVCICRQ0AIAMgAhEAACEACyAADSMMKgsgASAERgRAQRwhAgybAwsgA0EKNgIIIAMgATYCBEEAIQACQCADKAI4IgJFDQAgAigCUCICRQ0AIAMgAhEAACEACyAADSVBJCECDIEDCyABIARHBEADQCABLQAAQbA9ai0AACIAQQNHBEAgAEEBaw4FGBomggMlJgsgBCABQQFqIgFHDQALQRshAgyaAwtBGyECDJkDCwNAIAEtAABBsD9qLQAAIgBBA0cEQCAAQQFrDgUPEScTJicLIAQgAUEBaiIBRw0AC0EeIQIMmAMLIAEgBEcEQCADQQs2AgggAyABNgIEQQchAgz/AgtBHyECDJcDCyABIARGBEBBICECDJcDCwJAIAEtAABBDWsOFC4/Pz8/Pz8/Pz8/Pz8/Pz8/Pz8APwtBACECIANBADYCHCADQb8LNgIQIANBAjYCDCADIAFBAWo2AhQMlgMLIANBL2ohAgNAIAEgBEYEQEEhIQIMlwMLAkACQAJAIAEtAAAiAEEJaw4YAgApKQEpKSkpKSkpKSkpKSkpKSkpKSkCJwsgAUEBaiEBIANBL2otAABBAXFFDQoMGAsgAUEBaiEBDBcLIAFBAWohASACLQAAQQJxDQALQQAhAiADQQA2AhwgAyABNgIUIANBnxU2AhAgA0EMNgIMDJUDCyADLQAuQYABcUUNAQtBACEAAkAgAygCOCICRQ0AIAIoAlwiAkUNACADIAIRAAAhAAsgAEUN5gIgAEEVRgRAIANBJDYCHCADIAE2AhQgA0GbGzYCECADQRU2AgxBACECDJQDC0EAIQIgA0EANgIcIAMgATYCFCADQZAONgIQIANBFDYCDAyTAwtBACECIANBADYCHCADIAE2AhQgA0G+IDYCECADQQI2AgwMkgMLIAMoAgQhAEEAIQIgA0EANgIEIAMgACABIAynaiIBEDIiAEUNKyADQQc2AhwgAyABNgIUIAMgADYCDAyRAwsgAy0ALkHAAHFFDQELQQAhAAJAIAMoAjgiAkUNACACKAJYIgJFDQAgAyACEQAAIQALIABFDSsgAEEVRgRAIANBCjYCHCADIAE2AhQgA0HrGTYCECADQRU2AgxBACECDJADC0EAIQIgA0EANgIcIAMgATYCFCADQZMMNgIQIANBEzYCDAyPAwtBACECIANBADYCHCADIAE2AhQgA0GCFTYCECADQQI2AgwMjgMLQQAhAiADQQA2AhwgAyABNgIUIANB3RQ2AhAgA0EZNgIMDI0DC0EAIQIgA0EANgIcIAMgATYCFCADQeYdNgIQIANBGTYCDAyMAwsgAEEVRg09QQAhAiADQQA2AhwgAyABNgIUIANB0A82AhAgA0EiNgIMDIsDCyADKAIEIQBBACECIANBADYCBCADIAAgARAzIgBFDSggA0ENNgIcIAMgATYCFCADIAA2AgwMigMLIABBFUYNOkEAIQIgA0EANgIcIAMgATYCFCADQdAPNgIQIANBIjYCDAyJAwsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEQMyIARQRAIAFBAWohAQwoCyADQQ42AhwgAyAANgIMIAMgAUEBajYCFAyIAwsgAEEVRg03QQAhAiADQQA2AhwgAyABNgIUIANB0A82AhAgA0EiNgIMDIcDCyADKAIEIQBBACECIANBADYCBCADIAAgARAzIgBFBEAgAUEBaiEBDCcLIANBDzYCHCADIAA2AgwgAyABQQFqNgIUDIYDC0EAIQIgA0EANgIcIAMgATYCFCADQeIXNgIQIANBGTYCDAyFAwsgAEEVRg0zQQAhAiADQQA2AhwgAyABNgIUIANB1gw2AhAgA0EjNgIMDIQDCyADKAIEIQBBACECIANBADYCBCADIAAgARA0IgBFDSUgA0ERNgIcIAMgATYCFCADIAA2AgwMgwMLIABBFUYNMEEAIQIgA0EANgIcIAMgATYCFCADQdYMNgIQIANBIzYCDAyCAwsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEQNCIARQRAIAFBAWohAQwlCyADQRI2AhwgAyAANgIMIAMgAUEBajYCFAyBAwsgA0Evai0AAEEBcUUNAQtBFyECDOYCC0EAIQIgA0EANgIcIAMgATYCFCADQeIXNgIQIANBGTYCDAz+AgsgAEE7Rw0AIAFBAWohAQwMC0EAIQIgA0EANgIcIAMgATYCFCADQZIYNgIQIANBAjYCDAz8AgsgAEEVRg0oQQAhAiADQQA2AhwgAyABNgIUIANB1gw2AhAgA0EjNgIMDPsCCyADQRQ2AhwgAyABNgIUIAMgADYCDAz6AgsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEQNCIARQRAIAFBAWohAQz1AgsgA0EVNgIcIAMgADYCDCADIAFBAWo2AhQM+QILIAMoAgQhAEEAIQIgA0EANgIEIAMgACABEDQiAEUEQCABQQFqIQEM8wILIANBFzYCHCADIAA2AgwgAyABQQFqNgIUDPgCCyAAQRVGDSNBACECIANBADYCHCADIAE2AhQgA0HWDDYCECADQSM2AgwM9wILIAMoAgQhAEEAIQIgA0EANgIEIAMgACABEDQiAEUEQCABQQFqIQEMHQsgA0EZNgIcIAMgADYCDCADIAFBAWo2AhQM9gILIAMoAgQhAEEAIQIgA0EANgIEIAMgACABEDQiAEUEQCABQQFqIQEM7wILIANBGjYCHCADIAA2AgwgAyABQQFqNgIUDPUCCyAAQRVGDR9BACECIANBADYCHCADIAE2AhQgA0HQDzYCECADQSI2AgwM9AILIAMoAgQhACADQQA2AgQgAyAAIAEQMyIARQRAIAFBAWohAQwbCyADQRw2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIM8wILIAMoAgQhACADQQA2AgQgAyAAIAEQMyIARQRAIAFBAWohAQzrAgsgA0EdNgIcIAMgADYCDCADIAFBAWo2AhRBACECDPICCyAAQTtHDQEgAUEBaiEBC0EmIQIM1wILQQAhAiADQQA2AhwgAyABNgIUIANBnxU2AhAgA0EMNgIMDO8CCyABIARHBEADQCABLQAAQSBHDYQCIAQgAUEBaiIBRw0AC0EsIQIM7wILQSwhAgzuAgsgASAERgRAQTQhAgzuAgsCQAJAA0ACQCABLQAAQQprDgQCAAADAAsgBCABQQFqIgFHDQALQTQhAgzvAgsgAygCBCEAIANBADYCBCADIAAgARAxIgBFDZ8CIANBMjYCHCADIAE2AhQgAyAANgIMQQAhAgzuAgsgAygCBCEAIANBADYCBCADIAAgARAxIgBFBEAgAUEBaiEBDJ8CCyADQTI2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIM7QILIAEgBEcEQAJAA0AgAS0AAEEwayIAQf8BcUEKTwRAQTohAgzXAgsgAykDICILQpmz5syZs+bMGVYNASADIAtCCn4iCjcDICAKIACtQv8BgyILQn+FVg0BIAMgCiALfDcDICAEIAFBAWoiAUcNAAtBwAAhAgzuAgsgAygCBCEAIANBADYCBCADIAAgAUEBaiIBEDEiAA0XDOICC0HAACECDOwCCyABIARGBEBByQAhAgzsAgsCQANAAkAgAS0AAEEJaw4YAAKiAqICqQKiAqICogKiAqICogKiAqICogKiAqICogKiAqICogKiAqICogIAogILIAQgAUEBaiIBRw0AC0HJACECDOwCCyABQQFqIQEgA0Evai0AAEEBcQ2lAiADQQA2AhwgAyABNgIUIANBlxA2AhAgA0EKNgIMQQAhAgzrAgsgASAERwRAA0AgAS0AAEEgRw0VIAQgAUEBaiIBRw0AC0H4ACECDOsCC0H4ACECDOoCCyADQQI6ACgMOAtBACECIANBADYCHCADQb8LNgIQIANBAjYCDCADIAFBAWo2AhQM6AILQQAhAgzOAgtBDSECDM0CC0ETIQIMzAILQRUhAgzLAgtBFiECDMoCC0EYIQIMyQILQRkhAgzIAgtBGiECDMcCC0EbIQIMxgILQRwhAgzFAgtBHSECDMQCC0EeIQIMwwILQR8hAgzCAgtBICECDMECC0EiIQIMwAILQSMhAgy/AgtBJSECDL4CC0HlACECDL0CCyADQT02AhwgAyABNgIUIAMgADYCDEEAIQIM1QILIANBGzYCHCADIAE2AhQgA0GkHDYCECADQRU2AgxBACECDNQCCyADQSA2AhwgAyABNgIUIANBmBo2AhAgA0EVNgIMQQAhAgzTAgsgA0ETNgIcIAMgATYCFCADQZgaNgIQIANBFTYCDEEAIQIM0gILIANBCzYCHCADIAE2AhQgA0GYGjYCECADQRU2AgxBACECDNECCyADQRA2AhwgAyABNgIUIANBmBo2AhAgA0EVNgIMQQAhAgzQAgsgA0EgNgIcIAMgATYCFCADQaQcNgIQIANBFTYCDEEAIQIMzwILIANBCzYCHCADIAE2AhQgA0GkHDYCECADQRU2AgxBACECDM4CCyADQQw2AhwgAyABNgIUIANBpBw2AhAgA0EVNgIMQQAhAgzNAgtBACECIANBADYCHCADIAE2AhQgA0HdDjYCECADQRI2AgwMzAILAkADQAJAIAEtAABBCmsOBAACAgACCyAEIAFBAWoiAUcNAAtB/QEhAgzMAgsCQAJAIAMtADZBAUcNAEEAIQACQCADKAI4IgJFDQAgAigCYCICRQ0AIAMgAhEAACEACyAARQ0AIABBFUcNASADQfwBNgIcIAMgATYCFCADQdwZNgIQIANBFTYCDEEAIQIMzQILQdwBIQIMswILIANBADYCHCADIAE2AhQgA0H5CzYCECADQR82AgxBACECDMsCCwJAAkAgAy0AKEEBaw4CBAEAC0HbASECDLICC0HUASECDLECCyADQQI6ADFBACEAAkAgAygCOCICRQ0AIAIoAgAiAkUNACADIAIRAAAhAAsgAEUEQEHdASECDLECCyAAQRVHBEAgA0EANgIcIAMgATYCFCADQbQMNgIQIANBEDYCDEEAIQIMygILIANB+wE2AhwgAyABNgIUIANBgRo2AhAgA0EVNgIMQQAhAgzJAgsgASAERgRAQfoBIQIMyQILIAEtAABByABGDQEgA0EBOgAoC0HAASECDK4CC0HaASECDK0CCyABIARHBEAgA0EMNgIIIAMgATYCBEHZASECDK0CC0H5ASECDMUCCyABIARGBEBB+AEhAgzFAgsgAS0AAEHIAEcNBCABQQFqIQFB2AEhAgyrAgsgASAERgRAQfcBIQIMxAILAkACQCABLQAAQcUAaw4QAAUFBQUFBQUFBQUFBQUFAQULIAFBAWohAUHWASECDKsCCyABQQFqIQFB1wEhAgyqAgtB9gEhAiABIARGDcICIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQbrVAGotAABHDQMgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADMMCCyADKAIEIQAgA0IANwMAIAMgACAGQQFqIgEQLiIARQRAQeMBIQIMqgILIANB9QE2AhwgAyABNgIUIAMgADYCDEEAIQIMwgILQfQBIQIgASAERg3BAiADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEG41QBqLQAARw0CIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzCAgsgA0GBBDsBKCADKAIEIQAgA0IANwMAIAMgACAGQQFqIgEQLiIADQMMAgsgA0EANgIAC0EAIQIgA0EANgIcIAMgATYCFCADQeUfNgIQIANBCDYCDAy/AgtB1QEhAgylAgsgA0HzATYCHCADIAE2AhQgAyAANgIMQQAhAgy9AgtBACEAAkAgAygCOCICRQ0AIAIoAkAiAkUNACADIAIRAAAhAAsgAEUNbiAAQRVHBEAgA0EANgIcIAMgATYCFCADQYIPNgIQIANBIDYCDEEAIQIMvQILIANBjwE2AhwgAyABNgIUIANB7Bs2AhAgA0EVNgIMQQAhAgy8AgsgASAERwRAIANBDTYCCCADIAE2AgRB0wEhAgyjAgtB8gEhAgy7AgsgASAERgRAQfEBIQIMuwILAkACQAJAIAEtAABByABrDgsAAQgICAgICAgIAggLIAFBAWohAUHQASECDKMCCyABQQFqIQFB0QEhAgyiAgsgAUEBaiEBQdIBIQIMoQILQfABIQIgASAERg25AiADKAIAIgAgBCABa2ohBiABIABrQQJqIQUDQCABLQAAIABBtdUAai0AAEcNBCAAQQJGDQMgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAY2AgAMuQILQe8BIQIgASAERg24AiADKAIAIgAgBCABa2ohBiABIABrQQFqIQUDQCABLQAAIABBs9UAai0AAEcNAyAAQQFGDQIgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAY2AgAMuAILQe4BIQIgASAERg23AiADKAIAIgAgBCABa2ohBiABIABrQQJqIQUDQCABLQAAIABBsNUAai0AAEcNAiAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAY2AgAMtwILIAMoAgQhACADQgA3AwAgAyAAIAVBAWoiARArIgBFDQIgA0HsATYCHCADIAE2AhQgAyAANgIMQQAhAgy2AgsgA0EANgIACyADKAIEIQAgA0EANgIEIAMgACABECsiAEUNnAIgA0HtATYCHCADIAE2AhQgAyAANgIMQQAhAgy0AgtBzwEhAgyaAgtBACEAAkAgAygCOCICRQ0AIAIoAjQiAkUNACADIAIRAAAhAAsCQCAABEAgAEEVRg0BIANBADYCHCADIAE2AhQgA0HqDTYCECADQSY2AgxBACECDLQCC0HOASECDJoCCyADQesBNgIcIAMgATYCFCADQYAbNgIQIANBFTYCDEEAIQIMsgILIAEgBEYEQEHrASECDLICCyABLQAAQS9GBEAgAUEBaiEBDAELIANBADYCHCADIAE2AhQgA0GyODYCECADQQg2AgxBACECDLECC0HNASECDJcCCyABIARHBEAgA0EONgIIIAMgATYCBEHMASECDJcCC0HqASECDK8CCyABIARGBEBB6QEhAgyvAgsgAS0AAEEwayIAQf8BcUEKSQRAIAMgADoAKiABQQFqIQFBywEhAgyWAgsgAygCBCEAIANBADYCBCADIAAgARAvIgBFDZcCIANB6AE2AhwgAyABNgIUIAMgADYCDEEAIQIMrgILIAEgBEYEQEHnASECDK4CCwJAIAEtAABBLkYEQCABQQFqIQEMAQsgAygCBCEAIANBADYCBCADIAAgARAvIgBFDZgCIANB5gE2AhwgAyABNgIUIAMgADYCDEEAIQIMrgILQcoBIQIMlAILIAEgBEYEQEHlASECDK0CC0EAIQBBASEFQQEhB0EAIQICQAJAAkACQAJAAn8CQAJAAkACQAJAAkACQCABLQAAQTBrDgoKCQABAgMEBQYICwtBAgwGC0EDDAULQQQMBAtBBQwDC0EGDAILQQcMAQtBCAshAkEAIQVBACEHDAILQQkhAkEBIQBBACEFQQAhBwwBC0EAIQVBASECCyADIAI6ACsgAUEBaiEBAkACQCADLQAuQRBxDQACQAJAAkAgAy0AKg4DAQACBAsgB0UNAwwCCyAADQEMAgsgBUUNAQsgAygCBCEAIANBADYCBCADIAAgARAvIgBFDQIgA0HiATYCHCADIAE2AhQgAyAANgIMQQAhAgyvAgsgAygCBCEAIANBADYCBCADIAAgARAvIgBFDZoCIANB4wE2AhwgAyABNgIUIAMgADYCDEEAIQIMrgILIAMoAgQhACADQQA2AgQgAyAAIAEQLyIARQ2YAiADQeQBNgIcIAMgATYCFCADIAA2AgwMrQILQckBIQIMkwILQQAhAAJAIAMoAjgiAkUNACACKAJEIgJFDQAgAyACEQAAIQALAkAgAARAIABBFUYNASADQQA2AhwgAyABNgIUIANBpA02AhAgA0EhNgIMQQAhAgytAgtByAEhAgyTAgsgA0HhATYCHCADIAE2AhQgA0HQGjYCECADQRU2AgxBACECDKsCCyABIARGBEBB4QEhAgyrAgsCQCABLQAAQSBGBEAgA0EAOwE0IAFBAWohAQwBCyADQQA2AhwgAyABNgIUIANBmRE2AhAgA0EJNgIMQQAhAgyrAgtBxwEhAgyRAgsgASAERgRAQeABIQIMqgILAkAgAS0AAEEwa0H/AXEiAkEKSQRAIAFBAWohAQJAIAMvATQiAEGZM0sNACADIABBCmwiADsBNCAAQf7/A3EgAkH//wNzSw0AIAMgACACajsBNAwCC0EAIQIgA0EANgIcIAMgATYCFCADQZUeNgIQIANBDTYCDAyrAgsgA0EANgIcIAMgATYCFCADQZUeNgIQIANBDTYCDEEAIQIMqgILQcYBIQIMkAILIAEgBEYEQEHfASECDKkCCwJAIAEtAABBMGtB/wFxIgJBCkkEQCABQQFqIQECQCADLwE0IgBBmTNLDQAgAyAAQQpsIgA7ATQgAEH+/wNxIAJB//8Dc0sNACADIAAgAmo7ATQMAgtBACECIANBADYCHCADIAE2AhQgA0GVHjYCECADQQ02AgwMqgILIANBADYCHCADIAE2AhQgA0GVHjYCECADQQ02AgxBACECDKkCC0HFASECDI8CCyABIARGBEBB3gEhAgyoAgsCQCABLQAAQTBrQf8BcSICQQpJBEAgAUEBaiEBAkAgAy8BNCIAQZkzSw0AIAMgAEEKbCIAOwE0IABB/v8DcSACQf//A3NLDQAgAyAAIAJqOwE0DAILQQAhAiADQQA2AhwgAyABNgIUIANBlR42AhAgA0ENNgIMDKkCCyADQQA2AhwgAyABNgIUIANBlR42AhAgA0ENNgIMQQAhAgyoAgtBxAEhAgyOAgsgASAERgRAQd0BIQIMpwILAkACQAJAAkAgAS0AAEEKaw4XAgMDAAMDAwMDAwMDAwMDAwMDAwMDAwEDCyABQQFqDAULIAFBAWohAUHDASECDI8CCyABQQFqIQEgA0Evai0AAEEBcQ0IIANBADYCHCADIAE2AhQgA0GNCzYCECADQQ02AgxBACECDKcCCyADQQA2AhwgAyABNgIUIANBjQs2AhAgA0ENNgIMQQAhAgymAgsgASAERwRAIANBDzYCCCADIAE2AgRBASECDI0CC0HcASECDKUCCwJAAkADQAJAIAEtAABBCmsOBAIAAAMACyAEIAFBAWoiAUcNAAtB2wEhAgymAgsgAygCBCEAIANBADYCBCADIAAgARAtIgBFBEAgAUEBaiEBDAQLIANB2gE2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIMpQILIAMoAgQhACADQQA2AgQgAyAAIAEQLSIADQEgAUEBagshAUHBASECDIoCCyADQdkBNgIcIAMgADYCDCADIAFBAWo2AhRBACECDKICC0HCASECDIgCCyADQS9qLQAAQQFxDQEgA0EANgIcIAMgATYCFCADQeQcNgIQIANBGTYCDEEAIQIMoAILIAEgBEYEQEHZASECDKACCwJAAkACQCABLQAAQQprDgQBAgIAAgsgAUEBaiEBDAILIAFBAWohAQwBCyADLQAuQcAAcUUNAQtBACEAAkAgAygCOCICRQ0AIAIoAjwiAkUNACADIAIRAAAhAAsgAEUNoAEgAEEVRgRAIANB2QA2AhwgAyABNgIUIANBtxo2AhAgA0EVNgIMQQAhAgyfAgsgA0EANgIcIAMgATYCFCADQYANNgIQIANBGzYCDEEAIQIMngILIANBADYCHCADIAE2AhQgA0HcKDYCECADQQI2AgxBACECDJ0CCyABIARHBEAgA0EMNgIIIAMgATYCBEG/ASECDIQCC0HYASECDJwCCyABIARGBEBB1wEhAgycAgsCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAEtAABBwQBrDhUAAQIDWgQFBlpaWgcICQoLDA0ODxBaCyABQQFqIQFB+wAhAgySAgsgAUEBaiEBQfwAIQIMkQILIAFBAWohAUGBASECDJACCyABQQFqIQFBhQEhAgyPAgsgAUEBaiEBQYYBIQIMjgILIAFBAWohAUGJASECDI0CCyABQQFqIQFBigEhAgyMAgsgAUEBaiEBQY0BIQIMiwILIAFBAWohAUGWASECDIoCCyABQQFqIQFBlwEhAgyJAgsgAUEBaiEBQZgBIQIMiAILIAFBAWohAUGlASECDIcCCyABQQFqIQFBpgEhAgyGAgsgAUEBaiEBQawBIQIMhQILIAFBAWohAUG0ASECDIQCCyABQQFqIQFBtwEhAgyDAgsgAUEBaiEBQb4BIQIMggILIAEgBEYEQEHWASECDJsCCyABLQAAQc4ARw1IIAFBAWohAUG9ASECDIECCyABIARGBEBB1QEhAgyaAgsCQAJAAkAgAS0AAEHCAGsOEgBKSkpKSkpKSkoBSkpKSkpKAkoLIAFBAWohAUG4ASECDIICCyABQQFqIQFBuwEhAgyBAgsgAUEBaiEBQbwBIQIMgAILQdQBIQIgASAERg2YAiADKAIAIgAgBCABa2ohBSABIABrQQdqIQYCQANAIAEtAAAgAEGo1QBqLQAARw1FIABBB0YNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyZAgsgA0EANgIAIAZBAWohAUEbDEULIAEgBEYEQEHTASECDJgCCwJAAkAgAS0AAEHJAGsOBwBHR0dHRwFHCyABQQFqIQFBuQEhAgz/AQsgAUEBaiEBQboBIQIM/gELQdIBIQIgASAERg2WAiADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGm1QBqLQAARw1DIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyXAgsgA0EANgIAIAZBAWohAUEPDEMLQdEBIQIgASAERg2VAiADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGk1QBqLQAARw1CIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyWAgsgA0EANgIAIAZBAWohAUEgDEILQdABIQIgASAERg2UAiADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGh1QBqLQAARw1BIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyVAgsgA0EANgIAIAZBAWohAUESDEELIAEgBEYEQEHPASECDJQCCwJAAkAgAS0AAEHFAGsODgBDQ0NDQ0NDQ0NDQ0MBQwsgAUEBaiEBQbUBIQIM+wELIAFBAWohAUG2ASECDPoBC0HOASECIAEgBEYNkgIgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBntUAai0AAEcNPyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMkwILIANBADYCACAGQQFqIQFBBww/C0HNASECIAEgBEYNkQIgAygCACIAIAQgAWtqIQUgASAAa0EFaiEGAkADQCABLQAAIABBmNUAai0AAEcNPiAAQQVGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMkgILIANBADYCACAGQQFqIQFBKAw+CyABIARGBEBBzAEhAgyRAgsCQAJAAkAgAS0AAEHFAGsOEQBBQUFBQUFBQUEBQUFBQUECQQsgAUEBaiEBQbEBIQIM+QELIAFBAWohAUGyASECDPgBCyABQQFqIQFBswEhAgz3AQtBywEhAiABIARGDY8CIAMoAgAiACAEIAFraiEFIAEgAGtBBmohBgJAA0AgAS0AACAAQZHVAGotAABHDTwgAEEGRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJACCyADQQA2AgAgBkEBaiEBQRoMPAtBygEhAiABIARGDY4CIAMoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQY3VAGotAABHDTsgAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADI8CCyADQQA2AgAgBkEBaiEBQSEMOwsgASAERgRAQckBIQIMjgILAkACQCABLQAAQcEAaw4UAD09PT09PT09PT09PT09PT09PQE9CyABQQFqIQFBrQEhAgz1AQsgAUEBaiEBQbABIQIM9AELIAEgBEYEQEHIASECDI0CCwJAAkAgAS0AAEHVAGsOCwA8PDw8PDw8PDwBPAsgAUEBaiEBQa4BIQIM9AELIAFBAWohAUGvASECDPMBC0HHASECIAEgBEYNiwIgAygCACIAIAQgAWtqIQUgASAAa0EIaiEGAkADQCABLQAAIABBhNUAai0AAEcNOCAAQQhGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMjAILIANBADYCACAGQQFqIQFBKgw4CyABIARGBEBBxgEhAgyLAgsgAS0AAEHQAEcNOCABQQFqIQFBJQw3C0HFASECIAEgBEYNiQIgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBgdUAai0AAEcNNiAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMigILIANBADYCACAGQQFqIQFBDgw2CyABIARGBEBBxAEhAgyJAgsgAS0AAEHFAEcNNiABQQFqIQFBqwEhAgzvAQsgASAERgRAQcMBIQIMiAILAkACQAJAAkAgAS0AAEHCAGsODwABAjk5OTk5OTk5OTk5AzkLIAFBAWohAUGnASECDPEBCyABQQFqIQFBqAEhAgzwAQsgAUEBaiEBQakBIQIM7wELIAFBAWohAUGqASECDO4BC0HCASECIAEgBEYNhgIgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABB/tQAai0AAEcNMyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMhwILIANBADYCACAGQQFqIQFBFAwzC0HBASECIAEgBEYNhQIgAygCACIAIAQgAWtqIQUgASAAa0EEaiEGAkADQCABLQAAIABB+dQAai0AAEcNMiAAQQRGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMhgILIANBADYCACAGQQFqIQFBKwwyC0HAASECIAEgBEYNhAIgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABB9tQAai0AAEcNMSAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMhQILIANBADYCACAGQQFqIQFBLAwxC0G/ASECIAEgBEYNgwIgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBodUAai0AAEcNMCAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMhAILIANBADYCACAGQQFqIQFBEQwwC0G+ASECIAEgBEYNggIgAygCACIAIAQgAWtqIQUgASAAa0EDaiEGAkADQCABLQAAIABB8tQAai0AAEcNLyAAQQNGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMgwILIANBADYCACAGQQFqIQFBLgwvCyABIARGBEBBvQEhAgyCAgsCQAJAAkACQAJAIAEtAABBwQBrDhUANDQ0NDQ0NDQ0NAE0NAI0NAM0NAQ0CyABQQFqIQFBmwEhAgzsAQsgAUEBaiEBQZwBIQIM6wELIAFBAWohAUGdASECDOoBCyABQQFqIQFBogEhAgzpAQsgAUEBaiEBQaQBIQIM6AELIAEgBEYEQEG8ASECDIECCwJAAkAgAS0AAEHSAGsOAwAwATALIAFBAWohAUGjASECDOgBCyABQQFqIQFBBAwtC0G7ASECIAEgBEYN/wEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB8NQAai0AAEcNLCAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMgAILIANBADYCACAGQQFqIQFBHQwsCyABIARGBEBBugEhAgz/AQsCQAJAIAEtAABByQBrDgcBLi4uLi4ALgsgAUEBaiEBQaEBIQIM5gELIAFBAWohAUEiDCsLIAEgBEYEQEG5ASECDP4BCyABLQAAQdAARw0rIAFBAWohAUGgASECDOQBCyABIARGBEBBuAEhAgz9AQsCQAJAIAEtAABBxgBrDgsALCwsLCwsLCwsASwLIAFBAWohAUGeASECDOQBCyABQQFqIQFBnwEhAgzjAQtBtwEhAiABIARGDfsBIAMoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQezUAGotAABHDSggAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPwBCyADQQA2AgAgBkEBaiEBQQ0MKAtBtgEhAiABIARGDfoBIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQaHVAGotAABHDScgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPsBCyADQQA2AgAgBkEBaiEBQQwMJwtBtQEhAiABIARGDfkBIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQerUAGotAABHDSYgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPoBCyADQQA2AgAgBkEBaiEBQQMMJgtBtAEhAiABIARGDfgBIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQejUAGotAABHDSUgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPkBCyADQQA2AgAgBkEBaiEBQSYMJQsgASAERgRAQbMBIQIM+AELAkACQCABLQAAQdQAaw4CAAEnCyABQQFqIQFBmQEhAgzfAQsgAUEBaiEBQZoBIQIM3gELQbIBIQIgASAERg32ASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHm1ABqLQAARw0jIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAz3AQsgA0EANgIAIAZBAWohAUEnDCMLQbEBIQIgASAERg31ASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHk1ABqLQAARw0iIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAz2AQsgA0EANgIAIAZBAWohAUEcDCILQbABIQIgASAERg30ASADKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEHe1ABqLQAARw0hIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAz1AQsgA0EANgIAIAZBAWohAUEGDCELQa8BIQIgASAERg3zASADKAIAIgAgBCABa2ohBSABIABrQQRqIQYCQANAIAEtAAAgAEHZ1ABqLQAARw0gIABBBEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAz0AQsgA0EANgIAIAZBAWohAUEZDCALIAEgBEYEQEGuASECDPMBCwJAAkACQAJAIAEtAABBLWsOIwAkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJAEkJCQkJAIkJCQDJAsgAUEBaiEBQY4BIQIM3AELIAFBAWohAUGPASECDNsBCyABQQFqIQFBlAEhAgzaAQsgAUEBaiEBQZUBIQIM2QELQa0BIQIgASAERg3xASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHX1ABqLQAARw0eIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzyAQsgA0EANgIAIAZBAWohAUELDB4LIAEgBEYEQEGsASECDPEBCwJAAkAgAS0AAEHBAGsOAwAgASALIAFBAWohAUGQASECDNgBCyABQQFqIQFBkwEhAgzXAQsgASAERgRAQasBIQIM8AELAkACQCABLQAAQcEAaw4PAB8fHx8fHx8fHx8fHx8BHwsgAUEBaiEBQZEBIQIM1wELIAFBAWohAUGSASECDNYBCyABIARGBEBBqgEhAgzvAQsgAS0AAEHMAEcNHCABQQFqIQFBCgwbC0GpASECIAEgBEYN7QEgAygCACIAIAQgAWtqIQUgASAAa0EFaiEGAkADQCABLQAAIABB0dQAai0AAEcNGiAAQQVGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM7gELIANBADYCACAGQQFqIQFBHgwaC0GoASECIAEgBEYN7AEgAygCACIAIAQgAWtqIQUgASAAa0EGaiEGAkADQCABLQAAIABBytQAai0AAEcNGSAAQQZGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM7QELIANBADYCACAGQQFqIQFBFQwZC0GnASECIAEgBEYN6wEgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBx9QAai0AAEcNGCAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM7AELIANBADYCACAGQQFqIQFBFwwYC0GmASECIAEgBEYN6gEgAygCACIAIAQgAWtqIQUgASAAa0EFaiEGAkADQCABLQAAIABBwdQAai0AAEcNFyAAQQVGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM6wELIANBADYCACAGQQFqIQFBGAwXCyABIARGBEBBpQEhAgzqAQsCQAJAIAEtAABByQBrDgcAGRkZGRkBGQsgAUEBaiEBQYsBIQIM0QELIAFBAWohAUGMASECDNABC0GkASECIAEgBEYN6AEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBptUAai0AAEcNFSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM6QELIANBADYCACAGQQFqIQFBCQwVC0GjASECIAEgBEYN5wEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBpNUAai0AAEcNFCAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM6AELIANBADYCACAGQQFqIQFBHwwUC0GiASECIAEgBEYN5gEgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBvtQAai0AAEcNEyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM5wELIANBADYCACAGQQFqIQFBAgwTC0GhASECIAEgBEYN5QEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGA0AgAS0AACAAQbzUAGotAABHDREgAEEBRg0CIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADOUBCyABIARGBEBBoAEhAgzlAQtBASABLQAAQd8ARw0RGiABQQFqIQFBhwEhAgzLAQsgA0EANgIAIAZBAWohAUGIASECDMoBC0GfASECIAEgBEYN4gEgAygCACIAIAQgAWtqIQUgASAAa0EIaiEGAkADQCABLQAAIABBhNUAai0AAEcNDyAAQQhGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM4wELIANBADYCACAGQQFqIQFBKQwPC0GeASECIAEgBEYN4QEgAygCACIAIAQgAWtqIQUgASAAa0EDaiEGAkADQCABLQAAIABBuNQAai0AAEcNDiAAQQNGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM4gELIANBADYCACAGQQFqIQFBLQwOCyABIARGBEBBnQEhAgzhAQsgAS0AAEHFAEcNDiABQQFqIQFBhAEhAgzHAQsgASAERgRAQZwBIQIM4AELAkACQCABLQAAQcwAaw4IAA8PDw8PDwEPCyABQQFqIQFBggEhAgzHAQsgAUEBaiEBQYMBIQIMxgELQZsBIQIgASAERg3eASADKAIAIgAgBCABa2ohBSABIABrQQRqIQYCQANAIAEtAAAgAEGz1ABqLQAARw0LIABBBEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzfAQsgA0EANgIAIAZBAWohAUEjDAsLQZoBIQIgASAERg3dASADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGw1ABqLQAARw0KIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzeAQsgA0EANgIAIAZBAWohAUEADAoLIAEgBEYEQEGZASECDN0BCwJAAkAgAS0AAEHIAGsOCAAMDAwMDAwBDAsgAUEBaiEBQf0AIQIMxAELIAFBAWohAUGAASECDMMBCyABIARGBEBBmAEhAgzcAQsCQAJAIAEtAABBzgBrDgMACwELCyABQQFqIQFB/gAhAgzDAQsgAUEBaiEBQf8AIQIMwgELIAEgBEYEQEGXASECDNsBCyABLQAAQdkARw0IIAFBAWohAUEIDAcLQZYBIQIgASAERg3ZASADKAIAIgAgBCABa2ohBSABIABrQQNqIQYCQANAIAEtAAAgAEGs1ABqLQAARw0GIABBA0YNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzaAQsgA0EANgIAIAZBAWohAUEFDAYLQZUBIQIgASAERg3YASADKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEGm1ABqLQAARw0FIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzZAQsgA0EANgIAIAZBAWohAUEWDAULQZQBIQIgASAERg3XASADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGh1QBqLQAARw0EIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzYAQsgA0EANgIAIAZBAWohAUEQDAQLIAEgBEYEQEGTASECDNcBCwJAAkAgAS0AAEHDAGsODAAGBgYGBgYGBgYGAQYLIAFBAWohAUH5ACECDL4BCyABQQFqIQFB+gAhAgy9AQtBkgEhAiABIARGDdUBIAMoAgAiACAEIAFraiEFIAEgAGtBBWohBgJAA0AgAS0AACAAQaDUAGotAABHDQIgAEEFRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADNYBCyADQQA2AgAgBkEBaiEBQSQMAgsgA0EANgIADAILIAEgBEYEQEGRASECDNQBCyABLQAAQcwARw0BIAFBAWohAUETCzoAKSADKAIEIQAgA0EANgIEIAMgACABEC4iAA0CDAELQQAhAiADQQA2AhwgAyABNgIUIANB/h82AhAgA0EGNgIMDNEBC0H4ACECDLcBCyADQZABNgIcIAMgATYCFCADIAA2AgxBACECDM8BC0EAIQACQCADKAI4IgJFDQAgAigCQCICRQ0AIAMgAhEAACEACyAARQ0AIABBFUYNASADQQA2AhwgAyABNgIUIANBgg82AhAgA0EgNgIMQQAhAgzOAQtB9wAhAgy0AQsgA0GPATYCHCADIAE2AhQgA0HsGzYCECADQRU2AgxBACECDMwBCyABIARGBEBBjwEhAgzMAQsCQCABLQAAQSBGBEAgAUEBaiEBDAELIANBADYCHCADIAE2AhQgA0GbHzYCECADQQY2AgxBACECDMwBC0ECIQIMsgELA0AgAS0AAEEgRw0CIAQgAUEBaiIBRw0AC0GOASECDMoBCyABIARGBEBBjQEhAgzKAQsCQCABLQAAQQlrDgRKAABKAAtB9QAhAgywAQsgAy0AKUEFRgRAQfYAIQIMsAELQfQAIQIMrwELIAEgBEYEQEGMASECDMgBCyADQRA2AgggAyABNgIEDAoLIAEgBEYEQEGLASECDMcBCwJAIAEtAABBCWsOBEcAAEcAC0HzACECDK0BCyABIARHBEAgA0EQNgIIIAMgATYCBEHxACECDK0BC0GKASECDMUBCwJAIAEgBEcEQANAIAEtAABBoNAAai0AACIAQQNHBEACQCAAQQFrDgJJAAQLQfAAIQIMrwELIAQgAUEBaiIBRw0AC0GIASECDMYBC0GIASECDMUBCyADQQA2AhwgAyABNgIUIANB2yA2AhAgA0EHNgIMQQAhAgzEAQsgASAERgRAQYkBIQIMxAELAkACQAJAIAEtAABBoNIAai0AAEEBaw4DRgIAAQtB8gAhAgysAQsgA0EANgIcIAMgATYCFCADQbQSNgIQIANBBzYCDEEAIQIMxAELQeoAIQIMqgELIAEgBEcEQCABQQFqIQFB7wAhAgyqAQtBhwEhAgzCAQsgBCABIgBGBEBBhgEhAgzCAQsgAC0AACIBQS9GBEAgAEEBaiEBQe4AIQIMqQELIAFBCWsiAkEXSw0BIAAhAUEBIAJ0QZuAgARxDUEMAQsgBCABIgBGBEBBhQEhAgzBAQsgAC0AAEEvRw0AIABBAWohAQwDC0EAIQIgA0EANgIcIAMgADYCFCADQdsgNgIQIANBBzYCDAy/AQsCQAJAAkACQAJAA0AgAS0AAEGgzgBqLQAAIgBBBUcEQAJAAkAgAEEBaw4IRwUGBwgABAEIC0HrACECDK0BCyABQQFqIQFB7QAhAgysAQsgBCABQQFqIgFHDQALQYQBIQIMwwELIAFBAWoMFAsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDR4gA0HbADYCHCADIAE2AhQgAyAANgIMQQAhAgzBAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDR4gA0HdADYCHCADIAE2AhQgAyAANgIMQQAhAgzAAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDR4gA0H6ADYCHCADIAE2AhQgAyAANgIMQQAhAgy/AQsgA0EANgIcIAMgATYCFCADQfkPNgIQIANBBzYCDEEAIQIMvgELIAEgBEYEQEGDASECDL4BCwJAIAEtAABBoM4Aai0AAEEBaw4IPgQFBgAIAgMHCyABQQFqIQELQQMhAgyjAQsgAUEBagwNC0EAIQIgA0EANgIcIANB0RI2AhAgA0EHNgIMIAMgAUEBajYCFAy6AQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDRYgA0HbADYCHCADIAE2AhQgAyAANgIMQQAhAgy5AQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDRYgA0HdADYCHCADIAE2AhQgAyAANgIMQQAhAgy4AQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDRYgA0H6ADYCHCADIAE2AhQgAyAANgIMQQAhAgy3AQsgA0EANgIcIAMgATYCFCADQfkPNgIQIANBBzYCDEEAIQIMtgELQewAIQIMnAELIAEgBEYEQEGCASECDLUBCyABQQFqDAILIAEgBEYEQEGBASECDLQBCyABQQFqDAELIAEgBEYNASABQQFqCyEBQQQhAgyYAQtBgAEhAgywAQsDQCABLQAAQaDMAGotAAAiAEECRwRAIABBAUcEQEHpACECDJkBCwwxCyAEIAFBAWoiAUcNAAtB/wAhAgyvAQsgASAERgRAQf4AIQIMrwELAkAgAS0AAEEJaw43LwMGLwQGBgYGBgYGBgYGBgYGBgYGBgYFBgYCBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGAAYLIAFBAWoLIQFBBSECDJQBCyABQQFqDAYLIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0IIANB2wA2AhwgAyABNgIUIAMgADYCDEEAIQIMqwELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0IIANB3QA2AhwgAyABNgIUIAMgADYCDEEAIQIMqgELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0IIANB+gA2AhwgAyABNgIUIAMgADYCDEEAIQIMqQELIANBADYCHCADIAE2AhQgA0GNFDYCECADQQc2AgxBACECDKgBCwJAAkACQAJAA0AgAS0AAEGgygBqLQAAIgBBBUcEQAJAIABBAWsOBi4DBAUGAAYLQegAIQIMlAELIAQgAUEBaiIBRw0AC0H9ACECDKsBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNByADQdsANgIcIAMgATYCFCADIAA2AgxBACECDKoBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNByADQd0ANgIcIAMgATYCFCADIAA2AgxBACECDKkBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNByADQfoANgIcIAMgATYCFCADIAA2AgxBACECDKgBCyADQQA2AhwgAyABNgIUIANB5Ag2AhAgA0EHNgIMQQAhAgynAQsgASAERg0BIAFBAWoLIQFBBiECDIwBC0H8ACECDKQBCwJAAkACQAJAA0AgAS0AAEGgyABqLQAAIgBBBUcEQCAAQQFrDgQpAgMEBQsgBCABQQFqIgFHDQALQfsAIQIMpwELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0DIANB2wA2AhwgAyABNgIUIAMgADYCDEEAIQIMpgELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0DIANB3QA2AhwgAyABNgIUIAMgADYCDEEAIQIMpQELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0DIANB+gA2AhwgAyABNgIUIAMgADYCDEEAIQIMpAELIANBADYCHCADIAE2AhQgA0G8CjYCECADQQc2AgxBACECDKMBC0HPACECDIkBC0HRACECDIgBC0HnACECDIcBCyABIARGBEBB+gAhAgygAQsCQCABLQAAQQlrDgQgAAAgAAsgAUEBaiEBQeYAIQIMhgELIAEgBEYEQEH5ACECDJ8BCwJAIAEtAABBCWsOBB8AAB8AC0EAIQACQCADKAI4IgJFDQAgAigCOCICRQ0AIAMgAhEAACEACyAARQRAQeIBIQIMhgELIABBFUcEQCADQQA2AhwgAyABNgIUIANByQ02AhAgA0EaNgIMQQAhAgyfAQsgA0H4ADYCHCADIAE2AhQgA0HqGjYCECADQRU2AgxBACECDJ4BCyABIARHBEAgA0ENNgIIIAMgATYCBEHkACECDIUBC0H3ACECDJ0BCyABIARGBEBB9gAhAgydAQsCQAJAAkAgAS0AAEHIAGsOCwABCwsLCwsLCwsCCwsgAUEBaiEBQd0AIQIMhQELIAFBAWohAUHgACECDIQBCyABQQFqIQFB4wAhAgyDAQtB9QAhAiABIARGDZsBIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQbXVAGotAABHDQggAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJwBCyADKAIEIQAgA0IANwMAIAMgACAGQQFqIgEQKyIABEAgA0H0ADYCHCADIAE2AhQgAyAANgIMQQAhAgycAQtB4gAhAgyCAQtBACEAAkAgAygCOCICRQ0AIAIoAjQiAkUNACADIAIRAAAhAAsCQCAABEAgAEEVRg0BIANBADYCHCADIAE2AhQgA0HqDTYCECADQSY2AgxBACECDJwBC0HhACECDIIBCyADQfMANgIcIAMgATYCFCADQYAbNgIQIANBFTYCDEEAIQIMmgELIAMtACkiAEEja0ELSQ0JAkAgAEEGSw0AQQEgAHRBygBxRQ0ADAoLQQAhAiADQQA2AhwgAyABNgIUIANB7Qk2AhAgA0EINgIMDJkBC0HyACECIAEgBEYNmAEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABBs9UAai0AAEcNBSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMmQELIAMoAgQhACADQgA3AwAgAyAAIAZBAWoiARArIgAEQCADQfEANgIcIAMgATYCFCADIAA2AgxBACECDJkBC0HfACECDH8LQQAhAAJAIAMoAjgiAkUNACACKAI0IgJFDQAgAyACEQAAIQALAkAgAARAIABBFUYNASADQQA2AhwgAyABNgIUIANB6g02AhAgA0EmNgIMQQAhAgyZAQtB3gAhAgx/CyADQfAANgIcIAMgATYCFCADQYAbNgIQIANBFTYCDEEAIQIMlwELIAMtAClBIUYNBiADQQA2AhwgAyABNgIUIANBkQo2AhAgA0EINgIMQQAhAgyWAQtB7wAhAiABIARGDZUBIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQbDVAGotAABHDQIgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJYBCyADKAIEIQAgA0IANwMAIAMgACAGQQFqIgEQKyIARQ0CIANB7QA2AhwgAyABNgIUIAMgADYCDEEAIQIMlQELIANBADYCAAsgAygCBCEAIANBADYCBCADIAAgARArIgBFDYABIANB7gA2AhwgAyABNgIUIAMgADYCDEEAIQIMkwELQdwAIQIMeQtBACEAAkAgAygCOCICRQ0AIAIoAjQiAkUNACADIAIRAAAhAAsCQCAABEAgAEEVRg0BIANBADYCHCADIAE2AhQgA0HqDTYCECADQSY2AgxBACECDJMBC0HbACECDHkLIANB7AA2AhwgAyABNgIUIANBgBs2AhAgA0EVNgIMQQAhAgyRAQsgAy0AKSIAQSNJDQAgAEEuRg0AIANBADYCHCADIAE2AhQgA0HJCTYCECADQQg2AgxBACECDJABC0HaACECDHYLIAEgBEYEQEHrACECDI8BCwJAIAEtAABBL0YEQCABQQFqIQEMAQsgA0EANgIcIAMgATYCFCADQbI4NgIQIANBCDYCDEEAIQIMjwELQdkAIQIMdQsgASAERwRAIANBDjYCCCADIAE2AgRB2AAhAgx1C0HqACECDI0BCyABIARGBEBB6QAhAgyNAQsgAS0AAEEwayIAQf8BcUEKSQRAIAMgADoAKiABQQFqIQFB1wAhAgx0CyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNeiADQegANgIcIAMgATYCFCADIAA2AgxBACECDIwBCyABIARGBEBB5wAhAgyMAQsCQCABLQAAQS5GBEAgAUEBaiEBDAELIAMoAgQhACADQQA2AgQgAyAAIAEQLyIARQ17IANB5gA2AhwgAyABNgIUIAMgADYCDEEAIQIMjAELQdYAIQIMcgsgASAERgRAQeUAIQIMiwELQQAhAEEBIQVBASEHQQAhAgJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAIAEtAABBMGsOCgoJAAECAwQFBggLC0ECDAYLQQMMBQtBBAwEC0EFDAMLQQYMAgtBBwwBC0EICyECQQAhBUEAIQcMAgtBCSECQQEhAEEAIQVBACEHDAELQQAhBUEBIQILIAMgAjoAKyABQQFqIQECQAJAIAMtAC5BEHENAAJAAkACQCADLQAqDgMBAAIECyAHRQ0DDAILIAANAQwCCyAFRQ0BCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNAiADQeIANgIcIAMgATYCFCADIAA2AgxBACECDI0BCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNfSADQeMANgIcIAMgATYCFCADIAA2AgxBACECDIwBCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNeyADQeQANgIcIAMgATYCFCADIAA2AgwMiwELQdQAIQIMcQsgAy0AKUEiRg2GAUHTACECDHALQQAhAAJAIAMoAjgiAkUNACACKAJEIgJFDQAgAyACEQAAIQALIABFBEBB1QAhAgxwCyAAQRVHBEAgA0EANgIcIAMgATYCFCADQaQNNgIQIANBITYCDEEAIQIMiQELIANB4QA2AhwgAyABNgIUIANB0Bo2AhAgA0EVNgIMQQAhAgyIAQsgASAERgRAQeAAIQIMiAELAkACQAJAAkACQCABLQAAQQprDgQBBAQABAsgAUEBaiEBDAELIAFBAWohASADQS9qLQAAQQFxRQ0BC0HSACECDHALIANBADYCHCADIAE2AhQgA0G2ETYCECADQQk2AgxBACECDIgBCyADQQA2AhwgAyABNgIUIANBthE2AhAgA0EJNgIMQQAhAgyHAQsgASAERgRAQd8AIQIMhwELIAEtAABBCkYEQCABQQFqIQEMCQsgAy0ALkHAAHENCCADQQA2AhwgAyABNgIUIANBthE2AhAgA0ECNgIMQQAhAgyGAQsgASAERgRAQd0AIQIMhgELIAEtAAAiAkENRgRAIAFBAWohAUHQACECDG0LIAEhACACQQlrDgQFAQEFAQsgBCABIgBGBEBB3AAhAgyFAQsgAC0AAEEKRw0AIABBAWoMAgtBACECIANBADYCHCADIAA2AhQgA0HKLTYCECADQQc2AgwMgwELIAEgBEYEQEHbACECDIMBCwJAIAEtAABBCWsOBAMAAAMACyABQQFqCyEBQc4AIQIMaAsgASAERgRAQdoAIQIMgQELIAEtAABBCWsOBAABAQABC0EAIQIgA0EANgIcIANBmhI2AhAgA0EHNgIMIAMgAUEBajYCFAx/CyADQYASOwEqQQAhAAJAIAMoAjgiAkUNACACKAI4IgJFDQAgAyACEQAAIQALIABFDQAgAEEVRw0BIANB2QA2AhwgAyABNgIUIANB6ho2AhAgA0EVNgIMQQAhAgx+C0HNACECDGQLIANBADYCHCADIAE2AhQgA0HJDTYCECADQRo2AgxBACECDHwLIAEgBEYEQEHZACECDHwLIAEtAABBIEcNPSABQQFqIQEgAy0ALkEBcQ09IANBADYCHCADIAE2AhQgA0HCHDYCECADQR42AgxBACECDHsLIAEgBEYEQEHYACECDHsLAkACQAJAAkACQCABLQAAIgBBCmsOBAIDAwABCyABQQFqIQFBLCECDGULIABBOkcNASADQQA2AhwgAyABNgIUIANB5xE2AhAgA0EKNgIMQQAhAgx9CyABQQFqIQEgA0Evai0AAEEBcUUNcyADLQAyQYABcUUEQCADQTJqIQIgAxA1QQAhAAJAIAMoAjgiBkUNACAGKAIoIgZFDQAgAyAGEQAAIQALAkACQCAADhZNTEsBAQEBAQEBAQEBAQEBAQEBAQEAAQsgA0EpNgIcIAMgATYCFCADQawZNgIQIANBFTYCDEEAIQIMfgsgA0EANgIcIAMgATYCFCADQeULNgIQIANBETYCDEEAIQIMfQtBACEAAkAgAygCOCICRQ0AIAIoAlwiAkUNACADIAIRAAAhAAsgAEUNWSAAQRVHDQEgA0EFNgIcIAMgATYCFCADQZsbNgIQIANBFTYCDEEAIQIMfAtBywAhAgxiC0EAIQIgA0EANgIcIAMgATYCFCADQZAONgIQIANBFDYCDAx6CyADIAMvATJBgAFyOwEyDDsLIAEgBEcEQCADQRE2AgggAyABNgIEQcoAIQIMYAtB1wAhAgx4CyABIARGBEBB1gAhAgx4CwJAAkACQAJAIAEtAAAiAEEgciAAIABBwQBrQf8BcUEaSRtB/wFxQeMAaw4TAEBAQEBAQEBAQEBAQAFAQEACA0ALIAFBAWohAUHGACECDGELIAFBAWohAUHHACECDGALIAFBAWohAUHIACECDF8LIAFBAWohAUHJACECDF4LQdUAIQIgBCABIgBGDXYgBCABayADKAIAIgFqIQYgACABa0EFaiEHA0AgAUGQyABqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0IQQQgAUEFRg0KGiABQQFqIQEgBCAAQQFqIgBHDQALIAMgBjYCAAx2C0HUACECIAQgASIARg11IAQgAWsgAygCACIBaiEGIAAgAWtBD2ohBwNAIAFBgMgAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNB0EDIAFBD0YNCRogAUEBaiEBIAQgAEEBaiIARw0ACyADIAY2AgAMdQtB0wAhAiAEIAEiAEYNdCAEIAFrIAMoAgAiAWohBiAAIAFrQQ5qIQcDQCABQeLHAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQYgAUEORg0HIAFBAWohASAEIABBAWoiAEcNAAsgAyAGNgIADHQLQdIAIQIgBCABIgBGDXMgBCABayADKAIAIgFqIQUgACABa0EBaiEGA0AgAUHgxwBqLQAAIAAtAAAiB0EgciAHIAdBwQBrQf8BcUEaSRtB/wFxRw0FIAFBAUYNAiABQQFqIQEgBCAAQQFqIgBHDQALIAMgBTYCAAxzCyABIARGBEBB0QAhAgxzCwJAAkAgAS0AACIAQSByIAAgAEHBAGtB/wFxQRpJG0H/AXFB7gBrDgcAOTk5OTkBOQsgAUEBaiEBQcMAIQIMWgsgAUEBaiEBQcQAIQIMWQsgA0EANgIAIAZBAWohAUHFACECDFgLQdAAIQIgBCABIgBGDXAgBCABayADKAIAIgFqIQYgACABa0EJaiEHA0AgAUHWxwBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0CQQIgAUEJRg0EGiABQQFqIQEgBCAAQQFqIgBHDQALIAMgBjYCAAxwC0HPACECIAQgASIARg1vIAQgAWsgAygCACIBaiEGIAAgAWtBBWohBwNAIAFB0McAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNASABQQVGDQIgAUEBaiEBIAQgAEEBaiIARw0ACyADIAY2AgAMbwsgACEBIANBADYCAAwzC0EBCzoALCADQQA2AgAgB0EBaiEBC0EtIQIMUgsCQANAIAEtAABB0MUAai0AAEEBRw0BIAQgAUEBaiIBRw0AC0HNACECDGsLQcIAIQIMUQsgASAERgRAQcwAIQIMagsgAS0AAEE6RgRAIAMoAgQhACADQQA2AgQgAyAAIAEQMCIARQ0zIANBywA2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIMagsgA0EANgIcIAMgATYCFCADQecRNgIQIANBCjYCDEEAIQIMaQsCQAJAIAMtACxBAmsOAgABJwsgA0Ezai0AAEECcUUNJiADLQAuQQJxDSYgA0EANgIcIAMgATYCFCADQaYUNgIQIANBCzYCDEEAIQIMaQsgAy0AMkEgcUUNJSADLQAuQQJxDSUgA0EANgIcIAMgATYCFCADQb0TNgIQIANBDzYCDEEAIQIMaAtBACEAAkAgAygCOCICRQ0AIAIoAkgiAkUNACADIAIRAAAhAAsgAEUEQEHBACECDE8LIABBFUcEQCADQQA2AhwgAyABNgIUIANBpg82AhAgA0EcNgIMQQAhAgxoCyADQcoANgIcIAMgATYCFCADQYUcNgIQIANBFTYCDEEAIQIMZwsgASAERwRAA0AgAS0AAEHAwQBqLQAAQQFHDRcgBCABQQFqIgFHDQALQcQAIQIMZwtBxAAhAgxmCyABIARHBEADQAJAIAEtAAAiAEEgciAAIABBwQBrQf8BcUEaSRtB/wFxIgBBCUYNACAAQSBGDQACQAJAAkACQCAAQeMAaw4TAAMDAwMDAwMBAwMDAwMDAwMDAgMLIAFBAWohAUE2IQIMUgsgAUEBaiEBQTchAgxRCyABQQFqIQFBOCECDFALDBULIAQgAUEBaiIBRw0AC0E8IQIMZgtBPCECDGULIAEgBEYEQEHIACECDGULIANBEjYCCCADIAE2AgQCQAJAAkACQAJAIAMtACxBAWsOBBQAAQIJCyADLQAyQSBxDQNB4AEhAgxPCwJAIAMvATIiAEEIcUUNACADLQAoQQFHDQAgAy0ALkEIcUUNAgsgAyAAQff7A3FBgARyOwEyDAsLIAMgAy8BMkEQcjsBMgwECyADQQA2AgQgAyABIAEQMSIABEAgA0HBADYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgxmCyABQQFqIQEMWAsgA0EANgIcIAMgATYCFCADQfQTNgIQIANBBDYCDEEAIQIMZAtBxwAhAiABIARGDWMgAygCACIAIAQgAWtqIQUgASAAa0EGaiEGAkADQCAAQcDFAGotAAAgAS0AAEEgckcNASAAQQZGDUogAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMZAsgA0EANgIADAULAkAgASAERwRAA0AgAS0AAEHAwwBqLQAAIgBBAUcEQCAAQQJHDQMgAUEBaiEBDAULIAQgAUEBaiIBRw0AC0HFACECDGQLQcUAIQIMYwsLIANBADoALAwBC0ELIQIMRwtBPyECDEYLAkACQANAIAEtAAAiAEEgRwRAAkAgAEEKaw4EAwUFAwALIABBLEYNAwwECyAEIAFBAWoiAUcNAAtBxgAhAgxgCyADQQg6ACwMDgsgAy0AKEEBRw0CIAMtAC5BCHENAiADKAIEIQAgA0EANgIEIAMgACABEDEiAARAIANBwgA2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIMXwsgAUEBaiEBDFALQTshAgxECwJAA0AgAS0AACIAQSBHIABBCUdxDQEgBCABQQFqIgFHDQALQcMAIQIMXQsLQTwhAgxCCwJAAkAgASAERwRAA0AgAS0AACIAQSBHBEAgAEEKaw4EAwQEAwQLIAQgAUEBaiIBRw0AC0E/IQIMXQtBPyECDFwLIAMgAy8BMkEgcjsBMgwKCyADKAIEIQAgA0EANgIEIAMgACABEDEiAEUNTiADQT42AhwgAyABNgIUIAMgADYCDEEAIQIMWgsCQCABIARHBEADQCABLQAAQcDDAGotAAAiAEEBRwRAIABBAkYNAwwMCyAEIAFBAWoiAUcNAAtBNyECDFsLQTchAgxaCyABQQFqIQEMBAtBOyECIAQgASIARg1YIAQgAWsgAygCACIBaiEGIAAgAWtBBWohBwJAA0AgAUGQyABqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBBUYEQEEHIQEMPwsgAUEBaiEBIAQgAEEBaiIARw0ACyADIAY2AgAMWQsgA0EANgIAIAAhAQwFC0E6IQIgBCABIgBGDVcgBCABayADKAIAIgFqIQYgACABa0EIaiEHAkADQCABQbTBAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQEgAUEIRgRAQQUhAQw+CyABQQFqIQEgBCAAQQFqIgBHDQALIAMgBjYCAAxYCyADQQA2AgAgACEBDAQLQTkhAiAEIAEiAEYNViAEIAFrIAMoAgAiAWohBiAAIAFrQQNqIQcCQANAIAFBsMEAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNASABQQNGBEBBBiEBDD0LIAFBAWohASAEIABBAWoiAEcNAAsgAyAGNgIADFcLIANBADYCACAAIQEMAwsCQANAIAEtAAAiAEEgRwRAIABBCmsOBAcEBAcCCyAEIAFBAWoiAUcNAAtBOCECDFYLIABBLEcNASABQQFqIQBBASEBAkACQAJAAkACQCADLQAsQQVrDgQDAQIEAAsgACEBDAQLQQIhAQwBC0EEIQELIANBAToALCADIAMvATIgAXI7ATIgACEBDAELIAMgAy8BMkEIcjsBMiAAIQELQT4hAgw7CyADQQA6ACwLQTkhAgw5CyABIARGBEBBNiECDFILAkACQAJAAkACQCABLQAAQQprDgQAAgIBAgsgAygCBCEAIANBADYCBCADIAAgARAxIgBFDQIgA0EzNgIcIAMgATYCFCADIAA2AgxBACECDFULIAMoAgQhACADQQA2AgQgAyAAIAEQMSIARQRAIAFBAWohAQwGCyADQTI2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIMVAsgAy0ALkEBcQRAQd8BIQIMOwsgAygCBCEAIANBADYCBCADIAAgARAxIgANAQxJC0E0IQIMOQsgA0E1NgIcIAMgATYCFCADIAA2AgxBACECDFELQTUhAgw3CyADQS9qLQAAQQFxDQAgA0EANgIcIAMgATYCFCADQesWNgIQIANBGTYCDEEAIQIMTwtBMyECDDULIAEgBEYEQEEyIQIMTgsCQCABLQAAQQpGBEAgAUEBaiEBDAELIANBADYCHCADIAE2AhQgA0GSFzYCECADQQM2AgxBACECDE4LQTIhAgw0CyABIARGBEBBMSECDE0LAkAgAS0AACIAQQlGDQAgAEEgRg0AQQEhAgJAIAMtACxBBWsOBAYEBQANCyADIAMvATJBCHI7ATIMDAsgAy0ALkEBcUUNASADLQAsQQhHDQAgA0EAOgAsC0E9IQIMMgsgA0EANgIcIAMgATYCFCADQcIWNgIQIANBCjYCDEEAIQIMSgtBAiECDAELQQQhAgsgA0EBOgAsIAMgAy8BMiACcjsBMgwGCyABIARGBEBBMCECDEcLIAEtAABBCkYEQCABQQFqIQEMAQsgAy0ALkEBcQ0AIANBADYCHCADIAE2AhQgA0HcKDYCECADQQI2AgxBACECDEYLQTAhAgwsCyABQQFqIQFBMSECDCsLIAEgBEYEQEEvIQIMRAsgAS0AACIAQQlHIABBIEdxRQRAIAFBAWohASADLQAuQQFxDQEgA0EANgIcIAMgATYCFCADQZcQNgIQIANBCjYCDEEAIQIMRAtBASECAkACQAJAAkACQAJAIAMtACxBAmsOBwUEBAMBAgAECyADIAMvATJBCHI7ATIMAwtBAiECDAELQQQhAgsgA0EBOgAsIAMgAy8BMiACcjsBMgtBLyECDCsLIANBADYCHCADIAE2AhQgA0GEEzYCECADQQs2AgxBACECDEMLQeEBIQIMKQsgASAERgRAQS4hAgxCCyADQQA2AgQgA0ESNgIIIAMgASABEDEiAA0BC0EuIQIMJwsgA0EtNgIcIAMgATYCFCADIAA2AgxBACECDD8LQQAhAAJAIAMoAjgiAkUNACACKAJMIgJFDQAgAyACEQAAIQALIABFDQAgAEEVRw0BIANB2AA2AhwgAyABNgIUIANBsxs2AhAgA0EVNgIMQQAhAgw+C0HMACECDCQLIANBADYCHCADIAE2AhQgA0GzDjYCECADQR02AgxBACECDDwLIAEgBEYEQEHOACECDDwLIAEtAAAiAEEgRg0CIABBOkYNAQsgA0EAOgAsQQkhAgwhCyADKAIEIQAgA0EANgIEIAMgACABEDAiAA0BDAILIAMtAC5BAXEEQEHeASECDCALIAMoAgQhACADQQA2AgQgAyAAIAEQMCIARQ0CIANBKjYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgw4CyADQcsANgIcIAMgADYCDCADIAFBAWo2AhRBACECDDcLIAFBAWohAUHAACECDB0LIAFBAWohAQwsCyABIARGBEBBKyECDDULAkAgAS0AAEEKRgRAIAFBAWohAQwBCyADLQAuQcAAcUUNBgsgAy0AMkGAAXEEQEEAIQACQCADKAI4IgJFDQAgAigCXCICRQ0AIAMgAhEAACEACyAARQ0SIABBFUYEQCADQQU2AhwgAyABNgIUIANBmxs2AhAgA0EVNgIMQQAhAgw2CyADQQA2AhwgAyABNgIUIANBkA42AhAgA0EUNgIMQQAhAgw1CyADQTJqIQIgAxA1QQAhAAJAIAMoAjgiBkUNACAGKAIoIgZFDQAgAyAGEQAAIQALIAAOFgIBAAQEBAQEBAQEBAQEBAQEBAQEBAMECyADQQE6ADALIAIgAi8BAEHAAHI7AQALQSshAgwYCyADQSk2AhwgAyABNgIUIANBrBk2AhAgA0EVNgIMQQAhAgwwCyADQQA2AhwgAyABNgIUIANB5Qs2AhAgA0ERNgIMQQAhAgwvCyADQQA2AhwgAyABNgIUIANBpQs2AhAgA0ECNgIMQQAhAgwuC0EBIQcgAy8BMiIFQQhxRQRAIAMpAyBCAFIhBwsCQCADLQAwBEBBASEAIAMtAClBBUYNASAFQcAAcUUgB3FFDQELAkAgAy0AKCICQQJGBEBBASEAIAMvATQiBkHlAEYNAkEAIQAgBUHAAHENAiAGQeQARg0CIAZB5gBrQQJJDQIgBkHMAUYNAiAGQbACRg0CDAELQQAhACAFQcAAcQ0BC0ECIQAgBUEIcQ0AIAVBgARxBEACQCACQQFHDQAgAy0ALkEKcQ0AQQUhAAwCC0EEIQAMAQsgBUEgcUUEQCADEDZBAEdBAnQhAAwBC0EAQQMgAykDIFAbIQALIABBAWsOBQIABwEDBAtBESECDBMLIANBAToAMQwpC0EAIQICQCADKAI4IgBFDQAgACgCMCIARQ0AIAMgABEAACECCyACRQ0mIAJBFUYEQCADQQM2AhwgAyABNgIUIANB0hs2AhAgA0EVNgIMQQAhAgwrC0EAIQIgA0EANgIcIAMgATYCFCADQd0ONgIQIANBEjYCDAwqCyADQQA2AhwgAyABNgIUIANB+SA2AhAgA0EPNgIMQQAhAgwpC0EAIQACQCADKAI4IgJFDQAgAigCMCICRQ0AIAMgAhEAACEACyAADQELQQ4hAgwOCyAAQRVGBEAgA0ECNgIcIAMgATYCFCADQdIbNgIQIANBFTYCDEEAIQIMJwsgA0EANgIcIAMgATYCFCADQd0ONgIQIANBEjYCDEEAIQIMJgtBKiECDAwLIAEgBEcEQCADQQk2AgggAyABNgIEQSkhAgwMC0EmIQIMJAsgAyADKQMgIgwgBCABa60iCn0iC0IAIAsgDFgbNwMgIAogDFQEQEElIQIMJAsgAygCBCEAIANBADYCBCADIAAgASAMp2oiARAyIgBFDQAgA0EFNgIcIAMgATYCFCADIAA2AgxBACECDCMLQQ8hAgwJC0IAIQoCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAS0AAEEwaw43FxYAAQIDBAUGBxQUFBQUFBQICQoLDA0UFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFA4PEBESExQLQgIhCgwWC0IDIQoMFQtCBCEKDBQLQgUhCgwTC0IGIQoMEgtCByEKDBELQgghCgwQC0IJIQoMDwtCCiEKDA4LQgshCgwNC0IMIQoMDAtCDSEKDAsLQg4hCgwKC0IPIQoMCQtCCiEKDAgLQgshCgwHC0IMIQoMBgtCDSEKDAULQg4hCgwEC0IPIQoMAwsgA0EANgIcIAMgATYCFCADQZ8VNgIQIANBDDYCDEEAIQIMIQsgASAERgRAQSIhAgwhC0IAIQoCQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAEtAABBMGsONxUUAAECAwQFBgcWFhYWFhYWCAkKCwwNFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYODxAREhMWC0ICIQoMFAtCAyEKDBMLQgQhCgwSC0IFIQoMEQtCBiEKDBALQgchCgwPC0IIIQoMDgtCCSEKDA0LQgohCgwMC0ILIQoMCwtCDCEKDAoLQg0hCgwJC0IOIQoMCAtCDyEKDAcLQgohCgwGC0ILIQoMBQtCDCEKDAQLQg0hCgwDC0IOIQoMAgtCDyEKDAELQgEhCgsgAUEBaiEBIAMpAyAiC0L//////////w9YBEAgAyALQgSGIAqENwMgDAILIANBADYCHCADIAE2AhQgA0G1CTYCECADQQw2AgxBACECDB4LQSchAgwEC0EoIQIMAwsgAyABOgAsIANBADYCACAHQQFqIQFBDCECDAILIANBADYCACAGQQFqIQFBCiECDAELIAFBAWohAUEIIQIMAAsAC0EAIQIgA0EANgIcIAMgATYCFCADQbI4NgIQIANBCDYCDAwXC0EAIQIgA0EANgIcIAMgATYCFCADQYMRNgIQIANBCTYCDAwWC0EAIQIgA0EANgIcIAMgATYCFCADQd8KNgIQIANBCTYCDAwVC0EAIQIgA0EANgIcIAMgATYCFCADQe0QNgIQIANBCTYCDAwUC0EAIQIgA0EANgIcIAMgATYCFCADQdIRNgIQIANBCTYCDAwTC0EAIQIgA0EANgIcIAMgATYCFCADQbI4NgIQIANBCDYCDAwSC0EAIQIgA0EANgIcIAMgATYCFCADQYMRNgIQIANBCTYCDAwRC0EAIQIgA0EANgIcIAMgATYCFCADQd8KNgIQIANBCTYCDAwQC0EAIQIgA0EANgIcIAMgATYCFCADQe0QNgIQIANBCTYCDAwPC0EAIQIgA0EANgIcIAMgATYCFCADQdIRNgIQIANBCTYCDAwOC0EAIQIgA0EANgIcIAMgATYCFCADQbkXNgIQIANBDzYCDAwNC0EAIQIgA0EANgIcIAMgATYCFCADQbkXNgIQIANBDzYCDAwMC0EAIQIgA0EANgIcIAMgATYCFCADQZkTNgIQIANBCzYCDAwLC0EAIQIgA0EANgIcIAMgATYCFCADQZ0JNgIQIANBCzYCDAwKC0EAIQIgA0EANgIcIAMgATYCFCADQZcQNgIQIANBCjYCDAwJC0EAIQIgA0EANgIcIAMgATYCFCADQbEQNgIQIANBCjYCDAwIC0EAIQIgA0EANgIcIAMgATYCFCADQbsdNgIQIANBAjYCDAwHC0EAIQIgA0EANgIcIAMgATYCFCADQZYWNgIQIANBAjYCDAwGC0EAIQIgA0EANgIcIAMgATYCFCADQfkYNgIQIANBAjYCDAwFC0EAIQIgA0EANgIcIAMgATYCFCADQcQYNgIQIANBAjYCDAwECyADQQI2AhwgAyABNgIUIANBqR42AhAgA0EWNgIMQQAhAgwDC0HeACECIAEgBEYNAiAJQQhqIQcgAygCACEFAkACQCABIARHBEAgBUGWyABqIQggBCAFaiABayEGIAVBf3NBCmoiBSABaiEAA0AgAS0AACAILQAARwRAQQIhCAwDCyAFRQRAQQAhCCAAIQEMAwsgBUEBayEFIAhBAWohCCAEIAFBAWoiAUcNAAsgBiEFIAQhAQsgB0EBNgIAIAMgBTYCAAwBCyADQQA2AgAgByAINgIACyAHIAE2AgQgCSgCDCEAAkACQCAJKAIIQQFrDgIEAQALIANBADYCHCADQcIeNgIQIANBFzYCDCADIABBAWo2AhRBACECDAMLIANBADYCHCADIAA2AhQgA0HXHjYCECADQQk2AgxBACECDAILIAEgBEYEQEEoIQIMAgsgA0EJNgIIIAMgATYCBEEnIQIMAQsgASAERgRAQQEhAgwBCwNAAkACQAJAIAEtAABBCmsOBAABAQABCyABQQFqIQEMAQsgAUEBaiEBIAMtAC5BIHENAEEAIQIgA0EANgIcIAMgATYCFCADQaEhNgIQIANBBTYCDAwCC0EBIQIgASAERw0ACwsgCUEQaiQAIAJFBEAgAygCDCEADAELIAMgAjYCHEEAIQAgAygCBCIBRQ0AIAMgASAEIAMoAggRAQAiAUUNACADIAQ2AhQgAyABNgIMIAEhAAsgAAu+AgECfyAAQQA6AAAgAEHkAGoiAUEBa0EAOgAAIABBADoAAiAAQQA6AAEgAUEDa0EAOgAAIAFBAmtBADoAACAAQQA6AAMgAUEEa0EAOgAAQQAgAGtBA3EiASAAaiIAQQA2AgBB5AAgAWtBfHEiAiAAaiIBQQRrQQA2AgACQCACQQlJDQAgAEEANgIIIABBADYCBCABQQhrQQA2AgAgAUEMa0EANgIAIAJBGUkNACAAQQA2AhggAEEANgIUIABBADYCECAAQQA2AgwgAUEQa0EANgIAIAFBFGtBADYCACABQRhrQQA2AgAgAUEca0EANgIAIAIgAEEEcUEYciICayIBQSBJDQAgACACaiEAA0AgAEIANwMYIABCADcDECAAQgA3AwggAEIANwMAIABBIGohACABQSBrIgFBH0sNAAsLC1YBAX8CQCAAKAIMDQACQAJAAkACQCAALQAxDgMBAAMCCyAAKAI4IgFFDQAgASgCMCIBRQ0AIAAgAREAACIBDQMLQQAPCwALIABByhk2AhBBDiEBCyABCxoAIAAoAgxFBEAgAEHeHzYCECAAQRU2AgwLCxQAIAAoAgxBFUYEQCAAQQA2AgwLCxQAIAAoAgxBFkYEQCAAQQA2AgwLCwcAIAAoAgwLBwAgACgCEAsJACAAIAE2AhALBwAgACgCFAsrAAJAIABBJ08NAEL//////wkgAK2IQgGDUA0AIABBAnRB0DhqKAIADwsACxcAIABBL08EQAALIABBAnRB7DlqKAIAC78JAQF/QfQtIQECQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCAAQeQAaw70A2NiAAFhYWFhYWECAwQFYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYQYHCAkKCwwNDg9hYWFhYRBhYWFhYWFhYWFhYRFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWESExQVFhcYGRobYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYRwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1NmE3ODk6YWFhYWFhYWE7YWFhPGFhYWE9Pj9hYWFhYWFhYUBhYUFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFCQ0RFRkdISUpLTE1OT1BRUlNhYWFhYWFhYVRVVldYWVpbYVxdYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhXmFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYV9gYQtB6iwPC0GYJg8LQe0xDwtBoDcPC0HJKQ8LQbQpDwtBli0PC0HrKw8LQaI1DwtB2zQPC0HgKQ8LQeMkDwtB1SQPC0HuJA8LQeYlDwtByjQPC0HQNw8LQao1DwtB9SwPC0H2Jg8LQYIiDwtB8jMPC0G+KA8LQec3DwtBzSEPC0HAIQ8LQbglDwtByyUPC0GWJA8LQY80DwtBzTUPC0HdKg8LQe4zDwtBnDQPC0GeMQ8LQfQ1DwtB5SIPC0GvJQ8LQZkxDwtBsjYPC0H5Ng8LQcQyDwtB3SwPC0GCMQ8LQcExDwtBjTcPC0HJJA8LQew2DwtB5yoPC0HIIw8LQeIhDwtByTcPC0GlIg8LQZQiDwtB2zYPC0HeNQ8LQYYmDwtBvCsPC0GLMg8LQaAjDwtB9jAPC0GALA8LQYkrDwtBpCYPC0HyIw8LQYEoDwtBqzIPC0HrJw8LQcI2DwtBoiQPC0HPKg8LQdwjDwtBhycPC0HkNA8LQbciDwtBrTEPC0HVIg8LQa80DwtB3iYPC0HWMg8LQfQ0DwtBgTgPC0H0Nw8LQZI2DwtBnScPC0GCKQ8LQY0jDwtB1zEPC0G9NQ8LQbQ3DwtB2DAPC0G2Jw8LQZo4DwtBpyoPC0HEJw8LQa4jDwtB9SIPCwALQcomIQELIAELFwAgACAALwEuQf7/A3EgAUEAR3I7AS4LGgAgACAALwEuQf3/A3EgAUEAR0EBdHI7AS4LGgAgACAALwEuQfv/A3EgAUEAR0ECdHI7AS4LGgAgACAALwEuQff/A3EgAUEAR0EDdHI7AS4LGgAgACAALwEuQe//A3EgAUEAR0EEdHI7AS4LGgAgACAALwEuQd//A3EgAUEAR0EFdHI7AS4LGgAgACAALwEuQb//A3EgAUEAR0EGdHI7AS4LGgAgACAALwEuQf/+A3EgAUEAR0EHdHI7AS4LGgAgACAALwEuQf/9A3EgAUEAR0EIdHI7AS4LGgAgACAALwEuQf/7A3EgAUEAR0EJdHI7AS4LPgECfwJAIAAoAjgiA0UNACADKAIEIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEHhEjYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIIIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEH8ETYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIMIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEHsCjYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIQIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEH6HjYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIUIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEHLEDYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIYIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEG3HzYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIcIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEG/FTYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIsIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEH+CDYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIgIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEGMHTYCEEEYIQQLIAQLPgECfwJAIAAoAjgiA0UNACADKAIkIgNFDQAgACABIAIgAWsgAxEBACIEQX9HDQAgAEHmFTYCEEEYIQQLIAQLOAAgAAJ/IAAvATJBFHFBFEYEQEEBIAAtAChBAUYNARogAC8BNEHlAEYMAQsgAC0AKUEFRgs6ADALWQECfwJAIAAtAChBAUYNACAALwE0IgFB5ABrQeQASQ0AIAFBzAFGDQAgAUGwAkYNACAALwEyIgBBwABxDQBBASECIABBiARxQYAERg0AIABBKHFFIQILIAILjAEBAn8CQAJAAkAgAC0AKkUNACAALQArRQ0AIAAvATIiAUECcUUNAQwCCyAALwEyIgFBAXFFDQELQQEhAiAALQAoQQFGDQAgAC8BNCIAQeQAa0HkAEkNACAAQcwBRg0AIABBsAJGDQAgAUHAAHENAEEAIQIgAUGIBHFBgARGDQAgAUEocUEARyECCyACC1cAIABBGGpCADcDACAAQgA3AwAgAEE4akIANwMAIABBMGpCADcDACAAQShqQgA3AwAgAEEgakIANwMAIABBEGpCADcDACAAQQhqQgA3AwAgAEH9ATYCHAsGACAAEDoLmi0BC38jAEEQayIKJABB3NUAKAIAIglFBEBBnNkAKAIAIgVFBEBBqNkAQn83AgBBoNkAQoCAhICAgMAANwIAQZzZACAKQQhqQXBxQdiq1aoFcyIFNgIAQbDZAEEANgIAQYDZAEEANgIAC0GE2QBBwNkENgIAQdTVAEHA2QQ2AgBB6NUAIAU2AgBB5NUAQX82AgBBiNkAQcCmAzYCAANAIAFBgNYAaiABQfTVAGoiAjYCACACIAFB7NUAaiIDNgIAIAFB+NUAaiADNgIAIAFBiNYAaiABQfzVAGoiAzYCACADIAI2AgAgAUGQ1gBqIAFBhNYAaiICNgIAIAIgAzYCACABQYzWAGogAjYCACABQSBqIgFBgAJHDQALQczZBEGBpgM2AgBB4NUAQazZACgCADYCAEHQ1QBBgKYDNgIAQdzVAEHI2QQ2AgBBzP8HQTg2AgBByNkEIQkLAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAEHsAU0EQEHE1QAoAgAiBkEQIABBE2pBcHEgAEELSRsiBEEDdiIAdiIBQQNxBEACQCABQQFxIAByQQFzIgJBA3QiAEHs1QBqIgEgAEH01QBqKAIAIgAoAggiA0YEQEHE1QAgBkF+IAJ3cTYCAAwBCyABIAM2AgggAyABNgIMCyAAQQhqIQEgACACQQN0IgJBA3I2AgQgACACaiIAIAAoAgRBAXI2AgQMEQtBzNUAKAIAIgggBE8NASABBEACQEECIAB0IgJBACACa3IgASAAdHFoIgBBA3QiAkHs1QBqIgEgAkH01QBqKAIAIgIoAggiA0YEQEHE1QAgBkF+IAB3cSIGNgIADAELIAEgAzYCCCADIAE2AgwLIAIgBEEDcjYCBCAAQQN0IgAgBGshBSAAIAJqIAU2AgAgAiAEaiIEIAVBAXI2AgQgCARAIAhBeHFB7NUAaiEAQdjVACgCACEDAn9BASAIQQN2dCIBIAZxRQRAQcTVACABIAZyNgIAIAAMAQsgACgCCAsiASADNgIMIAAgAzYCCCADIAA2AgwgAyABNgIICyACQQhqIQFB2NUAIAQ2AgBBzNUAIAU2AgAMEQtByNUAKAIAIgtFDQEgC2hBAnRB9NcAaigCACIAKAIEQXhxIARrIQUgACECA0ACQCACKAIQIgFFBEAgAkEUaigCACIBRQ0BCyABKAIEQXhxIARrIgMgBUkhAiADIAUgAhshBSABIAAgAhshACABIQIMAQsLIAAoAhghCSAAKAIMIgMgAEcEQEHU1QAoAgAaIAMgACgCCCIBNgIIIAEgAzYCDAwQCyAAQRRqIgIoAgAiAUUEQCAAKAIQIgFFDQMgAEEQaiECCwNAIAIhByABIgNBFGoiAigCACIBDQAgA0EQaiECIAMoAhAiAQ0ACyAHQQA2AgAMDwtBfyEEIABBv39LDQAgAEETaiIBQXBxIQRByNUAKAIAIghFDQBBACAEayEFAkACQAJAAn9BACAEQYACSQ0AGkEfIARB////B0sNABogBEEmIAFBCHZnIgBrdkEBcSAAQQF0a0E+agsiBkECdEH01wBqKAIAIgJFBEBBACEBQQAhAwwBC0EAIQEgBEEZIAZBAXZrQQAgBkEfRxt0IQBBACEDA0ACQCACKAIEQXhxIARrIgcgBU8NACACIQMgByIFDQBBACEFIAIhAQwDCyABIAJBFGooAgAiByAHIAIgAEEddkEEcWpBEGooAgAiAkYbIAEgBxshASAAQQF0IQAgAg0ACwsgASADckUEQEEAIQNBAiAGdCIAQQAgAGtyIAhxIgBFDQMgAGhBAnRB9NcAaigCACEBCyABRQ0BCwNAIAEoAgRBeHEgBGsiAiAFSSEAIAIgBSAAGyEFIAEgAyAAGyEDIAEoAhAiAAR/IAAFIAFBFGooAgALIgENAAsLIANFDQAgBUHM1QAoAgAgBGtPDQAgAygCGCEHIAMgAygCDCIARwRAQdTVACgCABogACADKAIIIgE2AgggASAANgIMDA4LIANBFGoiAigCACIBRQRAIAMoAhAiAUUNAyADQRBqIQILA0AgAiEGIAEiAEEUaiICKAIAIgENACAAQRBqIQIgACgCECIBDQALIAZBADYCAAwNC0HM1QAoAgAiAyAETwRAQdjVACgCACEBAkAgAyAEayICQRBPBEAgASAEaiIAIAJBAXI2AgQgASADaiACNgIAIAEgBEEDcjYCBAwBCyABIANBA3I2AgQgASADaiIAIAAoAgRBAXI2AgRBACEAQQAhAgtBzNUAIAI2AgBB2NUAIAA2AgAgAUEIaiEBDA8LQdDVACgCACIDIARLBEAgBCAJaiIAIAMgBGsiAUEBcjYCBEHc1QAgADYCAEHQ1QAgATYCACAJIARBA3I2AgQgCUEIaiEBDA8LQQAhASAEAn9BnNkAKAIABEBBpNkAKAIADAELQajZAEJ/NwIAQaDZAEKAgISAgIDAADcCAEGc2QAgCkEMakFwcUHYqtWqBXM2AgBBsNkAQQA2AgBBgNkAQQA2AgBBgIAECyIAIARBxwBqIgVqIgZBACAAayIHcSICTwRAQbTZAEEwNgIADA8LAkBB/NgAKAIAIgFFDQBB9NgAKAIAIgggAmohACAAIAFNIAAgCEtxDQBBACEBQbTZAEEwNgIADA8LQYDZAC0AAEEEcQ0EAkACQCAJBEBBhNkAIQEDQCABKAIAIgAgCU0EQCAAIAEoAgRqIAlLDQMLIAEoAggiAQ0ACwtBABA7IgBBf0YNBSACIQZBoNkAKAIAIgFBAWsiAyAAcQRAIAIgAGsgACADakEAIAFrcWohBgsgBCAGTw0FIAZB/v///wdLDQVB/NgAKAIAIgMEQEH02AAoAgAiByAGaiEBIAEgB00NBiABIANLDQYLIAYQOyIBIABHDQEMBwsgBiADayAHcSIGQf7///8HSw0EIAYQOyEAIAAgASgCACABKAIEakYNAyAAIQELAkAgBiAEQcgAak8NACABQX9GDQBBpNkAKAIAIgAgBSAGa2pBACAAa3EiAEH+////B0sEQCABIQAMBwsgABA7QX9HBEAgACAGaiEGIAEhAAwHC0EAIAZrEDsaDAQLIAEiAEF/Rw0FDAMLQQAhAwwMC0EAIQAMCgsgAEF/Rw0CC0GA2QBBgNkAKAIAQQRyNgIACyACQf7///8HSw0BIAIQOyEAQQAQOyEBIABBf0YNASABQX9GDQEgACABTw0BIAEgAGsiBiAEQThqTQ0BC0H02ABB9NgAKAIAIAZqIgE2AgBB+NgAKAIAIAFJBEBB+NgAIAE2AgALAkACQAJAQdzVACgCACICBEBBhNkAIQEDQCAAIAEoAgAiAyABKAIEIgVqRg0CIAEoAggiAQ0ACwwCC0HU1QAoAgAiAUEARyAAIAFPcUUEQEHU1QAgADYCAAtBACEBQYjZACAGNgIAQYTZACAANgIAQeTVAEF/NgIAQejVAEGc2QAoAgA2AgBBkNkAQQA2AgADQCABQYDWAGogAUH01QBqIgI2AgAgAiABQezVAGoiAzYCACABQfjVAGogAzYCACABQYjWAGogAUH81QBqIgM2AgAgAyACNgIAIAFBkNYAaiABQYTWAGoiAjYCACACIAM2AgAgAUGM1gBqIAI2AgAgAUEgaiIBQYACRw0AC0F4IABrQQ9xIgEgAGoiAiAGQThrIgMgAWsiAUEBcjYCBEHg1QBBrNkAKAIANgIAQdDVACABNgIAQdzVACACNgIAIAAgA2pBODYCBAwCCyAAIAJNDQAgAiADSQ0AIAEoAgxBCHENAEF4IAJrQQ9xIgAgAmoiA0HQ1QAoAgAgBmoiByAAayIAQQFyNgIEIAEgBSAGajYCBEHg1QBBrNkAKAIANgIAQdDVACAANgIAQdzVACADNgIAIAIgB2pBODYCBAwBCyAAQdTVACgCAEkEQEHU1QAgADYCAAsgACAGaiEDQYTZACEBAkACQAJAA0AgAyABKAIARwRAIAEoAggiAQ0BDAILCyABLQAMQQhxRQ0BC0GE2QAhAQNAIAEoAgAiAyACTQRAIAMgASgCBGoiBSACSw0DCyABKAIIIQEMAAsACyABIAA2AgAgASABKAIEIAZqNgIEIABBeCAAa0EPcWoiCSAEQQNyNgIEIANBeCADa0EPcWoiBiAEIAlqIgRrIQEgAiAGRgRAQdzVACAENgIAQdDVAEHQ1QAoAgAgAWoiADYCACAEIABBAXI2AgQMCAtB2NUAKAIAIAZGBEBB2NUAIAQ2AgBBzNUAQczVACgCACABaiIANgIAIAQgAEEBcjYCBCAAIARqIAA2AgAMCAsgBigCBCIFQQNxQQFHDQYgBUF4cSEIIAVB/wFNBEAgBUEDdiEDIAYoAggiACAGKAIMIgJGBEBBxNUAQcTVACgCAEF+IAN3cTYCAAwHCyACIAA2AgggACACNgIMDAYLIAYoAhghByAGIAYoAgwiAEcEQCAAIAYoAggiAjYCCCACIAA2AgwMBQsgBkEUaiICKAIAIgVFBEAgBigCECIFRQ0EIAZBEGohAgsDQCACIQMgBSIAQRRqIgIoAgAiBQ0AIABBEGohAiAAKAIQIgUNAAsgA0EANgIADAQLQXggAGtBD3EiASAAaiIHIAZBOGsiAyABayIBQQFyNgIEIAAgA2pBODYCBCACIAVBNyAFa0EPcWpBP2siAyADIAJBEGpJGyIDQSM2AgRB4NUAQazZACgCADYCAEHQ1QAgATYCAEHc1QAgBzYCACADQRBqQYzZACkCADcCACADQYTZACkCADcCCEGM2QAgA0EIajYCAEGI2QAgBjYCAEGE2QAgADYCAEGQ2QBBADYCACADQSRqIQEDQCABQQc2AgAgBSABQQRqIgFLDQALIAIgA0YNACADIAMoAgRBfnE2AgQgAyADIAJrIgU2AgAgAiAFQQFyNgIEIAVB/wFNBEAgBUF4cUHs1QBqIQACf0HE1QAoAgAiAUEBIAVBA3Z0IgNxRQRAQcTVACABIANyNgIAIAAMAQsgACgCCAsiASACNgIMIAAgAjYCCCACIAA2AgwgAiABNgIIDAELQR8hASAFQf///wdNBEAgBUEmIAVBCHZnIgBrdkEBcSAAQQF0a0E+aiEBCyACIAE2AhwgAkIANwIQIAFBAnRB9NcAaiEAQcjVACgCACIDQQEgAXQiBnFFBEAgACACNgIAQcjVACADIAZyNgIAIAIgADYCGCACIAI2AgggAiACNgIMDAELIAVBGSABQQF2a0EAIAFBH0cbdCEBIAAoAgAhAwJAA0AgAyIAKAIEQXhxIAVGDQEgAUEddiEDIAFBAXQhASAAIANBBHFqQRBqIgYoAgAiAw0ACyAGIAI2AgAgAiAANgIYIAIgAjYCDCACIAI2AggMAQsgACgCCCIBIAI2AgwgACACNgIIIAJBADYCGCACIAA2AgwgAiABNgIIC0HQ1QAoAgAiASAETQ0AQdzVACgCACIAIARqIgIgASAEayIBQQFyNgIEQdDVACABNgIAQdzVACACNgIAIAAgBEEDcjYCBCAAQQhqIQEMCAtBACEBQbTZAEEwNgIADAcLQQAhAAsgB0UNAAJAIAYoAhwiAkECdEH01wBqIgMoAgAgBkYEQCADIAA2AgAgAA0BQcjVAEHI1QAoAgBBfiACd3E2AgAMAgsgB0EQQRQgBygCECAGRhtqIAA2AgAgAEUNAQsgACAHNgIYIAYoAhAiAgRAIAAgAjYCECACIAA2AhgLIAZBFGooAgAiAkUNACAAQRRqIAI2AgAgAiAANgIYCyABIAhqIQEgBiAIaiIGKAIEIQULIAYgBUF+cTYCBCABIARqIAE2AgAgBCABQQFyNgIEIAFB/wFNBEAgAUF4cUHs1QBqIQACf0HE1QAoAgAiAkEBIAFBA3Z0IgFxRQRAQcTVACABIAJyNgIAIAAMAQsgACgCCAsiASAENgIMIAAgBDYCCCAEIAA2AgwgBCABNgIIDAELQR8hBSABQf///wdNBEAgAUEmIAFBCHZnIgBrdkEBcSAAQQF0a0E+aiEFCyAEIAU2AhwgBEIANwIQIAVBAnRB9NcAaiEAQcjVACgCACICQQEgBXQiA3FFBEAgACAENgIAQcjVACACIANyNgIAIAQgADYCGCAEIAQ2AgggBCAENgIMDAELIAFBGSAFQQF2a0EAIAVBH0cbdCEFIAAoAgAhAAJAA0AgACICKAIEQXhxIAFGDQEgBUEddiEAIAVBAXQhBSACIABBBHFqQRBqIgMoAgAiAA0ACyADIAQ2AgAgBCACNgIYIAQgBDYCDCAEIAQ2AggMAQsgAigCCCIAIAQ2AgwgAiAENgIIIARBADYCGCAEIAI2AgwgBCAANgIICyAJQQhqIQEMAgsCQCAHRQ0AAkAgAygCHCIBQQJ0QfTXAGoiAigCACADRgRAIAIgADYCACAADQFByNUAIAhBfiABd3EiCDYCAAwCCyAHQRBBFCAHKAIQIANGG2ogADYCACAARQ0BCyAAIAc2AhggAygCECIBBEAgACABNgIQIAEgADYCGAsgA0EUaigCACIBRQ0AIABBFGogATYCACABIAA2AhgLAkAgBUEPTQRAIAMgBCAFaiIAQQNyNgIEIAAgA2oiACAAKAIEQQFyNgIEDAELIAMgBGoiAiAFQQFyNgIEIAMgBEEDcjYCBCACIAVqIAU2AgAgBUH/AU0EQCAFQXhxQezVAGohAAJ/QcTVACgCACIBQQEgBUEDdnQiBXFFBEBBxNUAIAEgBXI2AgAgAAwBCyAAKAIICyIBIAI2AgwgACACNgIIIAIgADYCDCACIAE2AggMAQtBHyEBIAVB////B00EQCAFQSYgBUEIdmciAGt2QQFxIABBAXRrQT5qIQELIAIgATYCHCACQgA3AhAgAUECdEH01wBqIQBBASABdCIEIAhxRQRAIAAgAjYCAEHI1QAgBCAIcjYCACACIAA2AhggAiACNgIIIAIgAjYCDAwBCyAFQRkgAUEBdmtBACABQR9HG3QhASAAKAIAIQQCQANAIAQiACgCBEF4cSAFRg0BIAFBHXYhBCABQQF0IQEgACAEQQRxakEQaiIGKAIAIgQNAAsgBiACNgIAIAIgADYCGCACIAI2AgwgAiACNgIIDAELIAAoAggiASACNgIMIAAgAjYCCCACQQA2AhggAiAANgIMIAIgATYCCAsgA0EIaiEBDAELAkAgCUUNAAJAIAAoAhwiAUECdEH01wBqIgIoAgAgAEYEQCACIAM2AgAgAw0BQcjVACALQX4gAXdxNgIADAILIAlBEEEUIAkoAhAgAEYbaiADNgIAIANFDQELIAMgCTYCGCAAKAIQIgEEQCADIAE2AhAgASADNgIYCyAAQRRqKAIAIgFFDQAgA0EUaiABNgIAIAEgAzYCGAsCQCAFQQ9NBEAgACAEIAVqIgFBA3I2AgQgACABaiIBIAEoAgRBAXI2AgQMAQsgACAEaiIHIAVBAXI2AgQgACAEQQNyNgIEIAUgB2ogBTYCACAIBEAgCEF4cUHs1QBqIQFB2NUAKAIAIQMCf0EBIAhBA3Z0IgIgBnFFBEBBxNUAIAIgBnI2AgAgAQwBCyABKAIICyICIAM2AgwgASADNgIIIAMgATYCDCADIAI2AggLQdjVACAHNgIAQczVACAFNgIACyAAQQhqIQELIApBEGokACABC0MAIABFBEA/AEEQdA8LAkAgAEH//wNxDQAgAEEASA0AIABBEHZAACIAQX9GBEBBtNkAQTA2AgBBfw8LIABBEHQPCwALC5lCIgBBgAgLDQEAAAAAAAAAAgAAAAMAQZgICwUEAAAABQBBqAgLCQYAAAAHAAAACABB5AgLwjJJbnZhbGlkIGNoYXIgaW4gdXJsIHF1ZXJ5AFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fYm9keQBDb250ZW50LUxlbmd0aCBvdmVyZmxvdwBDaHVuayBzaXplIG92ZXJmbG93AEludmFsaWQgbWV0aG9kIGZvciBIVFRQL3gueCByZXF1ZXN0AEludmFsaWQgbWV0aG9kIGZvciBSVFNQL3gueCByZXF1ZXN0AEV4cGVjdGVkIFNPVVJDRSBtZXRob2QgZm9yIElDRS94LnggcmVxdWVzdABJbnZhbGlkIGNoYXIgaW4gdXJsIGZyYWdtZW50IHN0YXJ0AEV4cGVjdGVkIGRvdABTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3N0YXR1cwBJbnZhbGlkIHJlc3BvbnNlIHN0YXR1cwBFeHBlY3RlZCBMRiBhZnRlciBoZWFkZXJzAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIGV4dGVuc2lvbnMAVXNlciBjYWxsYmFjayBlcnJvcgBgb25fcmVzZXRgIGNhbGxiYWNrIGVycm9yAGBvbl9jaHVua19oZWFkZXJgIGNhbGxiYWNrIGVycm9yAGBvbl9tZXNzYWdlX2JlZ2luYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfZXh0ZW5zaW9uX3ZhbHVlYCBjYWxsYmFjayBlcnJvcgBgb25fc3RhdHVzX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fdmVyc2lvbl9jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX3VybF9jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX3Byb3RvY29sX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9oZWFkZXJfdmFsdWVfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9tZXNzYWdlX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fbWV0aG9kX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25faGVhZGVyX2ZpZWxkX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfZXh0ZW5zaW9uX25hbWVgIGNhbGxiYWNrIGVycm9yAFVuZXhwZWN0ZWQgY2hhciBpbiB1cmwgc2VydmVyAEludmFsaWQgaGVhZGVyIHZhbHVlIGNoYXIASW52YWxpZCBoZWFkZXIgZmllbGQgY2hhcgBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3ZlcnNpb24ASW52YWxpZCBtaW5vciB2ZXJzaW9uAEludmFsaWQgbWFqb3IgdmVyc2lvbgBFeHBlY3RlZCBzcGFjZSBhZnRlciB2ZXJzaW9uAEV4cGVjdGVkIENSTEYgYWZ0ZXIgdmVyc2lvbgBJbnZhbGlkIEhUVFAgdmVyc2lvbgBJbnZhbGlkIGhlYWRlciB0b2tlbgBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3VybABJbnZhbGlkIGNoYXJhY3RlcnMgaW4gdXJsAFVuZXhwZWN0ZWQgc3RhcnQgY2hhciBpbiB1cmwARG91YmxlIEAgaW4gdXJsAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fcHJvdG9jb2wARW1wdHkgQ29udGVudC1MZW5ndGgASW52YWxpZCBjaGFyYWN0ZXIgaW4gQ29udGVudC1MZW5ndGgAVHJhbnNmZXItRW5jb2RpbmcgY2FuJ3QgYmUgcHJlc2VudCB3aXRoIENvbnRlbnQtTGVuZ3RoAER1cGxpY2F0ZSBDb250ZW50LUxlbmd0aABJbnZhbGlkIGNoYXIgaW4gdXJsIHBhdGgAQ29udGVudC1MZW5ndGggY2FuJ3QgYmUgcHJlc2VudCB3aXRoIFRyYW5zZmVyLUVuY29kaW5nAE1pc3NpbmcgZXhwZWN0ZWQgQ1IgYWZ0ZXIgY2h1bmsgc2l6ZQBFeHBlY3RlZCBMRiBhZnRlciBjaHVuayBzaXplAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIHNpemUAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9oZWFkZXJfdmFsdWUAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9jaHVua19leHRlbnNpb25fdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyB2YWx1ZQBVbmV4cGVjdGVkIHdoaXRlc3BhY2UgYWZ0ZXIgaGVhZGVyIHZhbHVlAE1pc3NpbmcgZXhwZWN0ZWQgQ1IgYWZ0ZXIgaGVhZGVyIHZhbHVlAE1pc3NpbmcgZXhwZWN0ZWQgTEYgYWZ0ZXIgaGVhZGVyIHZhbHVlAEludmFsaWQgYFRyYW5zZmVyLUVuY29kaW5nYCBoZWFkZXIgdmFsdWUATWlzc2luZyBleHBlY3RlZCBDUiBhZnRlciBjaHVuayBleHRlbnNpb24gdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBxdW90ZSB2YWx1ZQBJbnZhbGlkIHF1b3RlZC1wYWlyIGluIGNodW5rIGV4dGVuc2lvbnMgcXVvdGVkIHZhbHVlAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIGV4dGVuc2lvbnMgcXVvdGVkIHZhbHVlAFBhdXNlZCBieSBvbl9oZWFkZXJzX2NvbXBsZXRlAEludmFsaWQgRU9GIHN0YXRlAG9uX3Jlc2V0IHBhdXNlAG9uX2NodW5rX2hlYWRlciBwYXVzZQBvbl9tZXNzYWdlX2JlZ2luIHBhdXNlAG9uX2NodW5rX2V4dGVuc2lvbl92YWx1ZSBwYXVzZQBvbl9zdGF0dXNfY29tcGxldGUgcGF1c2UAb25fdmVyc2lvbl9jb21wbGV0ZSBwYXVzZQBvbl91cmxfY29tcGxldGUgcGF1c2UAb25fcHJvdG9jb2xfY29tcGxldGUgcGF1c2UAb25fY2h1bmtfY29tcGxldGUgcGF1c2UAb25faGVhZGVyX3ZhbHVlX2NvbXBsZXRlIHBhdXNlAG9uX21lc3NhZ2VfY29tcGxldGUgcGF1c2UAb25fbWV0aG9kX2NvbXBsZXRlIHBhdXNlAG9uX2hlYWRlcl9maWVsZF9jb21wbGV0ZSBwYXVzZQBvbl9jaHVua19leHRlbnNpb25fbmFtZSBwYXVzZQBVbmV4cGVjdGVkIHNwYWNlIGFmdGVyIHN0YXJ0IGxpbmUATWlzc2luZyBleHBlY3RlZCBDUiBhZnRlciByZXNwb25zZSBsaW5lAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fY2h1bmtfZXh0ZW5zaW9uX25hbWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBuYW1lAE1pc3NpbmcgZXhwZWN0ZWQgQ1IgYWZ0ZXIgY2h1bmsgZXh0ZW5zaW9uIG5hbWUASW52YWxpZCBzdGF0dXMgY29kZQBQYXVzZSBvbiBDT05ORUNUL1VwZ3JhZGUAUGF1c2Ugb24gUFJJL1VwZ3JhZGUARXhwZWN0ZWQgSFRUUC8yIENvbm5lY3Rpb24gUHJlZmFjZQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX21ldGhvZABFeHBlY3RlZCBzcGFjZSBhZnRlciBtZXRob2QAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9oZWFkZXJfZmllbGQAUGF1c2VkAEludmFsaWQgd29yZCBlbmNvdW50ZXJlZABJbnZhbGlkIG1ldGhvZCBlbmNvdW50ZXJlZABNaXNzaW5nIGV4cGVjdGVkIENSIGFmdGVyIGNodW5rIGRhdGEARXhwZWN0ZWQgTEYgYWZ0ZXIgY2h1bmsgZGF0YQBVbmV4cGVjdGVkIGNoYXIgaW4gdXJsIHNjaGVtYQBSZXF1ZXN0IGhhcyBpbnZhbGlkIGBUcmFuc2Zlci1FbmNvZGluZ2AARGF0YSBhZnRlciBgQ29ubmVjdGlvbjogY2xvc2VgAFNXSVRDSF9QUk9YWQBVU0VfUFJPWFkATUtBQ1RJVklUWQBVTlBST0NFU1NBQkxFX0VOVElUWQBRVUVSWQBDT1BZAE1PVkVEX1BFUk1BTkVOVExZAFRPT19FQVJMWQBOT1RJRlkARkFJTEVEX0RFUEVOREVOQ1kAQkFEX0dBVEVXQVkAUExBWQBQVVQAQ0hFQ0tPVVQAR0FURVdBWV9USU1FT1VUAFJFUVVFU1RfVElNRU9VVABORVRXT1JLX0NPTk5FQ1RfVElNRU9VVABDT05ORUNUSU9OX1RJTUVPVVQATE9HSU5fVElNRU9VVABORVRXT1JLX1JFQURfVElNRU9VVABQT1NUAE1JU0RJUkVDVEVEX1JFUVVFU1QAQ0xJRU5UX0NMT1NFRF9SRVFVRVNUAENMSUVOVF9DTE9TRURfTE9BRF9CQUxBTkNFRF9SRVFVRVNUAEJBRF9SRVFVRVNUAEhUVFBfUkVRVUVTVF9TRU5UX1RPX0hUVFBTX1BPUlQAUkVQT1JUAElNX0FfVEVBUE9UAFJFU0VUX0NPTlRFTlQATk9fQ09OVEVOVABQQVJUSUFMX0NPTlRFTlQASFBFX0lOVkFMSURfQ09OU1RBTlQASFBFX0NCX1JFU0VUAEdFVABIUEVfU1RSSUNUAENPTkZMSUNUAFRFTVBPUkFSWV9SRURJUkVDVABQRVJNQU5FTlRfUkVESVJFQ1QAQ09OTkVDVABNVUxUSV9TVEFUVVMASFBFX0lOVkFMSURfU1RBVFVTAFRPT19NQU5ZX1JFUVVFU1RTAEVBUkxZX0hJTlRTAFVOQVZBSUxBQkxFX0ZPUl9MRUdBTF9SRUFTT05TAE9QVElPTlMAU1dJVENISU5HX1BST1RPQ09MUwBWQVJJQU5UX0FMU09fTkVHT1RJQVRFUwBNVUxUSVBMRV9DSE9JQ0VTAElOVEVSTkFMX1NFUlZFUl9FUlJPUgBXRUJfU0VSVkVSX1VOS05PV05fRVJST1IAUkFJTEdVTl9FUlJPUgBJREVOVElUWV9QUk9WSURFUl9BVVRIRU5USUNBVElPTl9FUlJPUgBTU0xfQ0VSVElGSUNBVEVfRVJST1IASU5WQUxJRF9YX0ZPUldBUkRFRF9GT1IAU0VUX1BBUkFNRVRFUgBHRVRfUEFSQU1FVEVSAEhQRV9VU0VSAFNFRV9PVEhFUgBIUEVfQ0JfQ0hVTktfSEVBREVSAEV4cGVjdGVkIExGIGFmdGVyIENSAE1LQ0FMRU5EQVIAU0VUVVAAV0VCX1NFUlZFUl9JU19ET1dOAFRFQVJET1dOAEhQRV9DTE9TRURfQ09OTkVDVElPTgBIRVVSSVNUSUNfRVhQSVJBVElPTgBESVNDT05ORUNURURfT1BFUkFUSU9OAE5PTl9BVVRIT1JJVEFUSVZFX0lORk9STUFUSU9OAEhQRV9JTlZBTElEX1ZFUlNJT04ASFBFX0NCX01FU1NBR0VfQkVHSU4AU0lURV9JU19GUk9aRU4ASFBFX0lOVkFMSURfSEVBREVSX1RPS0VOAElOVkFMSURfVE9LRU4ARk9SQklEREVOAEVOSEFOQ0VfWU9VUl9DQUxNAEhQRV9JTlZBTElEX1VSTABCTE9DS0VEX0JZX1BBUkVOVEFMX0NPTlRST0wATUtDT0wAQUNMAEhQRV9JTlRFUk5BTABSRVFVRVNUX0hFQURFUl9GSUVMRFNfVE9PX0xBUkdFX1VOT0ZGSUNJQUwASFBFX09LAFVOTElOSwBVTkxPQ0sAUFJJAFJFVFJZX1dJVEgASFBFX0lOVkFMSURfQ09OVEVOVF9MRU5HVEgASFBFX1VORVhQRUNURURfQ09OVEVOVF9MRU5HVEgARkxVU0gAUFJPUFBBVENIAE0tU0VBUkNIAFVSSV9UT09fTE9ORwBQUk9DRVNTSU5HAE1JU0NFTExBTkVPVVNfUEVSU0lTVEVOVF9XQVJOSU5HAE1JU0NFTExBTkVPVVNfV0FSTklORwBIUEVfSU5WQUxJRF9UUkFOU0ZFUl9FTkNPRElORwBFeHBlY3RlZCBDUkxGAEhQRV9JTlZBTElEX0NIVU5LX1NJWkUATU9WRQBDT05USU5VRQBIUEVfQ0JfU1RBVFVTX0NPTVBMRVRFAEhQRV9DQl9IRUFERVJTX0NPTVBMRVRFAEhQRV9DQl9WRVJTSU9OX0NPTVBMRVRFAEhQRV9DQl9VUkxfQ09NUExFVEUASFBFX0NCX1BST1RPQ09MX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19DT01QTEVURQBIUEVfQ0JfSEVBREVSX1ZBTFVFX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19FWFRFTlNJT05fVkFMVUVfQ09NUExFVEUASFBFX0NCX0NIVU5LX0VYVEVOU0lPTl9OQU1FX0NPTVBMRVRFAEhQRV9DQl9NRVNTQUdFX0NPTVBMRVRFAEhQRV9DQl9NRVRIT0RfQ09NUExFVEUASFBFX0NCX0hFQURFUl9GSUVMRF9DT01QTEVURQBERUxFVEUASFBFX0lOVkFMSURfRU9GX1NUQVRFAElOVkFMSURfU1NMX0NFUlRJRklDQVRFAFBBVVNFAE5PX1JFU1BPTlNFAFVOU1VQUE9SVEVEX01FRElBX1RZUEUAR09ORQBOT1RfQUNDRVBUQUJMRQBTRVJWSUNFX1VOQVZBSUxBQkxFAFJBTkdFX05PVF9TQVRJU0ZJQUJMRQBPUklHSU5fSVNfVU5SRUFDSEFCTEUAUkVTUE9OU0VfSVNfU1RBTEUAUFVSR0UATUVSR0UAUkVRVUVTVF9IRUFERVJfRklFTERTX1RPT19MQVJHRQBSRVFVRVNUX0hFQURFUl9UT09fTEFSR0UAUEFZTE9BRF9UT09fTEFSR0UASU5TVUZGSUNJRU5UX1NUT1JBR0UASFBFX1BBVVNFRF9VUEdSQURFAEhQRV9QQVVTRURfSDJfVVBHUkFERQBTT1VSQ0UAQU5OT1VOQ0UAVFJBQ0UASFBFX1VORVhQRUNURURfU1BBQ0UAREVTQ1JJQkUAVU5TVUJTQ1JJQkUAUkVDT1JEAEhQRV9JTlZBTElEX01FVEhPRABOT1RfRk9VTkQAUFJPUEZJTkQAVU5CSU5EAFJFQklORABVTkFVVEhPUklaRUQATUVUSE9EX05PVF9BTExPV0VEAEhUVFBfVkVSU0lPTl9OT1RfU1VQUE9SVEVEAEFMUkVBRFlfUkVQT1JURUQAQUNDRVBURUQATk9UX0lNUExFTUVOVEVEAExPT1BfREVURUNURUQASFBFX0NSX0VYUEVDVEVEAEhQRV9MRl9FWFBFQ1RFRABDUkVBVEVEAElNX1VTRUQASFBFX1BBVVNFRABUSU1FT1VUX09DQ1VSRUQAUEFZTUVOVF9SRVFVSVJFRABQUkVDT05ESVRJT05fUkVRVUlSRUQAUFJPWFlfQVVUSEVOVElDQVRJT05fUkVRVUlSRUQATkVUV09SS19BVVRIRU5USUNBVElPTl9SRVFVSVJFRABMRU5HVEhfUkVRVUlSRUQAU1NMX0NFUlRJRklDQVRFX1JFUVVJUkVEAFVQR1JBREVfUkVRVUlSRUQAUEFHRV9FWFBJUkVEAFBSRUNPTkRJVElPTl9GQUlMRUQARVhQRUNUQVRJT05fRkFJTEVEAFJFVkFMSURBVElPTl9GQUlMRUQAU1NMX0hBTkRTSEFLRV9GQUlMRUQATE9DS0VEAFRSQU5TRk9STUFUSU9OX0FQUExJRUQATk9UX01PRElGSUVEAE5PVF9FWFRFTkRFRABCQU5EV0lEVEhfTElNSVRfRVhDRUVERUQAU0lURV9JU19PVkVSTE9BREVEAEhFQUQARXhwZWN0ZWQgSFRUUC8sIFJUU1AvIG9yIElDRS8A5xUAAK8VAACkEgAAkhoAACYWAACeFAAA2xkAAHkVAAB+EgAA/hQAADYVAAALFgAA2BYAAPMSAABCGAAArBYAABIVAAAUFwAA7xcAAEgUAABxFwAAshoAAGsZAAB+GQAANRQAAIIaAABEFwAA/RYAAB4YAACHFwAAqhkAAJMSAAAHGAAALBcAAMoXAACkFwAA5xUAAOcVAABYFwAAOxgAAKASAAAtHAAAwxEAAEgRAADeEgAAQhMAAKQZAAD9EAAA9xUAAKUVAADvFgAA+BkAAEoWAABWFgAA9RUAAAoaAAAIGgAAARoAAKsVAABCEgAA1xAAAEwRAAAFGQAAVBYAAB4RAADKGQAAyBkAAE4WAAD/GAAAcRQAAPAVAADuFQAAlBkAAPwVAAC/GQAAmxkAAHwUAABDEQAAcBgAAJUUAAAnFAAAGRQAANUSAADUGQAARBYAAPcQAEG5OwsBAQBB0DsL4AEBAQIBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEDAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBBuj0LBAEAAAIAQdE9C14DBAMDAwMDAAADAwADAwADAwMDAwMDAwMDAAUAAAAAAAMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAwADAEG6PwsEAQAAAgBB0T8LXgMAAwMDAwMAAAMDAAMDAAMDAwMDAwMDAwMABAAFAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwADAAMAQbDBAAsNbG9zZWVlcC1hbGl2ZQBBycEACwEBAEHgwQAL4AEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBBycMACwEBAEHgwwAL5wEBAQEBAQEBAQEBAQECAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAWNodW5rZWQAQfHFAAteAQABAQEBAQAAAQEAAQEAAQEBAQEBAQEBAQAAAAAAAAABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQAAAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEAAQBB0McACyFlY3Rpb25lbnQtbGVuZ3Rob25yb3h5LWNvbm5lY3Rpb24AQYDIAAsgcmFuc2Zlci1lbmNvZGluZ3BncmFkZQ0KDQpTTQ0KDQoAQanIAAsFAQIAAQMAQcDIAAtfBAUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUAQanKAAsFAQIAAQMAQcDKAAtfBAUFBgUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUAQanMAAsEAQAAAQBBwcwAC14CAgACAgICAgICAgICAgICAgICAgICAgICAgICAgIAAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAEGpzgALBQECAAEDAEHAzgALXwQFAAAFBQUFBQUFBQUFBQYFBQUFBQUFBQUFBQUABQAHCAUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQAFAAUABQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUAAAAFAEGp0AALBQEBAAEBAEHA0AALAQEAQdrQAAtBAgAAAAAAAAMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAAAAAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAQanSAAsFAQEAAQEAQcDSAAsBAQBBytIACwYCAAAAAAIAQeHSAAs6AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAAAAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwBBoNQAC50BTk9VTkNFRUNLT1VUTkVDVEVURUNSSUJFTFVTSEVURUFEU0VBUkNIUkdFQ1RJVklUWUxFTkRBUlZFT1RJRllQVElPTlNDSFNFQVlTVEFUQ0hHRVVFUllPUkRJUkVDVE9SVFJDSFBBUkFNRVRFUlVSQ0VCU0NSSUJFQVJET1dOQUNFSU5ETktDS1VCU0NSSUJFVFRQQ0VUU1BBRFRQLw==";
@@ -14061,9 +14061,9 @@ var require_llhttp_wasm = __commonJS({
   }
 });
 
-// node_modules/undici/lib/llhttp/llhttp_simd-wasm.js
+// ../../node_modules/undici/lib/llhttp/llhttp_simd-wasm.js
 var require_llhttp_simd_wasm = __commonJS({
-  "node_modules/undici/lib/llhttp/llhttp_simd-wasm.js"(exports, module) {
+  "../../node_modules/undici/lib/llhttp/llhttp_simd-wasm.js"(exports, module) {
     "use strict";
     var { Buffer: Buffer2 } = __require("node:buffer");
     var wasmBase64 = "AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAn9/AGABfwBgBH9/f38Bf2AAAGADf39/AALLAQgDZW52GHdhc21fb25faGVhZGVyc19jb21wbGV0ZQAEA2VudhV3YXNtX29uX21lc3NhZ2VfYmVnaW4AAANlbnYLd2FzbV9vbl91cmwAAQNlbnYOd2FzbV9vbl9zdGF0dXMAAQNlbnYUd2FzbV9vbl9oZWFkZXJfZmllbGQAAQNlbnYUd2FzbV9vbl9oZWFkZXJfdmFsdWUAAQNlbnYMd2FzbV9vbl9ib2R5AAEDZW52GHdhc21fb25fbWVzc2FnZV9jb21wbGV0ZQAAAzU0BQYAAAMAAAAAAAADAQMAAwMDAAACAAAAAAICAgICAgICAgIBAQEBAQEBAQEBAwAAAwAAAAQFAXABExMFAwEAAgYIAX8BQcDZBAsHxQcoBm1lbW9yeQIAC19pbml0aWFsaXplAAgZX19pbmRpcmVjdF9mdW5jdGlvbl90YWJsZQEAC2xsaHR0cF9pbml0AAkYbGxodHRwX3Nob3VsZF9rZWVwX2FsaXZlADcMbGxodHRwX2FsbG9jAAsGbWFsbG9jADkLbGxodHRwX2ZyZWUADARmcmVlAAwPbGxodHRwX2dldF90eXBlAA0VbGxodHRwX2dldF9odHRwX21ham9yAA4VbGxodHRwX2dldF9odHRwX21pbm9yAA8RbGxodHRwX2dldF9tZXRob2QAEBZsbGh0dHBfZ2V0X3N0YXR1c19jb2RlABESbGxodHRwX2dldF91cGdyYWRlABIMbGxodHRwX3Jlc2V0ABMObGxodHRwX2V4ZWN1dGUAFBRsbGh0dHBfc2V0dGluZ3NfaW5pdAAVDWxsaHR0cF9maW5pc2gAFgxsbGh0dHBfcGF1c2UAFw1sbGh0dHBfcmVzdW1lABgbbGxodHRwX3Jlc3VtZV9hZnRlcl91cGdyYWRlABkQbGxodHRwX2dldF9lcnJubwAaF2xsaHR0cF9nZXRfZXJyb3JfcmVhc29uABsXbGxodHRwX3NldF9lcnJvcl9yZWFzb24AHBRsbGh0dHBfZ2V0X2Vycm9yX3BvcwAdEWxsaHR0cF9lcnJub19uYW1lAB4SbGxodHRwX21ldGhvZF9uYW1lAB8SbGxodHRwX3N0YXR1c19uYW1lACAabGxodHRwX3NldF9sZW5pZW50X2hlYWRlcnMAISFsbGh0dHBfc2V0X2xlbmllbnRfY2h1bmtlZF9sZW5ndGgAIh1sbGh0dHBfc2V0X2xlbmllbnRfa2VlcF9hbGl2ZQAjJGxsaHR0cF9zZXRfbGVuaWVudF90cmFuc2Zlcl9lbmNvZGluZwAkGmxsaHR0cF9zZXRfbGVuaWVudF92ZXJzaW9uACUjbGxodHRwX3NldF9sZW5pZW50X2RhdGFfYWZ0ZXJfY2xvc2UAJidsbGh0dHBfc2V0X2xlbmllbnRfb3B0aW9uYWxfbGZfYWZ0ZXJfY3IAJyxsbGh0dHBfc2V0X2xlbmllbnRfb3B0aW9uYWxfY3JsZl9hZnRlcl9jaHVuawAoKGxsaHR0cF9zZXRfbGVuaWVudF9vcHRpb25hbF9jcl9iZWZvcmVfbGYAKSpsbGh0dHBfc2V0X2xlbmllbnRfc3BhY2VzX2FmdGVyX2NodW5rX3NpemUAKhhsbGh0dHBfbWVzc2FnZV9uZWVkc19lb2YANgkYAQBBAQsSAQIDBAUKBgcyNDMuKy8tLDAxCuzaAjQWAEHA1QAoAgAEQAALQcDVAEEBNgIACxQAIAAQOCAAIAI2AjggACABOgAoCxQAIAAgAC8BNCAALQAwIAAQNxAACx4BAX9BwAAQOiIBEDggAUGACDYCOCABIAA6ACggAQuPDAEHfwJAIABFDQAgAEEIayIBIABBBGsoAgAiAEF4cSIEaiEFAkAgAEEBcQ0AIABBA3FFDQEgASABKAIAIgBrIgFB1NUAKAIASQ0BIAAgBGohBAJAAkBB2NUAKAIAIAFHBEAgAEH/AU0EQCAAQQN2IQMgASgCCCIAIAEoAgwiAkYEQEHE1QBBxNUAKAIAQX4gA3dxNgIADAULIAIgADYCCCAAIAI2AgwMBAsgASgCGCEGIAEgASgCDCIARwRAIAAgASgCCCICNgIIIAIgADYCDAwDCyABQRRqIgMoAgAiAkUEQCABKAIQIgJFDQIgAUEQaiEDCwNAIAMhByACIgBBFGoiAygCACICDQAgAEEQaiEDIAAoAhAiAg0ACyAHQQA2AgAMAgsgBSgCBCIAQQNxQQNHDQIgBSAAQX5xNgIEQczVACAENgIAIAUgBDYCACABIARBAXI2AgQMAwtBACEACyAGRQ0AAkAgASgCHCICQQJ0QfTXAGoiAygCACABRgRAIAMgADYCACAADQFByNUAQcjVACgCAEF+IAJ3cTYCAAwCCyAGQRBBFCAGKAIQIAFGG2ogADYCACAARQ0BCyAAIAY2AhggASgCECICBEAgACACNgIQIAIgADYCGAsgAUEUaigCACICRQ0AIABBFGogAjYCACACIAA2AhgLIAEgBU8NACAFKAIEIgBBAXFFDQACQAJAAkACQCAAQQJxRQRAQdzVACgCACAFRgRAQdzVACABNgIAQdDVAEHQ1QAoAgAgBGoiADYCACABIABBAXI2AgQgAUHY1QAoAgBHDQZBzNUAQQA2AgBB2NUAQQA2AgAMBgtB2NUAKAIAIAVGBEBB2NUAIAE2AgBBzNUAQczVACgCACAEaiIANgIAIAEgAEEBcjYCBCAAIAFqIAA2AgAMBgsgAEF4cSAEaiEEIABB/wFNBEAgAEEDdiEDIAUoAggiACAFKAIMIgJGBEBBxNUAQcTVACgCAEF+IAN3cTYCAAwFCyACIAA2AgggACACNgIMDAQLIAUoAhghBiAFIAUoAgwiAEcEQEHU1QAoAgAaIAAgBSgCCCICNgIIIAIgADYCDAwDCyAFQRRqIgMoAgAiAkUEQCAFKAIQIgJFDQIgBUEQaiEDCwNAIAMhByACIgBBFGoiAygCACICDQAgAEEQaiEDIAAoAhAiAg0ACyAHQQA2AgAMAgsgBSAAQX5xNgIEIAEgBGogBDYCACABIARBAXI2AgQMAwtBACEACyAGRQ0AAkAgBSgCHCICQQJ0QfTXAGoiAygCACAFRgRAIAMgADYCACAADQFByNUAQcjVACgCAEF+IAJ3cTYCAAwCCyAGQRBBFCAGKAIQIAVGG2ogADYCACAARQ0BCyAAIAY2AhggBSgCECICBEAgACACNgIQIAIgADYCGAsgBUEUaigCACICRQ0AIABBFGogAjYCACACIAA2AhgLIAEgBGogBDYCACABIARBAXI2AgQgAUHY1QAoAgBHDQBBzNUAIAQ2AgAMAQsgBEH/AU0EQCAEQXhxQezVAGohAAJ/QcTVACgCACICQQEgBEEDdnQiA3FFBEBBxNUAIAIgA3I2AgAgAAwBCyAAKAIICyICIAE2AgwgACABNgIIIAEgADYCDCABIAI2AggMAQtBHyECIARB////B00EQCAEQSYgBEEIdmciAGt2QQFxIABBAXRrQT5qIQILIAEgAjYCHCABQgA3AhAgAkECdEH01wBqIQACQEHI1QAoAgAiA0EBIAJ0IgdxRQRAIAAgATYCAEHI1QAgAyAHcjYCACABIAA2AhggASABNgIIIAEgATYCDAwBCyAEQRkgAkEBdmtBACACQR9HG3QhAiAAKAIAIQACQANAIAAiAygCBEF4cSAERg0BIAJBHXYhACACQQF0IQIgAyAAQQRxakEQaiIHKAIAIgANAAsgByABNgIAIAEgAzYCGCABIAE2AgwgASABNgIIDAELIAMoAggiACABNgIMIAMgATYCCCABQQA2AhggASADNgIMIAEgADYCCAtB5NUAQeTVACgCAEEBayIAQX8gABs2AgALCwcAIAAtACgLBwAgAC0AKgsHACAALQArCwcAIAAtACkLBwAgAC8BNAsHACAALQAwC0ABBH8gACgCGCEBIAAvAS4hAiAALQAoIQMgACgCOCEEIAAQOCAAIAQ2AjggACADOgAoIAAgAjsBLiAAIAE2AhgLhocCAwd/A34BeyABIAJqIQQCQCAAIgMoAgwiAA0AIAMoAgQEQCADIAE2AgQLIwBBEGsiCSQAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCADKAIcIgJBAmsO/AEB+QECAwQFBgcICQoLDA0ODxAREvgBE/cBFBX2ARYX9QEYGRobHB0eHyD9AfsBIfQBIiMkJSYnKCkqK/MBLC0uLzAxMvIB8QEzNPAB7wE1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk/6AVBRUlPuAe0BVOwBVesBVldYWVrqAVtcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn+AAYEBggGDAYQBhQGGAYcBiAGJAYoBiwGMAY0BjgGPAZABkQGSAZMBlAGVAZYBlwGYAZkBmgGbAZwBnQGeAZ8BoAGhAaIBowGkAaUBpgGnAagBqQGqAasBrAGtAa4BrwGwAbEBsgGzAbQBtQG2AbcBuAG5AboBuwG8Ab0BvgG/AcABwQHCAcMBxAHFAcYBxwHIAckBygHLAcwBzQHOAekB6AHPAecB0AHmAdEB0gHTAdQB5QHVAdYB1wHYAdkB2gHbAdwB3QHeAd8B4AHhAeIB4wEA/AELQQAM4wELQQ4M4gELQQ0M4QELQQ8M4AELQRAM3wELQRMM3gELQRQM3QELQRUM3AELQRYM2wELQRcM2gELQRgM2QELQRkM2AELQRoM1wELQRsM1gELQRwM1QELQR0M1AELQR4M0wELQR8M0gELQSAM0QELQSEM0AELQQgMzwELQSIMzgELQSQMzQELQSMMzAELQQcMywELQSUMygELQSYMyQELQScMyAELQSgMxwELQRIMxgELQREMxQELQSkMxAELQSoMwwELQSsMwgELQSwMwQELQd4BDMABC0EuDL8BC0EvDL4BC0EwDL0BC0ExDLwBC0EyDLsBC0EzDLoBC0E0DLkBC0HfAQy4AQtBNQy3AQtBOQy2AQtBDAy1AQtBNgy0AQtBNwyzAQtBOAyyAQtBPgyxAQtBOgywAQtB4AEMrwELQQsMrgELQT8MrQELQTsMrAELQQoMqwELQTwMqgELQT0MqQELQeEBDKgBC0HBAAynAQtBwAAMpgELQcIADKUBC0EJDKQBC0EtDKMBC0HDAAyiAQtBxAAMoQELQcUADKABC0HGAAyfAQtBxwAMngELQcgADJ0BC0HJAAycAQtBygAMmwELQcsADJoBC0HMAAyZAQtBzQAMmAELQc4ADJcBC0HPAAyWAQtB0AAMlQELQdEADJQBC0HSAAyTAQtB0wAMkgELQdUADJEBC0HUAAyQAQtB1gAMjwELQdcADI4BC0HYAAyNAQtB2QAMjAELQdoADIsBC0HbAAyKAQtB3AAMiQELQd0ADIgBC0HeAAyHAQtB3wAMhgELQeAADIUBC0HhAAyEAQtB4gAMgwELQeMADIIBC0HkAAyBAQtB5QAMgAELQeIBDH8LQeYADH4LQecADH0LQQYMfAtB6AAMewtBBQx6C0HpAAx5C0EEDHgLQeoADHcLQesADHYLQewADHULQe0ADHQLQQMMcwtB7gAMcgtB7wAMcQtB8AAMcAtB8gAMbwtB8QAMbgtB8wAMbQtB9AAMbAtB9QAMawtB9gAMagtBAgxpC0H3AAxoC0H4AAxnC0H5AAxmC0H6AAxlC0H7AAxkC0H8AAxjC0H9AAxiC0H+AAxhC0H/AAxgC0GAAQxfC0GBAQxeC0GCAQxdC0GDAQxcC0GEAQxbC0GFAQxaC0GGAQxZC0GHAQxYC0GIAQxXC0GJAQxWC0GKAQxVC0GLAQxUC0GMAQxTC0GNAQxSC0GOAQxRC0GPAQxQC0GQAQxPC0GRAQxOC0GSAQxNC0GTAQxMC0GUAQxLC0GVAQxKC0GWAQxJC0GXAQxIC0GYAQxHC0GZAQxGC0GaAQxFC0GbAQxEC0GcAQxDC0GdAQxCC0GeAQxBC0GfAQxAC0GgAQw/C0GhAQw+C0GiAQw9C0GjAQw8C0GkAQw7C0GlAQw6C0GmAQw5C0GnAQw4C0GoAQw3C0GpAQw2C0GqAQw1C0GrAQw0C0GsAQwzC0GtAQwyC0GuAQwxC0GvAQwwC0GwAQwvC0GxAQwuC0GyAQwtC0GzAQwsC0G0AQwrC0G1AQwqC0G2AQwpC0G3AQwoC0G4AQwnC0G5AQwmC0G6AQwlC0G7AQwkC0G8AQwjC0G9AQwiC0G+AQwhC0G/AQwgC0HAAQwfC0HBAQweC0HCAQwdC0EBDBwLQcMBDBsLQcQBDBoLQcUBDBkLQcYBDBgLQccBDBcLQcgBDBYLQckBDBULQcoBDBQLQcsBDBMLQcwBDBILQc0BDBELQc4BDBALQc8BDA8LQdABDA4LQdEBDA0LQdIBDAwLQdMBDAsLQdQBDAoLQdUBDAkLQdYBDAgLQeMBDAcLQdcBDAYLQdgBDAULQdkBDAQLQdoBDAMLQdsBDAILQd0BDAELQdwBCyECA0ACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIAMCfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAAn8CQAJAAkACfwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAwJ/AkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJ/AkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCACDuMBAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISMkJScoKZ4DmwOaA5EDigODA4AD/QL7AvgC8gLxAu8C7QLoAucC5gLlAuQC3ALbAtoC2QLYAtcC1gLVAs8CzgLMAssCygLJAsgCxwLGAsQCwwK+ArwCugK5ArgCtwK2ArUCtAKzArICsQKwAq4CrQKpAqgCpwKmAqUCpAKjAqICoQKgAp8CmAKQAowCiwKKAoEC/gH9AfwB+wH6AfkB+AH3AfUB8wHwAesB6QHoAecB5gHlAeQB4wHiAeEB4AHfAd4B3QHcAdoB2QHYAdcB1gHVAdQB0wHSAdEB0AHPAc4BzQHMAcsBygHJAcgBxwHGAcUBxAHDAcIBwQHAAb8BvgG9AbwBuwG6AbkBuAG3AbYBtQG0AbMBsgGxAbABrwGuAa0BrAGrAaoBqQGoAacBpgGlAaQBowGiAZ8BngGZAZgBlwGWAZUBlAGTAZIBkQGQAY8BjQGMAYcBhgGFAYQBgwGCAX18e3p5dnV0UFFSU1RVCyABIARHDXJB/QEhAgy+AwsgASAERw2YAUHbASECDL0DCyABIARHDfEBQY4BIQIMvAMLIAEgBEcN/AFBhAEhAgy7AwsgASAERw2KAkH/ACECDLoDCyABIARHDZECQf0AIQIMuQMLIAEgBEcNlAJB+wAhAgy4AwsgASAERw0eQR4hAgy3AwsgASAERw0ZQRghAgy2AwsgASAERw3KAkHNACECDLUDCyABIARHDdUCQcYAIQIMtAMLIAEgBEcN1gJBwwAhAgyzAwsgASAERw3cAkE4IQIMsgMLIAMtADBBAUYNrQMMiQMLQQAhAAJAAkACQCADLQAqRQ0AIAMtACtFDQAgAy8BMiICQQJxRQ0BDAILIAMvATIiAkEBcUUNAQtBASEAIAMtAChBAUYNACADLwE0IgZB5ABrQeQASQ0AIAZBzAFGDQAgBkGwAkYNACACQcAAcQ0AQQAhACACQYgEcUGABEYNACACQShxQQBHIQALIANBADsBMiADQQA6ADECQCAARQRAIANBADoAMSADLQAuQQRxDQEMsQMLIANCADcDIAsgA0EAOgAxIANBAToANgxIC0EAIQACQCADKAI4IgJFDQAgAigCMCICRQ0AIAMgAhEAACEACyAARQ1IIABBFUcNYiADQQQ2AhwgAyABNgIUIANB0hs2AhAgA0EVNgIMQQAhAgyvAwsgASAERgRAQQYhAgyvAwsgAS0AAEEKRw0ZIAFBAWohAQwaCyADQgA3AyBBEiECDJQDCyABIARHDYoDQSMhAgysAwsgASAERgRAQQchAgysAwsCQAJAIAEtAABBCmsOBAEYGAAYCyABQQFqIQFBECECDJMDCyABQQFqIQEgA0Evai0AAEEBcQ0XQQAhAiADQQA2AhwgAyABNgIUIANBmSA2AhAgA0EZNgIMDKsDCyADIAMpAyAiDCAEIAFrrSIKfSILQgAgCyAMWBs3AyAgCiAMWg0YQQghAgyqAwsgASAERwRAIANBCTYCCCADIAE2AgRBFCECDJEDC0EJIQIMqQMLIAMpAyBQDa4CDEMLIAEgBEYEQEELIQIMqAMLIAEtAABBCkcNFiABQQFqIQEMFwsgA0Evai0AAEEBcUUNGQwmC0EAIQACQCADKAI4IgJFDQAgAigCUCICRQ0AIAMgAhEAACEACyAADRkMQgtBACEAAkAgAygCOCICRQ0AIAIoAlAiAkUNACADIAIRAAAhAAsgAA0aDCQLQQAhAAJAIAMoAjgiAkUNACACKAJQIgJFDQAgAyACEQAAIQALIAANGwwyCyADQS9qLQAAQQFxRQ0cDCILQQAhAAJAIAMoAjgiAkUNACACKAJUIgJFDQAgAyACEQAAIQALIAANHAxCC0EAIQACQCADKAI4IgJFDQAgAigCVCICRQ0AIAMgAhEAACEACyAADR0MIAsgASAERgRAQRMhAgygAwsCQCABLQAAIgBBCmsOBB8jIwAiCyABQQFqIQEMHwtBACEAAkAgAygCOCICRQ0AIAIoAlQiAkUNACADIAIRAAAhAAsgAA0iDEILIAEgBEYEQEEWIQIMngMLIAEtAABBwMEAai0AAEEBRw0jDIMDCwJAA0AgAS0AAEGwO2otAAAiAEEBRwRAAkAgAEECaw4CAwAnCyABQQFqIQFBISECDIYDCyAEIAFBAWoiAUcNAAtBGCECDJ0DCyADKAIEIQBBACECIANBADYCBCADIAAgAUEBaiIBEDQiAA0hDEELQQAhAAJAIAMoAjgiAkUNACACKAJUIgJFDQAgAyACEQAAIQALIAANIwwqCyABIARGBEBBHCECDJsDCyADQQo2AgggAyABNgIEQQAhAAJAIAMoAjgiAkUNACACKAJQIgJFDQAgAyACEQAAIQALIAANJUEkIQIMgQMLIAEgBEcEQANAIAEtAABBsD1qLQAAIgBBA0cEQCAAQQFrDgUYGiaCAyUmCyAEIAFBAWoiAUcNAAtBGyECDJoDC0EbIQIMmQMLA0AgAS0AAEGwP2otAAAiAEEDRwRAIABBAWsOBQ8RJxMmJwsgBCABQQFqIgFHDQALQR4hAgyYAwsgASAERwRAIANBCzYCCCADIAE2AgRBByECDP8CC0EfIQIMlwMLIAEgBEYEQEEgIQIMlwMLAkAgAS0AAEENaw4ULj8/Pz8/Pz8/Pz8/Pz8/Pz8/PwA/C0EAIQIgA0EANgIcIANBvws2AhAgA0ECNgIMIAMgAUEBajYCFAyWAwsgA0EvaiECA0AgASAERgRAQSEhAgyXAwsCQAJAAkAgAS0AACIAQQlrDhgCACkpASkpKSkpKSkpKSkpKSkpKSkpKQInCyABQQFqIQEgA0Evai0AAEEBcUUNCgwYCyABQQFqIQEMFwsgAUEBaiEBIAItAABBAnENAAtBACECIANBADYCHCADIAE2AhQgA0GfFTYCECADQQw2AgwMlQMLIAMtAC5BgAFxRQ0BC0EAIQACQCADKAI4IgJFDQAgAigCXCICRQ0AIAMgAhEAACEACyAARQ3mAiAAQRVGBEAgA0EkNgIcIAMgATYCFCADQZsbNgIQIANBFTYCDEEAIQIMlAMLQQAhAiADQQA2AhwgAyABNgIUIANBkA42AhAgA0EUNgIMDJMDC0EAIQIgA0EANgIcIAMgATYCFCADQb4gNgIQIANBAjYCDAySAwsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEgDKdqIgEQMiIARQ0rIANBBzYCHCADIAE2AhQgAyAANgIMDJEDCyADLQAuQcAAcUUNAQtBACEAAkAgAygCOCICRQ0AIAIoAlgiAkUNACADIAIRAAAhAAsgAEUNKyAAQRVGBEAgA0EKNgIcIAMgATYCFCADQesZNgIQIANBFTYCDEEAIQIMkAMLQQAhAiADQQA2AhwgAyABNgIUIANBkww2AhAgA0ETNgIMDI8DC0EAIQIgA0EANgIcIAMgATYCFCADQYIVNgIQIANBAjYCDAyOAwtBACECIANBADYCHCADIAE2AhQgA0HdFDYCECADQRk2AgwMjQMLQQAhAiADQQA2AhwgAyABNgIUIANB5h02AhAgA0EZNgIMDIwDCyAAQRVGDT1BACECIANBADYCHCADIAE2AhQgA0HQDzYCECADQSI2AgwMiwMLIAMoAgQhAEEAIQIgA0EANgIEIAMgACABEDMiAEUNKCADQQ02AhwgAyABNgIUIAMgADYCDAyKAwsgAEEVRg06QQAhAiADQQA2AhwgAyABNgIUIANB0A82AhAgA0EiNgIMDIkDCyADKAIEIQBBACECIANBADYCBCADIAAgARAzIgBFBEAgAUEBaiEBDCgLIANBDjYCHCADIAA2AgwgAyABQQFqNgIUDIgDCyAAQRVGDTdBACECIANBADYCHCADIAE2AhQgA0HQDzYCECADQSI2AgwMhwMLIAMoAgQhAEEAIQIgA0EANgIEIAMgACABEDMiAEUEQCABQQFqIQEMJwsgA0EPNgIcIAMgADYCDCADIAFBAWo2AhQMhgMLQQAhAiADQQA2AhwgAyABNgIUIANB4hc2AhAgA0EZNgIMDIUDCyAAQRVGDTNBACECIANBADYCHCADIAE2AhQgA0HWDDYCECADQSM2AgwMhAMLIAMoAgQhAEEAIQIgA0EANgIEIAMgACABEDQiAEUNJSADQRE2AhwgAyABNgIUIAMgADYCDAyDAwsgAEEVRg0wQQAhAiADQQA2AhwgAyABNgIUIANB1gw2AhAgA0EjNgIMDIIDCyADKAIEIQBBACECIANBADYCBCADIAAgARA0IgBFBEAgAUEBaiEBDCULIANBEjYCHCADIAA2AgwgAyABQQFqNgIUDIEDCyADQS9qLQAAQQFxRQ0BC0EXIQIM5gILQQAhAiADQQA2AhwgAyABNgIUIANB4hc2AhAgA0EZNgIMDP4CCyAAQTtHDQAgAUEBaiEBDAwLQQAhAiADQQA2AhwgAyABNgIUIANBkhg2AhAgA0ECNgIMDPwCCyAAQRVGDShBACECIANBADYCHCADIAE2AhQgA0HWDDYCECADQSM2AgwM+wILIANBFDYCHCADIAE2AhQgAyAANgIMDPoCCyADKAIEIQBBACECIANBADYCBCADIAAgARA0IgBFBEAgAUEBaiEBDPUCCyADQRU2AhwgAyAANgIMIAMgAUEBajYCFAz5AgsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEQNCIARQRAIAFBAWohAQzzAgsgA0EXNgIcIAMgADYCDCADIAFBAWo2AhQM+AILIABBFUYNI0EAIQIgA0EANgIcIAMgATYCFCADQdYMNgIQIANBIzYCDAz3AgsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEQNCIARQRAIAFBAWohAQwdCyADQRk2AhwgAyAANgIMIAMgAUEBajYCFAz2AgsgAygCBCEAQQAhAiADQQA2AgQgAyAAIAEQNCIARQRAIAFBAWohAQzvAgsgA0EaNgIcIAMgADYCDCADIAFBAWo2AhQM9QILIABBFUYNH0EAIQIgA0EANgIcIAMgATYCFCADQdAPNgIQIANBIjYCDAz0AgsgAygCBCEAIANBADYCBCADIAAgARAzIgBFBEAgAUEBaiEBDBsLIANBHDYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgzzAgsgAygCBCEAIANBADYCBCADIAAgARAzIgBFBEAgAUEBaiEBDOsCCyADQR02AhwgAyAANgIMIAMgAUEBajYCFEEAIQIM8gILIABBO0cNASABQQFqIQELQSYhAgzXAgtBACECIANBADYCHCADIAE2AhQgA0GfFTYCECADQQw2AgwM7wILIAEgBEcEQANAIAEtAABBIEcNhAIgBCABQQFqIgFHDQALQSwhAgzvAgtBLCECDO4CCyABIARGBEBBNCECDO4CCwJAAkADQAJAIAEtAABBCmsOBAIAAAMACyAEIAFBAWoiAUcNAAtBNCECDO8CCyADKAIEIQAgA0EANgIEIAMgACABEDEiAEUNnwIgA0EyNgIcIAMgATYCFCADIAA2AgxBACECDO4CCyADKAIEIQAgA0EANgIEIAMgACABEDEiAEUEQCABQQFqIQEMnwILIANBMjYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgztAgsgASAERwRAAkADQCABLQAAQTBrIgBB/wFxQQpPBEBBOiECDNcCCyADKQMgIgtCmbPmzJmz5swZVg0BIAMgC0IKfiIKNwMgIAogAK1C/wGDIgtCf4VWDQEgAyAKIAt8NwMgIAQgAUEBaiIBRw0AC0HAACECDO4CCyADKAIEIQAgA0EANgIEIAMgACABQQFqIgEQMSIADRcM4gILQcAAIQIM7AILIAEgBEYEQEHJACECDOwCCwJAA0ACQCABLQAAQQlrDhgAAqICogKpAqICogKiAqICogKiAqICogKiAqICogKiAqICogKiAqICogKiAgCiAgsgBCABQQFqIgFHDQALQckAIQIM7AILIAFBAWohASADQS9qLQAAQQFxDaUCIANBADYCHCADIAE2AhQgA0GXEDYCECADQQo2AgxBACECDOsCCyABIARHBEADQCABLQAAQSBHDRUgBCABQQFqIgFHDQALQfgAIQIM6wILQfgAIQIM6gILIANBAjoAKAw4C0EAIQIgA0EANgIcIANBvws2AhAgA0ECNgIMIAMgAUEBajYCFAzoAgtBACECDM4CC0ENIQIMzQILQRMhAgzMAgtBFSECDMsCC0EWIQIMygILQRghAgzJAgtBGSECDMgCC0EaIQIMxwILQRshAgzGAgtBHCECDMUCC0EdIQIMxAILQR4hAgzDAgtBHyECDMICC0EgIQIMwQILQSIhAgzAAgtBIyECDL8CC0ElIQIMvgILQeUAIQIMvQILIANBPTYCHCADIAE2AhQgAyAANgIMQQAhAgzVAgsgA0EbNgIcIAMgATYCFCADQaQcNgIQIANBFTYCDEEAIQIM1AILIANBIDYCHCADIAE2AhQgA0GYGjYCECADQRU2AgxBACECDNMCCyADQRM2AhwgAyABNgIUIANBmBo2AhAgA0EVNgIMQQAhAgzSAgsgA0ELNgIcIAMgATYCFCADQZgaNgIQIANBFTYCDEEAIQIM0QILIANBEDYCHCADIAE2AhQgA0GYGjYCECADQRU2AgxBACECDNACCyADQSA2AhwgAyABNgIUIANBpBw2AhAgA0EVNgIMQQAhAgzPAgsgA0ELNgIcIAMgATYCFCADQaQcNgIQIANBFTYCDEEAIQIMzgILIANBDDYCHCADIAE2AhQgA0GkHDYCECADQRU2AgxBACECDM0CC0EAIQIgA0EANgIcIAMgATYCFCADQd0ONgIQIANBEjYCDAzMAgsCQANAAkAgAS0AAEEKaw4EAAICAAILIAQgAUEBaiIBRw0AC0H9ASECDMwCCwJAAkAgAy0ANkEBRw0AQQAhAAJAIAMoAjgiAkUNACACKAJgIgJFDQAgAyACEQAAIQALIABFDQAgAEEVRw0BIANB/AE2AhwgAyABNgIUIANB3Bk2AhAgA0EVNgIMQQAhAgzNAgtB3AEhAgyzAgsgA0EANgIcIAMgATYCFCADQfkLNgIQIANBHzYCDEEAIQIMywILAkACQCADLQAoQQFrDgIEAQALQdsBIQIMsgILQdQBIQIMsQILIANBAjoAMUEAIQACQCADKAI4IgJFDQAgAigCACICRQ0AIAMgAhEAACEACyAARQRAQd0BIQIMsQILIABBFUcEQCADQQA2AhwgAyABNgIUIANBtAw2AhAgA0EQNgIMQQAhAgzKAgsgA0H7ATYCHCADIAE2AhQgA0GBGjYCECADQRU2AgxBACECDMkCCyABIARGBEBB+gEhAgzJAgsgAS0AAEHIAEYNASADQQE6ACgLQcABIQIMrgILQdoBIQIMrQILIAEgBEcEQCADQQw2AgggAyABNgIEQdkBIQIMrQILQfkBIQIMxQILIAEgBEYEQEH4ASECDMUCCyABLQAAQcgARw0EIAFBAWohAUHYASECDKsCCyABIARGBEBB9wEhAgzEAgsCQAJAIAEtAABBxQBrDhAABQUFBQUFBQUFBQUFBQUBBQsgAUEBaiEBQdYBIQIMqwILIAFBAWohAUHXASECDKoCC0H2ASECIAEgBEYNwgIgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABButUAai0AAEcNAyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMwwILIAMoAgQhACADQgA3AwAgAyAAIAZBAWoiARAuIgBFBEBB4wEhAgyqAgsgA0H1ATYCHCADIAE2AhQgAyAANgIMQQAhAgzCAgtB9AEhAiABIARGDcECIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQbjVAGotAABHDQIgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADMICCyADQYEEOwEoIAMoAgQhACADQgA3AwAgAyAAIAZBAWoiARAuIgANAwwCCyADQQA2AgALQQAhAiADQQA2AhwgAyABNgIUIANB5R82AhAgA0EINgIMDL8CC0HVASECDKUCCyADQfMBNgIcIAMgATYCFCADIAA2AgxBACECDL0CC0EAIQACQCADKAI4IgJFDQAgAigCQCICRQ0AIAMgAhEAACEACyAARQ1uIABBFUcEQCADQQA2AhwgAyABNgIUIANBgg82AhAgA0EgNgIMQQAhAgy9AgsgA0GPATYCHCADIAE2AhQgA0HsGzYCECADQRU2AgxBACECDLwCCyABIARHBEAgA0ENNgIIIAMgATYCBEHTASECDKMCC0HyASECDLsCCyABIARGBEBB8QEhAgy7AgsCQAJAAkAgAS0AAEHIAGsOCwABCAgICAgICAgCCAsgAUEBaiEBQdABIQIMowILIAFBAWohAUHRASECDKICCyABQQFqIQFB0gEhAgyhAgtB8AEhAiABIARGDbkCIAMoAgAiACAEIAFraiEGIAEgAGtBAmohBQNAIAEtAAAgAEG11QBqLQAARw0EIABBAkYNAyAAQQFqIQAgBCABQQFqIgFHDQALIAMgBjYCAAy5AgtB7wEhAiABIARGDbgCIAMoAgAiACAEIAFraiEGIAEgAGtBAWohBQNAIAEtAAAgAEGz1QBqLQAARw0DIABBAUYNAiAAQQFqIQAgBCABQQFqIgFHDQALIAMgBjYCAAy4AgtB7gEhAiABIARGDbcCIAMoAgAiACAEIAFraiEGIAEgAGtBAmohBQNAIAEtAAAgAEGw1QBqLQAARw0CIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBjYCAAy3AgsgAygCBCEAIANCADcDACADIAAgBUEBaiIBECsiAEUNAiADQewBNgIcIAMgATYCFCADIAA2AgxBACECDLYCCyADQQA2AgALIAMoAgQhACADQQA2AgQgAyAAIAEQKyIARQ2cAiADQe0BNgIcIAMgATYCFCADIAA2AgxBACECDLQCC0HPASECDJoCC0EAIQACQCADKAI4IgJFDQAgAigCNCICRQ0AIAMgAhEAACEACwJAIAAEQCAAQRVGDQEgA0EANgIcIAMgATYCFCADQeoNNgIQIANBJjYCDEEAIQIMtAILQc4BIQIMmgILIANB6wE2AhwgAyABNgIUIANBgBs2AhAgA0EVNgIMQQAhAgyyAgsgASAERgRAQesBIQIMsgILIAEtAABBL0YEQCABQQFqIQEMAQsgA0EANgIcIAMgATYCFCADQbI4NgIQIANBCDYCDEEAIQIMsQILQc0BIQIMlwILIAEgBEcEQCADQQ42AgggAyABNgIEQcwBIQIMlwILQeoBIQIMrwILIAEgBEYEQEHpASECDK8CCyABLQAAQTBrIgBB/wFxQQpJBEAgAyAAOgAqIAFBAWohAUHLASECDJYCCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNlwIgA0HoATYCHCADIAE2AhQgAyAANgIMQQAhAgyuAgsgASAERgRAQecBIQIMrgILAkAgAS0AAEEuRgRAIAFBAWohAQwBCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNmAIgA0HmATYCHCADIAE2AhQgAyAANgIMQQAhAgyuAgtBygEhAgyUAgsgASAERgRAQeUBIQIMrQILQQAhAEEBIQVBASEHQQAhAgJAAkACQAJAAkACfwJAAkACQAJAAkACQAJAIAEtAABBMGsOCgoJAAECAwQFBggLC0ECDAYLQQMMBQtBBAwEC0EFDAMLQQYMAgtBBwwBC0EICyECQQAhBUEAIQcMAgtBCSECQQEhAEEAIQVBACEHDAELQQAhBUEBIQILIAMgAjoAKyABQQFqIQECQAJAIAMtAC5BEHENAAJAAkACQCADLQAqDgMBAAIECyAHRQ0DDAILIAANAQwCCyAFRQ0BCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNAiADQeIBNgIcIAMgATYCFCADIAA2AgxBACECDK8CCyADKAIEIQAgA0EANgIEIAMgACABEC8iAEUNmgIgA0HjATYCHCADIAE2AhQgAyAANgIMQQAhAgyuAgsgAygCBCEAIANBADYCBCADIAAgARAvIgBFDZgCIANB5AE2AhwgAyABNgIUIAMgADYCDAytAgtByQEhAgyTAgtBACEAAkAgAygCOCICRQ0AIAIoAkQiAkUNACADIAIRAAAhAAsCQCAABEAgAEEVRg0BIANBADYCHCADIAE2AhQgA0GkDTYCECADQSE2AgxBACECDK0CC0HIASECDJMCCyADQeEBNgIcIAMgATYCFCADQdAaNgIQIANBFTYCDEEAIQIMqwILIAEgBEYEQEHhASECDKsCCwJAIAEtAABBIEYEQCADQQA7ATQgAUEBaiEBDAELIANBADYCHCADIAE2AhQgA0GZETYCECADQQk2AgxBACECDKsCC0HHASECDJECCyABIARGBEBB4AEhAgyqAgsCQCABLQAAQTBrQf8BcSICQQpJBEAgAUEBaiEBAkAgAy8BNCIAQZkzSw0AIAMgAEEKbCIAOwE0IABB/v8DcSACQf//A3NLDQAgAyAAIAJqOwE0DAILQQAhAiADQQA2AhwgAyABNgIUIANBlR42AhAgA0ENNgIMDKsCCyADQQA2AhwgAyABNgIUIANBlR42AhAgA0ENNgIMQQAhAgyqAgtBxgEhAgyQAgsgASAERgRAQd8BIQIMqQILAkAgAS0AAEEwa0H/AXEiAkEKSQRAIAFBAWohAQJAIAMvATQiAEGZM0sNACADIABBCmwiADsBNCAAQf7/A3EgAkH//wNzSw0AIAMgACACajsBNAwCC0EAIQIgA0EANgIcIAMgATYCFCADQZUeNgIQIANBDTYCDAyqAgsgA0EANgIcIAMgATYCFCADQZUeNgIQIANBDTYCDEEAIQIMqQILQcUBIQIMjwILIAEgBEYEQEHeASECDKgCCwJAIAEtAABBMGtB/wFxIgJBCkkEQCABQQFqIQECQCADLwE0IgBBmTNLDQAgAyAAQQpsIgA7ATQgAEH+/wNxIAJB//8Dc0sNACADIAAgAmo7ATQMAgtBACECIANBADYCHCADIAE2AhQgA0GVHjYCECADQQ02AgwMqQILIANBADYCHCADIAE2AhQgA0GVHjYCECADQQ02AgxBACECDKgCC0HEASECDI4CCyABIARGBEBB3QEhAgynAgsCQAJAAkACQCABLQAAQQprDhcCAwMAAwMDAwMDAwMDAwMDAwMDAwMDAQMLIAFBAWoMBQsgAUEBaiEBQcMBIQIMjwILIAFBAWohASADQS9qLQAAQQFxDQggA0EANgIcIAMgATYCFCADQY0LNgIQIANBDTYCDEEAIQIMpwILIANBADYCHCADIAE2AhQgA0GNCzYCECADQQ02AgxBACECDKYCCyABIARHBEAgA0EPNgIIIAMgATYCBEEBIQIMjQILQdwBIQIMpQILAkACQANAAkAgAS0AAEEKaw4EAgAAAwALIAQgAUEBaiIBRw0AC0HbASECDKYCCyADKAIEIQAgA0EANgIEIAMgACABEC0iAEUEQCABQQFqIQEMBAsgA0HaATYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgylAgsgAygCBCEAIANBADYCBCADIAAgARAtIgANASABQQFqCyEBQcEBIQIMigILIANB2QE2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIMogILQcIBIQIMiAILIANBL2otAABBAXENASADQQA2AhwgAyABNgIUIANB5Bw2AhAgA0EZNgIMQQAhAgygAgsgASAERgRAQdkBIQIMoAILAkACQAJAIAEtAABBCmsOBAECAgACCyABQQFqIQEMAgsgAUEBaiEBDAELIAMtAC5BwABxRQ0BC0EAIQACQCADKAI4IgJFDQAgAigCPCICRQ0AIAMgAhEAACEACyAARQ2gASAAQRVGBEAgA0HZADYCHCADIAE2AhQgA0G3GjYCECADQRU2AgxBACECDJ8CCyADQQA2AhwgAyABNgIUIANBgA02AhAgA0EbNgIMQQAhAgyeAgsgA0EANgIcIAMgATYCFCADQdwoNgIQIANBAjYCDEEAIQIMnQILIAEgBEcEQCADQQw2AgggAyABNgIEQb8BIQIMhAILQdgBIQIMnAILIAEgBEYEQEHXASECDJwCCwJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAS0AAEHBAGsOFQABAgNaBAUGWlpaBwgJCgsMDQ4PEFoLIAFBAWohAUH7ACECDJICCyABQQFqIQFB/AAhAgyRAgsgAUEBaiEBQYEBIQIMkAILIAFBAWohAUGFASECDI8CCyABQQFqIQFBhgEhAgyOAgsgAUEBaiEBQYkBIQIMjQILIAFBAWohAUGKASECDIwCCyABQQFqIQFBjQEhAgyLAgsgAUEBaiEBQZYBIQIMigILIAFBAWohAUGXASECDIkCCyABQQFqIQFBmAEhAgyIAgsgAUEBaiEBQaUBIQIMhwILIAFBAWohAUGmASECDIYCCyABQQFqIQFBrAEhAgyFAgsgAUEBaiEBQbQBIQIMhAILIAFBAWohAUG3ASECDIMCCyABQQFqIQFBvgEhAgyCAgsgASAERgRAQdYBIQIMmwILIAEtAABBzgBHDUggAUEBaiEBQb0BIQIMgQILIAEgBEYEQEHVASECDJoCCwJAAkACQCABLQAAQcIAaw4SAEpKSkpKSkpKSgFKSkpKSkoCSgsgAUEBaiEBQbgBIQIMggILIAFBAWohAUG7ASECDIECCyABQQFqIQFBvAEhAgyAAgtB1AEhAiABIARGDZgCIAMoAgAiACAEIAFraiEFIAEgAGtBB2ohBgJAA0AgAS0AACAAQajVAGotAABHDUUgAEEHRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJkCCyADQQA2AgAgBkEBaiEBQRsMRQsgASAERgRAQdMBIQIMmAILAkACQCABLQAAQckAaw4HAEdHR0dHAUcLIAFBAWohAUG5ASECDP8BCyABQQFqIQFBugEhAgz+AQtB0gEhAiABIARGDZYCIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQabVAGotAABHDUMgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJcCCyADQQA2AgAgBkEBaiEBQQ8MQwtB0QEhAiABIARGDZUCIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQaTVAGotAABHDUIgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJYCCyADQQA2AgAgBkEBaiEBQSAMQgtB0AEhAiABIARGDZQCIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQaHVAGotAABHDUEgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADJUCCyADQQA2AgAgBkEBaiEBQRIMQQsgASAERgRAQc8BIQIMlAILAkACQCABLQAAQcUAaw4OAENDQ0NDQ0NDQ0NDQwFDCyABQQFqIQFBtQEhAgz7AQsgAUEBaiEBQbYBIQIM+gELQc4BIQIgASAERg2SAiADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGe1QBqLQAARw0/IABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyTAgsgA0EANgIAIAZBAWohAUEHDD8LQc0BIQIgASAERg2RAiADKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEGY1QBqLQAARw0+IABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAySAgsgA0EANgIAIAZBAWohAUEoDD4LIAEgBEYEQEHMASECDJECCwJAAkACQCABLQAAQcUAaw4RAEFBQUFBQUFBQQFBQUFBQQJBCyABQQFqIQFBsQEhAgz5AQsgAUEBaiEBQbIBIQIM+AELIAFBAWohAUGzASECDPcBC0HLASECIAEgBEYNjwIgAygCACIAIAQgAWtqIQUgASAAa0EGaiEGAkADQCABLQAAIABBkdUAai0AAEcNPCAAQQZGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMkAILIANBADYCACAGQQFqIQFBGgw8C0HKASECIAEgBEYNjgIgAygCACIAIAQgAWtqIQUgASAAa0EDaiEGAkADQCABLQAAIABBjdUAai0AAEcNOyAAQQNGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMjwILIANBADYCACAGQQFqIQFBIQw7CyABIARGBEBByQEhAgyOAgsCQAJAIAEtAABBwQBrDhQAPT09PT09PT09PT09PT09PT09AT0LIAFBAWohAUGtASECDPUBCyABQQFqIQFBsAEhAgz0AQsgASAERgRAQcgBIQIMjQILAkACQCABLQAAQdUAaw4LADw8PDw8PDw8PAE8CyABQQFqIQFBrgEhAgz0AQsgAUEBaiEBQa8BIQIM8wELQccBIQIgASAERg2LAiADKAIAIgAgBCABa2ohBSABIABrQQhqIQYCQANAIAEtAAAgAEGE1QBqLQAARw04IABBCEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyMAgsgA0EANgIAIAZBAWohAUEqDDgLIAEgBEYEQEHGASECDIsCCyABLQAAQdAARw04IAFBAWohAUElDDcLQcUBIQIgASAERg2JAiADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGB1QBqLQAARw02IABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyKAgsgA0EANgIAIAZBAWohAUEODDYLIAEgBEYEQEHEASECDIkCCyABLQAAQcUARw02IAFBAWohAUGrASECDO8BCyABIARGBEBBwwEhAgyIAgsCQAJAAkACQCABLQAAQcIAaw4PAAECOTk5OTk5OTk5OTkDOQsgAUEBaiEBQacBIQIM8QELIAFBAWohAUGoASECDPABCyABQQFqIQFBqQEhAgzvAQsgAUEBaiEBQaoBIQIM7gELQcIBIQIgASAERg2GAiADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEH+1ABqLQAARw0zIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyHAgsgA0EANgIAIAZBAWohAUEUDDMLQcEBIQIgASAERg2FAiADKAIAIgAgBCABa2ohBSABIABrQQRqIQYCQANAIAEtAAAgAEH51ABqLQAARw0yIABBBEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyGAgsgA0EANgIAIAZBAWohAUErDDILQcABIQIgASAERg2EAiADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEH21ABqLQAARw0xIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyFAgsgA0EANgIAIAZBAWohAUEsDDELQb8BIQIgASAERg2DAiADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEGh1QBqLQAARw0wIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyEAgsgA0EANgIAIAZBAWohAUERDDALQb4BIQIgASAERg2CAiADKAIAIgAgBCABa2ohBSABIABrQQNqIQYCQANAIAEtAAAgAEHy1ABqLQAARw0vIABBA0YNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyDAgsgA0EANgIAIAZBAWohAUEuDC8LIAEgBEYEQEG9ASECDIICCwJAAkACQAJAAkAgAS0AAEHBAGsOFQA0NDQ0NDQ0NDQ0ATQ0AjQ0AzQ0BDQLIAFBAWohAUGbASECDOwBCyABQQFqIQFBnAEhAgzrAQsgAUEBaiEBQZ0BIQIM6gELIAFBAWohAUGiASECDOkBCyABQQFqIQFBpAEhAgzoAQsgASAERgRAQbwBIQIMgQILAkACQCABLQAAQdIAaw4DADABMAsgAUEBaiEBQaMBIQIM6AELIAFBAWohAUEEDC0LQbsBIQIgASAERg3/ASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEHw1ABqLQAARw0sIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyAAgsgA0EANgIAIAZBAWohAUEdDCwLIAEgBEYEQEG6ASECDP8BCwJAAkAgAS0AAEHJAGsOBwEuLi4uLgAuCyABQQFqIQFBoQEhAgzmAQsgAUEBaiEBQSIMKwsgASAERgRAQbkBIQIM/gELIAEtAABB0ABHDSsgAUEBaiEBQaABIQIM5AELIAEgBEYEQEG4ASECDP0BCwJAAkAgAS0AAEHGAGsOCwAsLCwsLCwsLCwBLAsgAUEBaiEBQZ4BIQIM5AELIAFBAWohAUGfASECDOMBC0G3ASECIAEgBEYN+wEgAygCACIAIAQgAWtqIQUgASAAa0EDaiEGAkADQCABLQAAIABB7NQAai0AAEcNKCAAQQNGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM/AELIANBADYCACAGQQFqIQFBDQwoC0G2ASECIAEgBEYN+gEgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBodUAai0AAEcNJyAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM+wELIANBADYCACAGQQFqIQFBDAwnC0G1ASECIAEgBEYN+QEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB6tQAai0AAEcNJiAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM+gELIANBADYCACAGQQFqIQFBAwwmC0G0ASECIAEgBEYN+AEgAygCACIAIAQgAWtqIQUgASAAa0EBaiEGAkADQCABLQAAIABB6NQAai0AAEcNJSAAQQFGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM+QELIANBADYCACAGQQFqIQFBJgwlCyABIARGBEBBswEhAgz4AQsCQAJAIAEtAABB1ABrDgIAAScLIAFBAWohAUGZASECDN8BCyABQQFqIQFBmgEhAgzeAQtBsgEhAiABIARGDfYBIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQebUAGotAABHDSMgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPcBCyADQQA2AgAgBkEBaiEBQScMIwtBsQEhAiABIARGDfUBIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQeTUAGotAABHDSIgAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPYBCyADQQA2AgAgBkEBaiEBQRwMIgtBsAEhAiABIARGDfQBIAMoAgAiACAEIAFraiEFIAEgAGtBBWohBgJAA0AgAS0AACAAQd7UAGotAABHDSEgAEEFRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPUBCyADQQA2AgAgBkEBaiEBQQYMIQtBrwEhAiABIARGDfMBIAMoAgAiACAEIAFraiEFIAEgAGtBBGohBgJAA0AgAS0AACAAQdnUAGotAABHDSAgAEEERg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPQBCyADQQA2AgAgBkEBaiEBQRkMIAsgASAERgRAQa4BIQIM8wELAkACQAJAAkAgAS0AAEEtaw4jACQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkASQkJCQkAiQkJAMkCyABQQFqIQFBjgEhAgzcAQsgAUEBaiEBQY8BIQIM2wELIAFBAWohAUGUASECDNoBCyABQQFqIQFBlQEhAgzZAQtBrQEhAiABIARGDfEBIAMoAgAiACAEIAFraiEFIAEgAGtBAWohBgJAA0AgAS0AACAAQdfUAGotAABHDR4gAEEBRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADPIBCyADQQA2AgAgBkEBaiEBQQsMHgsgASAERgRAQawBIQIM8QELAkACQCABLQAAQcEAaw4DACABIAsgAUEBaiEBQZABIQIM2AELIAFBAWohAUGTASECDNcBCyABIARGBEBBqwEhAgzwAQsCQAJAIAEtAABBwQBrDg8AHx8fHx8fHx8fHx8fHwEfCyABQQFqIQFBkQEhAgzXAQsgAUEBaiEBQZIBIQIM1gELIAEgBEYEQEGqASECDO8BCyABLQAAQcwARw0cIAFBAWohAUEKDBsLQakBIQIgASAERg3tASADKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEHR1ABqLQAARw0aIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzuAQsgA0EANgIAIAZBAWohAUEeDBoLQagBIQIgASAERg3sASADKAIAIgAgBCABa2ohBSABIABrQQZqIQYCQANAIAEtAAAgAEHK1ABqLQAARw0ZIABBBkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAztAQsgA0EANgIAIAZBAWohAUEVDBkLQacBIQIgASAERg3rASADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEHH1ABqLQAARw0YIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzsAQsgA0EANgIAIAZBAWohAUEXDBgLQaYBIQIgASAERg3qASADKAIAIgAgBCABa2ohBSABIABrQQVqIQYCQANAIAEtAAAgAEHB1ABqLQAARw0XIABBBUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzrAQsgA0EANgIAIAZBAWohAUEYDBcLIAEgBEYEQEGlASECDOoBCwJAAkAgAS0AAEHJAGsOBwAZGRkZGQEZCyABQQFqIQFBiwEhAgzRAQsgAUEBaiEBQYwBIQIM0AELQaQBIQIgASAERg3oASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGm1QBqLQAARw0VIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzpAQsgA0EANgIAIAZBAWohAUEJDBULQaMBIQIgASAERg3nASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGk1QBqLQAARw0UIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzoAQsgA0EANgIAIAZBAWohAUEfDBQLQaIBIQIgASAERg3mASADKAIAIgAgBCABa2ohBSABIABrQQJqIQYCQANAIAEtAAAgAEG+1ABqLQAARw0TIABBAkYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAznAQsgA0EANgIAIAZBAWohAUECDBMLQaEBIQIgASAERg3lASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYDQCABLQAAIABBvNQAai0AAEcNESAAQQFGDQIgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM5QELIAEgBEYEQEGgASECDOUBC0EBIAEtAABB3wBHDREaIAFBAWohAUGHASECDMsBCyADQQA2AgAgBkEBaiEBQYgBIQIMygELQZ8BIQIgASAERg3iASADKAIAIgAgBCABa2ohBSABIABrQQhqIQYCQANAIAEtAAAgAEGE1QBqLQAARw0PIABBCEYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAzjAQsgA0EANgIAIAZBAWohAUEpDA8LQZ4BIQIgASAERg3hASADKAIAIgAgBCABa2ohBSABIABrQQNqIQYCQANAIAEtAAAgAEG41ABqLQAARw0OIABBA0YNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAziAQsgA0EANgIAIAZBAWohAUEtDA4LIAEgBEYEQEGdASECDOEBCyABLQAAQcUARw0OIAFBAWohAUGEASECDMcBCyABIARGBEBBnAEhAgzgAQsCQAJAIAEtAABBzABrDggADw8PDw8PAQ8LIAFBAWohAUGCASECDMcBCyABQQFqIQFBgwEhAgzGAQtBmwEhAiABIARGDd4BIAMoAgAiACAEIAFraiEFIAEgAGtBBGohBgJAA0AgAS0AACAAQbPUAGotAABHDQsgAEEERg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADN8BCyADQQA2AgAgBkEBaiEBQSMMCwtBmgEhAiABIARGDd0BIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQbDUAGotAABHDQogAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADN4BCyADQQA2AgAgBkEBaiEBQQAMCgsgASAERgRAQZkBIQIM3QELAkACQCABLQAAQcgAaw4IAAwMDAwMDAEMCyABQQFqIQFB/QAhAgzEAQsgAUEBaiEBQYABIQIMwwELIAEgBEYEQEGYASECDNwBCwJAAkAgAS0AAEHOAGsOAwALAQsLIAFBAWohAUH+ACECDMMBCyABQQFqIQFB/wAhAgzCAQsgASAERgRAQZcBIQIM2wELIAEtAABB2QBHDQggAUEBaiEBQQgMBwtBlgEhAiABIARGDdkBIAMoAgAiACAEIAFraiEFIAEgAGtBA2ohBgJAA0AgAS0AACAAQazUAGotAABHDQYgAEEDRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADNoBCyADQQA2AgAgBkEBaiEBQQUMBgtBlQEhAiABIARGDdgBIAMoAgAiACAEIAFraiEFIAEgAGtBBWohBgJAA0AgAS0AACAAQabUAGotAABHDQUgAEEFRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADNkBCyADQQA2AgAgBkEBaiEBQRYMBQtBlAEhAiABIARGDdcBIAMoAgAiACAEIAFraiEFIAEgAGtBAmohBgJAA0AgAS0AACAAQaHVAGotAABHDQQgAEECRg0BIABBAWohACAEIAFBAWoiAUcNAAsgAyAFNgIADNgBCyADQQA2AgAgBkEBaiEBQRAMBAsgASAERgRAQZMBIQIM1wELAkACQCABLQAAQcMAaw4MAAYGBgYGBgYGBgYBBgsgAUEBaiEBQfkAIQIMvgELIAFBAWohAUH6ACECDL0BC0GSASECIAEgBEYN1QEgAygCACIAIAQgAWtqIQUgASAAa0EFaiEGAkADQCABLQAAIABBoNQAai0AAEcNAiAAQQVGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAM1gELIANBADYCACAGQQFqIQFBJAwCCyADQQA2AgAMAgsgASAERgRAQZEBIQIM1AELIAEtAABBzABHDQEgAUEBaiEBQRMLOgApIAMoAgQhACADQQA2AgQgAyAAIAEQLiIADQIMAQtBACECIANBADYCHCADIAE2AhQgA0H+HzYCECADQQY2AgwM0QELQfgAIQIMtwELIANBkAE2AhwgAyABNgIUIAMgADYCDEEAIQIMzwELQQAhAAJAIAMoAjgiAkUNACACKAJAIgJFDQAgAyACEQAAIQALIABFDQAgAEEVRg0BIANBADYCHCADIAE2AhQgA0GCDzYCECADQSA2AgxBACECDM4BC0H3ACECDLQBCyADQY8BNgIcIAMgATYCFCADQewbNgIQIANBFTYCDEEAIQIMzAELIAEgBEYEQEGPASECDMwBCwJAIAEtAABBIEYEQCABQQFqIQEMAQsgA0EANgIcIAMgATYCFCADQZsfNgIQIANBBjYCDEEAIQIMzAELQQIhAgyyAQsDQCABLQAAQSBHDQIgBCABQQFqIgFHDQALQY4BIQIMygELIAEgBEYEQEGNASECDMoBCwJAIAEtAABBCWsOBEoAAEoAC0H1ACECDLABCyADLQApQQVGBEBB9gAhAgywAQtB9AAhAgyvAQsgASAERgRAQYwBIQIMyAELIANBEDYCCCADIAE2AgQMCgsgASAERgRAQYsBIQIMxwELAkAgAS0AAEEJaw4ERwAARwALQfMAIQIMrQELIAEgBEcEQCADQRA2AgggAyABNgIEQfEAIQIMrQELQYoBIQIMxQELAkAgASAERwRAA0AgAS0AAEGg0ABqLQAAIgBBA0cEQAJAIABBAWsOAkkABAtB8AAhAgyvAQsgBCABQQFqIgFHDQALQYgBIQIMxgELQYgBIQIMxQELIANBADYCHCADIAE2AhQgA0HbIDYCECADQQc2AgxBACECDMQBCyABIARGBEBBiQEhAgzEAQsCQAJAAkAgAS0AAEGg0gBqLQAAQQFrDgNGAgABC0HyACECDKwBCyADQQA2AhwgAyABNgIUIANBtBI2AhAgA0EHNgIMQQAhAgzEAQtB6gAhAgyqAQsgASAERwRAIAFBAWohAUHvACECDKoBC0GHASECDMIBCyAEIAEiAEYEQEGGASECDMIBCyAALQAAIgFBL0YEQCAAQQFqIQFB7gAhAgypAQsgAUEJayICQRdLDQEgACEBQQEgAnRBm4CABHENQQwBCyAEIAEiAEYEQEGFASECDMEBCyAALQAAQS9HDQAgAEEBaiEBDAMLQQAhAiADQQA2AhwgAyAANgIUIANB2yA2AhAgA0EHNgIMDL8BCwJAAkACQAJAAkADQCABLQAAQaDOAGotAAAiAEEFRwRAAkACQCAAQQFrDghHBQYHCAAEAQgLQesAIQIMrQELIAFBAWohAUHtACECDKwBCyAEIAFBAWoiAUcNAAtBhAEhAgzDAQsgAUEBagwUCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNHiADQdsANgIcIAMgATYCFCADIAA2AgxBACECDMEBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNHiADQd0ANgIcIAMgATYCFCADIAA2AgxBACECDMABCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNHiADQfoANgIcIAMgATYCFCADIAA2AgxBACECDL8BCyADQQA2AhwgAyABNgIUIANB+Q82AhAgA0EHNgIMQQAhAgy+AQsgASAERgRAQYMBIQIMvgELAkAgAS0AAEGgzgBqLQAAQQFrDgg+BAUGAAgCAwcLIAFBAWohAQtBAyECDKMBCyABQQFqDA0LQQAhAiADQQA2AhwgA0HREjYCECADQQc2AgwgAyABQQFqNgIUDLoBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNFiADQdsANgIcIAMgATYCFCADIAA2AgxBACECDLkBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNFiADQd0ANgIcIAMgATYCFCADIAA2AgxBACECDLgBCyADKAIEIQAgA0EANgIEIAMgACABECwiAEUNFiADQfoANgIcIAMgATYCFCADIAA2AgxBACECDLcBCyADQQA2AhwgAyABNgIUIANB+Q82AhAgA0EHNgIMQQAhAgy2AQtB7AAhAgycAQsgASAERgRAQYIBIQIMtQELIAFBAWoMAgsgASAERgRAQYEBIQIMtAELIAFBAWoMAQsgASAERg0BIAFBAWoLIQFBBCECDJgBC0GAASECDLABCwNAIAEtAABBoMwAai0AACIAQQJHBEAgAEEBRwRAQekAIQIMmQELDDELIAQgAUEBaiIBRw0AC0H/ACECDK8BCyABIARGBEBB/gAhAgyvAQsCQCABLQAAQQlrDjcvAwYvBAYGBgYGBgYGBgYGBgYGBgYGBgUGBgIGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYGBgYABgsgAUEBagshAUEFIQIMlAELIAFBAWoMBgsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDQggA0HbADYCHCADIAE2AhQgAyAANgIMQQAhAgyrAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDQggA0HdADYCHCADIAE2AhQgAyAANgIMQQAhAgyqAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDQggA0H6ADYCHCADIAE2AhQgAyAANgIMQQAhAgypAQsgA0EANgIcIAMgATYCFCADQY0UNgIQIANBBzYCDEEAIQIMqAELAkACQAJAAkADQCABLQAAQaDKAGotAAAiAEEFRwRAAkAgAEEBaw4GLgMEBQYABgtB6AAhAgyUAQsgBCABQQFqIgFHDQALQf0AIQIMqwELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0HIANB2wA2AhwgAyABNgIUIAMgADYCDEEAIQIMqgELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0HIANB3QA2AhwgAyABNgIUIAMgADYCDEEAIQIMqQELIAMoAgQhACADQQA2AgQgAyAAIAEQLCIARQ0HIANB+gA2AhwgAyABNgIUIAMgADYCDEEAIQIMqAELIANBADYCHCADIAE2AhQgA0HkCDYCECADQQc2AgxBACECDKcBCyABIARGDQEgAUEBagshAUEGIQIMjAELQfwAIQIMpAELAkACQAJAAkADQCABLQAAQaDIAGotAAAiAEEFRwRAIABBAWsOBCkCAwQFCyAEIAFBAWoiAUcNAAtB+wAhAgynAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDQMgA0HbADYCHCADIAE2AhQgAyAANgIMQQAhAgymAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDQMgA0HdADYCHCADIAE2AhQgAyAANgIMQQAhAgylAQsgAygCBCEAIANBADYCBCADIAAgARAsIgBFDQMgA0H6ADYCHCADIAE2AhQgAyAANgIMQQAhAgykAQsgA0EANgIcIAMgATYCFCADQbwKNgIQIANBBzYCDEEAIQIMowELQc8AIQIMiQELQdEAIQIMiAELQecAIQIMhwELIAEgBEYEQEH6ACECDKABCwJAIAEtAABBCWsOBCAAACAACyABQQFqIQFB5gAhAgyGAQsgASAERgRAQfkAIQIMnwELAkAgAS0AAEEJaw4EHwAAHwALQQAhAAJAIAMoAjgiAkUNACACKAI4IgJFDQAgAyACEQAAIQALIABFBEBB4gEhAgyGAQsgAEEVRwRAIANBADYCHCADIAE2AhQgA0HJDTYCECADQRo2AgxBACECDJ8BCyADQfgANgIcIAMgATYCFCADQeoaNgIQIANBFTYCDEEAIQIMngELIAEgBEcEQCADQQ02AgggAyABNgIEQeQAIQIMhQELQfcAIQIMnQELIAEgBEYEQEH2ACECDJ0BCwJAAkACQCABLQAAQcgAaw4LAAELCwsLCwsLCwILCyABQQFqIQFB3QAhAgyFAQsgAUEBaiEBQeAAIQIMhAELIAFBAWohAUHjACECDIMBC0H1ACECIAEgBEYNmwEgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBtdUAai0AAEcNCCAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMnAELIAMoAgQhACADQgA3AwAgAyAAIAZBAWoiARArIgAEQCADQfQANgIcIAMgATYCFCADIAA2AgxBACECDJwBC0HiACECDIIBC0EAIQACQCADKAI4IgJFDQAgAigCNCICRQ0AIAMgAhEAACEACwJAIAAEQCAAQRVGDQEgA0EANgIcIAMgATYCFCADQeoNNgIQIANBJjYCDEEAIQIMnAELQeEAIQIMggELIANB8wA2AhwgAyABNgIUIANBgBs2AhAgA0EVNgIMQQAhAgyaAQsgAy0AKSIAQSNrQQtJDQkCQCAAQQZLDQBBASAAdEHKAHFFDQAMCgtBACECIANBADYCHCADIAE2AhQgA0HtCTYCECADQQg2AgwMmQELQfIAIQIgASAERg2YASADKAIAIgAgBCABa2ohBSABIABrQQFqIQYCQANAIAEtAAAgAEGz1QBqLQAARw0FIABBAUYNASAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAyZAQsgAygCBCEAIANCADcDACADIAAgBkEBaiIBECsiAARAIANB8QA2AhwgAyABNgIUIAMgADYCDEEAIQIMmQELQd8AIQIMfwtBACEAAkAgAygCOCICRQ0AIAIoAjQiAkUNACADIAIRAAAhAAsCQCAABEAgAEEVRg0BIANBADYCHCADIAE2AhQgA0HqDTYCECADQSY2AgxBACECDJkBC0HeACECDH8LIANB8AA2AhwgAyABNgIUIANBgBs2AhAgA0EVNgIMQQAhAgyXAQsgAy0AKUEhRg0GIANBADYCHCADIAE2AhQgA0GRCjYCECADQQg2AgxBACECDJYBC0HvACECIAEgBEYNlQEgAygCACIAIAQgAWtqIQUgASAAa0ECaiEGAkADQCABLQAAIABBsNUAai0AAEcNAiAAQQJGDQEgAEEBaiEAIAQgAUEBaiIBRw0ACyADIAU2AgAMlgELIAMoAgQhACADQgA3AwAgAyAAIAZBAWoiARArIgBFDQIgA0HtADYCHCADIAE2AhQgAyAANgIMQQAhAgyVAQsgA0EANgIACyADKAIEIQAgA0EANgIEIAMgACABECsiAEUNgAEgA0HuADYCHCADIAE2AhQgAyAANgIMQQAhAgyTAQtB3AAhAgx5C0EAIQACQCADKAI4IgJFDQAgAigCNCICRQ0AIAMgAhEAACEACwJAIAAEQCAAQRVGDQEgA0EANgIcIAMgATYCFCADQeoNNgIQIANBJjYCDEEAIQIMkwELQdsAIQIMeQsgA0HsADYCHCADIAE2AhQgA0GAGzYCECADQRU2AgxBACECDJEBCyADLQApIgBBI0kNACAAQS5GDQAgA0EANgIcIAMgATYCFCADQckJNgIQIANBCDYCDEEAIQIMkAELQdoAIQIMdgsgASAERgRAQesAIQIMjwELAkAgAS0AAEEvRgRAIAFBAWohAQwBCyADQQA2AhwgAyABNgIUIANBsjg2AhAgA0EINgIMQQAhAgyPAQtB2QAhAgx1CyABIARHBEAgA0EONgIIIAMgATYCBEHYACECDHULQeoAIQIMjQELIAEgBEYEQEHpACECDI0BCyABLQAAQTBrIgBB/wFxQQpJBEAgAyAAOgAqIAFBAWohAUHXACECDHQLIAMoAgQhACADQQA2AgQgAyAAIAEQLyIARQ16IANB6AA2AhwgAyABNgIUIAMgADYCDEEAIQIMjAELIAEgBEYEQEHnACECDIwBCwJAIAEtAABBLkYEQCABQQFqIQEMAQsgAygCBCEAIANBADYCBCADIAAgARAvIgBFDXsgA0HmADYCHCADIAE2AhQgAyAANgIMQQAhAgyMAQtB1gAhAgxyCyABIARGBEBB5QAhAgyLAQtBACEAQQEhBUEBIQdBACECAkACQAJAAkACQAJ/AkACQAJAAkACQAJAAkAgAS0AAEEwaw4KCgkAAQIDBAUGCAsLQQIMBgtBAwwFC0EEDAQLQQUMAwtBBgwCC0EHDAELQQgLIQJBACEFQQAhBwwCC0EJIQJBASEAQQAhBUEAIQcMAQtBACEFQQEhAgsgAyACOgArIAFBAWohAQJAAkAgAy0ALkEQcQ0AAkACQAJAIAMtACoOAwEAAgQLIAdFDQMMAgsgAA0BDAILIAVFDQELIAMoAgQhACADQQA2AgQgAyAAIAEQLyIARQ0CIANB4gA2AhwgAyABNgIUIAMgADYCDEEAIQIMjQELIAMoAgQhACADQQA2AgQgAyAAIAEQLyIARQ19IANB4wA2AhwgAyABNgIUIAMgADYCDEEAIQIMjAELIAMoAgQhACADQQA2AgQgAyAAIAEQLyIARQ17IANB5AA2AhwgAyABNgIUIAMgADYCDAyLAQtB1AAhAgxxCyADLQApQSJGDYYBQdMAIQIMcAtBACEAAkAgAygCOCICRQ0AIAIoAkQiAkUNACADIAIRAAAhAAsgAEUEQEHVACECDHALIABBFUcEQCADQQA2AhwgAyABNgIUIANBpA02AhAgA0EhNgIMQQAhAgyJAQsgA0HhADYCHCADIAE2AhQgA0HQGjYCECADQRU2AgxBACECDIgBCyABIARGBEBB4AAhAgyIAQsCQAJAAkACQAJAIAEtAABBCmsOBAEEBAAECyABQQFqIQEMAQsgAUEBaiEBIANBL2otAABBAXFFDQELQdIAIQIMcAsgA0EANgIcIAMgATYCFCADQbYRNgIQIANBCTYCDEEAIQIMiAELIANBADYCHCADIAE2AhQgA0G2ETYCECADQQk2AgxBACECDIcBCyABIARGBEBB3wAhAgyHAQsgAS0AAEEKRgRAIAFBAWohAQwJCyADLQAuQcAAcQ0IIANBADYCHCADIAE2AhQgA0G2ETYCECADQQI2AgxBACECDIYBCyABIARGBEBB3QAhAgyGAQsgAS0AACICQQ1GBEAgAUEBaiEBQdAAIQIMbQsgASEAIAJBCWsOBAUBAQUBCyAEIAEiAEYEQEHcACECDIUBCyAALQAAQQpHDQAgAEEBagwCC0EAIQIgA0EANgIcIAMgADYCFCADQcotNgIQIANBBzYCDAyDAQsgASAERgRAQdsAIQIMgwELAkAgAS0AAEEJaw4EAwAAAwALIAFBAWoLIQFBzgAhAgxoCyABIARGBEBB2gAhAgyBAQsgAS0AAEEJaw4EAAEBAAELQQAhAiADQQA2AhwgA0GaEjYCECADQQc2AgwgAyABQQFqNgIUDH8LIANBgBI7ASpBACEAAkAgAygCOCICRQ0AIAIoAjgiAkUNACADIAIRAAAhAAsgAEUNACAAQRVHDQEgA0HZADYCHCADIAE2AhQgA0HqGjYCECADQRU2AgxBACECDH4LQc0AIQIMZAsgA0EANgIcIAMgATYCFCADQckNNgIQIANBGjYCDEEAIQIMfAsgASAERgRAQdkAIQIMfAsgAS0AAEEgRw09IAFBAWohASADLQAuQQFxDT0gA0EANgIcIAMgATYCFCADQcIcNgIQIANBHjYCDEEAIQIMewsgASAERgRAQdgAIQIMewsCQAJAAkACQAJAIAEtAAAiAEEKaw4EAgMDAAELIAFBAWohAUEsIQIMZQsgAEE6Rw0BIANBADYCHCADIAE2AhQgA0HnETYCECADQQo2AgxBACECDH0LIAFBAWohASADQS9qLQAAQQFxRQ1zIAMtADJBgAFxRQRAIANBMmohAiADEDVBACEAAkAgAygCOCIGRQ0AIAYoAigiBkUNACADIAYRAAAhAAsCQAJAIAAOFk1MSwEBAQEBAQEBAQEBAQEBAQEBAQABCyADQSk2AhwgAyABNgIUIANBrBk2AhAgA0EVNgIMQQAhAgx+CyADQQA2AhwgAyABNgIUIANB5Qs2AhAgA0ERNgIMQQAhAgx9C0EAIQACQCADKAI4IgJFDQAgAigCXCICRQ0AIAMgAhEAACEACyAARQ1ZIABBFUcNASADQQU2AhwgAyABNgIUIANBmxs2AhAgA0EVNgIMQQAhAgx8C0HLACECDGILQQAhAiADQQA2AhwgAyABNgIUIANBkA42AhAgA0EUNgIMDHoLIAMgAy8BMkGAAXI7ATIMOwsgASAERwRAIANBETYCCCADIAE2AgRBygAhAgxgC0HXACECDHgLIAEgBEYEQEHWACECDHgLAkACQAJAAkAgAS0AACIAQSByIAAgAEHBAGtB/wFxQRpJG0H/AXFB4wBrDhMAQEBAQEBAQEBAQEBAAUBAQAIDQAsgAUEBaiEBQcYAIQIMYQsgAUEBaiEBQccAIQIMYAsgAUEBaiEBQcgAIQIMXwsgAUEBaiEBQckAIQIMXgtB1QAhAiAEIAEiAEYNdiAEIAFrIAMoAgAiAWohBiAAIAFrQQVqIQcDQCABQZDIAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQhBBCABQQVGDQoaIAFBAWohASAEIABBAWoiAEcNAAsgAyAGNgIADHYLQdQAIQIgBCABIgBGDXUgBCABayADKAIAIgFqIQYgACABa0EPaiEHA0AgAUGAyABqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0HQQMgAUEPRg0JGiABQQFqIQEgBCAAQQFqIgBHDQALIAMgBjYCAAx1C0HTACECIAQgASIARg10IAQgAWsgAygCACIBaiEGIAAgAWtBDmohBwNAIAFB4scAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNBiABQQ5GDQcgAUEBaiEBIAQgAEEBaiIARw0ACyADIAY2AgAMdAtB0gAhAiAEIAEiAEYNcyAEIAFrIAMoAgAiAWohBSAAIAFrQQFqIQYDQCABQeDHAGotAAAgAC0AACIHQSByIAcgB0HBAGtB/wFxQRpJG0H/AXFHDQUgAUEBRg0CIAFBAWohASAEIABBAWoiAEcNAAsgAyAFNgIADHMLIAEgBEYEQEHRACECDHMLAkACQCABLQAAIgBBIHIgACAAQcEAa0H/AXFBGkkbQf8BcUHuAGsOBwA5OTk5OQE5CyABQQFqIQFBwwAhAgxaCyABQQFqIQFBxAAhAgxZCyADQQA2AgAgBkEBaiEBQcUAIQIMWAtB0AAhAiAEIAEiAEYNcCAEIAFrIAMoAgAiAWohBiAAIAFrQQlqIQcDQCABQdbHAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQJBAiABQQlGDQQaIAFBAWohASAEIABBAWoiAEcNAAsgAyAGNgIADHALQc8AIQIgBCABIgBGDW8gBCABayADKAIAIgFqIQYgACABa0EFaiEHA0AgAUHQxwBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBBUYNAiABQQFqIQEgBCAAQQFqIgBHDQALIAMgBjYCAAxvCyAAIQEgA0EANgIADDMLQQELOgAsIANBADYCACAHQQFqIQELQS0hAgxSCwJAA0AgAS0AAEHQxQBqLQAAQQFHDQEgBCABQQFqIgFHDQALQc0AIQIMawtBwgAhAgxRCyABIARGBEBBzAAhAgxqCyABLQAAQTpGBEAgAygCBCEAIANBADYCBCADIAAgARAwIgBFDTMgA0HLADYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgxqCyADQQA2AhwgAyABNgIUIANB5xE2AhAgA0EKNgIMQQAhAgxpCwJAAkAgAy0ALEECaw4CAAEnCyADQTNqLQAAQQJxRQ0mIAMtAC5BAnENJiADQQA2AhwgAyABNgIUIANBphQ2AhAgA0ELNgIMQQAhAgxpCyADLQAyQSBxRQ0lIAMtAC5BAnENJSADQQA2AhwgAyABNgIUIANBvRM2AhAgA0EPNgIMQQAhAgxoC0EAIQACQCADKAI4IgJFDQAgAigCSCICRQ0AIAMgAhEAACEACyAARQRAQcEAIQIMTwsgAEEVRwRAIANBADYCHCADIAE2AhQgA0GmDzYCECADQRw2AgxBACECDGgLIANBygA2AhwgAyABNgIUIANBhRw2AhAgA0EVNgIMQQAhAgxnCyABIARHBEAgASECA0AgBCACIgFrQRBOBEAgAUEQaiEC/Qz/////////////////////IAH9AAAAIg1BB/1sIA39DODg4ODg4ODg4ODg4ODg4OD9bv0MX19fX19fX19fX19fX19fX/0mIA39DAkJCQkJCQkJCQkJCQkJCQn9I/1Q/VL9ZEF/c2giAEEQRg0BIAAgAWohAQwYCyABIARGBEBBxAAhAgxpCyABLQAAQcDBAGotAABBAUcNFyAEIAFBAWoiAkcNAAtBxAAhAgxnC0HEACECDGYLIAEgBEcEQANAAkAgAS0AACIAQSByIAAgAEHBAGtB/wFxQRpJG0H/AXEiAEEJRg0AIABBIEYNAAJAAkACQAJAIABB4wBrDhMAAwMDAwMDAwEDAwMDAwMDAwMCAwsgAUEBaiEBQTYhAgxSCyABQQFqIQFBNyECDFELIAFBAWohAUE4IQIMUAsMFQsgBCABQQFqIgFHDQALQTwhAgxmC0E8IQIMZQsgASAERgRAQcgAIQIMZQsgA0ESNgIIIAMgATYCBAJAAkACQAJAAkAgAy0ALEEBaw4EFAABAgkLIAMtADJBIHENA0HgASECDE8LAkAgAy8BMiIAQQhxRQ0AIAMtAChBAUcNACADLQAuQQhxRQ0CCyADIABB9/sDcUGABHI7ATIMCwsgAyADLwEyQRByOwEyDAQLIANBADYCBCADIAEgARAxIgAEQCADQcEANgIcIAMgADYCDCADIAFBAWo2AhRBACECDGYLIAFBAWohAQxYCyADQQA2AhwgAyABNgIUIANB9BM2AhAgA0EENgIMQQAhAgxkC0HHACECIAEgBEYNYyADKAIAIgAgBCABa2ohBSABIABrQQZqIQYCQANAIABBwMUAai0AACABLQAAQSByRw0BIABBBkYNSiAAQQFqIQAgBCABQQFqIgFHDQALIAMgBTYCAAxkCyADQQA2AgAMBQsCQCABIARHBEADQCABLQAAQcDDAGotAAAiAEEBRwRAIABBAkcNAyABQQFqIQEMBQsgBCABQQFqIgFHDQALQcUAIQIMZAtBxQAhAgxjCwsgA0EAOgAsDAELQQshAgxHC0E/IQIMRgsCQAJAA0AgAS0AACIAQSBHBEACQCAAQQprDgQDBQUDAAsgAEEsRg0DDAQLIAQgAUEBaiIBRw0AC0HGACECDGALIANBCDoALAwOCyADLQAoQQFHDQIgAy0ALkEIcQ0CIAMoAgQhACADQQA2AgQgAyAAIAEQMSIABEAgA0HCADYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgxfCyABQQFqIQEMUAtBOyECDEQLAkADQCABLQAAIgBBIEcgAEEJR3ENASAEIAFBAWoiAUcNAAtBwwAhAgxdCwtBPCECDEILAkACQCABIARHBEADQCABLQAAIgBBIEcEQCAAQQprDgQDBAQDBAsgBCABQQFqIgFHDQALQT8hAgxdC0E/IQIMXAsgAyADLwEyQSByOwEyDAoLIAMoAgQhACADQQA2AgQgAyAAIAEQMSIARQ1OIANBPjYCHCADIAE2AhQgAyAANgIMQQAhAgxaCwJAIAEgBEcEQANAIAEtAABBwMMAai0AACIAQQFHBEAgAEECRg0DDAwLIAQgAUEBaiIBRw0AC0E3IQIMWwtBNyECDFoLIAFBAWohAQwEC0E7IQIgBCABIgBGDVggBCABayADKAIAIgFqIQYgACABa0EFaiEHAkADQCABQZDIAGotAAAgAC0AACIFQSByIAUgBUHBAGtB/wFxQRpJG0H/AXFHDQEgAUEFRgRAQQchAQw/CyABQQFqIQEgBCAAQQFqIgBHDQALIAMgBjYCAAxZCyADQQA2AgAgACEBDAULQTohAiAEIAEiAEYNVyAEIAFrIAMoAgAiAWohBiAAIAFrQQhqIQcCQANAIAFBtMEAai0AACAALQAAIgVBIHIgBSAFQcEAa0H/AXFBGkkbQf8BcUcNASABQQhGBEBBBSEBDD4LIAFBAWohASAEIABBAWoiAEcNAAsgAyAGNgIADFgLIANBADYCACAAIQEMBAtBOSECIAQgASIARg1WIAQgAWsgAygCACIBaiEGIAAgAWtBA2ohBwJAA0AgAUGwwQBqLQAAIAAtAAAiBUEgciAFIAVBwQBrQf8BcUEaSRtB/wFxRw0BIAFBA0YEQEEGIQEMPQsgAUEBaiEBIAQgAEEBaiIARw0ACyADIAY2AgAMVwsgA0EANgIAIAAhAQwDCwJAA0AgAS0AACIAQSBHBEAgAEEKaw4EBwQEBwILIAQgAUEBaiIBRw0AC0E4IQIMVgsgAEEsRw0BIAFBAWohAEEBIQECQAJAAkACQAJAIAMtACxBBWsOBAMBAgQACyAAIQEMBAtBAiEBDAELQQQhAQsgA0EBOgAsIAMgAy8BMiABcjsBMiAAIQEMAQsgAyADLwEyQQhyOwEyIAAhAQtBPiECDDsLIANBADoALAtBOSECDDkLIAEgBEYEQEE2IQIMUgsCQAJAAkACQAJAIAEtAABBCmsOBAACAgECCyADKAIEIQAgA0EANgIEIAMgACABEDEiAEUNAiADQTM2AhwgAyABNgIUIAMgADYCDEEAIQIMVQsgAygCBCEAIANBADYCBCADIAAgARAxIgBFBEAgAUEBaiEBDAYLIANBMjYCHCADIAA2AgwgAyABQQFqNgIUQQAhAgxUCyADLQAuQQFxBEBB3wEhAgw7CyADKAIEIQAgA0EANgIEIAMgACABEDEiAA0BDEkLQTQhAgw5CyADQTU2AhwgAyABNgIUIAMgADYCDEEAIQIMUQtBNSECDDcLIANBL2otAABBAXENACADQQA2AhwgAyABNgIUIANB6xY2AhAgA0EZNgIMQQAhAgxPC0EzIQIMNQsgASAERgRAQTIhAgxOCwJAIAEtAABBCkYEQCABQQFqIQEMAQsgA0EANgIcIAMgATYCFCADQZIXNgIQIANBAzYCDEEAIQIMTgtBMiECDDQLIAEgBEYEQEExIQIMTQsCQCABLQAAIgBBCUYNACAAQSBGDQBBASECAkAgAy0ALEEFaw4EBgQFAA0LIAMgAy8BMkEIcjsBMgwMCyADLQAuQQFxRQ0BIAMtACxBCEcNACADQQA6ACwLQT0hAgwyCyADQQA2AhwgAyABNgIUIANBwhY2AhAgA0EKNgIMQQAhAgxKC0ECIQIMAQtBBCECCyADQQE6ACwgAyADLwEyIAJyOwEyDAYLIAEgBEYEQEEwIQIMRwsgAS0AAEEKRgRAIAFBAWohAQwBCyADLQAuQQFxDQAgA0EANgIcIAMgATYCFCADQdwoNgIQIANBAjYCDEEAIQIMRgtBMCECDCwLIAFBAWohAUExIQIMKwsgASAERgRAQS8hAgxECyABLQAAIgBBCUcgAEEgR3FFBEAgAUEBaiEBIAMtAC5BAXENASADQQA2AhwgAyABNgIUIANBlxA2AhAgA0EKNgIMQQAhAgxEC0EBIQICQAJAAkACQAJAAkAgAy0ALEECaw4HBQQEAwECAAQLIAMgAy8BMkEIcjsBMgwDC0ECIQIMAQtBBCECCyADQQE6ACwgAyADLwEyIAJyOwEyC0EvIQIMKwsgA0EANgIcIAMgATYCFCADQYQTNgIQIANBCzYCDEEAIQIMQwtB4QEhAgwpCyABIARGBEBBLiECDEILIANBADYCBCADQRI2AgggAyABIAEQMSIADQELQS4hAgwnCyADQS02AhwgAyABNgIUIAMgADYCDEEAIQIMPwtBACEAAkAgAygCOCICRQ0AIAIoAkwiAkUNACADIAIRAAAhAAsgAEUNACAAQRVHDQEgA0HYADYCHCADIAE2AhQgA0GzGzYCECADQRU2AgxBACECDD4LQcwAIQIMJAsgA0EANgIcIAMgATYCFCADQbMONgIQIANBHTYCDEEAIQIMPAsgASAERgRAQc4AIQIMPAsgAS0AACIAQSBGDQIgAEE6Rg0BCyADQQA6ACxBCSECDCELIAMoAgQhACADQQA2AgQgAyAAIAEQMCIADQEMAgsgAy0ALkEBcQRAQd4BIQIMIAsgAygCBCEAIANBADYCBCADIAAgARAwIgBFDQIgA0EqNgIcIAMgADYCDCADIAFBAWo2AhRBACECDDgLIANBywA2AhwgAyAANgIMIAMgAUEBajYCFEEAIQIMNwsgAUEBaiEBQcAAIQIMHQsgAUEBaiEBDCwLIAEgBEYEQEErIQIMNQsCQCABLQAAQQpGBEAgAUEBaiEBDAELIAMtAC5BwABxRQ0GCyADLQAyQYABcQRAQQAhAAJAIAMoAjgiAkUNACACKAJcIgJFDQAgAyACEQAAIQALIABFDRIgAEEVRgRAIANBBTYCHCADIAE2AhQgA0GbGzYCECADQRU2AgxBACECDDYLIANBADYCHCADIAE2AhQgA0GQDjYCECADQRQ2AgxBACECDDULIANBMmohAiADEDVBACEAAkAgAygCOCIGRQ0AIAYoAigiBkUNACADIAYRAAAhAAsgAA4WAgEABAQEBAQEBAQEBAQEBAQEBAQEAwQLIANBAToAMAsgAiACLwEAQcAAcjsBAAtBKyECDBgLIANBKTYCHCADIAE2AhQgA0GsGTYCECADQRU2AgxBACECDDALIANBADYCHCADIAE2AhQgA0HlCzYCECADQRE2AgxBACECDC8LIANBADYCHCADIAE2AhQgA0GlCzYCECADQQI2AgxBACECDC4LQQEhByADLwEyIgVBCHFFBEAgAykDIEIAUiEHCwJAIAMtADAEQEEBIQAgAy0AKUEFRg0BIAVBwABxRSAHcUUNAQsCQCADLQAoIgJBAkYEQEEBIQAgAy8BNCIGQeUARg0CQQAhACAFQcAAcQ0CIAZB5ABGDQIgBkHmAGtBAkkNAiAGQcwBRg0CIAZBsAJGDQIMAQtBACEAIAVBwABxDQELQQIhACAFQQhxDQAgBUGABHEEQAJAIAJBAUcNACADLQAuQQpxDQBBBSEADAILQQQhAAwBCyAFQSBxRQRAIAMQNkEAR0ECdCEADAELQQBBAyADKQMgUBshAAsgAEEBaw4FAgAHAQMEC0ERIQIMEwsgA0EBOgAxDCkLQQAhAgJAIAMoAjgiAEUNACAAKAIwIgBFDQAgAyAAEQAAIQILIAJFDSYgAkEVRgRAIANBAzYCHCADIAE2AhQgA0HSGzYCECADQRU2AgxBACECDCsLQQAhAiADQQA2AhwgAyABNgIUIANB3Q42AhAgA0ESNgIMDCoLIANBADYCHCADIAE2AhQgA0H5IDYCECADQQ82AgxBACECDCkLQQAhAAJAIAMoAjgiAkUNACACKAIwIgJFDQAgAyACEQAAIQALIAANAQtBDiECDA4LIABBFUYEQCADQQI2AhwgAyABNgIUIANB0hs2AhAgA0EVNgIMQQAhAgwnCyADQQA2AhwgAyABNgIUIANB3Q42AhAgA0ESNgIMQQAhAgwmC0EqIQIMDAsgASAERwRAIANBCTYCCCADIAE2AgRBKSECDAwLQSYhAgwkCyADIAMpAyAiDCAEIAFrrSIKfSILQgAgCyAMWBs3AyAgCiAMVARAQSUhAgwkCyADKAIEIQAgA0EANgIEIAMgACABIAynaiIBEDIiAEUNACADQQU2AhwgAyABNgIUIAMgADYCDEEAIQIMIwtBDyECDAkLQgAhCgJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQCABLQAAQTBrDjcXFgABAgMEBQYHFBQUFBQUFAgJCgsMDRQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUDg8QERITFAtCAiEKDBYLQgMhCgwVC0IEIQoMFAtCBSEKDBMLQgYhCgwSC0IHIQoMEQtCCCEKDBALQgkhCgwPC0IKIQoMDgtCCyEKDA0LQgwhCgwMC0INIQoMCwtCDiEKDAoLQg8hCgwJC0IKIQoMCAtCCyEKDAcLQgwhCgwGC0INIQoMBQtCDiEKDAQLQg8hCgwDCyADQQA2AhwgAyABNgIUIANBnxU2AhAgA0EMNgIMQQAhAgwhCyABIARGBEBBIiECDCELQgAhCgJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAS0AAEEwaw43FRQAAQIDBAUGBxYWFhYWFhYICQoLDA0WFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFg4PEBESExYLQgIhCgwUC0IDIQoMEwtCBCEKDBILQgUhCgwRC0IGIQoMEAtCByEKDA8LQgghCgwOC0IJIQoMDQtCCiEKDAwLQgshCgwLC0IMIQoMCgtCDSEKDAkLQg4hCgwIC0IPIQoMBwtCCiEKDAYLQgshCgwFC0IMIQoMBAtCDSEKDAMLQg4hCgwCC0IPIQoMAQtCASEKCyABQQFqIQEgAykDICILQv//////////D1gEQCADIAtCBIYgCoQ3AyAMAgsgA0EANgIcIAMgATYCFCADQbUJNgIQIANBDDYCDEEAIQIMHgtBJyECDAQLQSghAgwDCyADIAE6ACwgA0EANgIAIAdBAWohAUEMIQIMAgsgA0EANgIAIAZBAWohAUEKIQIMAQsgAUEBaiEBQQghAgwACwALQQAhAiADQQA2AhwgAyABNgIUIANBsjg2AhAgA0EINgIMDBcLQQAhAiADQQA2AhwgAyABNgIUIANBgxE2AhAgA0EJNgIMDBYLQQAhAiADQQA2AhwgAyABNgIUIANB3wo2AhAgA0EJNgIMDBULQQAhAiADQQA2AhwgAyABNgIUIANB7RA2AhAgA0EJNgIMDBQLQQAhAiADQQA2AhwgAyABNgIUIANB0hE2AhAgA0EJNgIMDBMLQQAhAiADQQA2AhwgAyABNgIUIANBsjg2AhAgA0EINgIMDBILQQAhAiADQQA2AhwgAyABNgIUIANBgxE2AhAgA0EJNgIMDBELQQAhAiADQQA2AhwgAyABNgIUIANB3wo2AhAgA0EJNgIMDBALQQAhAiADQQA2AhwgAyABNgIUIANB7RA2AhAgA0EJNgIMDA8LQQAhAiADQQA2AhwgAyABNgIUIANB0hE2AhAgA0EJNgIMDA4LQQAhAiADQQA2AhwgAyABNgIUIANBuRc2AhAgA0EPNgIMDA0LQQAhAiADQQA2AhwgAyABNgIUIANBuRc2AhAgA0EPNgIMDAwLQQAhAiADQQA2AhwgAyABNgIUIANBmRM2AhAgA0ELNgIMDAsLQQAhAiADQQA2AhwgAyABNgIUIANBnQk2AhAgA0ELNgIMDAoLQQAhAiADQQA2AhwgAyABNgIUIANBlxA2AhAgA0EKNgIMDAkLQQAhAiADQQA2AhwgAyABNgIUIANBsRA2AhAgA0EKNgIMDAgLQQAhAiADQQA2AhwgAyABNgIUIANBux02AhAgA0ECNgIMDAcLQQAhAiADQQA2AhwgAyABNgIUIANBlhY2AhAgA0ECNgIMDAYLQQAhAiADQQA2AhwgAyABNgIUIANB+Rg2AhAgA0ECNgIMDAULQQAhAiADQQA2AhwgAyABNgIUIANBxBg2AhAgA0ECNgIMDAQLIANBAjYCHCADIAE2AhQgA0GpHjYCECADQRY2AgxBACECDAMLQd4AIQIgASAERg0CIAlBCGohByADKAIAIQUCQAJAIAEgBEcEQCAFQZbIAGohCCAEIAVqIAFrIQYgBUF/c0EKaiIFIAFqIQADQCABLQAAIAgtAABHBEBBAiEIDAMLIAVFBEBBACEIIAAhAQwDCyAFQQFrIQUgCEEBaiEIIAQgAUEBaiIBRw0ACyAGIQUgBCEBCyAHQQE2AgAgAyAFNgIADAELIANBADYCACAHIAg2AgALIAcgATYCBCAJKAIMIQACQAJAIAkoAghBAWsOAgQBAAsgA0EANgIcIANBwh42AhAgA0EXNgIMIAMgAEEBajYCFEEAIQIMAwsgA0EANgIcIAMgADYCFCADQdceNgIQIANBCTYCDEEAIQIMAgsgASAERgRAQSghAgwCCyADQQk2AgggAyABNgIEQSchAgwBCyABIARGBEBBASECDAELA0ACQAJAAkAgAS0AAEEKaw4EAAEBAAELIAFBAWohAQwBCyABQQFqIQEgAy0ALkEgcQ0AQQAhAiADQQA2AhwgAyABNgIUIANBoSE2AhAgA0EFNgIMDAILQQEhAiABIARHDQALCyAJQRBqJAAgAkUEQCADKAIMIQAMAQsgAyACNgIcQQAhACADKAIEIgFFDQAgAyABIAQgAygCCBEBACIBRQ0AIAMgBDYCFCADIAE2AgwgASEACyAAC74CAQJ/IABBADoAACAAQeQAaiIBQQFrQQA6AAAgAEEAOgACIABBADoAASABQQNrQQA6AAAgAUECa0EAOgAAIABBADoAAyABQQRrQQA6AABBACAAa0EDcSIBIABqIgBBADYCAEHkACABa0F8cSICIABqIgFBBGtBADYCAAJAIAJBCUkNACAAQQA2AgggAEEANgIEIAFBCGtBADYCACABQQxrQQA2AgAgAkEZSQ0AIABBADYCGCAAQQA2AhQgAEEANgIQIABBADYCDCABQRBrQQA2AgAgAUEUa0EANgIAIAFBGGtBADYCACABQRxrQQA2AgAgAiAAQQRxQRhyIgJrIgFBIEkNACAAIAJqIQADQCAAQgA3AxggAEIANwMQIABCADcDCCAAQgA3AwAgAEEgaiEAIAFBIGsiAUEfSw0ACwsLVgEBfwJAIAAoAgwNAAJAAkACQAJAIAAtADEOAwEAAwILIAAoAjgiAUUNACABKAIwIgFFDQAgACABEQAAIgENAwtBAA8LAAsgAEHKGTYCEEEOIQELIAELGgAgACgCDEUEQCAAQd4fNgIQIABBFTYCDAsLFAAgACgCDEEVRgRAIABBADYCDAsLFAAgACgCDEEWRgRAIABBADYCDAsLBwAgACgCDAsHACAAKAIQCwkAIAAgATYCEAsHACAAKAIUCysAAkAgAEEnTw0AQv//////CSAArYhCAYNQDQAgAEECdEHQOGooAgAPCwALFwAgAEEvTwRAAAsgAEECdEHsOWooAgALvwkBAX9B9C0hAQJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAIABB5ABrDvQDY2IAAWFhYWFhYQIDBAVhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhBgcICQoLDA0OD2FhYWFhEGFhYWFhYWFhYWFhEWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYRITFBUWFxgZGhthYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhHB0eHyAhIiMkJSYnKCkqKywtLi8wMTIzNDU2YTc4OTphYWFhYWFhYTthYWE8YWFhYT0+P2FhYWFhYWFhQGFhQWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYUJDREVGR0hJSktMTU5PUFFSU2FhYWFhYWFhVFVWV1hZWlthXF1hYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFeYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhX2BhC0HqLA8LQZgmDwtB7TEPC0GgNw8LQckpDwtBtCkPC0GWLQ8LQesrDwtBojUPC0HbNA8LQeApDwtB4yQPC0HVJA8LQe4kDwtB5iUPC0HKNA8LQdA3DwtBqjUPC0H1LA8LQfYmDwtBgiIPC0HyMw8LQb4oDwtB5zcPC0HNIQ8LQcAhDwtBuCUPC0HLJQ8LQZYkDwtBjzQPC0HNNQ8LQd0qDwtB7jMPC0GcNA8LQZ4xDwtB9DUPC0HlIg8LQa8lDwtBmTEPC0GyNg8LQfk2DwtBxDIPC0HdLA8LQYIxDwtBwTEPC0GNNw8LQckkDwtB7DYPC0HnKg8LQcgjDwtB4iEPC0HJNw8LQaUiDwtBlCIPC0HbNg8LQd41DwtBhiYPC0G8Kw8LQYsyDwtBoCMPC0H2MA8LQYAsDwtBiSsPC0GkJg8LQfIjDwtBgSgPC0GrMg8LQesnDwtBwjYPC0GiJA8LQc8qDwtB3CMPC0GHJw8LQeQ0DwtBtyIPC0GtMQ8LQdUiDwtBrzQPC0HeJg8LQdYyDwtB9DQPC0GBOA8LQfQ3DwtBkjYPC0GdJw8LQYIpDwtBjSMPC0HXMQ8LQb01DwtBtDcPC0HYMA8LQbYnDwtBmjgPC0GnKg8LQcQnDwtBriMPC0H1Ig8LAAtByiYhAQsgAQsXACAAIAAvAS5B/v8DcSABQQBHcjsBLgsaACAAIAAvAS5B/f8DcSABQQBHQQF0cjsBLgsaACAAIAAvAS5B+/8DcSABQQBHQQJ0cjsBLgsaACAAIAAvAS5B9/8DcSABQQBHQQN0cjsBLgsaACAAIAAvAS5B7/8DcSABQQBHQQR0cjsBLgsaACAAIAAvAS5B3/8DcSABQQBHQQV0cjsBLgsaACAAIAAvAS5Bv/8DcSABQQBHQQZ0cjsBLgsaACAAIAAvAS5B//4DcSABQQBHQQd0cjsBLgsaACAAIAAvAS5B//0DcSABQQBHQQh0cjsBLgsaACAAIAAvAS5B//sDcSABQQBHQQl0cjsBLgs+AQJ/AkAgACgCOCIDRQ0AIAMoAgQiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQeESNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAggiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQfwRNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAgwiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQewKNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAhAiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQfoeNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAhQiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQcsQNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAhgiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQbcfNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAhwiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQb8VNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAiwiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQf4INgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAiAiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQYwdNgIQQRghBAsgBAs+AQJ/AkAgACgCOCIDRQ0AIAMoAiQiA0UNACAAIAEgAiABayADEQEAIgRBf0cNACAAQeYVNgIQQRghBAsgBAs4ACAAAn8gAC8BMkEUcUEURgRAQQEgAC0AKEEBRg0BGiAALwE0QeUARgwBCyAALQApQQVGCzoAMAtZAQJ/AkAgAC0AKEEBRg0AIAAvATQiAUHkAGtB5ABJDQAgAUHMAUYNACABQbACRg0AIAAvATIiAEHAAHENAEEBIQIgAEGIBHFBgARGDQAgAEEocUUhAgsgAguMAQECfwJAAkACQCAALQAqRQ0AIAAtACtFDQAgAC8BMiIBQQJxRQ0BDAILIAAvATIiAUEBcUUNAQtBASECIAAtAChBAUYNACAALwE0IgBB5ABrQeQASQ0AIABBzAFGDQAgAEGwAkYNACABQcAAcQ0AQQAhAiABQYgEcUGABEYNACABQShxQQBHIQILIAILcwAgAEEQav0MAAAAAAAAAAAAAAAAAAAAAP0LAwAgAP0MAAAAAAAAAAAAAAAAAAAAAP0LAwAgAEEwav0MAAAAAAAAAAAAAAAAAAAAAP0LAwAgAEEgav0MAAAAAAAAAAAAAAAAAAAAAP0LAwAgAEH9ATYCHAsGACAAEDoLmi0BC38jAEEQayIKJABB3NUAKAIAIglFBEBBnNkAKAIAIgVFBEBBqNkAQn83AgBBoNkAQoCAhICAgMAANwIAQZzZACAKQQhqQXBxQdiq1aoFcyIFNgIAQbDZAEEANgIAQYDZAEEANgIAC0GE2QBBwNkENgIAQdTVAEHA2QQ2AgBB6NUAIAU2AgBB5NUAQX82AgBBiNkAQcCmAzYCAANAIAFBgNYAaiABQfTVAGoiAjYCACACIAFB7NUAaiIDNgIAIAFB+NUAaiADNgIAIAFBiNYAaiABQfzVAGoiAzYCACADIAI2AgAgAUGQ1gBqIAFBhNYAaiICNgIAIAIgAzYCACABQYzWAGogAjYCACABQSBqIgFBgAJHDQALQczZBEGBpgM2AgBB4NUAQazZACgCADYCAEHQ1QBBgKYDNgIAQdzVAEHI2QQ2AgBBzP8HQTg2AgBByNkEIQkLAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkACQAJAAkAgAEHsAU0EQEHE1QAoAgAiBkEQIABBE2pBcHEgAEELSRsiBEEDdiIAdiIBQQNxBEACQCABQQFxIAByQQFzIgJBA3QiAEHs1QBqIgEgAEH01QBqKAIAIgAoAggiA0YEQEHE1QAgBkF+IAJ3cTYCAAwBCyABIAM2AgggAyABNgIMCyAAQQhqIQEgACACQQN0IgJBA3I2AgQgACACaiIAIAAoAgRBAXI2AgQMEQtBzNUAKAIAIgggBE8NASABBEACQEECIAB0IgJBACACa3IgASAAdHFoIgBBA3QiAkHs1QBqIgEgAkH01QBqKAIAIgIoAggiA0YEQEHE1QAgBkF+IAB3cSIGNgIADAELIAEgAzYCCCADIAE2AgwLIAIgBEEDcjYCBCAAQQN0IgAgBGshBSAAIAJqIAU2AgAgAiAEaiIEIAVBAXI2AgQgCARAIAhBeHFB7NUAaiEAQdjVACgCACEDAn9BASAIQQN2dCIBIAZxRQRAQcTVACABIAZyNgIAIAAMAQsgACgCCAsiASADNgIMIAAgAzYCCCADIAA2AgwgAyABNgIICyACQQhqIQFB2NUAIAQ2AgBBzNUAIAU2AgAMEQtByNUAKAIAIgtFDQEgC2hBAnRB9NcAaigCACIAKAIEQXhxIARrIQUgACECA0ACQCACKAIQIgFFBEAgAkEUaigCACIBRQ0BCyABKAIEQXhxIARrIgMgBUkhAiADIAUgAhshBSABIAAgAhshACABIQIMAQsLIAAoAhghCSAAKAIMIgMgAEcEQEHU1QAoAgAaIAMgACgCCCIBNgIIIAEgAzYCDAwQCyAAQRRqIgIoAgAiAUUEQCAAKAIQIgFFDQMgAEEQaiECCwNAIAIhByABIgNBFGoiAigCACIBDQAgA0EQaiECIAMoAhAiAQ0ACyAHQQA2AgAMDwtBfyEEIABBv39LDQAgAEETaiIBQXBxIQRByNUAKAIAIghFDQBBACAEayEFAkACQAJAAn9BACAEQYACSQ0AGkEfIARB////B0sNABogBEEmIAFBCHZnIgBrdkEBcSAAQQF0a0E+agsiBkECdEH01wBqKAIAIgJFBEBBACEBQQAhAwwBC0EAIQEgBEEZIAZBAXZrQQAgBkEfRxt0IQBBACEDA0ACQCACKAIEQXhxIARrIgcgBU8NACACIQMgByIFDQBBACEFIAIhAQwDCyABIAJBFGooAgAiByAHIAIgAEEddkEEcWpBEGooAgAiAkYbIAEgBxshASAAQQF0IQAgAg0ACwsgASADckUEQEEAIQNBAiAGdCIAQQAgAGtyIAhxIgBFDQMgAGhBAnRB9NcAaigCACEBCyABRQ0BCwNAIAEoAgRBeHEgBGsiAiAFSSEAIAIgBSAAGyEFIAEgAyAAGyEDIAEoAhAiAAR/IAAFIAFBFGooAgALIgENAAsLIANFDQAgBUHM1QAoAgAgBGtPDQAgAygCGCEHIAMgAygCDCIARwRAQdTVACgCABogACADKAIIIgE2AgggASAANgIMDA4LIANBFGoiAigCACIBRQRAIAMoAhAiAUUNAyADQRBqIQILA0AgAiEGIAEiAEEUaiICKAIAIgENACAAQRBqIQIgACgCECIBDQALIAZBADYCAAwNC0HM1QAoAgAiAyAETwRAQdjVACgCACEBAkAgAyAEayICQRBPBEAgASAEaiIAIAJBAXI2AgQgASADaiACNgIAIAEgBEEDcjYCBAwBCyABIANBA3I2AgQgASADaiIAIAAoAgRBAXI2AgRBACEAQQAhAgtBzNUAIAI2AgBB2NUAIAA2AgAgAUEIaiEBDA8LQdDVACgCACIDIARLBEAgBCAJaiIAIAMgBGsiAUEBcjYCBEHc1QAgADYCAEHQ1QAgATYCACAJIARBA3I2AgQgCUEIaiEBDA8LQQAhASAEAn9BnNkAKAIABEBBpNkAKAIADAELQajZAEJ/NwIAQaDZAEKAgISAgIDAADcCAEGc2QAgCkEMakFwcUHYqtWqBXM2AgBBsNkAQQA2AgBBgNkAQQA2AgBBgIAECyIAIARBxwBqIgVqIgZBACAAayIHcSICTwRAQbTZAEEwNgIADA8LAkBB/NgAKAIAIgFFDQBB9NgAKAIAIgggAmohACAAIAFNIAAgCEtxDQBBACEBQbTZAEEwNgIADA8LQYDZAC0AAEEEcQ0EAkACQCAJBEBBhNkAIQEDQCABKAIAIgAgCU0EQCAAIAEoAgRqIAlLDQMLIAEoAggiAQ0ACwtBABA7IgBBf0YNBSACIQZBoNkAKAIAIgFBAWsiAyAAcQRAIAIgAGsgACADakEAIAFrcWohBgsgBCAGTw0FIAZB/v///wdLDQVB/NgAKAIAIgMEQEH02AAoAgAiByAGaiEBIAEgB00NBiABIANLDQYLIAYQOyIBIABHDQEMBwsgBiADayAHcSIGQf7///8HSw0EIAYQOyEAIAAgASgCACABKAIEakYNAyAAIQELAkAgBiAEQcgAak8NACABQX9GDQBBpNkAKAIAIgAgBSAGa2pBACAAa3EiAEH+////B0sEQCABIQAMBwsgABA7QX9HBEAgACAGaiEGIAEhAAwHC0EAIAZrEDsaDAQLIAEiAEF/Rw0FDAMLQQAhAwwMC0EAIQAMCgsgAEF/Rw0CC0GA2QBBgNkAKAIAQQRyNgIACyACQf7///8HSw0BIAIQOyEAQQAQOyEBIABBf0YNASABQX9GDQEgACABTw0BIAEgAGsiBiAEQThqTQ0BC0H02ABB9NgAKAIAIAZqIgE2AgBB+NgAKAIAIAFJBEBB+NgAIAE2AgALAkACQAJAQdzVACgCACICBEBBhNkAIQEDQCAAIAEoAgAiAyABKAIEIgVqRg0CIAEoAggiAQ0ACwwCC0HU1QAoAgAiAUEARyAAIAFPcUUEQEHU1QAgADYCAAtBACEBQYjZACAGNgIAQYTZACAANgIAQeTVAEF/NgIAQejVAEGc2QAoAgA2AgBBkNkAQQA2AgADQCABQYDWAGogAUH01QBqIgI2AgAgAiABQezVAGoiAzYCACABQfjVAGogAzYCACABQYjWAGogAUH81QBqIgM2AgAgAyACNgIAIAFBkNYAaiABQYTWAGoiAjYCACACIAM2AgAgAUGM1gBqIAI2AgAgAUEgaiIBQYACRw0AC0F4IABrQQ9xIgEgAGoiAiAGQThrIgMgAWsiAUEBcjYCBEHg1QBBrNkAKAIANgIAQdDVACABNgIAQdzVACACNgIAIAAgA2pBODYCBAwCCyAAIAJNDQAgAiADSQ0AIAEoAgxBCHENAEF4IAJrQQ9xIgAgAmoiA0HQ1QAoAgAgBmoiByAAayIAQQFyNgIEIAEgBSAGajYCBEHg1QBBrNkAKAIANgIAQdDVACAANgIAQdzVACADNgIAIAIgB2pBODYCBAwBCyAAQdTVACgCAEkEQEHU1QAgADYCAAsgACAGaiEDQYTZACEBAkACQAJAA0AgAyABKAIARwRAIAEoAggiAQ0BDAILCyABLQAMQQhxRQ0BC0GE2QAhAQNAIAEoAgAiAyACTQRAIAMgASgCBGoiBSACSw0DCyABKAIIIQEMAAsACyABIAA2AgAgASABKAIEIAZqNgIEIABBeCAAa0EPcWoiCSAEQQNyNgIEIANBeCADa0EPcWoiBiAEIAlqIgRrIQEgAiAGRgRAQdzVACAENgIAQdDVAEHQ1QAoAgAgAWoiADYCACAEIABBAXI2AgQMCAtB2NUAKAIAIAZGBEBB2NUAIAQ2AgBBzNUAQczVACgCACABaiIANgIAIAQgAEEBcjYCBCAAIARqIAA2AgAMCAsgBigCBCIFQQNxQQFHDQYgBUF4cSEIIAVB/wFNBEAgBUEDdiEDIAYoAggiACAGKAIMIgJGBEBBxNUAQcTVACgCAEF+IAN3cTYCAAwHCyACIAA2AgggACACNgIMDAYLIAYoAhghByAGIAYoAgwiAEcEQCAAIAYoAggiAjYCCCACIAA2AgwMBQsgBkEUaiICKAIAIgVFBEAgBigCECIFRQ0EIAZBEGohAgsDQCACIQMgBSIAQRRqIgIoAgAiBQ0AIABBEGohAiAAKAIQIgUNAAsgA0EANgIADAQLQXggAGtBD3EiASAAaiIHIAZBOGsiAyABayIBQQFyNgIEIAAgA2pBODYCBCACIAVBNyAFa0EPcWpBP2siAyADIAJBEGpJGyIDQSM2AgRB4NUAQazZACgCADYCAEHQ1QAgATYCAEHc1QAgBzYCACADQRBqQYzZACkCADcCACADQYTZACkCADcCCEGM2QAgA0EIajYCAEGI2QAgBjYCAEGE2QAgADYCAEGQ2QBBADYCACADQSRqIQEDQCABQQc2AgAgBSABQQRqIgFLDQALIAIgA0YNACADIAMoAgRBfnE2AgQgAyADIAJrIgU2AgAgAiAFQQFyNgIEIAVB/wFNBEAgBUF4cUHs1QBqIQACf0HE1QAoAgAiAUEBIAVBA3Z0IgNxRQRAQcTVACABIANyNgIAIAAMAQsgACgCCAsiASACNgIMIAAgAjYCCCACIAA2AgwgAiABNgIIDAELQR8hASAFQf///wdNBEAgBUEmIAVBCHZnIgBrdkEBcSAAQQF0a0E+aiEBCyACIAE2AhwgAkIANwIQIAFBAnRB9NcAaiEAQcjVACgCACIDQQEgAXQiBnFFBEAgACACNgIAQcjVACADIAZyNgIAIAIgADYCGCACIAI2AgggAiACNgIMDAELIAVBGSABQQF2a0EAIAFBH0cbdCEBIAAoAgAhAwJAA0AgAyIAKAIEQXhxIAVGDQEgAUEddiEDIAFBAXQhASAAIANBBHFqQRBqIgYoAgAiAw0ACyAGIAI2AgAgAiAANgIYIAIgAjYCDCACIAI2AggMAQsgACgCCCIBIAI2AgwgACACNgIIIAJBADYCGCACIAA2AgwgAiABNgIIC0HQ1QAoAgAiASAETQ0AQdzVACgCACIAIARqIgIgASAEayIBQQFyNgIEQdDVACABNgIAQdzVACACNgIAIAAgBEEDcjYCBCAAQQhqIQEMCAtBACEBQbTZAEEwNgIADAcLQQAhAAsgB0UNAAJAIAYoAhwiAkECdEH01wBqIgMoAgAgBkYEQCADIAA2AgAgAA0BQcjVAEHI1QAoAgBBfiACd3E2AgAMAgsgB0EQQRQgBygCECAGRhtqIAA2AgAgAEUNAQsgACAHNgIYIAYoAhAiAgRAIAAgAjYCECACIAA2AhgLIAZBFGooAgAiAkUNACAAQRRqIAI2AgAgAiAANgIYCyABIAhqIQEgBiAIaiIGKAIEIQULIAYgBUF+cTYCBCABIARqIAE2AgAgBCABQQFyNgIEIAFB/wFNBEAgAUF4cUHs1QBqIQACf0HE1QAoAgAiAkEBIAFBA3Z0IgFxRQRAQcTVACABIAJyNgIAIAAMAQsgACgCCAsiASAENgIMIAAgBDYCCCAEIAA2AgwgBCABNgIIDAELQR8hBSABQf///wdNBEAgAUEmIAFBCHZnIgBrdkEBcSAAQQF0a0E+aiEFCyAEIAU2AhwgBEIANwIQIAVBAnRB9NcAaiEAQcjVACgCACICQQEgBXQiA3FFBEAgACAENgIAQcjVACACIANyNgIAIAQgADYCGCAEIAQ2AgggBCAENgIMDAELIAFBGSAFQQF2a0EAIAVBH0cbdCEFIAAoAgAhAAJAA0AgACICKAIEQXhxIAFGDQEgBUEddiEAIAVBAXQhBSACIABBBHFqQRBqIgMoAgAiAA0ACyADIAQ2AgAgBCACNgIYIAQgBDYCDCAEIAQ2AggMAQsgAigCCCIAIAQ2AgwgAiAENgIIIARBADYCGCAEIAI2AgwgBCAANgIICyAJQQhqIQEMAgsCQCAHRQ0AAkAgAygCHCIBQQJ0QfTXAGoiAigCACADRgRAIAIgADYCACAADQFByNUAIAhBfiABd3EiCDYCAAwCCyAHQRBBFCAHKAIQIANGG2ogADYCACAARQ0BCyAAIAc2AhggAygCECIBBEAgACABNgIQIAEgADYCGAsgA0EUaigCACIBRQ0AIABBFGogATYCACABIAA2AhgLAkAgBUEPTQRAIAMgBCAFaiIAQQNyNgIEIAAgA2oiACAAKAIEQQFyNgIEDAELIAMgBGoiAiAFQQFyNgIEIAMgBEEDcjYCBCACIAVqIAU2AgAgBUH/AU0EQCAFQXhxQezVAGohAAJ/QcTVACgCACIBQQEgBUEDdnQiBXFFBEBBxNUAIAEgBXI2AgAgAAwBCyAAKAIICyIBIAI2AgwgACACNgIIIAIgADYCDCACIAE2AggMAQtBHyEBIAVB////B00EQCAFQSYgBUEIdmciAGt2QQFxIABBAXRrQT5qIQELIAIgATYCHCACQgA3AhAgAUECdEH01wBqIQBBASABdCIEIAhxRQRAIAAgAjYCAEHI1QAgBCAIcjYCACACIAA2AhggAiACNgIIIAIgAjYCDAwBCyAFQRkgAUEBdmtBACABQR9HG3QhASAAKAIAIQQCQANAIAQiACgCBEF4cSAFRg0BIAFBHXYhBCABQQF0IQEgACAEQQRxakEQaiIGKAIAIgQNAAsgBiACNgIAIAIgADYCGCACIAI2AgwgAiACNgIIDAELIAAoAggiASACNgIMIAAgAjYCCCACQQA2AhggAiAANgIMIAIgATYCCAsgA0EIaiEBDAELAkAgCUUNAAJAIAAoAhwiAUECdEH01wBqIgIoAgAgAEYEQCACIAM2AgAgAw0BQcjVACALQX4gAXdxNgIADAILIAlBEEEUIAkoAhAgAEYbaiADNgIAIANFDQELIAMgCTYCGCAAKAIQIgEEQCADIAE2AhAgASADNgIYCyAAQRRqKAIAIgFFDQAgA0EUaiABNgIAIAEgAzYCGAsCQCAFQQ9NBEAgACAEIAVqIgFBA3I2AgQgACABaiIBIAEoAgRBAXI2AgQMAQsgACAEaiIHIAVBAXI2AgQgACAEQQNyNgIEIAUgB2ogBTYCACAIBEAgCEF4cUHs1QBqIQFB2NUAKAIAIQMCf0EBIAhBA3Z0IgIgBnFFBEBBxNUAIAIgBnI2AgAgAQwBCyABKAIICyICIAM2AgwgASADNgIIIAMgATYCDCADIAI2AggLQdjVACAHNgIAQczVACAFNgIACyAAQQhqIQELIApBEGokACABC0MAIABFBEA/AEEQdA8LAkAgAEH//wNxDQAgAEEASA0AIABBEHZAACIAQX9GBEBBtNkAQTA2AgBBfw8LIABBEHQPCwALC5lCIgBBgAgLDQEAAAAAAAAAAgAAAAMAQZgICwUEAAAABQBBqAgLCQYAAAAHAAAACABB5AgLwjJJbnZhbGlkIGNoYXIgaW4gdXJsIHF1ZXJ5AFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fYm9keQBDb250ZW50LUxlbmd0aCBvdmVyZmxvdwBDaHVuayBzaXplIG92ZXJmbG93AEludmFsaWQgbWV0aG9kIGZvciBIVFRQL3gueCByZXF1ZXN0AEludmFsaWQgbWV0aG9kIGZvciBSVFNQL3gueCByZXF1ZXN0AEV4cGVjdGVkIFNPVVJDRSBtZXRob2QgZm9yIElDRS94LnggcmVxdWVzdABJbnZhbGlkIGNoYXIgaW4gdXJsIGZyYWdtZW50IHN0YXJ0AEV4cGVjdGVkIGRvdABTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3N0YXR1cwBJbnZhbGlkIHJlc3BvbnNlIHN0YXR1cwBFeHBlY3RlZCBMRiBhZnRlciBoZWFkZXJzAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIGV4dGVuc2lvbnMAVXNlciBjYWxsYmFjayBlcnJvcgBgb25fcmVzZXRgIGNhbGxiYWNrIGVycm9yAGBvbl9jaHVua19oZWFkZXJgIGNhbGxiYWNrIGVycm9yAGBvbl9tZXNzYWdlX2JlZ2luYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfZXh0ZW5zaW9uX3ZhbHVlYCBjYWxsYmFjayBlcnJvcgBgb25fc3RhdHVzX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fdmVyc2lvbl9jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX3VybF9jb21wbGV0ZWAgY2FsbGJhY2sgZXJyb3IAYG9uX3Byb3RvY29sX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9oZWFkZXJfdmFsdWVfY29tcGxldGVgIGNhbGxiYWNrIGVycm9yAGBvbl9tZXNzYWdlX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fbWV0aG9kX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25faGVhZGVyX2ZpZWxkX2NvbXBsZXRlYCBjYWxsYmFjayBlcnJvcgBgb25fY2h1bmtfZXh0ZW5zaW9uX25hbWVgIGNhbGxiYWNrIGVycm9yAFVuZXhwZWN0ZWQgY2hhciBpbiB1cmwgc2VydmVyAEludmFsaWQgaGVhZGVyIHZhbHVlIGNoYXIASW52YWxpZCBoZWFkZXIgZmllbGQgY2hhcgBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3ZlcnNpb24ASW52YWxpZCBtaW5vciB2ZXJzaW9uAEludmFsaWQgbWFqb3IgdmVyc2lvbgBFeHBlY3RlZCBzcGFjZSBhZnRlciB2ZXJzaW9uAEV4cGVjdGVkIENSTEYgYWZ0ZXIgdmVyc2lvbgBJbnZhbGlkIEhUVFAgdmVyc2lvbgBJbnZhbGlkIGhlYWRlciB0b2tlbgBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX3VybABJbnZhbGlkIGNoYXJhY3RlcnMgaW4gdXJsAFVuZXhwZWN0ZWQgc3RhcnQgY2hhciBpbiB1cmwARG91YmxlIEAgaW4gdXJsAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fcHJvdG9jb2wARW1wdHkgQ29udGVudC1MZW5ndGgASW52YWxpZCBjaGFyYWN0ZXIgaW4gQ29udGVudC1MZW5ndGgAVHJhbnNmZXItRW5jb2RpbmcgY2FuJ3QgYmUgcHJlc2VudCB3aXRoIENvbnRlbnQtTGVuZ3RoAER1cGxpY2F0ZSBDb250ZW50LUxlbmd0aABJbnZhbGlkIGNoYXIgaW4gdXJsIHBhdGgAQ29udGVudC1MZW5ndGggY2FuJ3QgYmUgcHJlc2VudCB3aXRoIFRyYW5zZmVyLUVuY29kaW5nAE1pc3NpbmcgZXhwZWN0ZWQgQ1IgYWZ0ZXIgY2h1bmsgc2l6ZQBFeHBlY3RlZCBMRiBhZnRlciBjaHVuayBzaXplAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIHNpemUAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9oZWFkZXJfdmFsdWUAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9jaHVua19leHRlbnNpb25fdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyB2YWx1ZQBVbmV4cGVjdGVkIHdoaXRlc3BhY2UgYWZ0ZXIgaGVhZGVyIHZhbHVlAE1pc3NpbmcgZXhwZWN0ZWQgQ1IgYWZ0ZXIgaGVhZGVyIHZhbHVlAE1pc3NpbmcgZXhwZWN0ZWQgTEYgYWZ0ZXIgaGVhZGVyIHZhbHVlAEludmFsaWQgYFRyYW5zZmVyLUVuY29kaW5nYCBoZWFkZXIgdmFsdWUATWlzc2luZyBleHBlY3RlZCBDUiBhZnRlciBjaHVuayBleHRlbnNpb24gdmFsdWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBxdW90ZSB2YWx1ZQBJbnZhbGlkIHF1b3RlZC1wYWlyIGluIGNodW5rIGV4dGVuc2lvbnMgcXVvdGVkIHZhbHVlAEludmFsaWQgY2hhcmFjdGVyIGluIGNodW5rIGV4dGVuc2lvbnMgcXVvdGVkIHZhbHVlAFBhdXNlZCBieSBvbl9oZWFkZXJzX2NvbXBsZXRlAEludmFsaWQgRU9GIHN0YXRlAG9uX3Jlc2V0IHBhdXNlAG9uX2NodW5rX2hlYWRlciBwYXVzZQBvbl9tZXNzYWdlX2JlZ2luIHBhdXNlAG9uX2NodW5rX2V4dGVuc2lvbl92YWx1ZSBwYXVzZQBvbl9zdGF0dXNfY29tcGxldGUgcGF1c2UAb25fdmVyc2lvbl9jb21wbGV0ZSBwYXVzZQBvbl91cmxfY29tcGxldGUgcGF1c2UAb25fcHJvdG9jb2xfY29tcGxldGUgcGF1c2UAb25fY2h1bmtfY29tcGxldGUgcGF1c2UAb25faGVhZGVyX3ZhbHVlX2NvbXBsZXRlIHBhdXNlAG9uX21lc3NhZ2VfY29tcGxldGUgcGF1c2UAb25fbWV0aG9kX2NvbXBsZXRlIHBhdXNlAG9uX2hlYWRlcl9maWVsZF9jb21wbGV0ZSBwYXVzZQBvbl9jaHVua19leHRlbnNpb25fbmFtZSBwYXVzZQBVbmV4cGVjdGVkIHNwYWNlIGFmdGVyIHN0YXJ0IGxpbmUATWlzc2luZyBleHBlY3RlZCBDUiBhZnRlciByZXNwb25zZSBsaW5lAFNwYW4gY2FsbGJhY2sgZXJyb3IgaW4gb25fY2h1bmtfZXh0ZW5zaW9uX25hbWUASW52YWxpZCBjaGFyYWN0ZXIgaW4gY2h1bmsgZXh0ZW5zaW9ucyBuYW1lAE1pc3NpbmcgZXhwZWN0ZWQgQ1IgYWZ0ZXIgY2h1bmsgZXh0ZW5zaW9uIG5hbWUASW52YWxpZCBzdGF0dXMgY29kZQBQYXVzZSBvbiBDT05ORUNUL1VwZ3JhZGUAUGF1c2Ugb24gUFJJL1VwZ3JhZGUARXhwZWN0ZWQgSFRUUC8yIENvbm5lY3Rpb24gUHJlZmFjZQBTcGFuIGNhbGxiYWNrIGVycm9yIGluIG9uX21ldGhvZABFeHBlY3RlZCBzcGFjZSBhZnRlciBtZXRob2QAU3BhbiBjYWxsYmFjayBlcnJvciBpbiBvbl9oZWFkZXJfZmllbGQAUGF1c2VkAEludmFsaWQgd29yZCBlbmNvdW50ZXJlZABJbnZhbGlkIG1ldGhvZCBlbmNvdW50ZXJlZABNaXNzaW5nIGV4cGVjdGVkIENSIGFmdGVyIGNodW5rIGRhdGEARXhwZWN0ZWQgTEYgYWZ0ZXIgY2h1bmsgZGF0YQBVbmV4cGVjdGVkIGNoYXIgaW4gdXJsIHNjaGVtYQBSZXF1ZXN0IGhhcyBpbnZhbGlkIGBUcmFuc2Zlci1FbmNvZGluZ2AARGF0YSBhZnRlciBgQ29ubmVjdGlvbjogY2xvc2VgAFNXSVRDSF9QUk9YWQBVU0VfUFJPWFkATUtBQ1RJVklUWQBVTlBST0NFU1NBQkxFX0VOVElUWQBRVUVSWQBDT1BZAE1PVkVEX1BFUk1BTkVOVExZAFRPT19FQVJMWQBOT1RJRlkARkFJTEVEX0RFUEVOREVOQ1kAQkFEX0dBVEVXQVkAUExBWQBQVVQAQ0hFQ0tPVVQAR0FURVdBWV9USU1FT1VUAFJFUVVFU1RfVElNRU9VVABORVRXT1JLX0NPTk5FQ1RfVElNRU9VVABDT05ORUNUSU9OX1RJTUVPVVQATE9HSU5fVElNRU9VVABORVRXT1JLX1JFQURfVElNRU9VVABQT1NUAE1JU0RJUkVDVEVEX1JFUVVFU1QAQ0xJRU5UX0NMT1NFRF9SRVFVRVNUAENMSUVOVF9DTE9TRURfTE9BRF9CQUxBTkNFRF9SRVFVRVNUAEJBRF9SRVFVRVNUAEhUVFBfUkVRVUVTVF9TRU5UX1RPX0hUVFBTX1BPUlQAUkVQT1JUAElNX0FfVEVBUE9UAFJFU0VUX0NPTlRFTlQATk9fQ09OVEVOVABQQVJUSUFMX0NPTlRFTlQASFBFX0lOVkFMSURfQ09OU1RBTlQASFBFX0NCX1JFU0VUAEdFVABIUEVfU1RSSUNUAENPTkZMSUNUAFRFTVBPUkFSWV9SRURJUkVDVABQRVJNQU5FTlRfUkVESVJFQ1QAQ09OTkVDVABNVUxUSV9TVEFUVVMASFBFX0lOVkFMSURfU1RBVFVTAFRPT19NQU5ZX1JFUVVFU1RTAEVBUkxZX0hJTlRTAFVOQVZBSUxBQkxFX0ZPUl9MRUdBTF9SRUFTT05TAE9QVElPTlMAU1dJVENISU5HX1BST1RPQ09MUwBWQVJJQU5UX0FMU09fTkVHT1RJQVRFUwBNVUxUSVBMRV9DSE9JQ0VTAElOVEVSTkFMX1NFUlZFUl9FUlJPUgBXRUJfU0VSVkVSX1VOS05PV05fRVJST1IAUkFJTEdVTl9FUlJPUgBJREVOVElUWV9QUk9WSURFUl9BVVRIRU5USUNBVElPTl9FUlJPUgBTU0xfQ0VSVElGSUNBVEVfRVJST1IASU5WQUxJRF9YX0ZPUldBUkRFRF9GT1IAU0VUX1BBUkFNRVRFUgBHRVRfUEFSQU1FVEVSAEhQRV9VU0VSAFNFRV9PVEhFUgBIUEVfQ0JfQ0hVTktfSEVBREVSAEV4cGVjdGVkIExGIGFmdGVyIENSAE1LQ0FMRU5EQVIAU0VUVVAAV0VCX1NFUlZFUl9JU19ET1dOAFRFQVJET1dOAEhQRV9DTE9TRURfQ09OTkVDVElPTgBIRVVSSVNUSUNfRVhQSVJBVElPTgBESVNDT05ORUNURURfT1BFUkFUSU9OAE5PTl9BVVRIT1JJVEFUSVZFX0lORk9STUFUSU9OAEhQRV9JTlZBTElEX1ZFUlNJT04ASFBFX0NCX01FU1NBR0VfQkVHSU4AU0lURV9JU19GUk9aRU4ASFBFX0lOVkFMSURfSEVBREVSX1RPS0VOAElOVkFMSURfVE9LRU4ARk9SQklEREVOAEVOSEFOQ0VfWU9VUl9DQUxNAEhQRV9JTlZBTElEX1VSTABCTE9DS0VEX0JZX1BBUkVOVEFMX0NPTlRST0wATUtDT0wAQUNMAEhQRV9JTlRFUk5BTABSRVFVRVNUX0hFQURFUl9GSUVMRFNfVE9PX0xBUkdFX1VOT0ZGSUNJQUwASFBFX09LAFVOTElOSwBVTkxPQ0sAUFJJAFJFVFJZX1dJVEgASFBFX0lOVkFMSURfQ09OVEVOVF9MRU5HVEgASFBFX1VORVhQRUNURURfQ09OVEVOVF9MRU5HVEgARkxVU0gAUFJPUFBBVENIAE0tU0VBUkNIAFVSSV9UT09fTE9ORwBQUk9DRVNTSU5HAE1JU0NFTExBTkVPVVNfUEVSU0lTVEVOVF9XQVJOSU5HAE1JU0NFTExBTkVPVVNfV0FSTklORwBIUEVfSU5WQUxJRF9UUkFOU0ZFUl9FTkNPRElORwBFeHBlY3RlZCBDUkxGAEhQRV9JTlZBTElEX0NIVU5LX1NJWkUATU9WRQBDT05USU5VRQBIUEVfQ0JfU1RBVFVTX0NPTVBMRVRFAEhQRV9DQl9IRUFERVJTX0NPTVBMRVRFAEhQRV9DQl9WRVJTSU9OX0NPTVBMRVRFAEhQRV9DQl9VUkxfQ09NUExFVEUASFBFX0NCX1BST1RPQ09MX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19DT01QTEVURQBIUEVfQ0JfSEVBREVSX1ZBTFVFX0NPTVBMRVRFAEhQRV9DQl9DSFVOS19FWFRFTlNJT05fVkFMVUVfQ09NUExFVEUASFBFX0NCX0NIVU5LX0VYVEVOU0lPTl9OQU1FX0NPTVBMRVRFAEhQRV9DQl9NRVNTQUdFX0NPTVBMRVRFAEhQRV9DQl9NRVRIT0RfQ09NUExFVEUASFBFX0NCX0hFQURFUl9GSUVMRF9DT01QTEVURQBERUxFVEUASFBFX0lOVkFMSURfRU9GX1NUQVRFAElOVkFMSURfU1NMX0NFUlRJRklDQVRFAFBBVVNFAE5PX1JFU1BPTlNFAFVOU1VQUE9SVEVEX01FRElBX1RZUEUAR09ORQBOT1RfQUNDRVBUQUJMRQBTRVJWSUNFX1VOQVZBSUxBQkxFAFJBTkdFX05PVF9TQVRJU0ZJQUJMRQBPUklHSU5fSVNfVU5SRUFDSEFCTEUAUkVTUE9OU0VfSVNfU1RBTEUAUFVSR0UATUVSR0UAUkVRVUVTVF9IRUFERVJfRklFTERTX1RPT19MQVJHRQBSRVFVRVNUX0hFQURFUl9UT09fTEFSR0UAUEFZTE9BRF9UT09fTEFSR0UASU5TVUZGSUNJRU5UX1NUT1JBR0UASFBFX1BBVVNFRF9VUEdSQURFAEhQRV9QQVVTRURfSDJfVVBHUkFERQBTT1VSQ0UAQU5OT1VOQ0UAVFJBQ0UASFBFX1VORVhQRUNURURfU1BBQ0UAREVTQ1JJQkUAVU5TVUJTQ1JJQkUAUkVDT1JEAEhQRV9JTlZBTElEX01FVEhPRABOT1RfRk9VTkQAUFJPUEZJTkQAVU5CSU5EAFJFQklORABVTkFVVEhPUklaRUQATUVUSE9EX05PVF9BTExPV0VEAEhUVFBfVkVSU0lPTl9OT1RfU1VQUE9SVEVEAEFMUkVBRFlfUkVQT1JURUQAQUNDRVBURUQATk9UX0lNUExFTUVOVEVEAExPT1BfREVURUNURUQASFBFX0NSX0VYUEVDVEVEAEhQRV9MRl9FWFBFQ1RFRABDUkVBVEVEAElNX1VTRUQASFBFX1BBVVNFRABUSU1FT1VUX09DQ1VSRUQAUEFZTUVOVF9SRVFVSVJFRABQUkVDT05ESVRJT05fUkVRVUlSRUQAUFJPWFlfQVVUSEVOVElDQVRJT05fUkVRVUlSRUQATkVUV09SS19BVVRIRU5USUNBVElPTl9SRVFVSVJFRABMRU5HVEhfUkVRVUlSRUQAU1NMX0NFUlRJRklDQVRFX1JFUVVJUkVEAFVQR1JBREVfUkVRVUlSRUQAUEFHRV9FWFBJUkVEAFBSRUNPTkRJVElPTl9GQUlMRUQARVhQRUNUQVRJT05fRkFJTEVEAFJFVkFMSURBVElPTl9GQUlMRUQAU1NMX0hBTkRTSEFLRV9GQUlMRUQATE9DS0VEAFRSQU5TRk9STUFUSU9OX0FQUExJRUQATk9UX01PRElGSUVEAE5PVF9FWFRFTkRFRABCQU5EV0lEVEhfTElNSVRfRVhDRUVERUQAU0lURV9JU19PVkVSTE9BREVEAEhFQUQARXhwZWN0ZWQgSFRUUC8sIFJUU1AvIG9yIElDRS8A5xUAAK8VAACkEgAAkhoAACYWAACeFAAA2xkAAHkVAAB+EgAA/hQAADYVAAALFgAA2BYAAPMSAABCGAAArBYAABIVAAAUFwAA7xcAAEgUAABxFwAAshoAAGsZAAB+GQAANRQAAIIaAABEFwAA/RYAAB4YAACHFwAAqhkAAJMSAAAHGAAALBcAAMoXAACkFwAA5xUAAOcVAABYFwAAOxgAAKASAAAtHAAAwxEAAEgRAADeEgAAQhMAAKQZAAD9EAAA9xUAAKUVAADvFgAA+BkAAEoWAABWFgAA9RUAAAoaAAAIGgAAARoAAKsVAABCEgAA1xAAAEwRAAAFGQAAVBYAAB4RAADKGQAAyBkAAE4WAAD/GAAAcRQAAPAVAADuFQAAlBkAAPwVAAC/GQAAmxkAAHwUAABDEQAAcBgAAJUUAAAnFAAAGRQAANUSAADUGQAARBYAAPcQAEG5OwsBAQBB0DsL4AEBAQIBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEDAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBBuj0LBAEAAAIAQdE9C14DBAMDAwMDAAADAwADAwADAwMDAwMDAwMDAAUAAAAAAAMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAwADAEG6PwsEAQAAAgBB0T8LXgMAAwMDAwMAAAMDAAMDAAMDAwMDAwMDAwMABAAFAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwADAAMAQbDBAAsNbG9zZWVlcC1hbGl2ZQBBycEACwEBAEHgwQAL4AEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQBBycMACwEBAEHgwwAL5wEBAQEBAQEBAQEBAQECAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAWNodW5rZWQAQfHFAAteAQABAQEBAQAAAQEAAQEAAQEBAQEBAQEBAQAAAAAAAAABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQAAAAEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAAEAAQBB0McACyFlY3Rpb25lbnQtbGVuZ3Rob25yb3h5LWNvbm5lY3Rpb24AQYDIAAsgcmFuc2Zlci1lbmNvZGluZ3BncmFkZQ0KDQpTTQ0KDQoAQanIAAsFAQIAAQMAQcDIAAtfBAUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUAQanKAAsFAQIAAQMAQcDKAAtfBAUFBgUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUAQanMAAsEAQAAAQBBwcwAC14CAgACAgICAgICAgICAgICAgICAgICAgICAgICAgIAAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAEGpzgALBQECAAEDAEHAzgALXwQFAAAFBQUFBQUFBQUFBQYFBQUFBQUFBQUFBQUABQAHCAUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQAFAAUABQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUAAAAFAEGp0AALBQEBAAEBAEHA0AALAQEAQdrQAAtBAgAAAAAAAAMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAAAAAAAAAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAQanSAAsFAQEAAQEAQcDSAAsBAQBBytIACwYCAAAAAAIAQeHSAAs6AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMAAAAAAAADAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwBBoNQAC50BTk9VTkNFRUNLT1VUTkVDVEVURUNSSUJFTFVTSEVURUFEU0VBUkNIUkdFQ1RJVklUWUxFTkRBUlZFT1RJRllQVElPTlNDSFNFQVlTVEFUQ0hHRVVFUllPUkRJUkVDVE9SVFJDSFBBUkFNRVRFUlVSQ0VCU0NSSUJFQVJET1dOQUNFSU5ETktDS1VCU0NSSUJFVFRQQ0VUU1BBRFRQLw==";
@@ -14076,9 +14076,9 @@ var require_llhttp_simd_wasm = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/constants.js
+// ../../node_modules/undici/lib/web/fetch/constants.js
 var require_constants3 = __commonJS({
-  "node_modules/undici/lib/web/fetch/constants.js"(exports, module) {
+  "../../node_modules/undici/lib/web/fetch/constants.js"(exports, module) {
     "use strict";
     var corsSafeListedMethods = (
       /** @type {const} */
@@ -14300,9 +14300,9 @@ var require_constants3 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/global.js
+// ../../node_modules/undici/lib/web/fetch/global.js
 var require_global = __commonJS({
-  "node_modules/undici/lib/web/fetch/global.js"(exports, module) {
+  "../../node_modules/undici/lib/web/fetch/global.js"(exports, module) {
     "use strict";
     var globalOrigin = /* @__PURE__ */ Symbol.for("undici.globalOrigin.1");
     function getGlobalOrigin() {
@@ -14336,9 +14336,9 @@ var require_global = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/data-url.js
+// ../../node_modules/undici/lib/web/fetch/data-url.js
 var require_data_url = __commonJS({
-  "node_modules/undici/lib/web/fetch/data-url.js"(exports, module) {
+  "../../node_modules/undici/lib/web/fetch/data-url.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var encoder2 = new TextEncoder();
@@ -14688,9 +14688,9 @@ var require_data_url = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/webidl/index.js
+// ../../node_modules/undici/lib/web/webidl/index.js
 var require_webidl = __commonJS({
-  "node_modules/undici/lib/web/webidl/index.js"(exports, module) {
+  "../../node_modules/undici/lib/web/webidl/index.js"(exports, module) {
     "use strict";
     var { types: types2, inspect } = __require("node:util");
     var { markAsUncloneable } = __require("node:worker_threads");
@@ -15267,9 +15267,9 @@ var require_webidl = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/util.js
+// ../../node_modules/undici/lib/web/fetch/util.js
 var require_util2 = __commonJS({
-  "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
+  "../../node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
     var { Transform } = __require("node:stream");
     var zlib = __require("node:zlib");
@@ -15965,8 +15965,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list) {
-      const value = list.get(name, true);
+    function getDecodeSplit(name, list2) {
+      const value = list2.get(name, true);
       if (value === null) {
         return null;
       }
@@ -16048,9 +16048,9 @@ var require_util2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/formdata.js
+// ../../node_modules/undici/lib/web/fetch/formdata.js
 var require_formdata = __commonJS({
-  "node_modules/undici/lib/web/fetch/formdata.js"(exports, module) {
+  "../../node_modules/undici/lib/web/fetch/formdata.js"(exports, module) {
     "use strict";
     var { iteratorMixin } = require_util2();
     var { kEnumerableProperty } = require_util();
@@ -16210,9 +16210,9 @@ var require_formdata = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/formdata-parser.js
+// ../../node_modules/undici/lib/web/fetch/formdata-parser.js
 var require_formdata_parser = __commonJS({
-  "node_modules/undici/lib/web/fetch/formdata-parser.js"(exports, module) {
+  "../../node_modules/undici/lib/web/fetch/formdata-parser.js"(exports, module) {
     "use strict";
     var { bufferToLowerCasedHeaderName } = require_util();
     var { utf8DecodeBytes } = require_util2();
@@ -16351,20 +16351,20 @@ var require_formdata_parser = __commonJS({
             position.position += 17;
             name = parseMultipartFormDataName(input, position);
             if (input[position.position] === 59 && input[position.position + 1] === 32) {
-              const at = { position: position.position + 2 };
-              if (bufferStartsWith(input, filenameBuffer, at)) {
-                if (input[at.position + 8] === 42) {
-                  at.position += 10;
+              const at2 = { position: position.position + 2 };
+              if (bufferStartsWith(input, filenameBuffer, at2)) {
+                if (input[at2.position + 8] === 42) {
+                  at2.position += 10;
                   collectASequenceOfBytes(
                     (char) => char === 32 || char === 9,
                     input,
-                    at
+                    at2
                   );
                   const headerValue = collectASequenceOfBytes(
                     (char) => char !== 32 && char !== 13 && char !== 10,
                     // ' ' or CRLF
                     input,
-                    at
+                    at2
                   );
                   if (headerValue[0] !== 117 && headerValue[0] !== 85 || // u or U
                   headerValue[1] !== 116 && headerValue[1] !== 84 || // t or T
@@ -16374,7 +16374,7 @@ var require_formdata_parser = __commonJS({
                     throw parsingError("unknown encoding, expected utf-8''");
                   }
                   filename = decodeURIComponent(new TextDecoder().decode(headerValue.subarray(7)));
-                  position.position = at.position;
+                  position.position = at2.position;
                 } else {
                   position.position += 11;
                   collectASequenceOfBytes(
@@ -16478,15 +16478,15 @@ var require_formdata_parser = __commonJS({
   }
 });
 
-// node_modules/undici/lib/util/promise.js
+// ../../node_modules/undici/lib/util/promise.js
 var require_promise = __commonJS({
-  "node_modules/undici/lib/util/promise.js"(exports, module) {
+  "../../node_modules/undici/lib/util/promise.js"(exports, module) {
     "use strict";
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve2, reject) => {
-        res = resolve2;
+      const promise = new Promise((resolve3, reject) => {
+        res = resolve3;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -16497,9 +16497,9 @@ var require_promise = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/body.js
+// ../../node_modules/undici/lib/web/fetch/body.js
 var require_body = __commonJS({
-  "node_modules/undici/lib/web/fetch/body.js"(exports, module) {
+  "../../node_modules/undici/lib/web/fetch/body.js"(exports, module) {
     "use strict";
     var util = require_util();
     var {
@@ -16799,9 +16799,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
   }
 });
 
-// node_modules/undici/lib/dispatcher/client-h1.js
+// ../../node_modules/undici/lib/dispatcher/client-h1.js
 var require_client_h1 = __commonJS({
-  "node_modules/undici/lib/dispatcher/client-h1.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/client-h1.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var util = require_util();
@@ -16884,7 +16884,7 @@ var require_client_h1 = __commonJS({
            * @param {number} len
            * @returns {number}
            */
-          wasm_on_url: (p, at, len) => {
+          wasm_on_url: (p, at2, len) => {
             return 0;
           },
           /**
@@ -16893,9 +16893,9 @@ var require_client_h1 = __commonJS({
            * @param {number} len
            * @returns {number}
            */
-          wasm_on_status: (p, at, len) => {
+          wasm_on_status: (p, at2, len) => {
             assert(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onStatus(new FastBuffer(currentBufferRef.buffer, start, len));
           },
           /**
@@ -16912,9 +16912,9 @@ var require_client_h1 = __commonJS({
            * @param {number} len
            * @returns {number}
            */
-          wasm_on_header_field: (p, at, len) => {
+          wasm_on_header_field: (p, at2, len) => {
             assert(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderField(new FastBuffer(currentBufferRef.buffer, start, len));
           },
           /**
@@ -16923,9 +16923,9 @@ var require_client_h1 = __commonJS({
            * @param {number} len
            * @returns {number}
            */
-          wasm_on_header_value: (p, at, len) => {
+          wasm_on_header_value: (p, at2, len) => {
             assert(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onHeaderValue(new FastBuffer(currentBufferRef.buffer, start, len));
           },
           /**
@@ -16945,9 +16945,9 @@ var require_client_h1 = __commonJS({
            * @param {number} len
            * @returns {number}
            */
-          wasm_on_body: (p, at, len) => {
+          wasm_on_body: (p, at2, len) => {
             assert(currentParser.ptr === p);
-            const start = at - currentBufferPtr + currentBufferRef.byteOffset;
+            const start = at2 - currentBufferPtr + currentBufferRef.byteOffset;
             return currentParser.onBody(new FastBuffer(currentBufferRef.buffer, start, len));
           },
           /**
@@ -17799,12 +17799,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -17958,9 +17958,9 @@ ${len.toString(16)}\r
   }
 });
 
-// node_modules/undici/lib/dispatcher/client-h2.js
+// ../../node_modules/undici/lib/dispatcher/client-h2.js
 var require_client_h2 = __commonJS({
-  "node_modules/undici/lib/dispatcher/client-h2.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/client-h2.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { pipeline } = __require("node:stream");
@@ -18519,12 +18519,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -18555,9 +18555,9 @@ var require_client_h2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/client.js
+// ../../node_modules/undici/lib/dispatcher/client.js
 var require_client = __commonJS({
-  "node_modules/undici/lib/dispatcher/client.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/client.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var net4 = __require("node:net");
@@ -18810,16 +18810,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       [kClose]() {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve2;
+            this[kClosedResolve] = resolve3;
           } else {
-            resolve2(null);
+            resolve3(null);
           }
         });
       }
       [kDestroy](err) {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i2 = 0; i2 < requests.length; i2++) {
             const request2 = requests[i2];
@@ -18830,7 +18830,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve2(null);
+            resolve3(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -19044,9 +19044,9 @@ var require_client = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/fixed-queue.js
+// ../../node_modules/undici/lib/dispatcher/fixed-queue.js
 var require_fixed_queue = __commonJS({
-  "node_modules/undici/lib/dispatcher/fixed-queue.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/fixed-queue.js"(exports, module) {
     "use strict";
     var kSize = 2048;
     var kMask = kSize - 1;
@@ -19115,9 +19115,9 @@ var require_fixed_queue = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/pool-base.js
+// ../../node_modules/undici/lib/dispatcher/pool-base.js
 var require_pool_base = __commonJS({
-  "node_modules/undici/lib/dispatcher/pool-base.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/pool-base.js"(exports, module) {
     "use strict";
     var { PoolStats } = require_stats();
     var DispatcherBase = require_dispatcher_base();
@@ -19139,7 +19139,7 @@ var require_pool_base = __commonJS({
       [kQueued] = 0;
       [kClients] = [];
       [kNeedDrain] = false;
-      [kOnDrain](client, origin, targets) {
+      [kOnDrain](client, origin, targets2) {
         const queue = this[kQueue];
         let needDrain = false;
         while (!needDrain) {
@@ -19153,7 +19153,7 @@ var require_pool_base = __commonJS({
         client[kNeedDrain] = needDrain;
         if (!needDrain && this[kNeedDrain]) {
           this[kNeedDrain] = false;
-          this.emit("drain", origin, [this, ...targets]);
+          this.emit("drain", origin, [this, ...targets2]);
         }
         if (this[kClosedResolve] && queue.isEmpty()) {
           const closeAll = new Array(this[kClients].length);
@@ -19163,14 +19163,14 @@ var require_pool_base = __commonJS({
           Promise.all(closeAll).then(this[kClosedResolve]);
         }
       }
-      [kOnConnect] = (origin, targets) => {
-        this.emit("connect", origin, [this, ...targets]);
+      [kOnConnect] = (origin, targets2) => {
+        this.emit("connect", origin, [this, ...targets2]);
       };
-      [kOnDisconnect] = (origin, targets, err) => {
-        this.emit("disconnect", origin, [this, ...targets], err);
+      [kOnDisconnect] = (origin, targets2, err) => {
+        this.emit("disconnect", origin, [this, ...targets2], err);
       };
-      [kOnConnectionError] = (origin, targets, err) => {
-        this.emit("connectionError", origin, [this, ...targets], err);
+      [kOnConnectionError] = (origin, targets2, err) => {
+        this.emit("connectionError", origin, [this, ...targets2], err);
       };
       get [kBusy]() {
         return this[kNeedDrain];
@@ -19221,8 +19221,8 @@ var require_pool_base = __commonJS({
           }
           return Promise.all(closeAll);
         } else {
-          return new Promise((resolve2) => {
-            this[kClosedResolve] = resolve2;
+          return new Promise((resolve3) => {
+            this[kClosedResolve] = resolve3;
           });
         }
       }
@@ -19285,9 +19285,9 @@ var require_pool_base = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/pool.js
+// ../../node_modules/undici/lib/dispatcher/pool.js
 var require_pool = __commonJS({
-  "node_modules/undici/lib/dispatcher/pool.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/pool.js"(exports, module) {
     "use strict";
     var {
       PoolBase,
@@ -19351,15 +19351,15 @@ var require_pool = __commonJS({
         this[kOptions] = { ...util.deepClone(options), connect: connect3, allowH2, clientTtl };
         this[kOptions].interceptors = options.interceptors ? { ...options.interceptors } : void 0;
         this[kFactory] = factory;
-        this.on("connect", (origin2, targets) => {
+        this.on("connect", (origin2, targets2) => {
           if (clientTtl != null && clientTtl > 0) {
-            for (const target of targets) {
+            for (const target of targets2) {
               Object.assign(target, { ttl: Date.now() });
             }
           }
         });
-        this.on("connectionError", (origin2, targets, error) => {
-          for (const target of targets) {
+        this.on("connectionError", (origin2, targets2, error) => {
+          for (const target of targets2) {
             const idx = this[kClients].indexOf(target);
             if (idx !== -1) {
               this[kClients].splice(idx, 1);
@@ -19387,9 +19387,9 @@ var require_pool = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/balanced-pool.js
+// ../../node_modules/undici/lib/dispatcher/balanced-pool.js
 var require_balanced_pool = __commonJS({
-  "node_modules/undici/lib/dispatcher/balanced-pool.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/balanced-pool.js"(exports, module) {
     "use strict";
     var {
       BalancedPoolMissingUpstreamError,
@@ -19530,9 +19530,9 @@ var require_balanced_pool = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/agent.js
+// ../../node_modules/undici/lib/dispatcher/agent.js
 var require_agent = __commonJS({
-  "node_modules/undici/lib/dispatcher/agent.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/agent.js"(exports, module) {
     "use strict";
     var { InvalidArgumentError: InvalidArgumentError2, MaxOriginsReachedError } = require_errors2();
     var { kClients, kRunning, kClose, kDestroy, kDispatch, kUrl } = require_symbols();
@@ -19569,17 +19569,17 @@ var require_agent = __commonJS({
         this[kFactory] = factory;
         this[kClients] = /* @__PURE__ */ new Map();
         this[kOrigins] = /* @__PURE__ */ new Set();
-        this[kOnDrain] = (origin, targets) => {
-          this.emit("drain", origin, [this, ...targets]);
+        this[kOnDrain] = (origin, targets2) => {
+          this.emit("drain", origin, [this, ...targets2]);
         };
-        this[kOnConnect] = (origin, targets) => {
-          this.emit("connect", origin, [this, ...targets]);
+        this[kOnConnect] = (origin, targets2) => {
+          this.emit("connect", origin, [this, ...targets2]);
         };
-        this[kOnDisconnect] = (origin, targets, err) => {
-          this.emit("disconnect", origin, [this, ...targets], err);
+        this[kOnDisconnect] = (origin, targets2, err) => {
+          this.emit("disconnect", origin, [this, ...targets2], err);
         };
-        this[kOnConnectionError] = (origin, targets, err) => {
-          this.emit("connectionError", origin, [this, ...targets], err);
+        this[kOnConnectionError] = (origin, targets2, err) => {
+          this.emit("connectionError", origin, [this, ...targets2], err);
         };
       }
       get [kRunning]() {
@@ -19613,18 +19613,18 @@ var require_agent = __commonJS({
               this[kOrigins].delete(key);
             }
           };
-          dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", (origin, targets) => {
+          dispatcher = this[kFactory](opts.origin, this[kOptions]).on("drain", this[kOnDrain]).on("connect", (origin, targets2) => {
             const result2 = this[kClients].get(key);
             if (result2) {
               result2.count += 1;
             }
-            this[kOnConnect](origin, targets);
-          }).on("disconnect", (origin, targets, err) => {
+            this[kOnConnect](origin, targets2);
+          }).on("disconnect", (origin, targets2, err) => {
             closeClientIfUnused(true);
-            this[kOnDisconnect](origin, targets, err);
-          }).on("connectionError", (origin, targets, err) => {
+            this[kOnDisconnect](origin, targets2, err);
+          }).on("connectionError", (origin, targets2, err) => {
             closeClientIfUnused(false);
-            this[kOnConnectionError](origin, targets, err);
+            this[kOnConnectionError](origin, targets2, err);
           });
           this[kClients].set(key, { count: 0, dispatcher });
           this[kOrigins].add(key);
@@ -19661,9 +19661,9 @@ var require_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/proxy-agent.js
+// ../../node_modules/undici/lib/dispatcher/proxy-agent.js
 var require_proxy_agent = __commonJS({
-  "node_modules/undici/lib/dispatcher/proxy-agent.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/proxy-agent.js"(exports, module) {
     "use strict";
     var { kProxy, kClose, kDestroy, kDispatch } = require_symbols();
     var Agent4 = require_agent();
@@ -19887,9 +19887,9 @@ var require_proxy_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/env-http-proxy-agent.js
+// ../../node_modules/undici/lib/dispatcher/env-http-proxy-agent.js
 var require_env_http_proxy_agent = __commonJS({
-  "node_modules/undici/lib/dispatcher/env-http-proxy-agent.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/env-http-proxy-agent.js"(exports, module) {
     "use strict";
     var DispatcherBase = require_dispatcher_base();
     var { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = require_symbols();
@@ -20012,9 +20012,9 @@ var require_env_http_proxy_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/retry-handler.js
+// ../../node_modules/undici/lib/handler/retry-handler.js
 var require_retry_handler = __commonJS({
-  "node_modules/undici/lib/handler/retry-handler.js"(exports, module) {
+  "../../node_modules/undici/lib/handler/retry-handler.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { kRetryHandlerDefaultRetry } = require_symbols();
@@ -20322,9 +20322,9 @@ var require_retry_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/retry-agent.js
+// ../../node_modules/undici/lib/dispatcher/retry-agent.js
 var require_retry_agent = __commonJS({
-  "node_modules/undici/lib/dispatcher/retry-agent.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/retry-agent.js"(exports, module) {
     "use strict";
     var Dispatcher = require_dispatcher();
     var RetryHandler = require_retry_handler();
@@ -20357,9 +20357,9 @@ var require_retry_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/dispatcher/h2c-client.js
+// ../../node_modules/undici/lib/dispatcher/h2c-client.js
 var require_h2c_client = __commonJS({
-  "node_modules/undici/lib/dispatcher/h2c-client.js"(exports, module) {
+  "../../node_modules/undici/lib/dispatcher/h2c-client.js"(exports, module) {
     "use strict";
     var { connect: connect3 } = __require("node:net");
     var { kClose, kDestroy } = require_symbols();
@@ -20452,9 +20452,9 @@ var require_h2c_client = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/readable.js
+// ../../node_modules/undici/lib/api/readable.js
 var require_readable = __commonJS({
-  "node_modules/undici/lib/api/readable.js"(exports, module) {
+  "../../node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { Readable: Readable2 } = __require("node:stream");
@@ -20674,7 +20674,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           if (this[kContentLength] && this[kContentLength] > limit || this[kBytesRead] > limit) {
             this.destroy(new AbortError());
           }
@@ -20688,11 +20688,11 @@ var require_readable = __commonJS({
               if (signal3.aborted) {
                 reject(signal3.reason ?? new AbortError());
               } else {
-                resolve2(null);
+                resolve3(null);
               }
             });
           } else {
-            this.on("close", resolve2);
+            this.on("close", resolve3);
           }
           this.on("error", noop).on("data", () => {
             if (this[kBytesRead] > limit) {
@@ -20720,7 +20720,7 @@ var require_readable = __commonJS({
     }
     function consume(stream, type2) {
       assert(!stream[kConsume]);
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -20735,7 +20735,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type: type2,
               stream,
-              resolve: resolve2,
+              resolve: resolve3,
               reject,
               length: 0,
               body: []
@@ -20809,18 +20809,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2, encoding) {
-      const { type: type2, body, resolve: resolve2, stream, length } = consume2;
+      const { type: type2, body, resolve: resolve3, stream, length } = consume2;
       try {
         if (type2 === "text") {
-          resolve2(chunksDecode(body, length, encoding));
+          resolve3(chunksDecode(body, length, encoding));
         } else if (type2 === "json") {
-          resolve2(JSON.parse(chunksDecode(body, length, encoding)));
+          resolve3(JSON.parse(chunksDecode(body, length, encoding)));
         } else if (type2 === "arrayBuffer") {
-          resolve2(chunksConcat(body, length).buffer);
+          resolve3(chunksConcat(body, length).buffer);
         } else if (type2 === "blob") {
-          resolve2(new Blob(body, { type: stream[kContentType] }));
+          resolve3(new Blob(body, { type: stream[kContentType] }));
         } else if (type2 === "bytes") {
-          resolve2(chunksConcat(body, length));
+          resolve3(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -20854,9 +20854,9 @@ var require_readable = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-request.js
+// ../../node_modules/undici/lib/api/api-request.js
 var require_api_request = __commonJS({
-  "node_modules/undici/lib/api/api-request.js"(exports, module) {
+  "../../node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
@@ -21009,9 +21009,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -21031,9 +21031,9 @@ var require_api_request = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/abort-signal.js
+// ../../node_modules/undici/lib/api/abort-signal.js
 var require_abort_signal = __commonJS({
-  "node_modules/undici/lib/api/abort-signal.js"(exports, module) {
+  "../../node_modules/undici/lib/api/abort-signal.js"(exports, module) {
     "use strict";
     var { addAbortListener } = require_util();
     var { RequestAbortedError } = require_errors2();
@@ -21083,9 +21083,9 @@ var require_abort_signal = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-stream.js
+// ../../node_modules/undici/lib/api/api-stream.js
 var require_api_stream = __commonJS({
-  "node_modules/undici/lib/api/api-stream.js"(exports, module) {
+  "../../node_modules/undici/lib/api/api-stream.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { finished } = __require("node:stream");
@@ -21223,9 +21223,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -21244,9 +21244,9 @@ var require_api_stream = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-pipeline.js
+// ../../node_modules/undici/lib/api/api-pipeline.js
 var require_api_pipeline = __commonJS({
-  "node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
+  "../../node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
       Readable: Readable2,
@@ -21445,9 +21445,9 @@ var require_api_pipeline = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-upgrade.js
+// ../../node_modules/undici/lib/api/api-upgrade.js
 var require_api_upgrade = __commonJS({
-  "node_modules/undici/lib/api/api-upgrade.js"(exports, module) {
+  "../../node_modules/undici/lib/api/api-upgrade.js"(exports, module) {
     "use strict";
     var { InvalidArgumentError: InvalidArgumentError2, SocketError } = require_errors2();
     var { AsyncResource } = __require("node:async_hooks");
@@ -21512,9 +21512,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -21538,9 +21538,9 @@ var require_api_upgrade = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/api-connect.js
+// ../../node_modules/undici/lib/api/api-connect.js
 var require_api_connect = __commonJS({
-  "node_modules/undici/lib/api/api-connect.js"(exports, module) {
+  "../../node_modules/undici/lib/api/api-connect.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
@@ -21607,9 +21607,9 @@ var require_api_connect = __commonJS({
     };
     function connect3(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           connect3.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -21629,9 +21629,9 @@ var require_api_connect = __commonJS({
   }
 });
 
-// node_modules/undici/lib/api/index.js
+// ../../node_modules/undici/lib/api/index.js
 var require_api = __commonJS({
-  "node_modules/undici/lib/api/index.js"(exports, module) {
+  "../../node_modules/undici/lib/api/index.js"(exports, module) {
     "use strict";
     module.exports.request = require_api_request();
     module.exports.stream = require_api_stream();
@@ -21641,9 +21641,9 @@ var require_api = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-errors.js
+// ../../node_modules/undici/lib/mock/mock-errors.js
 var require_mock_errors = __commonJS({
-  "node_modules/undici/lib/mock/mock-errors.js"(exports, module) {
+  "../../node_modules/undici/lib/mock/mock-errors.js"(exports, module) {
     "use strict";
     var { UndiciError } = require_errors2();
     var kMockNotMatchedError = /* @__PURE__ */ Symbol.for("undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED");
@@ -21667,9 +21667,9 @@ var require_mock_errors = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-symbols.js
+// ../../node_modules/undici/lib/mock/mock-symbols.js
 var require_mock_symbols = __commonJS({
-  "node_modules/undici/lib/mock/mock-symbols.js"(exports, module) {
+  "../../node_modules/undici/lib/mock/mock-symbols.js"(exports, module) {
     "use strict";
     module.exports = {
       kAgent: /* @__PURE__ */ Symbol("agent"),
@@ -21703,9 +21703,9 @@ var require_mock_symbols = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-utils.js
+// ../../node_modules/undici/lib/mock/mock-utils.js
 var require_mock_utils = __commonJS({
-  "node_modules/undici/lib/mock/mock-utils.js"(exports, module) {
+  "../../node_modules/undici/lib/mock/mock-utils.js"(exports, module) {
     "use strict";
     var { MockNotMatchedError } = require_mock_errors();
     var {
@@ -22046,9 +22046,9 @@ var require_mock_utils = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-interceptor.js
+// ../../node_modules/undici/lib/mock/mock-interceptor.js
 var require_mock_interceptor = __commonJS({
-  "node_modules/undici/lib/mock/mock-interceptor.js"(exports, module) {
+  "../../node_modules/undici/lib/mock/mock-interceptor.js"(exports, module) {
     "use strict";
     var { getResponseData, buildKey, addMockDispatch } = require_mock_utils();
     var {
@@ -22210,9 +22210,9 @@ var require_mock_interceptor = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-client.js
+// ../../node_modules/undici/lib/mock/mock-client.js
 var require_mock_client = __commonJS({
-  "node_modules/undici/lib/mock/mock-client.js"(exports, module) {
+  "../../node_modules/undici/lib/mock/mock-client.js"(exports, module) {
     "use strict";
     var { promisify } = __require("node:util");
     var Client = require_client();
@@ -22271,9 +22271,9 @@ var require_mock_client = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-call-history.js
+// ../../node_modules/undici/lib/mock/mock-call-history.js
 var require_mock_call_history = __commonJS({
-  "node_modules/undici/lib/mock/mock-call-history.js"(exports, module) {
+  "../../node_modules/undici/lib/mock/mock-call-history.js"(exports, module) {
     "use strict";
     var { kMockCallHistoryAddLog } = require_mock_symbols();
     var { InvalidArgumentError: InvalidArgumentError2 } = require_errors2();
@@ -22471,9 +22471,9 @@ var require_mock_call_history = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-pool.js
+// ../../node_modules/undici/lib/mock/mock-pool.js
 var require_mock_pool = __commonJS({
-  "node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
+  "../../node_modules/undici/lib/mock/mock-pool.js"(exports, module) {
     "use strict";
     var { promisify } = __require("node:util");
     var Pool = require_pool();
@@ -22532,9 +22532,9 @@ var require_mock_pool = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/pending-interceptors-formatter.js
+// ../../node_modules/undici/lib/mock/pending-interceptors-formatter.js
 var require_pending_interceptors_formatter = __commonJS({
-  "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
+  "../../node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
     var { Transform } = __require("node:stream");
     var { Console } = __require("node:console");
@@ -22573,9 +22573,9 @@ var require_pending_interceptors_formatter = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/mock-agent.js
+// ../../node_modules/undici/lib/mock/mock-agent.js
 var require_mock_agent = __commonJS({
-  "node_modules/undici/lib/mock/mock-agent.js"(exports, module) {
+  "../../node_modules/undici/lib/mock/mock-agent.js"(exports, module) {
     "use strict";
     var { kClients } = require_symbols();
     var Agent4 = require_agent();
@@ -22755,9 +22755,9 @@ ${pendingInterceptorsFormatter.format(pending)}`.trim()
   }
 });
 
-// node_modules/undici/lib/mock/snapshot-utils.js
+// ../../node_modules/undici/lib/mock/snapshot-utils.js
 var require_snapshot_utils = __commonJS({
-  "node_modules/undici/lib/mock/snapshot-utils.js"(exports, module) {
+  "../../node_modules/undici/lib/mock/snapshot-utils.js"(exports, module) {
     "use strict";
     var { InvalidArgumentError: InvalidArgumentError2 } = require_errors2();
     function createHeaderFilters(matchOptions = {}) {
@@ -22783,16 +22783,16 @@ var require_snapshot_utils = __commonJS({
       }
       return function isUrlExcluded(url) {
         let urlLowerCased;
-        for (const pattern of excludePatterns) {
-          if (typeof pattern === "string") {
+        for (const pattern2 of excludePatterns) {
+          if (typeof pattern2 === "string") {
             if (!urlLowerCased) {
               urlLowerCased = url.toLowerCase();
             }
-            if (urlLowerCased.includes(pattern.toLowerCase())) {
+            if (urlLowerCased.includes(pattern2.toLowerCase())) {
               return true;
             }
-          } else if (pattern instanceof RegExp) {
-            if (pattern.test(url)) {
+          } else if (pattern2 instanceof RegExp) {
+            if (pattern2.test(url)) {
               return true;
             }
           }
@@ -22844,12 +22844,12 @@ var require_snapshot_utils = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/snapshot-recorder.js
+// ../../node_modules/undici/lib/mock/snapshot-recorder.js
 var require_snapshot_recorder = __commonJS({
-  "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
+  "../../node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
     var { writeFile, readFile: readFile3, mkdir } = __require("node:fs/promises");
-    var { dirname: dirname5, resolve: resolve2 } = __require("node:path");
+    var { dirname: dirname5, resolve: resolve3 } = __require("node:path");
     var { setTimeout: setTimeout3, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError: InvalidArgumentError2, UndiciError } = require_errors2();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -23043,7 +23043,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError2("Snapshot path is required");
         }
         try {
-          const data = await readFile3(resolve2(path2), "utf8");
+          const data = await readFile3(resolve3(path2), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -23072,7 +23072,7 @@ var require_snapshot_recorder = __commonJS({
         if (!path2) {
           throw new InvalidArgumentError2("Snapshot path is required");
         }
-        const resolvedPath = resolve2(path2);
+        const resolvedPath = resolve3(path2);
         await mkdir(dirname5(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
@@ -23213,9 +23213,9 @@ var require_snapshot_recorder = __commonJS({
   }
 });
 
-// node_modules/undici/lib/mock/snapshot-agent.js
+// ../../node_modules/undici/lib/mock/snapshot-agent.js
 var require_snapshot_agent = __commonJS({
-  "node_modules/undici/lib/mock/snapshot-agent.js"(exports, module) {
+  "../../node_modules/undici/lib/mock/snapshot-agent.js"(exports, module) {
     "use strict";
     var Agent4 = require_agent();
     var MockAgent = require_mock_agent();
@@ -23501,9 +23501,9 @@ var require_snapshot_agent = __commonJS({
   }
 });
 
-// node_modules/undici/lib/global.js
+// ../../node_modules/undici/lib/global.js
 var require_global2 = __commonJS({
-  "node_modules/undici/lib/global.js"(exports, module) {
+  "../../node_modules/undici/lib/global.js"(exports, module) {
     "use strict";
     var globalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.1");
     var { InvalidArgumentError: InvalidArgumentError2 } = require_errors2();
@@ -23548,9 +23548,9 @@ var require_global2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/decorator-handler.js
+// ../../node_modules/undici/lib/handler/decorator-handler.js
 var require_decorator_handler = __commonJS({
-  "node_modules/undici/lib/handler/decorator-handler.js"(exports, module) {
+  "../../node_modules/undici/lib/handler/decorator-handler.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var WrapHandler = require_wrap_handler();
@@ -23604,9 +23604,9 @@ var require_decorator_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/redirect-handler.js
+// ../../node_modules/undici/lib/handler/redirect-handler.js
 var require_redirect_handler = __commonJS({
-  "node_modules/undici/lib/handler/redirect-handler.js"(exports, module) {
+  "../../node_modules/undici/lib/handler/redirect-handler.js"(exports, module) {
     "use strict";
     var util = require_util();
     var { kBodyUsed } = require_symbols();
@@ -23764,9 +23764,9 @@ var require_redirect_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/redirect.js
+// ../../node_modules/undici/lib/interceptor/redirect.js
 var require_redirect = __commonJS({
-  "node_modules/undici/lib/interceptor/redirect.js"(exports, module) {
+  "../../node_modules/undici/lib/interceptor/redirect.js"(exports, module) {
     "use strict";
     var RedirectHandler = require_redirect_handler();
     function createRedirectInterceptor({ maxRedirections: defaultMaxRedirections } = {}) {
@@ -23786,9 +23786,9 @@ var require_redirect = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/response-error.js
+// ../../node_modules/undici/lib/interceptor/response-error.js
 var require_response_error = __commonJS({
-  "node_modules/undici/lib/interceptor/response-error.js"(exports, module) {
+  "../../node_modules/undici/lib/interceptor/response-error.js"(exports, module) {
     "use strict";
     var DecoratorHandler = require_decorator_handler();
     var { ResponseError } = require_errors2();
@@ -23868,9 +23868,9 @@ var require_response_error = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/retry.js
+// ../../node_modules/undici/lib/interceptor/retry.js
 var require_retry = __commonJS({
-  "node_modules/undici/lib/interceptor/retry.js"(exports, module) {
+  "../../node_modules/undici/lib/interceptor/retry.js"(exports, module) {
     "use strict";
     var RetryHandler = require_retry_handler();
     module.exports = (globalOpts) => {
@@ -23892,9 +23892,9 @@ var require_retry = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/dump.js
+// ../../node_modules/undici/lib/interceptor/dump.js
 var require_dump = __commonJS({
-  "node_modules/undici/lib/interceptor/dump.js"(exports, module) {
+  "../../node_modules/undici/lib/interceptor/dump.js"(exports, module) {
     "use strict";
     var { InvalidArgumentError: InvalidArgumentError2, RequestAbortedError } = require_errors2();
     var DecoratorHandler = require_decorator_handler();
@@ -23978,9 +23978,9 @@ var require_dump = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/dns.js
+// ../../node_modules/undici/lib/interceptor/dns.js
 var require_dns = __commonJS({
-  "node_modules/undici/lib/interceptor/dns.js"(exports, module) {
+  "../../node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
     var { isIP: isIP2 } = __require("node:net");
     var { lookup: lookup2 } = __require("node:dns");
@@ -24313,9 +24313,9 @@ var require_dns = __commonJS({
   }
 });
 
-// node_modules/undici/lib/util/cache.js
+// ../../node_modules/undici/lib/util/cache.js
 var require_cache = __commonJS({
-  "node_modules/undici/lib/util/cache.js"(exports, module) {
+  "../../node_modules/undici/lib/util/cache.js"(exports, module) {
     "use strict";
     var {
       safeHTTPMethods,
@@ -24566,9 +24566,9 @@ var require_cache = __commonJS({
   }
 });
 
-// node_modules/undici/lib/util/date.js
+// ../../node_modules/undici/lib/util/date.js
 var require_date = __commonJS({
-  "node_modules/undici/lib/util/date.js"(exports, module) {
+  "../../node_modules/undici/lib/util/date.js"(exports, module) {
     "use strict";
     function parseHttpDate(date) {
       switch (date[3]) {
@@ -25062,9 +25062,9 @@ var require_date = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/cache-handler.js
+// ../../node_modules/undici/lib/handler/cache-handler.js
 var require_cache_handler = __commonJS({
-  "node_modules/undici/lib/handler/cache-handler.js"(exports, module) {
+  "../../node_modules/undici/lib/handler/cache-handler.js"(exports, module) {
     "use strict";
     var util = require_util();
     var {
@@ -25371,9 +25371,9 @@ var require_cache_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/cache/memory-cache-store.js
+// ../../node_modules/undici/lib/cache/memory-cache-store.js
 var require_memory_cache_store = __commonJS({
-  "node_modules/undici/lib/cache/memory-cache-store.js"(exports, module) {
+  "../../node_modules/undici/lib/cache/memory-cache-store.js"(exports, module) {
     "use strict";
     var { Writable } = __require("node:stream");
     var { EventEmitter } = __require("node:events");
@@ -25548,9 +25548,9 @@ var require_memory_cache_store = __commonJS({
   }
 });
 
-// node_modules/undici/lib/handler/cache-revalidation-handler.js
+// ../../node_modules/undici/lib/handler/cache-revalidation-handler.js
 var require_cache_revalidation_handler = __commonJS({
-  "node_modules/undici/lib/handler/cache-revalidation-handler.js"(exports, module) {
+  "../../node_modules/undici/lib/handler/cache-revalidation-handler.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var CacheRevalidationHandler = class {
@@ -25635,9 +25635,9 @@ var require_cache_revalidation_handler = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/cache.js
+// ../../node_modules/undici/lib/interceptor/cache.js
 var require_cache2 = __commonJS({
-  "node_modules/undici/lib/interceptor/cache.js"(exports, module) {
+  "../../node_modules/undici/lib/interceptor/cache.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { Readable: Readable2 } = __require("node:stream");
@@ -25932,9 +25932,9 @@ var require_cache2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/interceptor/decompress.js
+// ../../node_modules/undici/lib/interceptor/decompress.js
 var require_decompress = __commonJS({
-  "node_modules/undici/lib/interceptor/decompress.js"(exports, module) {
+  "../../node_modules/undici/lib/interceptor/decompress.js"(exports, module) {
     "use strict";
     var { createInflate, createGunzip, createBrotliDecompress, createZstdDecompress } = __require("node:zlib");
     var { pipeline } = __require("node:stream");
@@ -26143,9 +26143,9 @@ var require_decompress = __commonJS({
   }
 });
 
-// node_modules/undici/lib/cache/sqlite-cache-store.js
+// ../../node_modules/undici/lib/cache/sqlite-cache-store.js
 var require_sqlite_cache_store = __commonJS({
-  "node_modules/undici/lib/cache/sqlite-cache-store.js"(exports, module) {
+  "../../node_modules/undici/lib/cache/sqlite-cache-store.js"(exports, module) {
     "use strict";
     var { Writable } = __require("node:stream");
     var { assertCacheKey, assertCacheValue } = require_cache();
@@ -26502,9 +26502,9 @@ var require_sqlite_cache_store = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/headers.js
+// ../../node_modules/undici/lib/web/fetch/headers.js
 var require_headers = __commonJS({
-  "node_modules/undici/lib/web/fetch/headers.js"(exports, module) {
+  "../../node_modules/undici/lib/web/fetch/headers.js"(exports, module) {
     "use strict";
     var { kConstruct } = require_symbols();
     var { kEnumerableProperty } = require_util();
@@ -26878,9 +26878,9 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list = this.#headersList.cookies;
-        if (list) {
-          return [...list];
+        const list2 = this.#headersList.cookies;
+        if (list2) {
+          return [...list2];
         }
         return [];
       }
@@ -26904,8 +26904,8 @@ var require_headers = __commonJS({
        * @param {Headers} target
        * @param {HeadersList} list
        */
-      static setHeadersList(target, list) {
-        target.#headersList = list;
+      static setHeadersList(target, list2) {
+        target.#headersList = list2;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers2;
@@ -26963,9 +26963,9 @@ var require_headers = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/response.js
+// ../../node_modules/undici/lib/web/fetch/response.js
 var require_response = __commonJS({
-  "node_modules/undici/lib/web/fetch/response.js"(exports, module) {
+  "../../node_modules/undici/lib/web/fetch/response.js"(exports, module) {
     "use strict";
     var { Headers: Headers2, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers();
     var { extractBody, cloneBody, mixinBody, streamRegistry, bodyUnusable } = require_body();
@@ -27386,9 +27386,9 @@ var require_response = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/request.js
+// ../../node_modules/undici/lib/web/fetch/request.js
 var require_request2 = __commonJS({
-  "node_modules/undici/lib/web/fetch/request.js"(exports, module) {
+  "../../node_modules/undici/lib/web/fetch/request.js"(exports, module) {
     "use strict";
     var { extractBody, mixinBody, cloneBody, bodyUnusable } = require_body();
     var { Headers: Headers2, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = require_headers();
@@ -27857,13 +27857,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list = dependentControllerMap.get(this.signal);
-          if (list === void 0) {
-            list = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list);
+          let list2 = dependentControllerMap.get(this.signal);
+          if (list2 === void 0) {
+            list2 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list2);
           }
           const acRef = new WeakRef(ac);
-          list.add(acRef);
+          list2.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -28134,9 +28134,9 @@ var require_request2 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/subresource-integrity/subresource-integrity.js
+// ../../node_modules/undici/lib/web/subresource-integrity/subresource-integrity.js
 var require_subresource_integrity = __commonJS({
-  "node_modules/undici/lib/web/subresource-integrity/subresource-integrity.js"(exports, module) {
+  "../../node_modules/undici/lib/web/subresource-integrity/subresource-integrity.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var validSRIHashAlgorithmTokenSet = /* @__PURE__ */ new Map([["sha256", 0], ["sha384", 1], ["sha512", 2]]);
@@ -28272,9 +28272,9 @@ var require_subresource_integrity = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/fetch/index.js
+// ../../node_modules/undici/lib/web/fetch/index.js
 var require_fetch = __commonJS({
-  "node_modules/undici/lib/web/fetch/index.js"(exports, module) {
+  "../../node_modules/undici/lib/web/fetch/index.js"(exports, module) {
     "use strict";
     var {
       makeNetworkError,
@@ -29195,7 +29195,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve2, reject) => agent.dispatch(
+        return new Promise((resolve3, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -29270,7 +29270,7 @@ var require_fetch = __commonJS({
                 }
               }
               const onError = this.onError.bind(this);
-              resolve2({
+              resolve3({
                 status,
                 statusText,
                 headersList,
@@ -29313,7 +29313,7 @@ var require_fetch = __commonJS({
               for (let i2 = 0; i2 < rawHeaders.length; i2 += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i2]), rawHeaders[i2 + 1].toString("latin1"), true);
               }
-              resolve2({
+              resolve3({
                 status,
                 statusText: STATUS_CODES2[status],
                 headersList,
@@ -29334,9 +29334,9 @@ var require_fetch = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cache/util.js
+// ../../node_modules/undici/lib/web/cache/util.js
 var require_util3 = __commonJS({
-  "node_modules/undici/lib/web/cache/util.js"(exports, module) {
+  "../../node_modules/undici/lib/web/cache/util.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { URLSerializer } = require_data_url();
@@ -29364,9 +29364,9 @@ var require_util3 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cache/cache.js
+// ../../node_modules/undici/lib/web/cache/cache.js
 var require_cache3 = __commonJS({
-  "node_modules/undici/lib/web/cache/cache.js"(exports, module) {
+  "../../node_modules/undici/lib/web/cache/cache.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
     var { kConstruct } = require_symbols();
@@ -29913,9 +29913,9 @@ var require_cache3 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cache/cachestorage.js
+// ../../node_modules/undici/lib/web/cache/cachestorage.js
 var require_cachestorage = __commonJS({
-  "node_modules/undici/lib/web/cache/cachestorage.js"(exports, module) {
+  "../../node_modules/undici/lib/web/cache/cachestorage.js"(exports, module) {
     "use strict";
     var { Cache } = require_cache3();
     var { webidl } = require_webidl();
@@ -30023,9 +30023,9 @@ var require_cachestorage = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cookies/constants.js
+// ../../node_modules/undici/lib/web/cookies/constants.js
 var require_constants4 = __commonJS({
-  "node_modules/undici/lib/web/cookies/constants.js"(exports, module) {
+  "../../node_modules/undici/lib/web/cookies/constants.js"(exports, module) {
     "use strict";
     var maxAttributeValueSize = 1024;
     var maxNameValuePairSize = 4096;
@@ -30036,9 +30036,9 @@ var require_constants4 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cookies/util.js
+// ../../node_modules/undici/lib/web/cookies/util.js
 var require_util4 = __commonJS({
-  "node_modules/undici/lib/web/cookies/util.js"(exports, module) {
+  "../../node_modules/undici/lib/web/cookies/util.js"(exports, module) {
     "use strict";
     function isCTLExcludingHtab(value) {
       for (let i2 = 0; i2 < value.length; ++i2) {
@@ -30206,9 +30206,9 @@ var require_util4 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cookies/parse.js
+// ../../node_modules/undici/lib/web/cookies/parse.js
 var require_parse = __commonJS({
-  "node_modules/undici/lib/web/cookies/parse.js"(exports, module) {
+  "../../node_modules/undici/lib/web/cookies/parse.js"(exports, module) {
     "use strict";
     var { maxNameValuePairSize, maxAttributeValueSize } = require_constants4();
     var { isCTLExcludingHtab } = require_util4();
@@ -30347,9 +30347,9 @@ var require_parse = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/cookies/index.js
+// ../../node_modules/undici/lib/web/cookies/index.js
 var require_cookies = __commonJS({
-  "node_modules/undici/lib/web/cookies/index.js"(exports, module) {
+  "../../node_modules/undici/lib/web/cookies/index.js"(exports, module) {
     "use strict";
     var { parseSetCookie } = require_parse();
     var { stringify: stringify3 } = require_util4();
@@ -30482,9 +30482,9 @@ var require_cookies = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/events.js
+// ../../node_modules/undici/lib/web/websocket/events.js
 var require_events = __commonJS({
-  "node_modules/undici/lib/web/websocket/events.js"(exports, module) {
+  "../../node_modules/undici/lib/web/websocket/events.js"(exports, module) {
     "use strict";
     var { webidl } = require_webidl();
     var { kEnumerableProperty } = require_util();
@@ -30750,9 +30750,9 @@ var require_events = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/constants.js
+// ../../node_modules/undici/lib/web/websocket/constants.js
 var require_constants5 = __commonJS({
-  "node_modules/undici/lib/web/websocket/constants.js"(exports, module) {
+  "../../node_modules/undici/lib/web/websocket/constants.js"(exports, module) {
     "use strict";
     var uid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
     var staticPropertyDescriptors = {
@@ -30806,9 +30806,9 @@ var require_constants5 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/util.js
+// ../../node_modules/undici/lib/web/websocket/util.js
 var require_util5 = __commonJS({
-  "node_modules/undici/lib/web/websocket/util.js"(exports, module) {
+  "../../node_modules/undici/lib/web/websocket/util.js"(exports, module) {
     "use strict";
     var { states, opcodes } = require_constants5();
     var { isUtf8 } = __require("node:buffer");
@@ -30978,9 +30978,9 @@ var require_util5 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/frame.js
+// ../../node_modules/undici/lib/web/websocket/frame.js
 var require_frame = __commonJS({
-  "node_modules/undici/lib/web/websocket/frame.js"(exports, module) {
+  "../../node_modules/undici/lib/web/websocket/frame.js"(exports, module) {
     "use strict";
     var { maxUnsigned16Bit, opcodes } = require_constants5();
     var BUFFER_SIZE = 8 * 1024;
@@ -31090,9 +31090,9 @@ var require_frame = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/connection.js
+// ../../node_modules/undici/lib/web/websocket/connection.js
 var require_connection = __commonJS({
-  "node_modules/undici/lib/web/websocket/connection.js"(exports, module) {
+  "../../node_modules/undici/lib/web/websocket/connection.js"(exports, module) {
     "use strict";
     var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants5();
     var { parseExtensions, isClosed, isClosing, isEstablished, validateCloseCodeAndReason } = require_util5();
@@ -31240,9 +31240,9 @@ var require_connection = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/permessage-deflate.js
+// ../../node_modules/undici/lib/web/websocket/permessage-deflate.js
 var require_permessage_deflate = __commonJS({
-  "node_modules/undici/lib/web/websocket/permessage-deflate.js"(exports, module) {
+  "../../node_modules/undici/lib/web/websocket/permessage-deflate.js"(exports, module) {
     "use strict";
     var { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __require("node:zlib");
     var { isValidClientWindowBits } = require_util5();
@@ -31295,9 +31295,9 @@ var require_permessage_deflate = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/receiver.js
+// ../../node_modules/undici/lib/web/websocket/receiver.js
 var require_receiver = __commonJS({
-  "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
+  "../../node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
     var { Writable } = __require("node:stream");
     var assert = __require("node:assert");
@@ -31607,9 +31607,9 @@ var require_receiver = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/sender.js
+// ../../node_modules/undici/lib/web/websocket/sender.js
 var require_sender = __commonJS({
-  "node_modules/undici/lib/web/websocket/sender.js"(exports, module) {
+  "../../node_modules/undici/lib/web/websocket/sender.js"(exports, module) {
     "use strict";
     var { WebsocketFrameSend } = require_frame();
     var { opcodes, sendHints } = require_constants5();
@@ -31694,9 +31694,9 @@ var require_sender = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/websocket.js
+// ../../node_modules/undici/lib/web/websocket/websocket.js
 var require_websocket = __commonJS({
-  "node_modules/undici/lib/web/websocket/websocket.js"(exports, module) {
+  "../../node_modules/undici/lib/web/websocket/websocket.js"(exports, module) {
     "use strict";
     var { isArrayBuffer } = __require("node:util/types");
     var { webidl } = require_webidl();
@@ -32169,9 +32169,9 @@ var require_websocket = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/stream/websocketerror.js
+// ../../node_modules/undici/lib/web/websocket/stream/websocketerror.js
 var require_websocketerror = __commonJS({
-  "node_modules/undici/lib/web/websocket/stream/websocketerror.js"(exports, module) {
+  "../../node_modules/undici/lib/web/websocket/stream/websocketerror.js"(exports, module) {
     "use strict";
     var { webidl } = require_webidl();
     var { validateCloseCodeAndReason } = require_util5();
@@ -32249,9 +32249,9 @@ var require_websocketerror = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/websocket/stream/websocketstream.js
+// ../../node_modules/undici/lib/web/websocket/stream/websocketstream.js
 var require_websocketstream = __commonJS({
-  "node_modules/undici/lib/web/websocket/stream/websocketstream.js"(exports, module) {
+  "../../node_modules/undici/lib/web/websocket/stream/websocketstream.js"(exports, module) {
     "use strict";
     var { createDeferredPromise } = require_promise();
     var { environmentSettingsObject } = require_util2();
@@ -32561,9 +32561,9 @@ var require_websocketstream = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/eventsource/util.js
+// ../../node_modules/undici/lib/web/eventsource/util.js
 var require_util6 = __commonJS({
-  "node_modules/undici/lib/web/eventsource/util.js"(exports, module) {
+  "../../node_modules/undici/lib/web/eventsource/util.js"(exports, module) {
     "use strict";
     function isValidLastEventId(value) {
       return value.indexOf("\0") === -1;
@@ -32582,9 +32582,9 @@ var require_util6 = __commonJS({
   }
 });
 
-// node_modules/undici/lib/web/eventsource/eventsource-stream.js
+// ../../node_modules/undici/lib/web/eventsource/eventsource-stream.js
 var require_eventsource_stream = __commonJS({
-  "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
+  "../../node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var { Transform } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util6();
@@ -32813,9 +32813,9 @@ ${value}`;
   }
 });
 
-// node_modules/undici/lib/web/eventsource/eventsource.js
+// ../../node_modules/undici/lib/web/eventsource/eventsource.js
 var require_eventsource = __commonJS({
-  "node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
+  "../../node_modules/undici/lib/web/eventsource/eventsource.js"(exports, module) {
     "use strict";
     var { pipeline } = __require("node:stream");
     var { fetching } = require_fetch();
@@ -33130,9 +33130,9 @@ var require_eventsource = __commonJS({
   }
 });
 
-// node_modules/undici/index.js
+// ../../node_modules/undici/index.js
 var require_undici = __commonJS({
-  "node_modules/undici/index.js"(exports, module) {
+  "../../node_modules/undici/index.js"(exports, module) {
     "use strict";
     var Client = require_client();
     var Dispatcher = require_dispatcher();
@@ -33299,9 +33299,9 @@ var require_undici = __commonJS({
   }
 });
 
-// node_modules/smart-buffer/build/utils.js
+// ../../node_modules/smart-buffer/build/utils.js
 var require_utils2 = __commonJS({
-  "node_modules/smart-buffer/build/utils.js"(exports) {
+  "../../node_modules/smart-buffer/build/utils.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var buffer_1 = __require("buffer");
@@ -33368,9 +33368,9 @@ var require_utils2 = __commonJS({
   }
 });
 
-// node_modules/smart-buffer/build/smartbuffer.js
+// ../../node_modules/smart-buffer/build/smartbuffer.js
 var require_smartbuffer = __commonJS({
-  "node_modules/smart-buffer/build/smartbuffer.js"(exports) {
+  "../../node_modules/smart-buffer/build/smartbuffer.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var utils_1 = require_utils2();
@@ -34526,9 +34526,9 @@ var require_smartbuffer = __commonJS({
   }
 });
 
-// node_modules/socks/build/common/constants.js
+// ../../node_modules/socks/build/common/constants.js
 var require_constants6 = __commonJS({
-  "node_modules/socks/build/common/constants.js"(exports) {
+  "../../node_modules/socks/build/common/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SOCKS5_NO_ACCEPTABLE_AUTH = exports.SOCKS5_CUSTOM_AUTH_END = exports.SOCKS5_CUSTOM_AUTH_START = exports.SOCKS_INCOMING_PACKET_SIZES = exports.SocksClientState = exports.Socks5Response = exports.Socks5HostType = exports.Socks5Auth = exports.Socks4Response = exports.SocksCommand = exports.ERRORS = exports.DEFAULT_TIMEOUT = void 0;
@@ -34643,9 +34643,9 @@ var require_constants6 = __commonJS({
   }
 });
 
-// node_modules/socks/build/common/util.js
+// ../../node_modules/socks/build/common/util.js
 var require_util7 = __commonJS({
-  "node_modules/socks/build/common/util.js"(exports) {
+  "../../node_modules/socks/build/common/util.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SocksClientError = void 0;
@@ -34666,9 +34666,9 @@ var require_util7 = __commonJS({
   }
 });
 
-// node_modules/ip-address/dist/address-error.js
+// ../../node_modules/ip-address/dist/address-error.js
 var require_address_error = __commonJS({
-  "node_modules/ip-address/dist/address-error.js"(exports) {
+  "../../node_modules/ip-address/dist/address-error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.AddressError = void 0;
@@ -34683,9 +34683,9 @@ var require_address_error = __commonJS({
   }
 });
 
-// node_modules/ip-address/dist/common.js
+// ../../node_modules/ip-address/dist/common.js
 var require_common = __commonJS({
-  "node_modules/ip-address/dist/common.js"(exports) {
+  "../../node_modules/ip-address/dist/common.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.isInSubnet = isInSubnet;
@@ -34786,9 +34786,9 @@ var require_common = __commonJS({
   }
 });
 
-// node_modules/ip-address/dist/v4/constants.js
+// ../../node_modules/ip-address/dist/v4/constants.js
 var require_constants7 = __commonJS({
-  "node_modules/ip-address/dist/v4/constants.js"(exports) {
+  "../../node_modules/ip-address/dist/v4/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SPECIAL_PURPOSE = exports.RE_SUBNET_STRING = exports.RE_ADDRESS = exports.GROUPS = exports.BITS = void 0;
@@ -34827,9 +34827,9 @@ var require_constants7 = __commonJS({
   }
 });
 
-// node_modules/ip-address/dist/ipv4.js
+// ../../node_modules/ip-address/dist/ipv4.js
 var require_ipv4 = __commonJS({
-  "node_modules/ip-address/dist/ipv4.js"(exports) {
+  "../../node_modules/ip-address/dist/ipv4.js"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
       if (k2 === void 0) k2 = k;
@@ -35396,9 +35396,9 @@ var require_ipv4 = __commonJS({
   }
 });
 
-// node_modules/ip-address/dist/v6/constants.js
+// ../../node_modules/ip-address/dist/v6/constants.js
 var require_constants8 = __commonJS({
-  "node_modules/ip-address/dist/v6/constants.js"(exports) {
+  "../../node_modules/ip-address/dist/v6/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.SPECIAL_PURPOSE = exports.RE_URL_WITH_PORT = exports.RE_URL = exports.RE_ZONE_STRING = exports.RE_SUBNET_STRING = exports.RE_BAD_ADDRESS = exports.RE_BAD_CHARACTERS = exports.TYPES = exports.SCOPES = exports.GROUPS = exports.BITS = void 0;
@@ -35486,9 +35486,9 @@ var require_constants8 = __commonJS({
   }
 });
 
-// node_modules/ip-address/dist/v6/helpers.js
+// ../../node_modules/ip-address/dist/v6/helpers.js
 var require_helpers = __commonJS({
-  "node_modules/ip-address/dist/v6/helpers.js"(exports) {
+  "../../node_modules/ip-address/dist/v6/helpers.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.escapeHtml = escapeHtml;
@@ -35525,9 +35525,9 @@ var require_helpers = __commonJS({
   }
 });
 
-// node_modules/ip-address/dist/v6/regular-expressions.js
+// ../../node_modules/ip-address/dist/v6/regular-expressions.js
 var require_regular_expressions = __commonJS({
-  "node_modules/ip-address/dist/v6/regular-expressions.js"(exports) {
+  "../../node_modules/ip-address/dist/v6/regular-expressions.js"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
       if (k2 === void 0) k2 = k;
@@ -35617,9 +35617,9 @@ var require_regular_expressions = __commonJS({
   }
 });
 
-// node_modules/ip-address/dist/ipv6.js
+// ../../node_modules/ip-address/dist/ipv6.js
 var require_ipv6 = __commonJS({
-  "node_modules/ip-address/dist/ipv6.js"(exports) {
+  "../../node_modules/ip-address/dist/ipv6.js"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
       if (k2 === void 0) k2 = k;
@@ -36950,9 +36950,9 @@ var require_ipv6 = __commonJS({
   }
 });
 
-// node_modules/ip-address/dist/ip-address.js
+// ../../node_modules/ip-address/dist/ip-address.js
 var require_ip_address = __commonJS({
-  "node_modules/ip-address/dist/ip-address.js"(exports) {
+  "../../node_modules/ip-address/dist/ip-address.js"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
       if (k2 === void 0) k2 = k;
@@ -37000,9 +37000,9 @@ var require_ip_address = __commonJS({
   }
 });
 
-// node_modules/socks/build/common/helpers.js
+// ../../node_modules/socks/build/common/helpers.js
 var require_helpers2 = __commonJS({
-  "node_modules/socks/build/common/helpers.js"(exports) {
+  "../../node_modules/socks/build/common/helpers.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateSocksClientOptions = validateSocksClientOptions;
@@ -37106,9 +37106,9 @@ var require_helpers2 = __commonJS({
   }
 });
 
-// node_modules/socks/build/common/receivebuffer.js
+// ../../node_modules/socks/build/common/receivebuffer.js
 var require_receivebuffer = __commonJS({
-  "node_modules/socks/build/common/receivebuffer.js"(exports) {
+  "../../node_modules/socks/build/common/receivebuffer.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ReceiveBuffer = void 0;
@@ -37154,17 +37154,17 @@ var require_receivebuffer = __commonJS({
   }
 });
 
-// node_modules/socks/build/client/socksclient.js
+// ../../node_modules/socks/build/client/socksclient.js
 var require_socksclient = __commonJS({
-  "node_modules/socks/build/client/socksclient.js"(exports) {
+  "../../node_modules/socks/build/client/socksclient.js"(exports) {
     "use strict";
     var __awaiter = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve2) {
-          resolve2(value);
+        return value instanceof P ? value : new P(function(resolve3) {
+          resolve3(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve2, reject) {
+      return new (P || (P = Promise))(function(resolve3, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -37180,7 +37180,7 @@ var require_socksclient = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -37214,13 +37214,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnection(options, callback) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           try {
             (0, helpers_1.validateSocksClientOptions)(options, ["connect"]);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve2(err);
+              return resolve3(err);
             } else {
               return reject(err);
             }
@@ -37231,16 +37231,16 @@ var require_socksclient = __commonJS({
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(null, info);
-              resolve2(info);
+              resolve3(info);
             } else {
-              resolve2(info);
+              resolve3(info);
             }
           });
           client.once("error", (err) => {
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(err);
-              resolve2(err);
+              resolve3(err);
             } else {
               reject(err);
             }
@@ -37257,13 +37257,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnectionChain(options, callback) {
-        return new Promise((resolve2, reject) => __awaiter(this, void 0, void 0, function* () {
+        return new Promise((resolve3, reject) => __awaiter(this, void 0, void 0, function* () {
           try {
             (0, helpers_1.validateSocksClientChainOptions)(options);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve2(err);
+              return resolve3(err);
             } else {
               return reject(err);
             }
@@ -37289,14 +37289,14 @@ var require_socksclient = __commonJS({
             }
             if (typeof callback === "function") {
               callback(null, { socket: sock });
-              resolve2({ socket: sock });
+              resolve3({ socket: sock });
             } else {
-              resolve2({ socket: sock });
+              resolve3({ socket: sock });
             }
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              resolve2(err);
+              resolve3(err);
             } else {
               reject(err);
             }
@@ -37833,9 +37833,9 @@ var require_socksclient = __commonJS({
   }
 });
 
-// node_modules/socks/build/index.js
+// ../../node_modules/socks/build/index.js
 var require_build = __commonJS({
-  "node_modules/socks/build/index.js"(exports) {
+  "../../node_modules/socks/build/index.js"(exports) {
     "use strict";
     var __createBinding = exports && exports.__createBinding || (Object.create ? (function(o, m, k, k2) {
       if (k2 === void 0) k2 = k;
@@ -37858,9 +37858,9 @@ var require_build = __commonJS({
   }
 });
 
-// node_modules/ms/index.js
+// ../../node_modules/ms/index.js
 var require_ms = __commonJS({
-  "node_modules/ms/index.js"(exports, module) {
+  "../../node_modules/ms/index.js"(exports, module) {
     var s = 1e3;
     var m = s * 60;
     var h = m * 60;
@@ -37871,7 +37871,7 @@ var require_ms = __commonJS({
       options = options || {};
       var type2 = typeof val;
       if (type2 === "string" && val.length > 0) {
-        return parse2(val);
+        return parse3(val);
       } else if (type2 === "number" && isFinite(val)) {
         return options.long ? fmtLong(val) : fmtShort(val);
       }
@@ -37879,7 +37879,7 @@ var require_ms = __commonJS({
         "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
       );
     };
-    function parse2(str2) {
+    function parse3(str2) {
       str2 = String(str2);
       if (str2.length > 100) {
         return;
@@ -37974,9 +37974,9 @@ var require_ms = __commonJS({
   }
 });
 
-// node_modules/debug/src/common.js
+// ../../node_modules/debug/src/common.js
 var require_common2 = __commonJS({
-  "node_modules/debug/src/common.js"(exports, module) {
+  "../../node_modules/debug/src/common.js"(exports, module) {
     function setup(env) {
       createDebug2.debug = createDebug2;
       createDebug2.default = createDebug2;
@@ -38151,9 +38151,9 @@ var require_common2 = __commonJS({
   }
 });
 
-// node_modules/debug/src/browser.js
+// ../../node_modules/debug/src/browser.js
 var require_browser = __commonJS({
-  "node_modules/debug/src/browser.js"(exports, module) {
+  "../../node_modules/debug/src/browser.js"(exports, module) {
     exports.formatArgs = formatArgs;
     exports.save = save;
     exports.load = load3;
@@ -38321,9 +38321,9 @@ var require_browser = __commonJS({
   }
 });
 
-// node_modules/debug/src/node.js
+// ../../node_modules/debug/src/node.js
 var require_node = __commonJS({
-  "node_modules/debug/src/node.js"(exports, module) {
+  "../../node_modules/debug/src/node.js"(exports, module) {
     var tty = __require("tty");
     var util = __require("util");
     exports.init = init;
@@ -38495,9 +38495,9 @@ var require_node = __commonJS({
   }
 });
 
-// node_modules/debug/src/index.js
+// ../../node_modules/debug/src/index.js
 var require_src = __commonJS({
-  "node_modules/debug/src/index.js"(exports, module) {
+  "../../node_modules/debug/src/index.js"(exports, module) {
     if (typeof process === "undefined" || process.type === "renderer" || process.browser === true || process.__nwjs) {
       module.exports = require_browser();
     } else {
@@ -38506,9 +38506,9 @@ var require_src = __commonJS({
   }
 });
 
-// node_modules/hpagent/index.js
+// ../../node_modules/hpagent/index.js
 var require_hpagent = __commonJS({
-  "node_modules/hpagent/index.js"(exports, module) {
+  "../../node_modules/hpagent/index.js"(exports, module) {
     "use strict";
     var https3 = __require("https");
     var http3 = __require("http");
@@ -38615,9 +38615,9 @@ var require_hpagent = __commonJS({
   }
 });
 
-// node_modules/ws/lib/constants.js
+// ../../node_modules/ws/lib/constants.js
 var require_constants9 = __commonJS({
-  "node_modules/ws/lib/constants.js"(exports, module) {
+  "../../node_modules/ws/lib/constants.js"(exports, module) {
     "use strict";
     var BINARY_TYPES = ["nodebuffer", "arraybuffer", "fragments"];
     var hasBlob = typeof Blob !== "undefined";
@@ -38638,20 +38638,20 @@ var require_constants9 = __commonJS({
   }
 });
 
-// node_modules/ws/lib/buffer-util.js
+// ../../node_modules/ws/lib/buffer-util.js
 var require_buffer_util = __commonJS({
-  "node_modules/ws/lib/buffer-util.js"(exports, module) {
+  "../../node_modules/ws/lib/buffer-util.js"(exports, module) {
     "use strict";
     var { websocketMask, websocketUnmask } = __require("http");
     var { EMPTY_BUFFER } = require_constants9();
     var FastBuffer = Buffer[Symbol.species];
-    function concat(list, totalLength) {
-      if (list.length === 0) return EMPTY_BUFFER;
-      if (list.length === 1) return list[0];
+    function concat(list2, totalLength) {
+      if (list2.length === 0) return EMPTY_BUFFER;
+      if (list2.length === 1) return list2[0];
       const target = Buffer.allocUnsafe(totalLength);
       let offset = 0;
-      for (let i2 = 0; i2 < list.length; i2++) {
-        const buf2 = list[i2];
+      for (let i2 = 0; i2 < list2.length; i2++) {
+        const buf2 = list2[i2];
         target.set(buf2, offset);
         offset += buf2.length;
       }
@@ -38723,9 +38723,9 @@ var require_buffer_util = __commonJS({
   }
 });
 
-// node_modules/ws/lib/limiter.js
+// ../../node_modules/ws/lib/limiter.js
 var require_limiter = __commonJS({
-  "node_modules/ws/lib/limiter.js"(exports, module) {
+  "../../node_modules/ws/lib/limiter.js"(exports, module) {
     "use strict";
     var kDone = /* @__PURE__ */ Symbol("kDone");
     var kRun = /* @__PURE__ */ Symbol("kRun");
@@ -38773,9 +38773,9 @@ var require_limiter = __commonJS({
   }
 });
 
-// node_modules/ws/lib/permessage-deflate.js
+// ../../node_modules/ws/lib/permessage-deflate.js
 var require_permessage_deflate2 = __commonJS({
-  "node_modules/ws/lib/permessage-deflate.js"(exports, module) {
+  "../../node_modules/ws/lib/permessage-deflate.js"(exports, module) {
     "use strict";
     var zlib = __require("zlib");
     var bufferUtil = require_buffer_util();
@@ -39156,9 +39156,9 @@ var require_permessage_deflate2 = __commonJS({
   }
 });
 
-// node_modules/ws/lib/validation.js
+// ../../node_modules/ws/lib/validation.js
 var require_validation = __commonJS({
-  "node_modules/ws/lib/validation.js"(exports, module) {
+  "../../node_modules/ws/lib/validation.js"(exports, module) {
     "use strict";
     var { isUtf8 } = __require("buffer");
     var { hasBlob } = require_constants9();
@@ -39357,9 +39357,9 @@ var require_validation = __commonJS({
   }
 });
 
-// node_modules/ws/lib/receiver.js
+// ../../node_modules/ws/lib/receiver.js
 var require_receiver2 = __commonJS({
-  "node_modules/ws/lib/receiver.js"(exports, module) {
+  "../../node_modules/ws/lib/receiver.js"(exports, module) {
     "use strict";
     var { Writable } = __require("stream");
     var PerMessageDeflate = require_permessage_deflate2();
@@ -39981,9 +39981,9 @@ var require_receiver2 = __commonJS({
   }
 });
 
-// node_modules/ws/lib/sender.js
+// ../../node_modules/ws/lib/sender.js
 var require_sender2 = __commonJS({
-  "node_modules/ws/lib/sender.js"(exports, module) {
+  "../../node_modules/ws/lib/sender.js"(exports, module) {
     "use strict";
     var { Duplex } = __require("stream");
     var { randomFillSync } = __require("crypto");
@@ -40450,14 +40450,14 @@ var require_sender2 = __commonJS({
        * @param {Function} [cb] Callback
        * @private
        */
-      sendFrame(list, cb) {
-        if (list.length === 2) {
+      sendFrame(list2, cb) {
+        if (list2.length === 2) {
           this._socket.cork();
-          this._socket.write(list[0]);
-          this._socket.write(list[1], cb);
+          this._socket.write(list2[0]);
+          this._socket.write(list2[1], cb);
           this._socket.uncork();
         } else {
-          this._socket.write(list[0], cb);
+          this._socket.write(list2[0], cb);
         }
       }
     };
@@ -40477,9 +40477,9 @@ var require_sender2 = __commonJS({
   }
 });
 
-// node_modules/ws/lib/event-target.js
+// ../../node_modules/ws/lib/event-target.js
 var require_event_target = __commonJS({
-  "node_modules/ws/lib/event-target.js"(exports, module) {
+  "../../node_modules/ws/lib/event-target.js"(exports, module) {
     "use strict";
     var { kForOnEventAttribute, kListener } = require_constants9();
     var kCode = /* @__PURE__ */ Symbol("kCode");
@@ -40706,16 +40706,16 @@ var require_event_target = __commonJS({
   }
 });
 
-// node_modules/ws/lib/extension.js
+// ../../node_modules/ws/lib/extension.js
 var require_extension = __commonJS({
-  "node_modules/ws/lib/extension.js"(exports, module) {
+  "../../node_modules/ws/lib/extension.js"(exports, module) {
     "use strict";
     var { tokenChars } = require_validation();
     function push3(dest, name, elem) {
       if (dest[name] === void 0) dest[name] = [elem];
       else dest[name].push(elem);
     }
-    function parse2(header) {
+    function parse3(header) {
       const offers = /* @__PURE__ */ Object.create(null);
       let params = /* @__PURE__ */ Object.create(null);
       let mustUnescape = false;
@@ -40855,13 +40855,13 @@ var require_extension = __commonJS({
         }).join(", ");
       }).join(", ");
     }
-    module.exports = { format, parse: parse2 };
+    module.exports = { format, parse: parse3 };
   }
 });
 
-// node_modules/ws/lib/websocket.js
+// ../../node_modules/ws/lib/websocket.js
 var require_websocket2 = __commonJS({
-  "node_modules/ws/lib/websocket.js"(exports, module) {
+  "../../node_modules/ws/lib/websocket.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
     var https3 = __require("https");
@@ -40869,7 +40869,7 @@ var require_websocket2 = __commonJS({
     var net4 = __require("net");
     var querystring = __require("querystring");
     var tls3 = __require("tls");
-    var { randomBytes: randomBytes2, createHash: createHash2 } = __require("crypto");
+    var { randomBytes: randomBytes2, createHash: createHash3 } = __require("crypto");
     var { Duplex, Readable: Readable2 } = __require("stream");
     var { URL: URL4 } = __require("url");
     var PerMessageDeflate = require_permessage_deflate2();
@@ -40890,7 +40890,7 @@ var require_websocket2 = __commonJS({
     var {
       EventTarget: { addEventListener, removeEventListener }
     } = require_event_target();
-    var { format, parse: parse2 } = require_extension();
+    var { format, parse: parse3 } = require_extension();
     var { toBuffer } = require_buffer_util();
     var kAborted = /* @__PURE__ */ Symbol("kAborted");
     var protocolVersions = [8, 13];
@@ -41560,7 +41560,7 @@ var require_websocket2 = __commonJS({
           abortHandshake(websocket, socket, "Invalid Upgrade header");
           return;
         }
-        const digest = createHash2("sha1").update(key + GUID).digest("base64");
+        const digest = createHash3("sha1").update(key + GUID).digest("base64");
         if (res.headers["sec-websocket-accept"] !== digest) {
           abortHandshake(websocket, socket, "Invalid Sec-WebSocket-Accept header");
           return;
@@ -41590,7 +41590,7 @@ var require_websocket2 = __commonJS({
           }
           let extensions;
           try {
-            extensions = parse2(secWebSocketExtensions);
+            extensions = parse3(secWebSocketExtensions);
           } catch (err) {
             const message = "Invalid Sec-WebSocket-Extensions header";
             abortHandshake(websocket, socket, message);
@@ -41795,9 +41795,9 @@ var require_websocket2 = __commonJS({
   }
 });
 
-// node_modules/ws/lib/stream.js
+// ../../node_modules/ws/lib/stream.js
 var require_stream = __commonJS({
-  "node_modules/ws/lib/stream.js"(exports, module) {
+  "../../node_modules/ws/lib/stream.js"(exports, module) {
     "use strict";
     var WebSocket2 = require_websocket2();
     var { Duplex } = __require("stream");
@@ -41893,12 +41893,12 @@ var require_stream = __commonJS({
   }
 });
 
-// node_modules/ws/lib/subprotocol.js
+// ../../node_modules/ws/lib/subprotocol.js
 var require_subprotocol = __commonJS({
-  "node_modules/ws/lib/subprotocol.js"(exports, module) {
+  "../../node_modules/ws/lib/subprotocol.js"(exports, module) {
     "use strict";
     var { tokenChars } = require_validation();
-    function parse2(header) {
+    function parse3(header) {
       const protocols2 = /* @__PURE__ */ new Set();
       let start = -1;
       let end = -1;
@@ -41934,18 +41934,18 @@ var require_subprotocol = __commonJS({
       protocols2.add(protocol);
       return protocols2;
     }
-    module.exports = { parse: parse2 };
+    module.exports = { parse: parse3 };
   }
 });
 
-// node_modules/ws/lib/websocket-server.js
+// ../../node_modules/ws/lib/websocket-server.js
 var require_websocket_server = __commonJS({
-  "node_modules/ws/lib/websocket-server.js"(exports, module) {
+  "../../node_modules/ws/lib/websocket-server.js"(exports, module) {
     "use strict";
     var EventEmitter = __require("events");
     var http3 = __require("http");
     var { Duplex } = __require("stream");
-    var { createHash: createHash2 } = __require("crypto");
+    var { createHash: createHash3 } = __require("crypto");
     var extension = require_extension();
     var PerMessageDeflate = require_permessage_deflate2();
     var subprotocol = require_subprotocol();
@@ -42255,7 +42255,7 @@ var require_websocket_server = __commonJS({
           );
         }
         if (this._state > RUNNING) return abortHandshake(socket, 503);
-        const digest = createHash2("sha1").update(key + GUID).digest("base64");
+        const digest = createHash3("sha1").update(key + GUID).digest("base64");
         const headers2 = [
           "HTTP/1.1 101 Switching Protocols",
           "Upgrade: websocket",
@@ -42342,9 +42342,9 @@ var require_websocket_server = __commonJS({
   }
 });
 
-// node_modules/ws/index.js
+// ../../node_modules/ws/index.js
 var require_ws = __commonJS({
-  "node_modules/ws/index.js"(exports, module) {
+  "../../node_modules/ws/index.js"(exports, module) {
     "use strict";
     var createWebSocketStream = require_stream();
     var extension = require_extension();
@@ -42367,17 +42367,17 @@ var require_ws = __commonJS({
   }
 });
 
-// node_modules/isomorphic-ws/node.js
+// ../../node_modules/isomorphic-ws/node.js
 var require_node2 = __commonJS({
-  "node_modules/isomorphic-ws/node.js"(exports, module) {
+  "../../node_modules/isomorphic-ws/node.js"(exports, module) {
     "use strict";
     module.exports = require_ws();
   }
 });
 
-// node_modules/stream-buffers/lib/constants.js
+// ../../node_modules/stream-buffers/lib/constants.js
 var require_constants10 = __commonJS({
-  "node_modules/stream-buffers/lib/constants.js"(exports, module) {
+  "../../node_modules/stream-buffers/lib/constants.js"(exports, module) {
     "use strict";
     module.exports = {
       DEFAULT_INITIAL_SIZE: 8 * 1024,
@@ -42388,9 +42388,9 @@ var require_constants10 = __commonJS({
   }
 });
 
-// node_modules/stream-buffers/lib/readable_streambuffer.js
+// ../../node_modules/stream-buffers/lib/readable_streambuffer.js
 var require_readable_streambuffer = __commonJS({
-  "node_modules/stream-buffers/lib/readable_streambuffer.js"(exports, module) {
+  "../../node_modules/stream-buffers/lib/readable_streambuffer.js"(exports, module) {
     "use strict";
     var stream = __require("stream");
     var constants2 = require_constants10();
@@ -42482,9 +42482,9 @@ var require_readable_streambuffer = __commonJS({
   }
 });
 
-// node_modules/stream-buffers/lib/writable_streambuffer.js
+// ../../node_modules/stream-buffers/lib/writable_streambuffer.js
 var require_writable_streambuffer = __commonJS({
-  "node_modules/stream-buffers/lib/writable_streambuffer.js"(exports, module) {
+  "../../node_modules/stream-buffers/lib/writable_streambuffer.js"(exports, module) {
     "use strict";
     var util = __require("util");
     var stream = __require("stream");
@@ -42540,9 +42540,9 @@ var require_writable_streambuffer = __commonJS({
   }
 });
 
-// node_modules/stream-buffers/lib/streambuffer.js
+// ../../node_modules/stream-buffers/lib/streambuffer.js
 var require_streambuffer = __commonJS({
-  "node_modules/stream-buffers/lib/streambuffer.js"(exports, module) {
+  "../../node_modules/stream-buffers/lib/streambuffer.js"(exports, module) {
     "use strict";
     module.exports = require_constants10();
     module.exports.ReadableStreamBuffer = require_readable_streambuffer();
@@ -42550,16 +42550,16 @@ var require_streambuffer = __commonJS({
   }
 });
 
-// node_modules/events-universal/default.js
+// ../../node_modules/events-universal/default.js
 var require_default = __commonJS({
-  "node_modules/events-universal/default.js"(exports, module) {
+  "../../node_modules/events-universal/default.js"(exports, module) {
     module.exports = __require("events");
   }
 });
 
-// node_modules/fast-fifo/fixed-size.js
+// ../../node_modules/fast-fifo/fixed-size.js
 var require_fixed_size = __commonJS({
-  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
+  "../../node_modules/fast-fifo/fixed-size.js"(exports, module) {
     module.exports = class FixedFIFO {
       constructor(hwm) {
         if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
@@ -42597,9 +42597,9 @@ var require_fixed_size = __commonJS({
   }
 });
 
-// node_modules/fast-fifo/index.js
+// ../../node_modules/fast-fifo/index.js
 var require_fast_fifo = __commonJS({
-  "node_modules/fast-fifo/index.js"(exports, module) {
+  "../../node_modules/fast-fifo/index.js"(exports, module) {
     var FixedFIFO = require_fixed_size();
     module.exports = class FastFIFO {
       constructor(hwm) {
@@ -42644,9 +42644,9 @@ var require_fast_fifo = __commonJS({
   }
 });
 
-// node_modules/b4a/index.js
+// ../../node_modules/b4a/index.js
 var require_b4a = __commonJS({
-  "node_modules/b4a/index.js"(exports, module) {
+  "../../node_modules/b4a/index.js"(exports, module) {
     function isBuffer(value) {
       return Buffer.isBuffer(value) || value instanceof Uint8Array;
     }
@@ -42805,9 +42805,9 @@ var require_b4a = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/pass-through-decoder.js
+// ../../node_modules/text-decoder/lib/pass-through-decoder.js
 var require_pass_through_decoder = __commonJS({
-  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+  "../../node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class PassThroughDecoder {
       constructor(encoding) {
@@ -42826,9 +42826,9 @@ var require_pass_through_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/lib/utf8-decoder.js
+// ../../node_modules/text-decoder/lib/utf8-decoder.js
 var require_utf8_decoder = __commonJS({
-  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+  "../../node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
     var b4a = require_b4a();
     module.exports = class UTF8Decoder {
       constructor() {
@@ -42973,9 +42973,9 @@ var require_utf8_decoder = __commonJS({
   }
 });
 
-// node_modules/text-decoder/index.js
+// ../../node_modules/text-decoder/index.js
 var require_text_decoder = __commonJS({
-  "node_modules/text-decoder/index.js"(exports, module) {
+  "../../node_modules/text-decoder/index.js"(exports, module) {
     var PassThroughDecoder = require_pass_through_decoder();
     var UTF8Decoder = require_utf8_decoder();
     module.exports = class TextDecoder {
@@ -43035,9 +43035,9 @@ var require_text_decoder = __commonJS({
   }
 });
 
-// node_modules/streamx/lib/errors.js
+// ../../node_modules/streamx/lib/errors.js
 var require_errors3 = __commonJS({
-  "node_modules/streamx/lib/errors.js"(exports, module) {
+  "../../node_modules/streamx/lib/errors.js"(exports, module) {
     module.exports = class StreamError extends Error {
       constructor(msg, code, fn = StreamError) {
         super(msg);
@@ -43077,9 +43077,9 @@ var require_errors3 = __commonJS({
   }
 });
 
-// node_modules/streamx/index.js
+// ../../node_modules/streamx/index.js
 var require_streamx = __commonJS({
-  "node_modules/streamx/index.js"(exports, module) {
+  "../../node_modules/streamx/index.js"(exports, module) {
     var { EventEmitter } = require_default();
     var FIFO = require_fast_fifo();
     var TextDecoder2 = require_text_decoder();
@@ -43794,8 +43794,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve2, reject) {
-              promiseResolve = resolve2;
+            return new Promise(function(resolve3, reject) {
+              promiseResolve = resolve3;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -43828,11 +43828,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve2, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve3, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve3({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve3({ value: void 0, done: true });
             });
           });
         }
@@ -43876,8 +43876,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve2) => {
-          state.drains.push({ writes, resolve: resolve2 });
+        return new Promise((resolve3) => {
+          state.drains.push({ writes, resolve: resolve3 });
         });
       }
       write(data) {
@@ -43982,10 +43982,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         return pipeline(...streams, (err) => {
           if (err) return reject(err);
-          resolve2();
+          resolve3();
         });
       });
     }
@@ -44108,9 +44108,9 @@ var require_streamx = __commonJS({
   }
 });
 
-// node_modules/tar-stream/headers.js
+// ../../node_modules/tar-stream/headers.js
 var require_headers2 = __commonJS({
-  "node_modules/tar-stream/headers.js"(exports) {
+  "../../node_modules/tar-stream/headers.js"(exports) {
     var b4a = require_b4a();
     var ZEROS = "0000000000000000000";
     var SEVENS = "7777777777777777777";
@@ -44370,9 +44370,9 @@ var require_headers2 = __commonJS({
   }
 });
 
-// node_modules/tar-stream/extract.js
+// ../../node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
-  "node_modules/tar-stream/extract.js"(exports, module) {
+  "../../node_modules/tar-stream/extract.js"(exports, module) {
     var { Writable, Readable: Readable2, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
@@ -44655,16 +44655,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve2, reject) {
+        function onnext(resolve3, reject) {
           if (error) {
             return reject(error);
           }
           if (entryStream) {
-            resolve2({ value: entryStream, done: false });
+            resolve3({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve2;
+          promiseResolve = resolve3;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -44692,11 +44692,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve2, reject) => {
-            if (extract.destroyed) return resolve2({ value: void 0, done: true });
+          return new Promise((resolve3, reject) => {
+            if (extract.destroyed) return resolve3({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve2({ value: void 0, done: true });
+              else resolve3({ value: void 0, done: true });
             });
           });
         }
@@ -44714,9 +44714,9 @@ var require_extract = __commonJS({
   }
 });
 
-// node_modules/tar-stream/constants.js
+// ../../node_modules/tar-stream/constants.js
 var require_constants11 = __commonJS({
-  "node_modules/tar-stream/constants.js"(exports, module) {
+  "../../node_modules/tar-stream/constants.js"(exports, module) {
     var constants2 = {
       // just for envs without fs
       S_IFMT: 61440,
@@ -44734,9 +44734,9 @@ var require_constants11 = __commonJS({
   }
 });
 
-// node_modules/tar-stream/pack.js
+// ../../node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
-  "node_modules/tar-stream/pack.js"(exports, module) {
+  "../../node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable2, Writable, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants2 = require_constants11();
@@ -44968,17 +44968,17 @@ var require_pack = __commonJS({
   }
 });
 
-// node_modules/tar-stream/index.js
+// ../../node_modules/tar-stream/index.js
 var require_tar_stream = __commonJS({
-  "node_modules/tar-stream/index.js"(exports) {
+  "../../node_modules/tar-stream/index.js"(exports) {
     exports.extract = require_extract();
     exports.pack = require_pack();
   }
 });
 
-// node_modules/wrappy/wrappy.js
+// ../../node_modules/wrappy/wrappy.js
 var require_wrappy = __commonJS({
-  "node_modules/wrappy/wrappy.js"(exports, module) {
+  "../../node_modules/wrappy/wrappy.js"(exports, module) {
     module.exports = wrappy;
     function wrappy(fn, cb) {
       if (fn && cb) return wrappy(fn)(cb);
@@ -45006,9 +45006,9 @@ var require_wrappy = __commonJS({
   }
 });
 
-// node_modules/once/once.js
+// ../../node_modules/once/once.js
 var require_once = __commonJS({
-  "node_modules/once/once.js"(exports, module) {
+  "../../node_modules/once/once.js"(exports, module) {
     var wrappy = require_wrappy();
     module.exports = wrappy(once);
     module.exports.strict = wrappy(onceStrict);
@@ -45050,9 +45050,9 @@ var require_once = __commonJS({
   }
 });
 
-// node_modules/end-of-stream/index.js
+// ../../node_modules/end-of-stream/index.js
 var require_end_of_stream = __commonJS({
-  "node_modules/end-of-stream/index.js"(exports, module) {
+  "../../node_modules/end-of-stream/index.js"(exports, module) {
     var once = require_once();
     var noop = function() {
     };
@@ -45133,9 +45133,9 @@ var require_end_of_stream = __commonJS({
   }
 });
 
-// node_modules/pump/index.js
+// ../../node_modules/pump/index.js
 var require_pump = __commonJS({
-  "node_modules/pump/index.js"(exports, module) {
+  "../../node_modules/pump/index.js"(exports, module) {
     var once = require_once();
     var eos = require_end_of_stream();
     var fs4;
@@ -45208,9 +45208,9 @@ var require_pump = __commonJS({
   }
 });
 
-// node_modules/tar-fs/index.js
+// ../../node_modules/tar-fs/index.js
 var require_tar_fs = __commonJS({
-  "node_modules/tar-fs/index.js"(exports) {
+  "../../node_modules/tar-fs/index.js"(exports) {
     var tar2 = require_tar_stream();
     var pump = require_pump();
     var fs4 = __require("fs");
@@ -45294,8 +45294,8 @@ var require_tar_fs = __commonJS({
       }
       return pack2;
     };
-    function head(list) {
-      return list.length ? list[list.length - 1] : null;
+    function head(list2) {
+      return list2.length ? list2[list2.length - 1] : null;
     }
     function processGetuid() {
       return !global.Bare && process.getuid ? process.getuid() : -1;
@@ -45541,9 +45541,9 @@ var require_tar_fs = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/utils.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/utils.js
 var require_utils3 = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/utils.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/utils.js"(exports) {
     "use strict";
     exports.__esModule = true;
     exports.extend = extend3;
@@ -45640,9 +45640,9 @@ var require_utils3 = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/exception.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/exception.js
 var require_exception = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/exception.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/exception.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     var errorProps = ["description", "fileName", "lineNumber", "endLineNumber", "message", "name", "number", "stack"];
@@ -45691,9 +45691,9 @@ var require_exception = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/helpers/block-helper-missing.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/helpers/block-helper-missing.js
 var require_block_helper_missing = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/helpers/block-helper-missing.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/helpers/block-helper-missing.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     var _utils = require_utils3();
@@ -45727,9 +45727,9 @@ var require_block_helper_missing = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/helpers/each.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/helpers/each.js
 var require_each = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/helpers/each.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/helpers/each.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     function _interopRequireDefault(obj) {
@@ -45826,9 +45826,9 @@ var require_each = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/helpers/helper-missing.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/helpers/helper-missing.js
 var require_helper_missing = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/helpers/helper-missing.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/helpers/helper-missing.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     function _interopRequireDefault(obj) {
@@ -45849,9 +45849,9 @@ var require_helper_missing = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/helpers/if.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/helpers/if.js
 var require_if = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/helpers/if.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/helpers/if.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     function _interopRequireDefault(obj) {
@@ -45889,9 +45889,9 @@ var require_if = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/helpers/log.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/helpers/log.js
 var require_log2 = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/helpers/log.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/helpers/log.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     exports["default"] = function(instance) {
@@ -45914,9 +45914,9 @@ var require_log2 = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/helpers/lookup.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/helpers/lookup.js
 var require_lookup = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/helpers/lookup.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/helpers/lookup.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     exports["default"] = function(instance) {
@@ -45931,9 +45931,9 @@ var require_lookup = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/helpers/with.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/helpers/with.js
 var require_with = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/helpers/with.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/helpers/with.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     function _interopRequireDefault(obj) {
@@ -45970,9 +45970,9 @@ var require_with = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/helpers.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/helpers.js
 var require_helpers3 = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/helpers.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/helpers.js"(exports) {
     "use strict";
     exports.__esModule = true;
     exports.registerDefaultHelpers = registerDefaultHelpers;
@@ -46014,9 +46014,9 @@ var require_helpers3 = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/decorators/inline.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/decorators/inline.js
 var require_inline = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/decorators/inline.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/decorators/inline.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     var _utils = require_utils3();
@@ -46041,9 +46041,9 @@ var require_inline = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/decorators.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/decorators.js
 var require_decorators = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/decorators.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/decorators.js"(exports) {
     "use strict";
     exports.__esModule = true;
     exports.registerDefaultDecorators = registerDefaultDecorators;
@@ -46058,9 +46058,9 @@ var require_decorators = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/logger.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/logger.js
 var require_logger = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/logger.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/logger.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     var _utils = require_utils3();
@@ -46099,9 +46099,9 @@ var require_logger = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/internal/proto-access.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/internal/proto-access.js
 var require_proto_access = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/internal/proto-access.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/internal/proto-access.js"(exports) {
     "use strict";
     exports.__esModule = true;
     exports.createProtoAccessControl = createProtoAccessControl;
@@ -46171,9 +46171,9 @@ var require_proto_access = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/base.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/base.js
 var require_base = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/base.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/base.js"(exports) {
     "use strict";
     exports.__esModule = true;
     exports.HandlebarsEnvironment = HandlebarsEnvironment;
@@ -46272,9 +46272,9 @@ var require_base = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/safe-string.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/safe-string.js
 var require_safe_string = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/safe-string.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/safe-string.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     function SafeString(string) {
@@ -46288,9 +46288,9 @@ var require_safe_string = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/internal/wrapHelper.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/internal/wrapHelper.js
 var require_wrapHelper = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/internal/wrapHelper.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/internal/wrapHelper.js"(exports) {
     "use strict";
     exports.__esModule = true;
     exports.wrapHelper = wrapHelper;
@@ -46308,9 +46308,9 @@ var require_wrapHelper = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/runtime.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/runtime.js
 var require_runtime = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/runtime.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/runtime.js"(exports) {
     "use strict";
     exports.__esModule = true;
     exports.checkRevision = checkRevision;
@@ -46629,9 +46629,9 @@ var require_runtime = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/no-conflict.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/no-conflict.js
 var require_no_conflict = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/no-conflict.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/no-conflict.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     exports["default"] = function(Handlebars2) {
@@ -46655,9 +46655,9 @@ var require_no_conflict = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars.runtime.js
+// ../../node_modules/handlebars/dist/cjs/handlebars.runtime.js
 var require_handlebars_runtime = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars.runtime.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars.runtime.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     function _interopRequireDefault(obj) {
@@ -46711,9 +46711,9 @@ var require_handlebars_runtime = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/compiler/ast.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/compiler/ast.js
 var require_ast = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/compiler/ast.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/compiler/ast.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     var AST = {
@@ -46740,9 +46740,9 @@ var require_ast = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/compiler/parser.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/compiler/parser.js
 var require_parser2 = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/compiler/parser.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/compiler/parser.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     var handlebars = (function() {
@@ -47003,7 +47003,7 @@ var require_parser2 = __commonJS({
         parseError: function parseError(str2, hash) {
           throw new Error(str2);
         },
-        parse: function parse2(input) {
+        parse: function parse3(input) {
           var self = this, stack = [0], vstack = [null], lstack = [], table = this.table, yytext = "", yylineno = 0, yyleng = 0, recovering = 0, TERROR = 2, EOF = 1;
           this.lexer.setInput(input);
           this.lexer.yy = this.yy;
@@ -47450,9 +47450,9 @@ var require_parser2 = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/compiler/node-types.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/compiler/node-types.js
 var require_node_types = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/compiler/node-types.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/compiler/node-types.js"(exports) {
     "use strict";
     exports.__esModule = true;
     var NODE_TYPES = ["Program", "BlockStatement", "DecoratorBlock", "PartialStatement", "PartialBlockStatement", "Decorator", "MustacheStatement", "ContentStatement", "CommentStatement", "SubExpression", "PathExpression", "StringLiteral", "NumberLiteral", "BooleanLiteral", "UndefinedLiteral", "NullLiteral", "Hash", "HashPair"];
@@ -47460,9 +47460,9 @@ var require_node_types = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/compiler/visitor.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/compiler/visitor.js
 var require_visitor = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/compiler/visitor.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/compiler/visitor.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     function _interopRequireDefault(obj) {
@@ -47586,9 +47586,9 @@ var require_visitor = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/compiler/whitespace-control.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/compiler/whitespace-control.js
 var require_whitespace_control = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/compiler/whitespace-control.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/compiler/whitespace-control.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     function _interopRequireDefault(obj) {
@@ -47737,9 +47737,9 @@ var require_whitespace_control = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/compiler/helpers.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/compiler/helpers.js
 var require_helpers4 = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/compiler/helpers.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/compiler/helpers.js"(exports) {
     "use strict";
     exports.__esModule = true;
     exports.SourceLocation = SourceLocation;
@@ -47925,13 +47925,13 @@ var require_helpers4 = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/compiler/base.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/compiler/base.js
 var require_base2 = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/compiler/base.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/compiler/base.js"(exports) {
     "use strict";
     exports.__esModule = true;
     exports.parseWithoutProcessing = parseWithoutProcessing;
-    exports.parse = parse2;
+    exports.parse = parse3;
     function _interopRequireWildcard(obj) {
       if (obj && obj.__esModule) {
         return obj;
@@ -47970,7 +47970,7 @@ var require_base2 = __commonJS({
       var ast = _parser2["default"].parse(input);
       return ast;
     }
-    function parse2(input, options) {
+    function parse3(input, options) {
       var ast = parseWithoutProcessing(input, options);
       var strip = new _whitespaceControl2["default"](options);
       return strip.accept(ast);
@@ -47978,9 +47978,9 @@ var require_base2 = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/compiler/compiler.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/compiler/compiler.js
 var require_compiler = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/compiler/compiler.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/compiler/compiler.js"(exports) {
     "use strict";
     exports.__esModule = true;
     exports.Compiler = Compiler;
@@ -48467,9 +48467,9 @@ var require_compiler = __commonJS({
   }
 });
 
-// node_modules/source-map/lib/base64.js
+// ../../node_modules/source-map/lib/base64.js
 var require_base64 = __commonJS({
-  "node_modules/source-map/lib/base64.js"(exports) {
+  "../../node_modules/source-map/lib/base64.js"(exports) {
     var intToCharMap = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".split("");
     exports.encode = function(number) {
       if (0 <= number && number < intToCharMap.length) {
@@ -48508,9 +48508,9 @@ var require_base64 = __commonJS({
   }
 });
 
-// node_modules/source-map/lib/base64-vlq.js
+// ../../node_modules/source-map/lib/base64-vlq.js
 var require_base64_vlq = __commonJS({
-  "node_modules/source-map/lib/base64-vlq.js"(exports) {
+  "../../node_modules/source-map/lib/base64-vlq.js"(exports) {
     var base64 = require_base64();
     var VLQ_BASE_SHIFT = 5;
     var VLQ_BASE = 1 << VLQ_BASE_SHIFT;
@@ -48562,9 +48562,9 @@ var require_base64_vlq = __commonJS({
   }
 });
 
-// node_modules/source-map/lib/util.js
+// ../../node_modules/source-map/lib/util.js
 var require_util8 = __commonJS({
-  "node_modules/source-map/lib/util.js"(exports) {
+  "../../node_modules/source-map/lib/util.js"(exports) {
     function getArg(aArgs, aName, aDefaultValue) {
       if (aName in aArgs) {
         return aArgs[aName];
@@ -48863,9 +48863,9 @@ var require_util8 = __commonJS({
   }
 });
 
-// node_modules/source-map/lib/array-set.js
+// ../../node_modules/source-map/lib/array-set.js
 var require_array_set = __commonJS({
-  "node_modules/source-map/lib/array-set.js"(exports) {
+  "../../node_modules/source-map/lib/array-set.js"(exports) {
     var util = require_util8();
     var has = Object.prototype.hasOwnProperty;
     var hasNativeMap = typeof Map !== "undefined";
@@ -48933,9 +48933,9 @@ var require_array_set = __commonJS({
   }
 });
 
-// node_modules/source-map/lib/mapping-list.js
+// ../../node_modules/source-map/lib/mapping-list.js
 var require_mapping_list = __commonJS({
-  "node_modules/source-map/lib/mapping-list.js"(exports) {
+  "../../node_modules/source-map/lib/mapping-list.js"(exports) {
     var util = require_util8();
     function generatedPositionAfter(mappingA, mappingB) {
       var lineA = mappingA.generatedLine;
@@ -48972,9 +48972,9 @@ var require_mapping_list = __commonJS({
   }
 });
 
-// node_modules/source-map/lib/source-map-generator.js
+// ../../node_modules/source-map/lib/source-map-generator.js
 var require_source_map_generator = __commonJS({
-  "node_modules/source-map/lib/source-map-generator.js"(exports) {
+  "../../node_modules/source-map/lib/source-map-generator.js"(exports) {
     var base64VLQ = require_base64_vlq();
     var util = require_util8();
     var ArraySet = require_array_set().ArraySet;
@@ -49248,9 +49248,9 @@ var require_source_map_generator = __commonJS({
   }
 });
 
-// node_modules/source-map/lib/binary-search.js
+// ../../node_modules/source-map/lib/binary-search.js
 var require_binary_search = __commonJS({
-  "node_modules/source-map/lib/binary-search.js"(exports) {
+  "../../node_modules/source-map/lib/binary-search.js"(exports) {
     exports.GREATEST_LOWER_BOUND = 1;
     exports.LEAST_UPPER_BOUND = 2;
     function recursiveSearch(aLow, aHigh, aNeedle, aHaystack, aCompare, aBias) {
@@ -49304,9 +49304,9 @@ var require_binary_search = __commonJS({
   }
 });
 
-// node_modules/source-map/lib/quick-sort.js
+// ../../node_modules/source-map/lib/quick-sort.js
 var require_quick_sort = __commonJS({
-  "node_modules/source-map/lib/quick-sort.js"(exports) {
+  "../../node_modules/source-map/lib/quick-sort.js"(exports) {
     function swap(ary, x, y) {
       var temp = ary[x];
       ary[x] = ary[y];
@@ -49339,9 +49339,9 @@ var require_quick_sort = __commonJS({
   }
 });
 
-// node_modules/source-map/lib/source-map-consumer.js
+// ../../node_modules/source-map/lib/source-map-consumer.js
 var require_source_map_consumer = __commonJS({
-  "node_modules/source-map/lib/source-map-consumer.js"(exports) {
+  "../../node_modules/source-map/lib/source-map-consumer.js"(exports) {
     var util = require_util8();
     var binarySearch = require_binary_search();
     var ArraySet = require_array_set().ArraySet;
@@ -49940,9 +49940,9 @@ var require_source_map_consumer = __commonJS({
   }
 });
 
-// node_modules/source-map/lib/source-node.js
+// ../../node_modules/source-map/lib/source-node.js
 var require_source_node = __commonJS({
-  "node_modules/source-map/lib/source-node.js"(exports) {
+  "../../node_modules/source-map/lib/source-node.js"(exports) {
     var SourceMapGenerator = require_source_map_generator().SourceMapGenerator;
     var util = require_util8();
     var REGEX_NEWLINE = /(\r?\n)/;
@@ -50205,18 +50205,18 @@ var require_source_node = __commonJS({
   }
 });
 
-// node_modules/source-map/source-map.js
+// ../../node_modules/source-map/source-map.js
 var require_source_map = __commonJS({
-  "node_modules/source-map/source-map.js"(exports) {
+  "../../node_modules/source-map/source-map.js"(exports) {
     exports.SourceMapGenerator = require_source_map_generator().SourceMapGenerator;
     exports.SourceMapConsumer = require_source_map_consumer().SourceMapConsumer;
     exports.SourceNode = require_source_node().SourceNode;
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/compiler/code-gen.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/compiler/code-gen.js
 var require_code_gen = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/compiler/code-gen.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/compiler/code-gen.js"(exports) {
     "use strict";
     exports.__esModule = true;
     exports.safeJsonLiteral = safeJsonLiteral;
@@ -50365,9 +50365,9 @@ var require_code_gen = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/compiler/javascript-compiler.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/compiler/javascript-compiler.js
 var require_javascript_compiler = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/compiler/javascript-compiler.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/compiler/javascript-compiler.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     function _interopRequireDefault(obj) {
@@ -51287,9 +51287,9 @@ var require_javascript_compiler = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars.js
+// ../../node_modules/handlebars/dist/cjs/handlebars.js
 var require_handlebars = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars.js"(exports, module) {
+  "../../node_modules/handlebars/dist/cjs/handlebars.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     function _interopRequireDefault(obj) {
@@ -51334,9 +51334,9 @@ var require_handlebars = __commonJS({
   }
 });
 
-// node_modules/handlebars/dist/cjs/handlebars/compiler/printer.js
+// ../../node_modules/handlebars/dist/cjs/handlebars/compiler/printer.js
 var require_printer = __commonJS({
-  "node_modules/handlebars/dist/cjs/handlebars/compiler/printer.js"(exports) {
+  "../../node_modules/handlebars/dist/cjs/handlebars/compiler/printer.js"(exports) {
     "use strict";
     exports.__esModule = true;
     exports.print = print;
@@ -51480,9 +51480,9 @@ var require_printer = __commonJS({
   }
 });
 
-// node_modules/handlebars/lib/index.js
+// ../../node_modules/handlebars/lib/index.js
 var require_lib = __commonJS({
-  "node_modules/handlebars/lib/index.js"(exports, module) {
+  "../../node_modules/handlebars/lib/index.js"(exports, module) {
     var handlebars = require_handlebars()["default"];
     var printer = require_printer();
     handlebars.PrintVisitor = printer.PrintVisitor;
@@ -51500,9 +51500,9 @@ var require_lib = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/codegen/code.js
+// ../../node_modules/ajv/dist/compile/codegen/code.js
 var require_code = __commonJS({
-  "node_modules/ajv/dist/compile/codegen/code.js"(exports) {
+  "../../node_modules/ajv/dist/compile/codegen/code.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.regexpCode = exports.getEsmExportName = exports.getProperty = exports.safeStringify = exports.stringify = exports.strConcat = exports.addCodeArg = exports.str = exports._ = exports.nil = exports._Code = exports.Name = exports.IDENTIFIER = exports._CodeOrName = void 0;
@@ -51654,9 +51654,9 @@ var require_code = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/codegen/scope.js
+// ../../node_modules/ajv/dist/compile/codegen/scope.js
 var require_scope = __commonJS({
-  "node_modules/ajv/dist/compile/codegen/scope.js"(exports) {
+  "../../node_modules/ajv/dist/compile/codegen/scope.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ValueScope = exports.ValueScopeName = exports.Scope = exports.varKinds = exports.UsedValueState = void 0;
@@ -51799,9 +51799,9 @@ var require_scope = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/codegen/index.js
+// ../../node_modules/ajv/dist/compile/codegen/index.js
 var require_codegen = __commonJS({
-  "node_modules/ajv/dist/compile/codegen/index.js"(exports) {
+  "../../node_modules/ajv/dist/compile/codegen/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.or = exports.and = exports.not = exports.CodeGen = exports.operators = exports.varKinds = exports.ValueScopeName = exports.ValueScope = exports.Scope = exports.Name = exports.regexpCode = exports.stringify = exports.getProperty = exports.nil = exports.strConcat = exports.str = exports._ = void 0;
@@ -52519,9 +52519,9 @@ var require_codegen = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/util.js
+// ../../node_modules/ajv/dist/compile/util.js
 var require_util9 = __commonJS({
-  "node_modules/ajv/dist/compile/util.js"(exports) {
+  "../../node_modules/ajv/dist/compile/util.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.checkStrictMode = exports.getErrorPath = exports.Type = exports.useFunc = exports.setEvaluated = exports.evaluatedPropsToName = exports.mergeEvaluated = exports.eachItem = exports.unescapeJsonPointer = exports.escapeJsonPointer = exports.escapeFragment = exports.unescapeFragment = exports.schemaRefOrVal = exports.schemaHasRulesButRef = exports.schemaHasRules = exports.checkUnknownRules = exports.alwaysValidSchema = exports.toHash = void 0;
@@ -52686,9 +52686,9 @@ var require_util9 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/names.js
+// ../../node_modules/ajv/dist/compile/names.js
 var require_names = __commonJS({
-  "node_modules/ajv/dist/compile/names.js"(exports) {
+  "../../node_modules/ajv/dist/compile/names.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -52725,9 +52725,9 @@ var require_names = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/errors.js
+// ../../node_modules/ajv/dist/compile/errors.js
 var require_errors4 = __commonJS({
-  "node_modules/ajv/dist/compile/errors.js"(exports) {
+  "../../node_modules/ajv/dist/compile/errors.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.extendErrors = exports.resetErrorsCount = exports.reportExtraError = exports.reportError = exports.keyword$DataError = exports.keywordError = void 0;
@@ -52847,9 +52847,9 @@ var require_errors4 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/boolSchema.js
+// ../../node_modules/ajv/dist/compile/validate/boolSchema.js
 var require_boolSchema = __commonJS({
-  "node_modules/ajv/dist/compile/validate/boolSchema.js"(exports) {
+  "../../node_modules/ajv/dist/compile/validate/boolSchema.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.boolOrEmptySchema = exports.topBoolOrEmptySchema = void 0;
@@ -52898,9 +52898,9 @@ var require_boolSchema = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/rules.js
+// ../../node_modules/ajv/dist/compile/rules.js
 var require_rules = __commonJS({
-  "node_modules/ajv/dist/compile/rules.js"(exports) {
+  "../../node_modules/ajv/dist/compile/rules.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getRules = exports.isJSONType = void 0;
@@ -52929,9 +52929,9 @@ var require_rules = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/applicability.js
+// ../../node_modules/ajv/dist/compile/validate/applicability.js
 var require_applicability = __commonJS({
-  "node_modules/ajv/dist/compile/validate/applicability.js"(exports) {
+  "../../node_modules/ajv/dist/compile/validate/applicability.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
@@ -52952,9 +52952,9 @@ var require_applicability = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/dataType.js
+// ../../node_modules/ajv/dist/compile/validate/dataType.js
 var require_dataType = __commonJS({
-  "node_modules/ajv/dist/compile/validate/dataType.js"(exports) {
+  "../../node_modules/ajv/dist/compile/validate/dataType.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.reportTypeError = exports.checkDataTypes = exports.checkDataType = exports.coerceAndCheckDataType = exports.getJSONTypes = exports.getSchemaTypes = exports.DataType = void 0;
@@ -53136,9 +53136,9 @@ var require_dataType = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/defaults.js
+// ../../node_modules/ajv/dist/compile/validate/defaults.js
 var require_defaults = __commonJS({
-  "node_modules/ajv/dist/compile/validate/defaults.js"(exports) {
+  "../../node_modules/ajv/dist/compile/validate/defaults.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.assignDefaults = void 0;
@@ -53173,9 +53173,9 @@ var require_defaults = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/code.js
+// ../../node_modules/ajv/dist/vocabularies/code.js
 var require_code2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/code.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/code.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateUnion = exports.validateArray = exports.usePattern = exports.callValidateCode = exports.schemaProperties = exports.allSchemaProperties = exports.noPropertyInData = exports.propertyInData = exports.isOwnProperty = exports.hasPropFunc = exports.reportMissingProp = exports.checkMissingProp = exports.checkReportMissingProp = void 0;
@@ -53245,14 +53245,14 @@ var require_code2 = __commonJS({
     }
     exports.callValidateCode = callValidateCode;
     var newRegExp = (0, codegen_1._)`new RegExp`;
-    function usePattern({ gen, it: { opts } }, pattern) {
+    function usePattern({ gen, it: { opts } }, pattern2) {
       const u = opts.unicodeRegExp ? "u" : "";
       const { regExp } = opts.code;
-      const rx = regExp(pattern, u);
+      const rx = regExp(pattern2, u);
       return gen.scopeValue("pattern", {
         key: rx.toString(),
         ref: rx,
-        code: (0, codegen_1._)`${regExp.code === "new RegExp" ? newRegExp : (0, util_2.useFunc)(gen, regExp)}(${pattern}, ${u})`
+        code: (0, codegen_1._)`${regExp.code === "new RegExp" ? newRegExp : (0, util_2.useFunc)(gen, regExp)}(${pattern2}, ${u})`
       });
     }
     exports.usePattern = usePattern;
@@ -53306,9 +53306,9 @@ var require_code2 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/keyword.js
+// ../../node_modules/ajv/dist/compile/validate/keyword.js
 var require_keyword = __commonJS({
-  "node_modules/ajv/dist/compile/validate/keyword.js"(exports) {
+  "../../node_modules/ajv/dist/compile/validate/keyword.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
@@ -53424,9 +53424,9 @@ var require_keyword = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/subschema.js
+// ../../node_modules/ajv/dist/compile/validate/subschema.js
 var require_subschema = __commonJS({
-  "node_modules/ajv/dist/compile/validate/subschema.js"(exports) {
+  "../../node_modules/ajv/dist/compile/validate/subschema.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.extendSubschemaMode = exports.extendSubschemaData = exports.getSubschema = void 0;
@@ -53507,9 +53507,9 @@ var require_subschema = __commonJS({
   }
 });
 
-// node_modules/fast-deep-equal/index.js
+// ../../node_modules/fast-deep-equal/index.js
 var require_fast_deep_equal = __commonJS({
-  "node_modules/fast-deep-equal/index.js"(exports, module) {
+  "../../node_modules/fast-deep-equal/index.js"(exports, module) {
     "use strict";
     module.exports = function equal(a, b) {
       if (a === b) return true;
@@ -53542,9 +53542,9 @@ var require_fast_deep_equal = __commonJS({
   }
 });
 
-// node_modules/json-schema-traverse/index.js
+// ../../node_modules/json-schema-traverse/index.js
 var require_json_schema_traverse = __commonJS({
-  "node_modules/json-schema-traverse/index.js"(exports, module) {
+  "../../node_modules/json-schema-traverse/index.js"(exports, module) {
     "use strict";
     var traverse = module.exports = function(schema2, opts, cb) {
       if (typeof opts == "function") {
@@ -53630,9 +53630,9 @@ var require_json_schema_traverse = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/resolve.js
+// ../../node_modules/ajv/dist/compile/resolve.js
 var require_resolve = __commonJS({
-  "node_modules/ajv/dist/compile/resolve.js"(exports) {
+  "../../node_modules/ajv/dist/compile/resolve.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
@@ -53786,9 +53786,9 @@ var require_resolve = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/validate/index.js
+// ../../node_modules/ajv/dist/compile/validate/index.js
 var require_validate = __commonJS({
-  "node_modules/ajv/dist/compile/validate/index.js"(exports) {
+  "../../node_modules/ajv/dist/compile/validate/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.getData = exports.KeywordCxt = exports.validateFunctionCode = void 0;
@@ -54294,9 +54294,9 @@ var require_validate = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/runtime/validation_error.js
+// ../../node_modules/ajv/dist/runtime/validation_error.js
 var require_validation_error = __commonJS({
-  "node_modules/ajv/dist/runtime/validation_error.js"(exports) {
+  "../../node_modules/ajv/dist/runtime/validation_error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var ValidationError = class extends Error {
@@ -54310,9 +54310,9 @@ var require_validation_error = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/ref_error.js
+// ../../node_modules/ajv/dist/compile/ref_error.js
 var require_ref_error = __commonJS({
-  "node_modules/ajv/dist/compile/ref_error.js"(exports) {
+  "../../node_modules/ajv/dist/compile/ref_error.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var resolve_1 = require_resolve();
@@ -54327,9 +54327,9 @@ var require_ref_error = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/index.js
+// ../../node_modules/ajv/dist/compile/index.js
 var require_compile = __commonJS({
-  "node_modules/ajv/dist/compile/index.js"(exports) {
+  "../../node_modules/ajv/dist/compile/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.resolveSchema = exports.getCompilingSchema = exports.resolveRef = exports.compileSchema = exports.SchemaEnv = void 0;
@@ -54451,7 +54451,7 @@ var require_compile = __commonJS({
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve2.call(this, root, ref);
+      let _sch = resolve3.call(this, root, ref);
       if (_sch === void 0) {
         const schema2 = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
         const { schemaId } = this.opts;
@@ -54478,7 +54478,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve2(root, ref) {
+    function resolve3(root, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -54551,9 +54551,9 @@ var require_compile = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/refs/data.json
+// ../../node_modules/ajv/dist/refs/data.json
 var require_data = __commonJS({
-  "node_modules/ajv/dist/refs/data.json"(exports, module) {
+  "../../node_modules/ajv/dist/refs/data.json"(exports, module) {
     module.exports = {
       $id: "https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#",
       description: "Meta-schema for $data reference (JSON AnySchema extension proposal)",
@@ -54570,9 +54570,9 @@ var require_data = __commonJS({
   }
 });
 
-// node_modules/fast-uri/lib/utils.js
+// ../../node_modules/fast-uri/lib/utils.js
 var require_utils4 = __commonJS({
-  "node_modules/fast-uri/lib/utils.js"(exports, module) {
+  "../../node_modules/fast-uri/lib/utils.js"(exports, module) {
     "use strict";
     var isUUID = RegExp.prototype.test.bind(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/iu);
     var isIPv4 = RegExp.prototype.test.bind(/^(?:(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)$/u);
@@ -55104,9 +55104,9 @@ var require_utils4 = __commonJS({
   }
 });
 
-// node_modules/fast-uri/lib/schemes.js
+// ../../node_modules/fast-uri/lib/schemes.js
 var require_schemes = __commonJS({
-  "node_modules/fast-uri/lib/schemes.js"(exports, module) {
+  "../../node_modules/fast-uri/lib/schemes.js"(exports, module) {
     "use strict";
     var { isUUID } = require_utils4();
     var URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu;
@@ -55315,9 +55315,9 @@ var require_schemes = __commonJS({
   }
 });
 
-// node_modules/fast-uri/index.js
+// ../../node_modules/fast-uri/index.js
 var require_fast_uri = __commonJS({
-  "node_modules/fast-uri/index.js"(exports, module) {
+  "../../node_modules/fast-uri/index.js"(exports, module) {
     "use strict";
     var { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = require_utils4();
     var { SCHEMES, getSchemeHandler } = require_schemes();
@@ -55338,11 +55338,11 @@ var require_fast_uri = __commonJS({
         normalizeString(uri, options);
       } else if (typeof uri === "object") {
         uri = /** @type {T} */
-        parse2(serialize(uri, options), options);
+        parse3(serialize(uri, options), options);
       }
       return uri;
     }
-    function resolve2(baseURI, relativeURI, options) {
+    function resolve3(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -55381,8 +55381,8 @@ var require_fast_uri = __commonJS({
     function resolveComponent(base, relative5, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
-        base = parse2(serialize(base, options), options);
-        relative5 = parse2(serialize(relative5, options), options);
+        base = parse3(serialize(base, options), options);
+        relative5 = parse3(serialize(relative5, options), options);
       }
       options = options || {};
       if (!options.tolerant && relative5.scheme) {
@@ -55700,7 +55700,7 @@ var require_fast_uri = __commonJS({
       }
       return { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme };
     }
-    function parse2(uri, opts) {
+    function parse3(uri, opts) {
       return parseWithStatus(uri, opts).parsed;
     }
     function normalizeString(uri, opts) {
@@ -55733,11 +55733,11 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve: resolve2,
+      resolve: resolve3,
       resolveComponent,
       equal,
       serialize,
-      parse: parse2
+      parse: parse3
     };
     module.exports = fastUri;
     module.exports.default = fastUri;
@@ -55745,9 +55745,9 @@ var require_fast_uri = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/runtime/uri.js
+// ../../node_modules/ajv/dist/runtime/uri.js
 var require_uri = __commonJS({
-  "node_modules/ajv/dist/runtime/uri.js"(exports) {
+  "../../node_modules/ajv/dist/runtime/uri.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var uri = require_fast_uri();
@@ -55756,9 +55756,9 @@ var require_uri = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/core.js
+// ../../node_modules/ajv/dist/core.js
 var require_core = __commonJS({
-  "node_modules/ajv/dist/core.js"(exports) {
+  "../../node_modules/ajv/dist/core.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = void 0;
@@ -56367,9 +56367,9 @@ var require_core = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/core/id.js
+// ../../node_modules/ajv/dist/vocabularies/core/id.js
 var require_id = __commonJS({
-  "node_modules/ajv/dist/vocabularies/core/id.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/core/id.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var def = {
@@ -56382,9 +56382,9 @@ var require_id = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/core/ref.js
+// ../../node_modules/ajv/dist/vocabularies/core/ref.js
 var require_ref = __commonJS({
-  "node_modules/ajv/dist/vocabularies/core/ref.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/core/ref.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.callRef = exports.getValidate = void 0;
@@ -56504,9 +56504,9 @@ var require_ref = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/core/index.js
+// ../../node_modules/ajv/dist/vocabularies/core/index.js
 var require_core2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/core/index.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/core/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var id_1 = require_id();
@@ -56525,9 +56525,9 @@ var require_core2 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/limitNumber.js
+// ../../node_modules/ajv/dist/vocabularies/validation/limitNumber.js
 var require_limitNumber = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitNumber.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/validation/limitNumber.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -56557,9 +56557,9 @@ var require_limitNumber = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/multipleOf.js
+// ../../node_modules/ajv/dist/vocabularies/validation/multipleOf.js
 var require_multipleOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/multipleOf.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/validation/multipleOf.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -56585,9 +56585,9 @@ var require_multipleOf = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/runtime/ucs2length.js
+// ../../node_modules/ajv/dist/runtime/ucs2length.js
 var require_ucs2length = __commonJS({
-  "node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
+  "../../node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     function ucs2length(str2) {
@@ -56611,9 +56611,9 @@ var require_ucs2length = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/limitLength.js
+// ../../node_modules/ajv/dist/vocabularies/validation/limitLength.js
 var require_limitLength = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitLength.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/validation/limitLength.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -56643,9 +56643,9 @@ var require_limitLength = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/pattern.js
+// ../../node_modules/ajv/dist/vocabularies/validation/pattern.js
 var require_pattern = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/pattern.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/validation/pattern.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -56680,9 +56680,9 @@ var require_pattern = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/limitProperties.js
+// ../../node_modules/ajv/dist/vocabularies/validation/limitProperties.js
 var require_limitProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitProperties.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/validation/limitProperties.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -56709,9 +56709,9 @@ var require_limitProperties = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/required.js
+// ../../node_modules/ajv/dist/vocabularies/validation/required.js
 var require_required = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/required.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/validation/required.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -56791,9 +56791,9 @@ var require_required = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/limitItems.js
+// ../../node_modules/ajv/dist/vocabularies/validation/limitItems.js
 var require_limitItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitItems.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/validation/limitItems.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -56820,9 +56820,9 @@ var require_limitItems = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/runtime/equal.js
+// ../../node_modules/ajv/dist/runtime/equal.js
 var require_equal = __commonJS({
-  "node_modules/ajv/dist/runtime/equal.js"(exports) {
+  "../../node_modules/ajv/dist/runtime/equal.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var equal = require_fast_deep_equal();
@@ -56831,9 +56831,9 @@ var require_equal = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/uniqueItems.js
+// ../../node_modules/ajv/dist/vocabularies/validation/uniqueItems.js
 var require_uniqueItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/uniqueItems.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/validation/uniqueItems.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var dataType_1 = require_dataType();
@@ -56898,9 +56898,9 @@ var require_uniqueItems = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/const.js
+// ../../node_modules/ajv/dist/vocabularies/validation/const.js
 var require_const = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/const.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/validation/const.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -56927,9 +56927,9 @@ var require_const = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/enum.js
+// ../../node_modules/ajv/dist/vocabularies/validation/enum.js
 var require_enum = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/enum.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/validation/enum.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -56976,9 +56976,9 @@ var require_enum = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/index.js
+// ../../node_modules/ajv/dist/vocabularies/validation/index.js
 var require_validation2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/index.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/validation/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var limitNumber_1 = require_limitNumber();
@@ -57014,9 +57014,9 @@ var require_validation2 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/additionalItems.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/additionalItems.js
 var require_additionalItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/additionalItems.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/additionalItems.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateAdditionalItems = void 0;
@@ -57067,9 +57067,9 @@ var require_additionalItems = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/items.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/items.js
 var require_items = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/items.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/items.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateTuple = void 0;
@@ -57124,9 +57124,9 @@ var require_items = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/prefixItems.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/prefixItems.js
 var require_prefixItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/prefixItems.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/prefixItems.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var items_1 = require_items();
@@ -57141,9 +57141,9 @@ var require_prefixItems = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/items2020.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/items2020.js
 var require_items2020 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/items2020.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/items2020.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -57176,9 +57176,9 @@ var require_items2020 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/contains.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/contains.js
 var require_contains = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/contains.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/contains.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -57270,9 +57270,9 @@ var require_contains = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/dependencies.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/dependencies.js
 var require_dependencies = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/dependencies.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/dependencies.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
@@ -57364,9 +57364,9 @@ var require_dependencies = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/propertyNames.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/propertyNames.js
 var require_propertyNames = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/propertyNames.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/propertyNames.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -57407,9 +57407,9 @@ var require_propertyNames = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js
 var require_additionalProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -57513,9 +57513,9 @@ var require_additionalProperties = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/properties.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/properties.js
 var require_properties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/properties.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/properties.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var validate_1 = require_validate();
@@ -57571,9 +57571,9 @@ var require_properties = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/patternProperties.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/patternProperties.js
 var require_patternProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/patternProperties.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/patternProperties.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -57645,9 +57645,9 @@ var require_patternProperties = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/not.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/not.js
 var require_not = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/not.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/not.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var util_1 = require_util9();
@@ -57676,9 +57676,9 @@ var require_not = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/anyOf.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/anyOf.js
 var require_anyOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/anyOf.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/anyOf.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var code_1 = require_code2();
@@ -57693,9 +57693,9 @@ var require_anyOf = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/oneOf.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/oneOf.js
 var require_oneOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/oneOf.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/oneOf.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -57751,9 +57751,9 @@ var require_oneOf = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/allOf.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/allOf.js
 var require_allOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/allOf.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/allOf.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var util_1 = require_util9();
@@ -57778,9 +57778,9 @@ var require_allOf = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/if.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/if.js
 var require_if2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/if.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/if.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -57847,9 +57847,9 @@ var require_if2 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/thenElse.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/thenElse.js
 var require_thenElse = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/thenElse.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/thenElse.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var util_1 = require_util9();
@@ -57865,9 +57865,9 @@ var require_thenElse = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/applicator/index.js
+// ../../node_modules/ajv/dist/vocabularies/applicator/index.js
 var require_applicator = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/index.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/applicator/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var additionalItems_1 = require_additionalItems();
@@ -57913,9 +57913,9 @@ var require_applicator = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/format/format.js
+// ../../node_modules/ajv/dist/vocabularies/format/format.js
 var require_format = __commonJS({
-  "node_modules/ajv/dist/vocabularies/format/format.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/format/format.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -58003,9 +58003,9 @@ var require_format = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/format/index.js
+// ../../node_modules/ajv/dist/vocabularies/format/index.js
 var require_format2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/format/index.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/format/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var format_1 = require_format();
@@ -58014,9 +58014,9 @@ var require_format2 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/metadata.js
+// ../../node_modules/ajv/dist/vocabularies/metadata.js
 var require_metadata = __commonJS({
-  "node_modules/ajv/dist/vocabularies/metadata.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/metadata.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.contentVocabulary = exports.metadataVocabulary = void 0;
@@ -58037,9 +58037,9 @@ var require_metadata = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/draft7.js
+// ../../node_modules/ajv/dist/vocabularies/draft7.js
 var require_draft7 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/draft7.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/draft7.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var core_1 = require_core2();
@@ -58059,9 +58059,9 @@ var require_draft7 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/discriminator/types.js
+// ../../node_modules/ajv/dist/vocabularies/discriminator/types.js
 var require_types = __commonJS({
-  "node_modules/ajv/dist/vocabularies/discriminator/types.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/discriminator/types.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.DiscrError = void 0;
@@ -58073,9 +58073,9 @@ var require_types = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/vocabularies/discriminator/index.js
+// ../../node_modules/ajv/dist/vocabularies/discriminator/index.js
 var require_discriminator = __commonJS({
-  "node_modules/ajv/dist/vocabularies/discriminator/index.js"(exports) {
+  "../../node_modules/ajv/dist/vocabularies/discriminator/index.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     var codegen_1 = require_codegen();
@@ -58178,9 +58178,9 @@ var require_discriminator = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/refs/json-schema-draft-07.json
+// ../../node_modules/ajv/dist/refs/json-schema-draft-07.json
 var require_json_schema_draft_07 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-draft-07.json"(exports, module) {
+  "../../node_modules/ajv/dist/refs/json-schema-draft-07.json"(exports, module) {
     module.exports = {
       $schema: "http://json-schema.org/draft-07/schema#",
       $id: "http://json-schema.org/draft-07/schema#",
@@ -58335,9 +58335,9 @@ var require_json_schema_draft_07 = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/ajv.js
+// ../../node_modules/ajv/dist/ajv.js
 var require_ajv = __commonJS({
-  "node_modules/ajv/dist/ajv.js"(exports, module) {
+  "../../node_modules/ajv/dist/ajv.js"(exports, module) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv = void 0;
@@ -58405,7 +58405,7 @@ var require_ajv = __commonJS({
   }
 });
 
-// node_modules/commander/esm.mjs
+// ../../node_modules/commander/esm.mjs
 var import_index = __toESM(require_commander(), 1);
 var {
   program,
@@ -58454,6 +58454,17 @@ var TemplateError = class extends MrDriftError {
     this.template = template;
   }
   template;
+};
+var AutoscaledReplicasError = class extends MrDriftError {
+  constructor(problems, hint = "Remove replicas from these templates and leave them to the HorizontalPodAutoscaler; its bounds come from regions[].replicas (min, max).") {
+    super(
+      `${problems.length} template${problems.length === 1 ? "" : "s"} would set replicas that a HorizontalPodAutoscaler owns:
+` + problems.map((p) => `  ${formatProblem(p)}`).join("\n"),
+      hint
+    );
+    this.problems = problems;
+  }
+  problems;
 };
 var ToolMissingError = class extends MrDriftError {
   constructor(tool, hint) {
@@ -58517,6 +58528,24 @@ function reportExitCode(report) {
   return 0;
 }
 
+// src/core/report/risks.ts
+var RISK_IDS = [
+  "prune-data",
+  "immutable-field",
+  "selector-change",
+  "replicas-to-zero"
+];
+var RISK_REASONS = {
+  "prune-data": "a sync would delete this object and what it holds: a claim and its volume, every custom resource of a CRD, everything in a Namespace, the pods of a StatefulSet with volume claims",
+  "immutable-field": "the API server refuses to update this field in place: a sync fails until the object is deleted and recreated (Argo CD Force=true,Replace=true; Flux force: true)",
+  "selector-change": "the selector decides which pods a Service sends traffic to or a workload owns: a sync changes it",
+  "replicas-to-zero": "Git sets replicas to 0: a sync stops every pod of this workload"
+};
+function sortRisks(risks) {
+  const set2 = new Set(risks);
+  return RISK_IDS.filter((r) => set2.has(r));
+}
+
 // src/core/report/text.ts
 var same = (s) => s;
 var PLAIN_STYLE = {
@@ -58558,24 +58587,34 @@ function regionLines(r, style) {
       `${style.bold(r.name)}  ${style.green("in sync")}${objects ? style.dim(`  (${objects})`) : ""}`
     );
   } else {
-    const parts = [`${c.missing} missing`, `${c.changed} changed`, `${c.extra} extra`].join(", ");
+    const risky = r.findings.filter((f) => f.risks && f.risks.length > 0).length;
+    const parts = [
+      `${c.missing} missing`,
+      `${c.changed} changed`,
+      `${c.extra} extra`,
+      ...risky > 0 ? [`${risky} risky`] : []
+    ].join(", ");
     lines.push(
       `${style.bold(r.name)}  ${style.yellow("drift")}  ${style.dim(`(${objects ? `${objects}; ` : ""}${parts})`)}`
     );
   }
   for (const f of r.findings) {
+    const risks = (f.risks ?? []).map((id) => style.red(`      risk ${id}: ${RISK_REASONS[id]}`));
     if (f.type === "missing") {
       lines.push(
         `  ${style.red("-")} ${objectLine(f)}  ${style.red("missing")}${f.source ? style.dim(`  (from ${f.source})`) : ""}`
       );
+      lines.push(...risks);
     } else if (f.type === "extra") {
       lines.push(
         `  ${style.yellow("+")} ${objectLine(f)}  ${style.yellow("extra")}${style.dim("  (not in Git: prune candidate)")}`
       );
+      lines.push(...risks);
     } else {
       lines.push(
         `  ${style.cyan("~")} ${objectLine(f)}  ${style.cyan("changed")}${f.source ? style.dim(`  (from ${f.source})`) : ""}`
       );
+      lines.push(...risks);
       lines.push(style.dim("      path: git -> live  (who changed it, when)"));
       for (const d of f.fields) lines.push(fieldLine(d, style));
     }
@@ -58589,6 +58628,26 @@ function regionLines(r, style) {
   for (const w of r.warnings ?? []) lines.push(style.yellow(`  warning: ${w}`));
   return lines;
 }
+function skewValueText(v) {
+  if (v.sha256 !== void 0) return `(long value, sha256 ${v.sha256.slice(0, 12)})`;
+  return formatValue("value" in v ? v.value : void 0);
+}
+function skewLines(skew, style) {
+  const lines = [
+    style.bold(
+      `skew between regions: ${plural(skew.length, "field")} where Git has one value and the clusters do not`
+    )
+  ];
+  for (const e2 of skew) {
+    lines.push(`  ${objectLine(e2)}  ${e2.path}`);
+    lines.push(style.dim(`      git: ${skewValueText(e2.desired)}`));
+    for (const g of e2.live) {
+      const text = `      ${skewValueText(g)}  in ${g.regions.join(", ")}`;
+      lines.push(g === e2.live[0] ? text : style.yellow(text));
+    }
+  }
+  return lines;
+}
 function renderText(report, style = PLAIN_STYLE) {
   const lines = [
     style.dim(
@@ -58597,6 +58656,7 @@ function renderText(report, style = PLAIN_STYLE) {
     ""
   ];
   for (const r of report.regions) lines.push(...regionLines(r, style), "");
+  if (report.skew && report.skew.length > 0) lines.push(...skewLines(report.skew, style), "");
   const n = (s) => report.regions.filter((r) => r.status === s).length;
   lines.push(
     `${plural(report.regions.length, "region")}: ${n("in-sync")} in sync, ${n("drift")} with drift, ${n("error")} with errors.`
@@ -58671,7 +58731,7 @@ function encodePath(path2) {
 }
 
 // src/core/report/markdown-blocks.ts
-var FULL_LIMITS = { maxValueChars: 2e4, maxFields: 1e3 };
+var FULL_LIMITS = { maxValueChars: 2e4, maxFields: 1e3, maxSkew: 100 };
 var TIGHT_LIMITS = { maxValueChars: 120, maxFields: 10 };
 var STATUS_CELL = {
   "in-sync": "\u2705 in sync",
@@ -58681,7 +58741,7 @@ var STATUS_CELL = {
 function renderReportBlocks(report, options = {}) {
   const limits = options.limits ?? FULL_LIMITS;
   return {
-    head: renderHead(report, options.title ?? "mr-drift"),
+    head: renderHead(report, options.title ?? "mr-drift", limits.maxSkew ?? 10),
     regions: report.regions.map((r) => renderRegion(r, limits, options)).filter((r) => r !== void 0),
     foot: renderFoot(report, options.runDetails ?? false)
   };
@@ -58698,14 +58758,16 @@ function verdictLine(report) {
   if (parts.length === 0) return total === 1 ? "in sync" : `all ${regions(total)} in sync`;
   return parts.join(", ");
 }
-function renderHead(report, title) {
+function renderHead(report, title, maxSkew) {
   const rows = report.regions.map((r) => {
+    const risky = riskyCount(r);
+    const flag = risky > 0 ? ` \xB7 \u{1F6A9} ${risky} risky` : "";
     if (r.status === "error") {
-      return `| ${escapeInline(r.name)} | ${STATUS_CELL.error} | \u2013 | \u2013 | \u2013 | \u2013 |`;
+      return `| ${escapeInline(r.name)} | ${STATUS_CELL.error}${flag} | \u2013 | \u2013 | \u2013 | \u2013 |`;
     }
     const c = countFindings(r);
     const objects = r.objects === void 0 ? "\u2013" : String(r.objects);
-    return `| ${escapeInline(r.name)} | ${STATUS_CELL[r.status]} | ${objects} | ${c.missing} | ${c.changed} | ${c.extra} |`;
+    return `| ${escapeInline(r.name)} | ${STATUS_CELL[r.status]}${flag} | ${objects} | ${c.missing} | ${c.changed} | ${c.extra} |`;
   });
   const table = report.regions.length === 0 ? "_No regions were checked._" : [
     "| Region | Status | Objects | Missing | Changed | Extra |",
@@ -58714,9 +58776,39 @@ function renderHead(report, title) {
   ].join("\n");
   const anyFindings = report.regions.some((r) => r.findings.length > 0);
   const legend = anyFindings ? "\n\nIn the diffs, `-` is the value in Git and `+` the value in the cluster." : "";
+  const skew = report.skew && report.skew.length > 0 ? `
+
+${renderSkew(report.skew, maxSkew)}` : "";
   return `### ${escapeInline(title)}: ${verdictLine(report)}
 
-${table}${legend}`;
+${table}${skew}${legend}`;
+}
+function riskyCount(r) {
+  return r.findings.filter((f) => f.risks && f.risks.length > 0).length;
+}
+var MAX_SKEW_VALUE = 120;
+function skewCell(v) {
+  if (v.sha256 !== void 0) return `(long value, sha256 ${inlineCode(v.sha256.slice(0, 12))})`;
+  if (!("value" in v) || v.value === void 0) return "(not set)";
+  const text = typeof v.value === "string" ? v.value : JSON.stringify(v.value);
+  return inlineCode(cut(text, MAX_SKEW_VALUE));
+}
+function renderSkew(skew, max) {
+  const n = skew.length;
+  const rows = skew.slice(0, max).map((e2) => {
+    const live = e2.live.map((g) => `${skewCell(g)} in ${g.regions.map((r) => escapeInline(r)).join(", ")}`).join("<br>");
+    return `| ${escapeInline(e2.kind)} ${inlineCode(objectName(e2))} | ${inlineCode(cut(e2.path, 300))} | ${skewCell(e2.desired)} | ${live} |`;
+  });
+  const more = n > max ? `
+
+_\u2026 and ${n - max} more skewed field${n - max === 1 ? "" : "s"} in the JSON report._` : "";
+  return [
+    `**Skew between regions:** ${n} field${n === 1 ? "" : "s"} where Git has one value but the regions run different ones.`,
+    "",
+    "| Object | Field | Git | Live |",
+    "| --- | --- | --- | --- |",
+    ...rows
+  ].join("\n") + more;
 }
 function renderFoot(report, runDetails) {
   const mode = report.mode === "server-side" ? "server-side (apply dry-run: the API server fills in defaults)" : "read-only (normalised comparison, no write verbs)";
@@ -58767,7 +58859,8 @@ ${items}
   if (region.findings.length === 0 && notes.length === 0 && trailer.length === 0) return void 0;
   const objects = region.findings.map((f) => renderObjectAtAllDetails(f, limits, options));
   const n = region.findings.length;
-  const what = region.status === "error" ? "error" : n > 0 ? `drift: ${n} object${n === 1 ? "" : "s"}` : STATUS_CELL[region.status].replace(/^\S+ /, "");
+  const risky = riskyCount(region);
+  const what = region.status === "error" ? "error" : n > 0 ? `drift: ${n} object${n === 1 ? "" : "s"}${risky > 0 ? `, ${risky} risky` : ""}` : STATUS_CELL[region.status].replace(/^\S+ /, "");
   return {
     name: region.name,
     summary: `<b>${escapeInline(region.name)}</b> \xB7 ${what}`,
@@ -58814,7 +58907,7 @@ function objectHeading(f, options) {
   if (f.risks && f.risks.length > 0) {
     heading += `
 
-\u{1F6A9} Risk: ${f.risks.map((r) => inlineCode(r)).join(", ")}`;
+${f.risks.map((r) => `\u{1F6A9} **Risk** ${inlineCode(r)}: ${escapeInline(RISK_REASONS[r])}`).join("<br>\n")}`;
   }
   return heading;
 }
@@ -59045,6 +59138,96 @@ function globMatcher(patterns) {
   return (name) => res.some((re) => re.test(name));
 }
 
+// src/core/report/skew.ts
+import { createHash } from "node:crypto";
+var SKEW_VALUE_MAX_CHARS = 200;
+function isPlainObject(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function canonicalJson(v) {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+  if (isPlainObject(v)) {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+function sha256(text) {
+  return createHash("sha256").update(text).digest("hex").slice(0, 32);
+}
+function skewValue(v) {
+  if (v === void 0) return {};
+  const text = canonicalJson(v);
+  return text.length <= SKEW_VALUE_MAX_CHARS ? { value: v } : { sha256: sha256(text) };
+}
+function skewValueKey(v) {
+  if (v.sha256 !== void 0) return `sha256:${v.sha256}`;
+  if (!("value" in v)) return "unset";
+  const text = canonicalJson(v.value);
+  return text.length <= SKEW_VALUE_MAX_CHARS ? `json:${text}` : `sha256:${sha256(text)}`;
+}
+function groupOf(apiVersion) {
+  const slash = apiVersion.indexOf("/");
+  return slash < 0 ? "" : apiVersion.slice(0, slash);
+}
+function refKey(ref) {
+  return [groupOf(ref.apiVersion), ref.kind, ref.namespace ?? "", ref.name].join("\0");
+}
+function groupBy(items, key) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const item of items) {
+    const k = key(item);
+    const g = groups.get(k);
+    if (g) g.push(item);
+    else groups.set(k, [item]);
+  }
+  return [...groups.values()];
+}
+function computeSkew(regions) {
+  const objects = /* @__PURE__ */ new Map();
+  regions.forEach((r, region) => {
+    for (const o of r.skewDigest ?? []) {
+      const key = refKey(o);
+      let seen = objects.get(key);
+      if (!seen) {
+        const ref = { apiVersion: o.apiVersion, kind: o.kind, name: o.name };
+        if (o.namespace) ref.namespace = o.namespace;
+        seen = { ref, paths: /* @__PURE__ */ new Map() };
+        objects.set(key, seen);
+      }
+      for (const f of o.fields) {
+        const list2 = seen.paths.get(f.path) ?? [];
+        list2.push({ region, desired: f.desired, live: f.live ?? f.desired });
+        seen.paths.set(f.path, list2);
+      }
+    }
+  });
+  const entries = [];
+  for (const key of [...objects.keys()].sort()) {
+    const { ref, paths } = objects.get(key);
+    for (const path2 of [...paths.keys()].sort()) {
+      for (const same2 of groupBy(paths.get(path2), (s) => skewValueKey(s.desired))) {
+        if (same2.length < 2) continue;
+        const byLive = groupBy(same2, (s) => skewValueKey(s.live));
+        if (byLive.length < 2) continue;
+        const gitKey = skewValueKey(same2[0].desired);
+        byLive.sort(
+          (a, b) => b.length - a.length || Number(skewValueKey(b[0].live) === gitKey) - Number(skewValueKey(a[0].live) === gitKey) || a[0].region - b[0].region
+        );
+        entries.push({
+          ...ref,
+          path: path2,
+          desired: same2[0].desired,
+          live: byLive.map((g) => ({
+            ...g[0].live,
+            regions: g.map((s) => regions[s.region].name)
+          }))
+        });
+      }
+    }
+  }
+  return entries;
+}
+
 // src/adapters/desired/render-desired.ts
 import { readdir, readFile, stat } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -59071,14 +59254,14 @@ function findKustomize(path2 = process.env.PATH ?? "") {
 }
 function renderKustomization(dir) {
   const tool = findKustomize();
-  return new Promise((resolve2, reject) => {
+  return new Promise((resolve3, reject) => {
     execFile(
       tool.command,
       [...tool.args, dir],
       { maxBuffer: 256 * 1024 * 1024, env: process.env },
       (err, stdout, stderr) => {
         if (!err) {
-          resolve2(stdout);
+          resolve3(stdout);
           return;
         }
         if (err.code === "ENOENT") {
@@ -59112,7 +59295,7 @@ function onPath(name, path2) {
   return false;
 }
 
-// node_modules/js-yaml/dist/js-yaml.mjs
+// ../../node_modules/js-yaml/dist/js-yaml.mjs
 function isNothing(subject) {
   return typeof subject === "undefined" || subject === null;
 }
@@ -61824,12 +62007,12 @@ function loadYamlDocuments(text, file, problems) {
 function isJsonObject(v) {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
-function groupOf(apiVersion) {
+function groupOf2(apiVersion) {
   const slash = apiVersion.indexOf("/");
   return slash < 0 ? "" : apiVersion.slice(0, slash);
 }
 function objectKey(o) {
-  return `${groupOf(o.apiVersion)}|${o.kind}|${o.namespace ?? ""}|${o.name}`;
+  return `${groupOf2(o.apiVersion)}|${o.kind}|${o.namespace ?? ""}|${o.name}`;
 }
 function refOf(obj) {
   const ref = { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name };
@@ -61989,19 +62172,19 @@ async function renderDesired(layout, region) {
   return objects;
 }
 
-// node_modules/@kubernetes/client-node/dist/polyfill.js
+// ../../node_modules/@kubernetes/client-node/dist/polyfill.js
 import { File as BufferFile } from "node:buffer";
 if (typeof globalThis.File === "undefined") {
   globalThis.File = BufferFile;
 }
 
-// node_modules/@kubernetes/client-node/dist/config.js
+// ../../node_modules/@kubernetes/client-node/dist/config.js
 import fs3 from "node:fs";
 import https2 from "node:https";
 import http2 from "node:http";
 import tls2 from "node:tls";
 
-// node_modules/@kubernetes/client-node/node_modules/js-yaml/dist/js-yaml.mjs
+// ../../node_modules/@kubernetes/client-node/node_modules/js-yaml/dist/js-yaml.mjs
 var NOT_RESOLVED = /* @__PURE__ */ Symbol("NOT_RESOLVED");
 function defineScalarTag(tagName, options) {
   return {
@@ -62475,7 +62658,7 @@ var seqTag = defineSequenceTag("tag:yaml.org,2002:seq", {
   },
   identify: Array.isArray
 });
-function isPlainObject(data) {
+function isPlainObject2(data) {
   if (data === null || typeof data !== "object" || Array.isArray(data)) return false;
   const prototype = Object.getPrototypeOf(data);
   return prototype === null || prototype === Object.prototype;
@@ -62495,7 +62678,7 @@ var omapTag = defineSequenceTag("tag:yaml.org,2002:omap", {
     if (item instanceof Map) {
       if (item.size !== 1) return "cannot resolve an ordered map item";
       key = item.keys().next().value;
-    } else if (isPlainObject(item)) {
+    } else if (isPlainObject2(item)) {
       const itemKeys = Object.keys(item);
       if (itemKeys.length !== 1) return "cannot resolve an ordered map item";
       key = itemKeys[0];
@@ -62527,7 +62710,7 @@ var pairsTag = defineSequenceTag("tag:yaml.org,2002:pairs", {
 });
 var mapTag = defineMappingTag("tag:yaml.org,2002:map", {
   create: () => ({}),
-  identify: isPlainObject,
+  identify: isPlainObject2,
   represent: (o) => {
     const map3 = /* @__PURE__ */ new Map();
     for (const key of Object.keys(o)) map3.set(key, o[key]);
@@ -62783,7 +62966,7 @@ var realMapTag = defineMappingTag("tag:yaml.org,2002:map", {
   has: (container, key) => container.has(key),
   keys: (container) => container.keys(),
   get: (container, key) => container.get(key),
-  identify: (data) => data instanceof Map || isPlainObject(data),
+  identify: (data) => data instanceof Map || isPlainObject2(data),
   represent: (data) => {
     if (data instanceof Map) return data;
     const map3 = /* @__PURE__ */ new Map();
@@ -62806,7 +62989,7 @@ function normalizeKey(key) {
 }
 var legacyMapTag = defineMappingTag("tag:yaml.org,2002:map", {
   create: () => ({}),
-  identify: isPlainObject,
+  identify: isPlainObject2,
   represent: (o) => {
     const map3 = /* @__PURE__ */ new Map();
     for (const key of Object.keys(o)) map3.set(key, o[key]);
@@ -64497,15 +64680,15 @@ var CHOMPING_CLIP2 = CHOMPING_MODE.CLIP;
 var CHOMPING_STRIP2 = CHOMPING_MODE.STRIP;
 var CHOMPING_KEEP2 = CHOMPING_MODE.KEEP;
 
-// node_modules/@kubernetes/client-node/dist/config.js
+// ../../node_modules/@kubernetes/client-node/dist/config.js
 var import_undici2 = __toESM(require_undici(), 1);
 import net3 from "node:net";
 import path from "node:path";
 
-// node_modules/@kubernetes/client-node/dist/azure_auth.js
+// ../../node_modules/@kubernetes/client-node/dist/azure_auth.js
 import proc from "node:child_process";
 
-// node_modules/jsonpath-plus/dist/index-node-esm.js
+// ../../node_modules/jsonpath-plus/dist/index-node-esm.js
 import vm from "vm";
 var Hooks = class {
   /**
@@ -65475,7 +65658,7 @@ var index = {
         let inCharSet = false;
         while (this.index < this.expr.length) {
           if (this.code === FSLASH_CODE && !inCharSet) {
-            const pattern = this.expr.slice(patternIndex, this.index);
+            const pattern2 = this.expr.slice(patternIndex, this.index);
             let flags = "";
             while (++this.index < this.expr.length) {
               const code = this.code;
@@ -65487,7 +65670,7 @@ var index = {
             }
             let value;
             try {
-              value = new RegExp(pattern, flags);
+              value = new RegExp(pattern2, flags);
             } catch (e2) {
               this.throwError(e2.message);
             }
@@ -66199,7 +66382,7 @@ JSONPath.prototype.safeVm = {
 };
 JSONPath.prototype.vm = vm;
 
-// node_modules/@kubernetes/client-node/dist/azure_auth.js
+// ../../node_modules/@kubernetes/client-node/dist/azure_auth.js
 var AzureAuth = class {
   isAuthProvider(user) {
     if (!user || !user.authProvider) {
@@ -66263,7 +66446,7 @@ var AzureAuth = class {
   }
 };
 
-// node_modules/@kubernetes/client-node/dist/config_types.js
+// ../../node_modules/@kubernetes/client-node/dist/config_types.js
 import fs from "node:fs";
 var ActionOnInvalid = {
   THROW: "throw",
@@ -66295,7 +66478,7 @@ function exportCluster(cluster) {
   };
 }
 function clusterIterator(onInvalidEntry) {
-  return (elt, i2, list) => {
+  return (elt, i2, list2) => {
     try {
       if (!elt.name) {
         throw new Error(`clusters[${i2}].name is missing`);
@@ -66351,7 +66534,7 @@ function exportUser(user) {
   };
 }
 function userIterator(onInvalidEntry) {
-  return (elt, i2, list) => {
+  return (elt, i2, list2) => {
     try {
       if (!elt.name) {
         throw new Error(`users[${i2}].name is missing`);
@@ -66404,7 +66587,7 @@ function exportContext(ctx) {
   };
 }
 function contextIterator(onInvalidEntry) {
-  return (elt, i2, list) => {
+  return (elt, i2, list2) => {
     try {
       if (!elt.name) {
         throw new Error(`contexts[${i2}].name is missing`);
@@ -66433,7 +66616,7 @@ function contextIterator(onInvalidEntry) {
   };
 }
 
-// node_modules/@kubernetes/client-node/dist/exec_auth.js
+// ../../node_modules/@kubernetes/client-node/dist/exec_auth.js
 import child_process from "node:child_process";
 var ExecAuth = class {
   constructor() {
@@ -66511,7 +66694,7 @@ var ExecAuth = class {
       exec.env.forEach((elt) => env[elt.name] = elt.value);
       opts = { ...opts, env };
     }
-    return new Promise((resolve2, reject) => {
+    return new Promise((resolve3, reject) => {
       let stdoutData = "";
       let stderrData = "";
       let savedError = void 0;
@@ -66539,7 +66722,7 @@ var ExecAuth = class {
         try {
           const obj = JSON.parse(stdoutData);
           this.tokenCache[user.name] = obj;
-          resolve2(obj);
+          resolve3(obj);
         } catch (error) {
           reject(error);
         }
@@ -66548,7 +66731,7 @@ var ExecAuth = class {
   }
 };
 
-// node_modules/@kubernetes/client-node/dist/file_auth.js
+// ../../node_modules/@kubernetes/client-node/dist/file_auth.js
 import fs2 from "node:fs";
 var FileAuth = class {
   constructor() {
@@ -66583,7 +66766,7 @@ var FileAuth = class {
   }
 };
 
-// node_modules/@kubernetes/client-node/dist/gcp_auth.js
+// ../../node_modules/@kubernetes/client-node/dist/gcp_auth.js
 import proc2 from "node:child_process";
 var GoogleCloudPlatformAuth = class {
   isAuthProvider(user) {
@@ -66646,10 +66829,10 @@ var GoogleCloudPlatformAuth = class {
   }
 };
 
-// node_modules/@kubernetes/client-node/dist/gen/http/http.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/http/http.js
 import { URL as URL2 } from "url";
 
-// node_modules/@kubernetes/client-node/dist/gen/rxjsStub.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/rxjsStub.js
 var Observable = class _Observable {
   constructor(promise) {
     this.promise = promise;
@@ -66668,7 +66851,7 @@ function of(value) {
   return new Observable(Promise.resolve(value));
 }
 
-// node_modules/@kubernetes/client-node/dist/gen/http/isomorphic-fetch.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/http/isomorphic-fetch.js
 var import_undici = __toESM(require_undici(), 1);
 var IsomorphicFetchHttpLibrary = class {
   send(request2) {
@@ -66696,7 +66879,7 @@ var IsomorphicFetchHttpLibrary = class {
   }
 };
 
-// node_modules/@kubernetes/client-node/dist/gen/http/http.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/http/http.js
 var HttpMethod = {
   GET: "GET",
   HEAD: "HEAD",
@@ -66861,7 +67044,7 @@ var ResponseContext = class {
   }
 };
 
-// node_modules/@kubernetes/client-node/dist/gen/auth/auth.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/auth/auth.js
 var BearerTokenAuthentication = class {
   /**
    * Configures this api key authentication with the necessary properties
@@ -66890,7 +67073,7 @@ function configureAuthMethods(config) {
   return authMethods;
 }
 
-// node_modules/@kubernetes/client-node/dist/gen/models/AdmissionregistrationV1ServiceReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/AdmissionregistrationV1ServiceReference.js
 var AdmissionregistrationV1ServiceReference = class _AdmissionregistrationV1ServiceReference {
   static getAttributeTypeMap() {
     return _AdmissionregistrationV1ServiceReference.attributeTypeMap;
@@ -66927,7 +67110,7 @@ AdmissionregistrationV1ServiceReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/AdmissionregistrationV1WebhookClientConfig.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/AdmissionregistrationV1WebhookClientConfig.js
 var AdmissionregistrationV1WebhookClientConfig = class _AdmissionregistrationV1WebhookClientConfig {
   static getAttributeTypeMap() {
     return _AdmissionregistrationV1WebhookClientConfig.attributeTypeMap;
@@ -66958,7 +67141,7 @@ AdmissionregistrationV1WebhookClientConfig.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/ApiextensionsV1ServiceReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/ApiextensionsV1ServiceReference.js
 var ApiextensionsV1ServiceReference = class _ApiextensionsV1ServiceReference {
   static getAttributeTypeMap() {
     return _ApiextensionsV1ServiceReference.attributeTypeMap;
@@ -66995,7 +67178,7 @@ ApiextensionsV1ServiceReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/ApiextensionsV1WebhookClientConfig.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/ApiextensionsV1WebhookClientConfig.js
 var ApiextensionsV1WebhookClientConfig = class _ApiextensionsV1WebhookClientConfig {
   static getAttributeTypeMap() {
     return _ApiextensionsV1WebhookClientConfig.attributeTypeMap;
@@ -67026,7 +67209,7 @@ ApiextensionsV1WebhookClientConfig.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/ApiregistrationV1ServiceReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/ApiregistrationV1ServiceReference.js
 var ApiregistrationV1ServiceReference = class _ApiregistrationV1ServiceReference {
   static getAttributeTypeMap() {
     return _ApiregistrationV1ServiceReference.attributeTypeMap;
@@ -67057,7 +67240,7 @@ ApiregistrationV1ServiceReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/AuthenticationV1TokenRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/AuthenticationV1TokenRequest.js
 var AuthenticationV1TokenRequest = class _AuthenticationV1TokenRequest {
   static getAttributeTypeMap() {
     return _AuthenticationV1TokenRequest.attributeTypeMap;
@@ -67100,7 +67283,7 @@ AuthenticationV1TokenRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/CoreV1EndpointPort.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/CoreV1EndpointPort.js
 var CoreV1EndpointPort = class _CoreV1EndpointPort {
   static getAttributeTypeMap() {
     return _CoreV1EndpointPort.attributeTypeMap;
@@ -67137,7 +67320,7 @@ CoreV1EndpointPort.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/CoreV1Event.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/CoreV1Event.js
 var CoreV1Event = class _CoreV1Event {
   static getAttributeTypeMap() {
     return _CoreV1Event.attributeTypeMap;
@@ -67252,7 +67435,7 @@ CoreV1Event.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/CoreV1EventList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/CoreV1EventList.js
 var CoreV1EventList = class _CoreV1EventList {
   static getAttributeTypeMap() {
     return _CoreV1EventList.attributeTypeMap;
@@ -67289,7 +67472,7 @@ CoreV1EventList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/CoreV1EventSeries.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/CoreV1EventSeries.js
 var CoreV1EventSeries = class _CoreV1EventSeries {
   static getAttributeTypeMap() {
     return _CoreV1EventSeries.attributeTypeMap;
@@ -67314,7 +67497,7 @@ CoreV1EventSeries.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/CoreV1ResourceClaim.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/CoreV1ResourceClaim.js
 var CoreV1ResourceClaim = class _CoreV1ResourceClaim {
   static getAttributeTypeMap() {
     return _CoreV1ResourceClaim.attributeTypeMap;
@@ -67339,7 +67522,7 @@ CoreV1ResourceClaim.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/DiscoveryV1EndpointPort.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/DiscoveryV1EndpointPort.js
 var DiscoveryV1EndpointPort = class _DiscoveryV1EndpointPort {
   static getAttributeTypeMap() {
     return _DiscoveryV1EndpointPort.attributeTypeMap;
@@ -67376,7 +67559,7 @@ DiscoveryV1EndpointPort.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/EventsV1Event.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/EventsV1Event.js
 var EventsV1Event = class _EventsV1Event {
   static getAttributeTypeMap() {
     return _EventsV1Event.attributeTypeMap;
@@ -67491,7 +67674,7 @@ EventsV1Event.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/EventsV1EventList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/EventsV1EventList.js
 var EventsV1EventList = class _EventsV1EventList {
   static getAttributeTypeMap() {
     return _EventsV1EventList.attributeTypeMap;
@@ -67528,7 +67711,7 @@ EventsV1EventList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/EventsV1EventSeries.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/EventsV1EventSeries.js
 var EventsV1EventSeries = class _EventsV1EventSeries {
   static getAttributeTypeMap() {
     return _EventsV1EventSeries.attributeTypeMap;
@@ -67553,7 +67736,7 @@ EventsV1EventSeries.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/FlowcontrolV1Subject.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/FlowcontrolV1Subject.js
 var FlowcontrolV1Subject = class _FlowcontrolV1Subject {
   static getAttributeTypeMap() {
     return _FlowcontrolV1Subject.attributeTypeMap;
@@ -67590,7 +67773,7 @@ FlowcontrolV1Subject.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/RbacV1Subject.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/RbacV1Subject.js
 var RbacV1Subject = class _RbacV1Subject {
   static getAttributeTypeMap() {
     return _RbacV1Subject.attributeTypeMap;
@@ -67627,7 +67810,7 @@ RbacV1Subject.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/ResourceV1ResourceClaim.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/ResourceV1ResourceClaim.js
 var ResourceV1ResourceClaim = class _ResourceV1ResourceClaim {
   static getAttributeTypeMap() {
     return _ResourceV1ResourceClaim.attributeTypeMap;
@@ -67670,7 +67853,7 @@ ResourceV1ResourceClaim.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/StorageV1TokenRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/StorageV1TokenRequest.js
 var StorageV1TokenRequest = class _StorageV1TokenRequest {
   static getAttributeTypeMap() {
     return _StorageV1TokenRequest.attributeTypeMap;
@@ -67695,7 +67878,7 @@ StorageV1TokenRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1APIGroup.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1APIGroup.js
 var V1APIGroup = class _V1APIGroup {
   static getAttributeTypeMap() {
     return _V1APIGroup.attributeTypeMap;
@@ -67744,7 +67927,7 @@ V1APIGroup.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1APIGroupList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1APIGroupList.js
 var V1APIGroupList = class _V1APIGroupList {
   static getAttributeTypeMap() {
     return _V1APIGroupList.attributeTypeMap;
@@ -67775,7 +67958,7 @@ V1APIGroupList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1APIResource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1APIResource.js
 var V1APIResource = class _V1APIResource {
   static getAttributeTypeMap() {
     return _V1APIResource.attributeTypeMap;
@@ -67848,7 +68031,7 @@ V1APIResource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1APIResourceList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1APIResourceList.js
 var V1APIResourceList = class _V1APIResourceList {
   static getAttributeTypeMap() {
     return _V1APIResourceList.attributeTypeMap;
@@ -67885,7 +68068,7 @@ V1APIResourceList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1APIService.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1APIService.js
 var V1APIService = class _V1APIService {
   static getAttributeTypeMap() {
     return _V1APIService.attributeTypeMap;
@@ -67928,7 +68111,7 @@ V1APIService.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1APIServiceCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1APIServiceCondition.js
 var V1APIServiceCondition = class _V1APIServiceCondition {
   static getAttributeTypeMap() {
     return _V1APIServiceCondition.attributeTypeMap;
@@ -67971,7 +68154,7 @@ V1APIServiceCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1APIServiceList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1APIServiceList.js
 var V1APIServiceList = class _V1APIServiceList {
   static getAttributeTypeMap() {
     return _V1APIServiceList.attributeTypeMap;
@@ -68008,7 +68191,7 @@ V1APIServiceList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1APIServiceSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1APIServiceSpec.js
 var V1APIServiceSpec = class _V1APIServiceSpec {
   static getAttributeTypeMap() {
     return _V1APIServiceSpec.attributeTypeMap;
@@ -68063,7 +68246,7 @@ V1APIServiceSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1APIServiceStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1APIServiceStatus.js
 var V1APIServiceStatus = class _V1APIServiceStatus {
   static getAttributeTypeMap() {
     return _V1APIServiceStatus.attributeTypeMap;
@@ -68082,7 +68265,7 @@ V1APIServiceStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1APIVersions.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1APIVersions.js
 var V1APIVersions = class _V1APIVersions {
   static getAttributeTypeMap() {
     return _V1APIVersions.attributeTypeMap;
@@ -68119,7 +68302,7 @@ V1APIVersions.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1AWSElasticBlockStoreVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1AWSElasticBlockStoreVolumeSource.js
 var V1AWSElasticBlockStoreVolumeSource = class _V1AWSElasticBlockStoreVolumeSource {
   static getAttributeTypeMap() {
     return _V1AWSElasticBlockStoreVolumeSource.attributeTypeMap;
@@ -68156,7 +68339,7 @@ V1AWSElasticBlockStoreVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Affinity.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Affinity.js
 var V1Affinity = class _V1Affinity {
   static getAttributeTypeMap() {
     return _V1Affinity.attributeTypeMap;
@@ -68187,7 +68370,7 @@ V1Affinity.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1AggregationRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1AggregationRule.js
 var V1AggregationRule = class _V1AggregationRule {
   static getAttributeTypeMap() {
     return _V1AggregationRule.attributeTypeMap;
@@ -68206,7 +68389,7 @@ V1AggregationRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1AllocatedDeviceStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1AllocatedDeviceStatus.js
 var V1AllocatedDeviceStatus = class _V1AllocatedDeviceStatus {
   static getAttributeTypeMap() {
     return _V1AllocatedDeviceStatus.attributeTypeMap;
@@ -68261,7 +68444,7 @@ V1AllocatedDeviceStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1AllocationResult.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1AllocationResult.js
 var V1AllocationResult = class _V1AllocationResult {
   static getAttributeTypeMap() {
     return _V1AllocationResult.attributeTypeMap;
@@ -68292,7 +68475,7 @@ V1AllocationResult.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1AppArmorProfile.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1AppArmorProfile.js
 var V1AppArmorProfile = class _V1AppArmorProfile {
   static getAttributeTypeMap() {
     return _V1AppArmorProfile.attributeTypeMap;
@@ -68317,7 +68500,7 @@ V1AppArmorProfile.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ApplyConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ApplyConfiguration.js
 var V1ApplyConfiguration = class _V1ApplyConfiguration {
   static getAttributeTypeMap() {
     return _V1ApplyConfiguration.attributeTypeMap;
@@ -68336,7 +68519,7 @@ V1ApplyConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1AttachedVolume.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1AttachedVolume.js
 var V1AttachedVolume = class _V1AttachedVolume {
   static getAttributeTypeMap() {
     return _V1AttachedVolume.attributeTypeMap;
@@ -68361,7 +68544,7 @@ V1AttachedVolume.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1AuditAnnotation.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1AuditAnnotation.js
 var V1AuditAnnotation = class _V1AuditAnnotation {
   static getAttributeTypeMap() {
     return _V1AuditAnnotation.attributeTypeMap;
@@ -68386,7 +68569,7 @@ V1AuditAnnotation.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1AzureDiskVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1AzureDiskVolumeSource.js
 var V1AzureDiskVolumeSource = class _V1AzureDiskVolumeSource {
   static getAttributeTypeMap() {
     return _V1AzureDiskVolumeSource.attributeTypeMap;
@@ -68435,7 +68618,7 @@ V1AzureDiskVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1AzureFilePersistentVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1AzureFilePersistentVolumeSource.js
 var V1AzureFilePersistentVolumeSource = class _V1AzureFilePersistentVolumeSource {
   static getAttributeTypeMap() {
     return _V1AzureFilePersistentVolumeSource.attributeTypeMap;
@@ -68472,7 +68655,7 @@ V1AzureFilePersistentVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1AzureFileVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1AzureFileVolumeSource.js
 var V1AzureFileVolumeSource = class _V1AzureFileVolumeSource {
   static getAttributeTypeMap() {
     return _V1AzureFileVolumeSource.attributeTypeMap;
@@ -68503,7 +68686,7 @@ V1AzureFileVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Binding.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Binding.js
 var V1Binding = class _V1Binding {
   static getAttributeTypeMap() {
     return _V1Binding.attributeTypeMap;
@@ -68540,7 +68723,7 @@ V1Binding.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1BoundObjectReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1BoundObjectReference.js
 var V1BoundObjectReference = class _V1BoundObjectReference {
   static getAttributeTypeMap() {
     return _V1BoundObjectReference.attributeTypeMap;
@@ -68577,7 +68760,7 @@ V1BoundObjectReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CELDeviceSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CELDeviceSelector.js
 var V1CELDeviceSelector = class _V1CELDeviceSelector {
   static getAttributeTypeMap() {
     return _V1CELDeviceSelector.attributeTypeMap;
@@ -68596,7 +68779,7 @@ V1CELDeviceSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CSIDriver.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CSIDriver.js
 var V1CSIDriver = class _V1CSIDriver {
   static getAttributeTypeMap() {
     return _V1CSIDriver.attributeTypeMap;
@@ -68633,7 +68816,7 @@ V1CSIDriver.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CSIDriverList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CSIDriverList.js
 var V1CSIDriverList = class _V1CSIDriverList {
   static getAttributeTypeMap() {
     return _V1CSIDriverList.attributeTypeMap;
@@ -68670,7 +68853,7 @@ V1CSIDriverList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CSIDriverSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CSIDriverSpec.js
 var V1CSIDriverSpec = class _V1CSIDriverSpec {
   static getAttributeTypeMap() {
     return _V1CSIDriverSpec.attributeTypeMap;
@@ -68749,7 +68932,7 @@ V1CSIDriverSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CSINode.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CSINode.js
 var V1CSINode = class _V1CSINode {
   static getAttributeTypeMap() {
     return _V1CSINode.attributeTypeMap;
@@ -68786,7 +68969,7 @@ V1CSINode.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CSINodeDriver.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CSINodeDriver.js
 var V1CSINodeDriver = class _V1CSINodeDriver {
   static getAttributeTypeMap() {
     return _V1CSINodeDriver.attributeTypeMap;
@@ -68823,7 +69006,7 @@ V1CSINodeDriver.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CSINodeList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CSINodeList.js
 var V1CSINodeList = class _V1CSINodeList {
   static getAttributeTypeMap() {
     return _V1CSINodeList.attributeTypeMap;
@@ -68860,7 +69043,7 @@ V1CSINodeList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CSINodeSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CSINodeSpec.js
 var V1CSINodeSpec = class _V1CSINodeSpec {
   static getAttributeTypeMap() {
     return _V1CSINodeSpec.attributeTypeMap;
@@ -68879,7 +69062,7 @@ V1CSINodeSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CSIPersistentVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CSIPersistentVolumeSource.js
 var V1CSIPersistentVolumeSource = class _V1CSIPersistentVolumeSource {
   static getAttributeTypeMap() {
     return _V1CSIPersistentVolumeSource.attributeTypeMap;
@@ -68952,7 +69135,7 @@ V1CSIPersistentVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CSIStorageCapacity.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CSIStorageCapacity.js
 var V1CSIStorageCapacity = class _V1CSIStorageCapacity {
   static getAttributeTypeMap() {
     return _V1CSIStorageCapacity.attributeTypeMap;
@@ -69007,7 +69190,7 @@ V1CSIStorageCapacity.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CSIStorageCapacityList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CSIStorageCapacityList.js
 var V1CSIStorageCapacityList = class _V1CSIStorageCapacityList {
   static getAttributeTypeMap() {
     return _V1CSIStorageCapacityList.attributeTypeMap;
@@ -69044,7 +69227,7 @@ V1CSIStorageCapacityList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CSIVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CSIVolumeSource.js
 var V1CSIVolumeSource = class _V1CSIVolumeSource {
   static getAttributeTypeMap() {
     return _V1CSIVolumeSource.attributeTypeMap;
@@ -69087,7 +69270,7 @@ V1CSIVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Capabilities.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Capabilities.js
 var V1Capabilities = class _V1Capabilities {
   static getAttributeTypeMap() {
     return _V1Capabilities.attributeTypeMap;
@@ -69112,7 +69295,7 @@ V1Capabilities.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CapacityRequestPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CapacityRequestPolicy.js
 var V1CapacityRequestPolicy = class _V1CapacityRequestPolicy {
   static getAttributeTypeMap() {
     return _V1CapacityRequestPolicy.attributeTypeMap;
@@ -69143,7 +69326,7 @@ V1CapacityRequestPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CapacityRequestPolicyRange.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CapacityRequestPolicyRange.js
 var V1CapacityRequestPolicyRange = class _V1CapacityRequestPolicyRange {
   static getAttributeTypeMap() {
     return _V1CapacityRequestPolicyRange.attributeTypeMap;
@@ -69174,7 +69357,7 @@ V1CapacityRequestPolicyRange.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CapacityRequirements.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CapacityRequirements.js
 var V1CapacityRequirements = class _V1CapacityRequirements {
   static getAttributeTypeMap() {
     return _V1CapacityRequirements.attributeTypeMap;
@@ -69193,7 +69376,7 @@ V1CapacityRequirements.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CephFSPersistentVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CephFSPersistentVolumeSource.js
 var V1CephFSPersistentVolumeSource = class _V1CephFSPersistentVolumeSource {
   static getAttributeTypeMap() {
     return _V1CephFSPersistentVolumeSource.attributeTypeMap;
@@ -69242,7 +69425,7 @@ V1CephFSPersistentVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CephFSVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CephFSVolumeSource.js
 var V1CephFSVolumeSource = class _V1CephFSVolumeSource {
   static getAttributeTypeMap() {
     return _V1CephFSVolumeSource.attributeTypeMap;
@@ -69291,7 +69474,7 @@ V1CephFSVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CertificateSigningRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CertificateSigningRequest.js
 var V1CertificateSigningRequest = class _V1CertificateSigningRequest {
   static getAttributeTypeMap() {
     return _V1CertificateSigningRequest.attributeTypeMap;
@@ -69334,7 +69517,7 @@ V1CertificateSigningRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CertificateSigningRequestCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CertificateSigningRequestCondition.js
 var V1CertificateSigningRequestCondition = class _V1CertificateSigningRequestCondition {
   static getAttributeTypeMap() {
     return _V1CertificateSigningRequestCondition.attributeTypeMap;
@@ -69383,7 +69566,7 @@ V1CertificateSigningRequestCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CertificateSigningRequestList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CertificateSigningRequestList.js
 var V1CertificateSigningRequestList = class _V1CertificateSigningRequestList {
   static getAttributeTypeMap() {
     return _V1CertificateSigningRequestList.attributeTypeMap;
@@ -69420,7 +69603,7 @@ V1CertificateSigningRequestList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CertificateSigningRequestSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CertificateSigningRequestSpec.js
 var V1CertificateSigningRequestSpec = class _V1CertificateSigningRequestSpec {
   static getAttributeTypeMap() {
     return _V1CertificateSigningRequestSpec.attributeTypeMap;
@@ -69481,7 +69664,7 @@ V1CertificateSigningRequestSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CertificateSigningRequestStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CertificateSigningRequestStatus.js
 var V1CertificateSigningRequestStatus = class _V1CertificateSigningRequestStatus {
   static getAttributeTypeMap() {
     return _V1CertificateSigningRequestStatus.attributeTypeMap;
@@ -69506,7 +69689,7 @@ V1CertificateSigningRequestStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CinderPersistentVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CinderPersistentVolumeSource.js
 var V1CinderPersistentVolumeSource = class _V1CinderPersistentVolumeSource {
   static getAttributeTypeMap() {
     return _V1CinderPersistentVolumeSource.attributeTypeMap;
@@ -69543,7 +69726,7 @@ V1CinderPersistentVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CinderVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CinderVolumeSource.js
 var V1CinderVolumeSource = class _V1CinderVolumeSource {
   static getAttributeTypeMap() {
     return _V1CinderVolumeSource.attributeTypeMap;
@@ -69580,7 +69763,7 @@ V1CinderVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ClientIPConfig.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ClientIPConfig.js
 var V1ClientIPConfig = class _V1ClientIPConfig {
   static getAttributeTypeMap() {
     return _V1ClientIPConfig.attributeTypeMap;
@@ -69599,7 +69782,7 @@ V1ClientIPConfig.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ClusterRole.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ClusterRole.js
 var V1ClusterRole = class _V1ClusterRole {
   static getAttributeTypeMap() {
     return _V1ClusterRole.attributeTypeMap;
@@ -69642,7 +69825,7 @@ V1ClusterRole.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ClusterRoleBinding.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ClusterRoleBinding.js
 var V1ClusterRoleBinding = class _V1ClusterRoleBinding {
   static getAttributeTypeMap() {
     return _V1ClusterRoleBinding.attributeTypeMap;
@@ -69685,7 +69868,7 @@ V1ClusterRoleBinding.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ClusterRoleBindingList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ClusterRoleBindingList.js
 var V1ClusterRoleBindingList = class _V1ClusterRoleBindingList {
   static getAttributeTypeMap() {
     return _V1ClusterRoleBindingList.attributeTypeMap;
@@ -69722,7 +69905,7 @@ V1ClusterRoleBindingList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ClusterRoleList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ClusterRoleList.js
 var V1ClusterRoleList = class _V1ClusterRoleList {
   static getAttributeTypeMap() {
     return _V1ClusterRoleList.attributeTypeMap;
@@ -69759,7 +69942,7 @@ V1ClusterRoleList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ClusterTrustBundleProjection.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ClusterTrustBundleProjection.js
 var V1ClusterTrustBundleProjection = class _V1ClusterTrustBundleProjection {
   static getAttributeTypeMap() {
     return _V1ClusterTrustBundleProjection.attributeTypeMap;
@@ -69802,7 +69985,7 @@ V1ClusterTrustBundleProjection.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ComponentCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ComponentCondition.js
 var V1ComponentCondition = class _V1ComponentCondition {
   static getAttributeTypeMap() {
     return _V1ComponentCondition.attributeTypeMap;
@@ -69839,7 +70022,7 @@ V1ComponentCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ComponentStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ComponentStatus.js
 var V1ComponentStatus = class _V1ComponentStatus {
   static getAttributeTypeMap() {
     return _V1ComponentStatus.attributeTypeMap;
@@ -69876,7 +70059,7 @@ V1ComponentStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ComponentStatusList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ComponentStatusList.js
 var V1ComponentStatusList = class _V1ComponentStatusList {
   static getAttributeTypeMap() {
     return _V1ComponentStatusList.attributeTypeMap;
@@ -69913,7 +70096,7 @@ V1ComponentStatusList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Condition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Condition.js
 var V1Condition = class _V1Condition {
   static getAttributeTypeMap() {
     return _V1Condition.attributeTypeMap;
@@ -69962,7 +70145,7 @@ V1Condition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMap.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMap.js
 var V1ConfigMap = class _V1ConfigMap {
   static getAttributeTypeMap() {
     return _V1ConfigMap.attributeTypeMap;
@@ -70011,7 +70194,7 @@ V1ConfigMap.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMapEnvSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMapEnvSource.js
 var V1ConfigMapEnvSource = class _V1ConfigMapEnvSource {
   static getAttributeTypeMap() {
     return _V1ConfigMapEnvSource.attributeTypeMap;
@@ -70036,7 +70219,7 @@ V1ConfigMapEnvSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMapKeySelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMapKeySelector.js
 var V1ConfigMapKeySelector = class _V1ConfigMapKeySelector {
   static getAttributeTypeMap() {
     return _V1ConfigMapKeySelector.attributeTypeMap;
@@ -70067,7 +70250,7 @@ V1ConfigMapKeySelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMapList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMapList.js
 var V1ConfigMapList = class _V1ConfigMapList {
   static getAttributeTypeMap() {
     return _V1ConfigMapList.attributeTypeMap;
@@ -70104,7 +70287,7 @@ V1ConfigMapList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMapNodeConfigSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMapNodeConfigSource.js
 var V1ConfigMapNodeConfigSource = class _V1ConfigMapNodeConfigSource {
   static getAttributeTypeMap() {
     return _V1ConfigMapNodeConfigSource.attributeTypeMap;
@@ -70147,7 +70330,7 @@ V1ConfigMapNodeConfigSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMapProjection.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMapProjection.js
 var V1ConfigMapProjection = class _V1ConfigMapProjection {
   static getAttributeTypeMap() {
     return _V1ConfigMapProjection.attributeTypeMap;
@@ -70178,7 +70361,7 @@ V1ConfigMapProjection.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMapVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ConfigMapVolumeSource.js
 var V1ConfigMapVolumeSource = class _V1ConfigMapVolumeSource {
   static getAttributeTypeMap() {
     return _V1ConfigMapVolumeSource.attributeTypeMap;
@@ -70215,7 +70398,7 @@ V1ConfigMapVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Container.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Container.js
 var V1Container = class _V1Container {
   static getAttributeTypeMap() {
     return _V1Container.attributeTypeMap;
@@ -70378,7 +70561,7 @@ V1Container.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerExtendedResourceRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerExtendedResourceRequest.js
 var V1ContainerExtendedResourceRequest = class _V1ContainerExtendedResourceRequest {
   static getAttributeTypeMap() {
     return _V1ContainerExtendedResourceRequest.attributeTypeMap;
@@ -70409,7 +70592,7 @@ V1ContainerExtendedResourceRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerImage.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerImage.js
 var V1ContainerImage = class _V1ContainerImage {
   static getAttributeTypeMap() {
     return _V1ContainerImage.attributeTypeMap;
@@ -70434,7 +70617,7 @@ V1ContainerImage.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerPort.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerPort.js
 var V1ContainerPort = class _V1ContainerPort {
   static getAttributeTypeMap() {
     return _V1ContainerPort.attributeTypeMap;
@@ -70477,7 +70660,7 @@ V1ContainerPort.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerResizePolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerResizePolicy.js
 var V1ContainerResizePolicy = class _V1ContainerResizePolicy {
   static getAttributeTypeMap() {
     return _V1ContainerResizePolicy.attributeTypeMap;
@@ -70502,7 +70685,7 @@ V1ContainerResizePolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerRestartRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerRestartRule.js
 var V1ContainerRestartRule = class _V1ContainerRestartRule {
   static getAttributeTypeMap() {
     return _V1ContainerRestartRule.attributeTypeMap;
@@ -70527,7 +70710,7 @@ V1ContainerRestartRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerRestartRuleOnExitCodes.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerRestartRuleOnExitCodes.js
 var V1ContainerRestartRuleOnExitCodes = class _V1ContainerRestartRuleOnExitCodes {
   static getAttributeTypeMap() {
     return _V1ContainerRestartRuleOnExitCodes.attributeTypeMap;
@@ -70552,7 +70735,7 @@ V1ContainerRestartRuleOnExitCodes.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerState.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerState.js
 var V1ContainerState = class _V1ContainerState {
   static getAttributeTypeMap() {
     return _V1ContainerState.attributeTypeMap;
@@ -70583,7 +70766,7 @@ V1ContainerState.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerStateRunning.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerStateRunning.js
 var V1ContainerStateRunning = class _V1ContainerStateRunning {
   static getAttributeTypeMap() {
     return _V1ContainerStateRunning.attributeTypeMap;
@@ -70602,7 +70785,7 @@ V1ContainerStateRunning.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerStateTerminated.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerStateTerminated.js
 var V1ContainerStateTerminated = class _V1ContainerStateTerminated {
   static getAttributeTypeMap() {
     return _V1ContainerStateTerminated.attributeTypeMap;
@@ -70657,7 +70840,7 @@ V1ContainerStateTerminated.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerStateWaiting.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerStateWaiting.js
 var V1ContainerStateWaiting = class _V1ContainerStateWaiting {
   static getAttributeTypeMap() {
     return _V1ContainerStateWaiting.attributeTypeMap;
@@ -70682,7 +70865,7 @@ V1ContainerStateWaiting.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerStatus.js
 var V1ContainerStatus = class _V1ContainerStatus {
   static getAttributeTypeMap() {
     return _V1ContainerStatus.attributeTypeMap;
@@ -70785,7 +70968,7 @@ V1ContainerStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerUser.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ContainerUser.js
 var V1ContainerUser = class _V1ContainerUser {
   static getAttributeTypeMap() {
     return _V1ContainerUser.attributeTypeMap;
@@ -70804,7 +70987,7 @@ V1ContainerUser.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ControllerRevision.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ControllerRevision.js
 var V1ControllerRevision = class _V1ControllerRevision {
   static getAttributeTypeMap() {
     return _V1ControllerRevision.attributeTypeMap;
@@ -70847,7 +71030,7 @@ V1ControllerRevision.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ControllerRevisionList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ControllerRevisionList.js
 var V1ControllerRevisionList = class _V1ControllerRevisionList {
   static getAttributeTypeMap() {
     return _V1ControllerRevisionList.attributeTypeMap;
@@ -70884,7 +71067,7 @@ V1ControllerRevisionList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Counter.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Counter.js
 var V1Counter = class _V1Counter {
   static getAttributeTypeMap() {
     return _V1Counter.attributeTypeMap;
@@ -70903,7 +71086,7 @@ V1Counter.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CounterSet.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CounterSet.js
 var V1CounterSet = class _V1CounterSet {
   static getAttributeTypeMap() {
     return _V1CounterSet.attributeTypeMap;
@@ -70928,7 +71111,7 @@ V1CounterSet.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CronJob.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CronJob.js
 var V1CronJob = class _V1CronJob {
   static getAttributeTypeMap() {
     return _V1CronJob.attributeTypeMap;
@@ -70971,7 +71154,7 @@ V1CronJob.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CronJobList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CronJobList.js
 var V1CronJobList = class _V1CronJobList {
   static getAttributeTypeMap() {
     return _V1CronJobList.attributeTypeMap;
@@ -71008,7 +71191,7 @@ V1CronJobList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CronJobSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CronJobSpec.js
 var V1CronJobSpec = class _V1CronJobSpec {
   static getAttributeTypeMap() {
     return _V1CronJobSpec.attributeTypeMap;
@@ -71069,7 +71252,7 @@ V1CronJobSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CronJobStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CronJobStatus.js
 var V1CronJobStatus = class _V1CronJobStatus {
   static getAttributeTypeMap() {
     return _V1CronJobStatus.attributeTypeMap;
@@ -71100,7 +71283,7 @@ V1CronJobStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CrossVersionObjectReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CrossVersionObjectReference.js
 var V1CrossVersionObjectReference = class _V1CrossVersionObjectReference {
   static getAttributeTypeMap() {
     return _V1CrossVersionObjectReference.attributeTypeMap;
@@ -71131,7 +71314,7 @@ V1CrossVersionObjectReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceColumnDefinition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceColumnDefinition.js
 var V1CustomResourceColumnDefinition = class _V1CustomResourceColumnDefinition {
   static getAttributeTypeMap() {
     return _V1CustomResourceColumnDefinition.attributeTypeMap;
@@ -71180,7 +71363,7 @@ V1CustomResourceColumnDefinition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceConversion.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceConversion.js
 var V1CustomResourceConversion = class _V1CustomResourceConversion {
   static getAttributeTypeMap() {
     return _V1CustomResourceConversion.attributeTypeMap;
@@ -71205,7 +71388,7 @@ V1CustomResourceConversion.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinition.js
 var V1CustomResourceDefinition = class _V1CustomResourceDefinition {
   static getAttributeTypeMap() {
     return _V1CustomResourceDefinition.attributeTypeMap;
@@ -71248,7 +71431,7 @@ V1CustomResourceDefinition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinitionCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinitionCondition.js
 var V1CustomResourceDefinitionCondition = class _V1CustomResourceDefinitionCondition {
   static getAttributeTypeMap() {
     return _V1CustomResourceDefinitionCondition.attributeTypeMap;
@@ -71297,7 +71480,7 @@ V1CustomResourceDefinitionCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinitionList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinitionList.js
 var V1CustomResourceDefinitionList = class _V1CustomResourceDefinitionList {
   static getAttributeTypeMap() {
     return _V1CustomResourceDefinitionList.attributeTypeMap;
@@ -71334,7 +71517,7 @@ V1CustomResourceDefinitionList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinitionNames.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinitionNames.js
 var V1CustomResourceDefinitionNames = class _V1CustomResourceDefinitionNames {
   static getAttributeTypeMap() {
     return _V1CustomResourceDefinitionNames.attributeTypeMap;
@@ -71383,7 +71566,7 @@ V1CustomResourceDefinitionNames.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinitionSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinitionSpec.js
 var V1CustomResourceDefinitionSpec = class _V1CustomResourceDefinitionSpec {
   static getAttributeTypeMap() {
     return _V1CustomResourceDefinitionSpec.attributeTypeMap;
@@ -71432,7 +71615,7 @@ V1CustomResourceDefinitionSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinitionStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinitionStatus.js
 var V1CustomResourceDefinitionStatus = class _V1CustomResourceDefinitionStatus {
   static getAttributeTypeMap() {
     return _V1CustomResourceDefinitionStatus.attributeTypeMap;
@@ -71469,7 +71652,7 @@ V1CustomResourceDefinitionStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinitionVersion.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceDefinitionVersion.js
 var V1CustomResourceDefinitionVersion = class _V1CustomResourceDefinitionVersion {
   static getAttributeTypeMap() {
     return _V1CustomResourceDefinitionVersion.attributeTypeMap;
@@ -71536,7 +71719,7 @@ V1CustomResourceDefinitionVersion.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceSubresourceScale.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceSubresourceScale.js
 var V1CustomResourceSubresourceScale = class _V1CustomResourceSubresourceScale {
   static getAttributeTypeMap() {
     return _V1CustomResourceSubresourceScale.attributeTypeMap;
@@ -71567,7 +71750,7 @@ V1CustomResourceSubresourceScale.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceSubresources.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceSubresources.js
 var V1CustomResourceSubresources = class _V1CustomResourceSubresources {
   static getAttributeTypeMap() {
     return _V1CustomResourceSubresources.attributeTypeMap;
@@ -71592,7 +71775,7 @@ V1CustomResourceSubresources.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceValidation.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1CustomResourceValidation.js
 var V1CustomResourceValidation = class _V1CustomResourceValidation {
   static getAttributeTypeMap() {
     return _V1CustomResourceValidation.attributeTypeMap;
@@ -71611,7 +71794,7 @@ V1CustomResourceValidation.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonEndpoint.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonEndpoint.js
 var V1DaemonEndpoint = class _V1DaemonEndpoint {
   static getAttributeTypeMap() {
     return _V1DaemonEndpoint.attributeTypeMap;
@@ -71630,7 +71813,7 @@ V1DaemonEndpoint.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonSet.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonSet.js
 var V1DaemonSet = class _V1DaemonSet {
   static getAttributeTypeMap() {
     return _V1DaemonSet.attributeTypeMap;
@@ -71673,7 +71856,7 @@ V1DaemonSet.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonSetCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonSetCondition.js
 var V1DaemonSetCondition = class _V1DaemonSetCondition {
   static getAttributeTypeMap() {
     return _V1DaemonSetCondition.attributeTypeMap;
@@ -71716,7 +71899,7 @@ V1DaemonSetCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonSetList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonSetList.js
 var V1DaemonSetList = class _V1DaemonSetList {
   static getAttributeTypeMap() {
     return _V1DaemonSetList.attributeTypeMap;
@@ -71753,7 +71936,7 @@ V1DaemonSetList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonSetSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonSetSpec.js
 var V1DaemonSetSpec = class _V1DaemonSetSpec {
   static getAttributeTypeMap() {
     return _V1DaemonSetSpec.attributeTypeMap;
@@ -71796,7 +71979,7 @@ V1DaemonSetSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonSetStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonSetStatus.js
 var V1DaemonSetStatus = class _V1DaemonSetStatus {
   static getAttributeTypeMap() {
     return _V1DaemonSetStatus.attributeTypeMap;
@@ -71869,7 +72052,7 @@ V1DaemonSetStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonSetUpdateStrategy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DaemonSetUpdateStrategy.js
 var V1DaemonSetUpdateStrategy = class _V1DaemonSetUpdateStrategy {
   static getAttributeTypeMap() {
     return _V1DaemonSetUpdateStrategy.attributeTypeMap;
@@ -71894,7 +72077,7 @@ V1DaemonSetUpdateStrategy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeleteOptions.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeleteOptions.js
 var V1DeleteOptions = class _V1DeleteOptions {
   static getAttributeTypeMap() {
     return _V1DeleteOptions.attributeTypeMap;
@@ -71955,7 +72138,7 @@ V1DeleteOptions.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Deployment.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Deployment.js
 var V1Deployment = class _V1Deployment {
   static getAttributeTypeMap() {
     return _V1Deployment.attributeTypeMap;
@@ -71998,7 +72181,7 @@ V1Deployment.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeploymentCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeploymentCondition.js
 var V1DeploymentCondition = class _V1DeploymentCondition {
   static getAttributeTypeMap() {
     return _V1DeploymentCondition.attributeTypeMap;
@@ -72047,7 +72230,7 @@ V1DeploymentCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeploymentList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeploymentList.js
 var V1DeploymentList = class _V1DeploymentList {
   static getAttributeTypeMap() {
     return _V1DeploymentList.attributeTypeMap;
@@ -72084,7 +72267,7 @@ V1DeploymentList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeploymentSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeploymentSpec.js
 var V1DeploymentSpec = class _V1DeploymentSpec {
   static getAttributeTypeMap() {
     return _V1DeploymentSpec.attributeTypeMap;
@@ -72145,7 +72328,7 @@ V1DeploymentSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeploymentStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeploymentStatus.js
 var V1DeploymentStatus = class _V1DeploymentStatus {
   static getAttributeTypeMap() {
     return _V1DeploymentStatus.attributeTypeMap;
@@ -72212,7 +72395,7 @@ V1DeploymentStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeploymentStrategy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeploymentStrategy.js
 var V1DeploymentStrategy = class _V1DeploymentStrategy {
   static getAttributeTypeMap() {
     return _V1DeploymentStrategy.attributeTypeMap;
@@ -72237,7 +72420,7 @@ V1DeploymentStrategy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Device.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Device.js
 var V1Device = class _V1Device {
   static getAttributeTypeMap() {
     return _V1Device.attributeTypeMap;
@@ -72328,7 +72511,7 @@ V1Device.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceAllocationConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceAllocationConfiguration.js
 var V1DeviceAllocationConfiguration = class _V1DeviceAllocationConfiguration {
   static getAttributeTypeMap() {
     return _V1DeviceAllocationConfiguration.attributeTypeMap;
@@ -72359,7 +72542,7 @@ V1DeviceAllocationConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceAllocationResult.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceAllocationResult.js
 var V1DeviceAllocationResult = class _V1DeviceAllocationResult {
   static getAttributeTypeMap() {
     return _V1DeviceAllocationResult.attributeTypeMap;
@@ -72384,7 +72567,7 @@ V1DeviceAllocationResult.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceAttribute.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceAttribute.js
 var V1DeviceAttribute = class _V1DeviceAttribute {
   static getAttributeTypeMap() {
     return _V1DeviceAttribute.attributeTypeMap;
@@ -72445,7 +72628,7 @@ V1DeviceAttribute.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceCapacity.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceCapacity.js
 var V1DeviceCapacity = class _V1DeviceCapacity {
   static getAttributeTypeMap() {
     return _V1DeviceCapacity.attributeTypeMap;
@@ -72470,7 +72653,7 @@ V1DeviceCapacity.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceClaim.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceClaim.js
 var V1DeviceClaim = class _V1DeviceClaim {
   static getAttributeTypeMap() {
     return _V1DeviceClaim.attributeTypeMap;
@@ -72501,7 +72684,7 @@ V1DeviceClaim.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceClaimConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceClaimConfiguration.js
 var V1DeviceClaimConfiguration = class _V1DeviceClaimConfiguration {
   static getAttributeTypeMap() {
     return _V1DeviceClaimConfiguration.attributeTypeMap;
@@ -72526,7 +72709,7 @@ V1DeviceClaimConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceClass.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceClass.js
 var V1DeviceClass = class _V1DeviceClass {
   static getAttributeTypeMap() {
     return _V1DeviceClass.attributeTypeMap;
@@ -72563,7 +72746,7 @@ V1DeviceClass.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceClassConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceClassConfiguration.js
 var V1DeviceClassConfiguration = class _V1DeviceClassConfiguration {
   static getAttributeTypeMap() {
     return _V1DeviceClassConfiguration.attributeTypeMap;
@@ -72582,7 +72765,7 @@ V1DeviceClassConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceClassList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceClassList.js
 var V1DeviceClassList = class _V1DeviceClassList {
   static getAttributeTypeMap() {
     return _V1DeviceClassList.attributeTypeMap;
@@ -72619,7 +72802,7 @@ V1DeviceClassList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceClassSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceClassSpec.js
 var V1DeviceClassSpec = class _V1DeviceClassSpec {
   static getAttributeTypeMap() {
     return _V1DeviceClassSpec.attributeTypeMap;
@@ -72650,7 +72833,7 @@ V1DeviceClassSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceConstraint.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceConstraint.js
 var V1DeviceConstraint = class _V1DeviceConstraint {
   static getAttributeTypeMap() {
     return _V1DeviceConstraint.attributeTypeMap;
@@ -72681,7 +72864,7 @@ V1DeviceConstraint.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceCounterConsumption.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceCounterConsumption.js
 var V1DeviceCounterConsumption = class _V1DeviceCounterConsumption {
   static getAttributeTypeMap() {
     return _V1DeviceCounterConsumption.attributeTypeMap;
@@ -72706,7 +72889,7 @@ V1DeviceCounterConsumption.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceRequest.js
 var V1DeviceRequest = class _V1DeviceRequest {
   static getAttributeTypeMap() {
     return _V1DeviceRequest.attributeTypeMap;
@@ -72737,7 +72920,7 @@ V1DeviceRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceRequestAllocationResult.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceRequestAllocationResult.js
 var V1DeviceRequestAllocationResult = class _V1DeviceRequestAllocationResult {
   static getAttributeTypeMap() {
     return _V1DeviceRequestAllocationResult.attributeTypeMap;
@@ -72810,7 +72993,7 @@ V1DeviceRequestAllocationResult.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceSelector.js
 var V1DeviceSelector = class _V1DeviceSelector {
   static getAttributeTypeMap() {
     return _V1DeviceSelector.attributeTypeMap;
@@ -72829,7 +73012,7 @@ V1DeviceSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceSubRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceSubRequest.js
 var V1DeviceSubRequest = class _V1DeviceSubRequest {
   static getAttributeTypeMap() {
     return _V1DeviceSubRequest.attributeTypeMap;
@@ -72884,7 +73067,7 @@ V1DeviceSubRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceTaint.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceTaint.js
 var V1DeviceTaint = class _V1DeviceTaint {
   static getAttributeTypeMap() {
     return _V1DeviceTaint.attributeTypeMap;
@@ -72921,7 +73104,7 @@ V1DeviceTaint.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceToleration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DeviceToleration.js
 var V1DeviceToleration = class _V1DeviceToleration {
   static getAttributeTypeMap() {
     return _V1DeviceToleration.attributeTypeMap;
@@ -72964,7 +73147,7 @@ V1DeviceToleration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DownwardAPIProjection.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DownwardAPIProjection.js
 var V1DownwardAPIProjection = class _V1DownwardAPIProjection {
   static getAttributeTypeMap() {
     return _V1DownwardAPIProjection.attributeTypeMap;
@@ -72983,7 +73166,7 @@ V1DownwardAPIProjection.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DownwardAPIVolumeFile.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DownwardAPIVolumeFile.js
 var V1DownwardAPIVolumeFile = class _V1DownwardAPIVolumeFile {
   static getAttributeTypeMap() {
     return _V1DownwardAPIVolumeFile.attributeTypeMap;
@@ -73020,7 +73203,7 @@ V1DownwardAPIVolumeFile.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1DownwardAPIVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1DownwardAPIVolumeSource.js
 var V1DownwardAPIVolumeSource = class _V1DownwardAPIVolumeSource {
   static getAttributeTypeMap() {
     return _V1DownwardAPIVolumeSource.attributeTypeMap;
@@ -73045,7 +73228,7 @@ V1DownwardAPIVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EmptyDirVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EmptyDirVolumeSource.js
 var V1EmptyDirVolumeSource = class _V1EmptyDirVolumeSource {
   static getAttributeTypeMap() {
     return _V1EmptyDirVolumeSource.attributeTypeMap;
@@ -73070,7 +73253,7 @@ V1EmptyDirVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Endpoint.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Endpoint.js
 var V1Endpoint = class _V1Endpoint {
   static getAttributeTypeMap() {
     return _V1Endpoint.attributeTypeMap;
@@ -73131,7 +73314,7 @@ V1Endpoint.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointAddress.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointAddress.js
 var V1EndpointAddress = class _V1EndpointAddress {
   static getAttributeTypeMap() {
     return _V1EndpointAddress.attributeTypeMap;
@@ -73168,7 +73351,7 @@ V1EndpointAddress.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointConditions.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointConditions.js
 var V1EndpointConditions = class _V1EndpointConditions {
   static getAttributeTypeMap() {
     return _V1EndpointConditions.attributeTypeMap;
@@ -73199,7 +73382,7 @@ V1EndpointConditions.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointHints.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointHints.js
 var V1EndpointHints = class _V1EndpointHints {
   static getAttributeTypeMap() {
     return _V1EndpointHints.attributeTypeMap;
@@ -73224,7 +73407,7 @@ V1EndpointHints.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointSlice.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointSlice.js
 var V1EndpointSlice = class _V1EndpointSlice {
   static getAttributeTypeMap() {
     return _V1EndpointSlice.attributeTypeMap;
@@ -73273,7 +73456,7 @@ V1EndpointSlice.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointSliceList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointSliceList.js
 var V1EndpointSliceList = class _V1EndpointSliceList {
   static getAttributeTypeMap() {
     return _V1EndpointSliceList.attributeTypeMap;
@@ -73310,7 +73493,7 @@ V1EndpointSliceList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointSubset.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointSubset.js
 var V1EndpointSubset = class _V1EndpointSubset {
   static getAttributeTypeMap() {
     return _V1EndpointSubset.attributeTypeMap;
@@ -73341,7 +73524,7 @@ V1EndpointSubset.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Endpoints.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Endpoints.js
 var V1Endpoints = class _V1Endpoints {
   static getAttributeTypeMap() {
     return _V1Endpoints.attributeTypeMap;
@@ -73378,7 +73561,7 @@ V1Endpoints.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointsList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EndpointsList.js
 var V1EndpointsList = class _V1EndpointsList {
   static getAttributeTypeMap() {
     return _V1EndpointsList.attributeTypeMap;
@@ -73415,7 +73598,7 @@ V1EndpointsList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EnvFromSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EnvFromSource.js
 var V1EnvFromSource = class _V1EnvFromSource {
   static getAttributeTypeMap() {
     return _V1EnvFromSource.attributeTypeMap;
@@ -73446,7 +73629,7 @@ V1EnvFromSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EnvVar.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EnvVar.js
 var V1EnvVar = class _V1EnvVar {
   static getAttributeTypeMap() {
     return _V1EnvVar.attributeTypeMap;
@@ -73477,7 +73660,7 @@ V1EnvVar.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EnvVarSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EnvVarSource.js
 var V1EnvVarSource = class _V1EnvVarSource {
   static getAttributeTypeMap() {
     return _V1EnvVarSource.attributeTypeMap;
@@ -73520,7 +73703,7 @@ V1EnvVarSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EphemeralContainer.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EphemeralContainer.js
 var V1EphemeralContainer = class _V1EphemeralContainer {
   static getAttributeTypeMap() {
     return _V1EphemeralContainer.attributeTypeMap;
@@ -73689,7 +73872,7 @@ V1EphemeralContainer.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EphemeralVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EphemeralVolumeSource.js
 var V1EphemeralVolumeSource = class _V1EphemeralVolumeSource {
   static getAttributeTypeMap() {
     return _V1EphemeralVolumeSource.attributeTypeMap;
@@ -73708,7 +73891,7 @@ V1EphemeralVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1EventSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1EventSource.js
 var V1EventSource = class _V1EventSource {
   static getAttributeTypeMap() {
     return _V1EventSource.attributeTypeMap;
@@ -73733,7 +73916,7 @@ V1EventSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Eviction.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Eviction.js
 var V1Eviction = class _V1Eviction {
   static getAttributeTypeMap() {
     return _V1Eviction.attributeTypeMap;
@@ -73770,7 +73953,7 @@ V1Eviction.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ExactDeviceRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ExactDeviceRequest.js
 var V1ExactDeviceRequest = class _V1ExactDeviceRequest {
   static getAttributeTypeMap() {
     return _V1ExactDeviceRequest.attributeTypeMap;
@@ -73825,7 +74008,7 @@ V1ExactDeviceRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ExecAction.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ExecAction.js
 var V1ExecAction = class _V1ExecAction {
   static getAttributeTypeMap() {
     return _V1ExecAction.attributeTypeMap;
@@ -73844,7 +74027,7 @@ V1ExecAction.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ExemptPriorityLevelConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ExemptPriorityLevelConfiguration.js
 var V1ExemptPriorityLevelConfiguration = class _V1ExemptPriorityLevelConfiguration {
   static getAttributeTypeMap() {
     return _V1ExemptPriorityLevelConfiguration.attributeTypeMap;
@@ -73869,7 +74052,7 @@ V1ExemptPriorityLevelConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ExpressionWarning.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ExpressionWarning.js
 var V1ExpressionWarning = class _V1ExpressionWarning {
   static getAttributeTypeMap() {
     return _V1ExpressionWarning.attributeTypeMap;
@@ -73894,7 +74077,7 @@ V1ExpressionWarning.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ExternalDocumentation.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ExternalDocumentation.js
 var V1ExternalDocumentation = class _V1ExternalDocumentation {
   static getAttributeTypeMap() {
     return _V1ExternalDocumentation.attributeTypeMap;
@@ -73919,7 +74102,7 @@ V1ExternalDocumentation.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FCVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FCVolumeSource.js
 var V1FCVolumeSource = class _V1FCVolumeSource {
   static getAttributeTypeMap() {
     return _V1FCVolumeSource.attributeTypeMap;
@@ -73962,7 +74145,7 @@ V1FCVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FieldSelectorAttributes.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FieldSelectorAttributes.js
 var V1FieldSelectorAttributes = class _V1FieldSelectorAttributes {
   static getAttributeTypeMap() {
     return _V1FieldSelectorAttributes.attributeTypeMap;
@@ -73987,7 +74170,7 @@ V1FieldSelectorAttributes.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FieldSelectorRequirement.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FieldSelectorRequirement.js
 var V1FieldSelectorRequirement = class _V1FieldSelectorRequirement {
   static getAttributeTypeMap() {
     return _V1FieldSelectorRequirement.attributeTypeMap;
@@ -74018,7 +74201,7 @@ V1FieldSelectorRequirement.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FileKeySelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FileKeySelector.js
 var V1FileKeySelector = class _V1FileKeySelector {
   static getAttributeTypeMap() {
     return _V1FileKeySelector.attributeTypeMap;
@@ -74055,7 +74238,7 @@ V1FileKeySelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FlexPersistentVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FlexPersistentVolumeSource.js
 var V1FlexPersistentVolumeSource = class _V1FlexPersistentVolumeSource {
   static getAttributeTypeMap() {
     return _V1FlexPersistentVolumeSource.attributeTypeMap;
@@ -74098,7 +74281,7 @@ V1FlexPersistentVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FlexVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FlexVolumeSource.js
 var V1FlexVolumeSource = class _V1FlexVolumeSource {
   static getAttributeTypeMap() {
     return _V1FlexVolumeSource.attributeTypeMap;
@@ -74141,7 +74324,7 @@ V1FlexVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FlockerVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FlockerVolumeSource.js
 var V1FlockerVolumeSource = class _V1FlockerVolumeSource {
   static getAttributeTypeMap() {
     return _V1FlockerVolumeSource.attributeTypeMap;
@@ -74166,7 +74349,7 @@ V1FlockerVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FlowDistinguisherMethod.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FlowDistinguisherMethod.js
 var V1FlowDistinguisherMethod = class _V1FlowDistinguisherMethod {
   static getAttributeTypeMap() {
     return _V1FlowDistinguisherMethod.attributeTypeMap;
@@ -74185,7 +74368,7 @@ V1FlowDistinguisherMethod.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FlowSchema.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FlowSchema.js
 var V1FlowSchema = class _V1FlowSchema {
   static getAttributeTypeMap() {
     return _V1FlowSchema.attributeTypeMap;
@@ -74228,7 +74411,7 @@ V1FlowSchema.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FlowSchemaCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FlowSchemaCondition.js
 var V1FlowSchemaCondition = class _V1FlowSchemaCondition {
   static getAttributeTypeMap() {
     return _V1FlowSchemaCondition.attributeTypeMap;
@@ -74271,7 +74454,7 @@ V1FlowSchemaCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FlowSchemaList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FlowSchemaList.js
 var V1FlowSchemaList = class _V1FlowSchemaList {
   static getAttributeTypeMap() {
     return _V1FlowSchemaList.attributeTypeMap;
@@ -74308,7 +74491,7 @@ V1FlowSchemaList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FlowSchemaSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FlowSchemaSpec.js
 var V1FlowSchemaSpec = class _V1FlowSchemaSpec {
   static getAttributeTypeMap() {
     return _V1FlowSchemaSpec.attributeTypeMap;
@@ -74345,7 +74528,7 @@ V1FlowSchemaSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1FlowSchemaStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1FlowSchemaStatus.js
 var V1FlowSchemaStatus = class _V1FlowSchemaStatus {
   static getAttributeTypeMap() {
     return _V1FlowSchemaStatus.attributeTypeMap;
@@ -74364,7 +74547,7 @@ V1FlowSchemaStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ForNode.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ForNode.js
 var V1ForNode = class _V1ForNode {
   static getAttributeTypeMap() {
     return _V1ForNode.attributeTypeMap;
@@ -74383,7 +74566,7 @@ V1ForNode.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ForZone.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ForZone.js
 var V1ForZone = class _V1ForZone {
   static getAttributeTypeMap() {
     return _V1ForZone.attributeTypeMap;
@@ -74402,7 +74585,7 @@ V1ForZone.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1GCEPersistentDiskVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1GCEPersistentDiskVolumeSource.js
 var V1GCEPersistentDiskVolumeSource = class _V1GCEPersistentDiskVolumeSource {
   static getAttributeTypeMap() {
     return _V1GCEPersistentDiskVolumeSource.attributeTypeMap;
@@ -74439,7 +74622,7 @@ V1GCEPersistentDiskVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1GRPCAction.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1GRPCAction.js
 var V1GRPCAction = class _V1GRPCAction {
   static getAttributeTypeMap() {
     return _V1GRPCAction.attributeTypeMap;
@@ -74464,7 +74647,7 @@ V1GRPCAction.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1GitRepoVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1GitRepoVolumeSource.js
 var V1GitRepoVolumeSource = class _V1GitRepoVolumeSource {
   static getAttributeTypeMap() {
     return _V1GitRepoVolumeSource.attributeTypeMap;
@@ -74495,7 +74678,7 @@ V1GitRepoVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1GlusterfsPersistentVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1GlusterfsPersistentVolumeSource.js
 var V1GlusterfsPersistentVolumeSource = class _V1GlusterfsPersistentVolumeSource {
   static getAttributeTypeMap() {
     return _V1GlusterfsPersistentVolumeSource.attributeTypeMap;
@@ -74532,7 +74715,7 @@ V1GlusterfsPersistentVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1GlusterfsVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1GlusterfsVolumeSource.js
 var V1GlusterfsVolumeSource = class _V1GlusterfsVolumeSource {
   static getAttributeTypeMap() {
     return _V1GlusterfsVolumeSource.attributeTypeMap;
@@ -74563,7 +74746,7 @@ V1GlusterfsVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1GroupResource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1GroupResource.js
 var V1GroupResource = class _V1GroupResource {
   static getAttributeTypeMap() {
     return _V1GroupResource.attributeTypeMap;
@@ -74588,7 +74771,7 @@ V1GroupResource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1GroupSubject.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1GroupSubject.js
 var V1GroupSubject = class _V1GroupSubject {
   static getAttributeTypeMap() {
     return _V1GroupSubject.attributeTypeMap;
@@ -74607,7 +74790,7 @@ V1GroupSubject.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1GroupVersionForDiscovery.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1GroupVersionForDiscovery.js
 var V1GroupVersionForDiscovery = class _V1GroupVersionForDiscovery {
   static getAttributeTypeMap() {
     return _V1GroupVersionForDiscovery.attributeTypeMap;
@@ -74632,7 +74815,7 @@ V1GroupVersionForDiscovery.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1HTTPGetAction.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1HTTPGetAction.js
 var V1HTTPGetAction = class _V1HTTPGetAction {
   static getAttributeTypeMap() {
     return _V1HTTPGetAction.attributeTypeMap;
@@ -74675,7 +74858,7 @@ V1HTTPGetAction.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1HTTPHeader.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1HTTPHeader.js
 var V1HTTPHeader = class _V1HTTPHeader {
   static getAttributeTypeMap() {
     return _V1HTTPHeader.attributeTypeMap;
@@ -74700,7 +74883,7 @@ V1HTTPHeader.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1HTTPIngressPath.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1HTTPIngressPath.js
 var V1HTTPIngressPath = class _V1HTTPIngressPath {
   static getAttributeTypeMap() {
     return _V1HTTPIngressPath.attributeTypeMap;
@@ -74731,7 +74914,7 @@ V1HTTPIngressPath.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1HTTPIngressRuleValue.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1HTTPIngressRuleValue.js
 var V1HTTPIngressRuleValue = class _V1HTTPIngressRuleValue {
   static getAttributeTypeMap() {
     return _V1HTTPIngressRuleValue.attributeTypeMap;
@@ -74750,7 +74933,7 @@ V1HTTPIngressRuleValue.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1HorizontalPodAutoscaler.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1HorizontalPodAutoscaler.js
 var V1HorizontalPodAutoscaler = class _V1HorizontalPodAutoscaler {
   static getAttributeTypeMap() {
     return _V1HorizontalPodAutoscaler.attributeTypeMap;
@@ -74793,7 +74976,7 @@ V1HorizontalPodAutoscaler.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1HorizontalPodAutoscalerList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1HorizontalPodAutoscalerList.js
 var V1HorizontalPodAutoscalerList = class _V1HorizontalPodAutoscalerList {
   static getAttributeTypeMap() {
     return _V1HorizontalPodAutoscalerList.attributeTypeMap;
@@ -74830,7 +75013,7 @@ V1HorizontalPodAutoscalerList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1HorizontalPodAutoscalerSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1HorizontalPodAutoscalerSpec.js
 var V1HorizontalPodAutoscalerSpec = class _V1HorizontalPodAutoscalerSpec {
   static getAttributeTypeMap() {
     return _V1HorizontalPodAutoscalerSpec.attributeTypeMap;
@@ -74867,7 +75050,7 @@ V1HorizontalPodAutoscalerSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1HorizontalPodAutoscalerStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1HorizontalPodAutoscalerStatus.js
 var V1HorizontalPodAutoscalerStatus = class _V1HorizontalPodAutoscalerStatus {
   static getAttributeTypeMap() {
     return _V1HorizontalPodAutoscalerStatus.attributeTypeMap;
@@ -74910,7 +75093,7 @@ V1HorizontalPodAutoscalerStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1HostAlias.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1HostAlias.js
 var V1HostAlias = class _V1HostAlias {
   static getAttributeTypeMap() {
     return _V1HostAlias.attributeTypeMap;
@@ -74935,7 +75118,7 @@ V1HostAlias.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1HostIP.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1HostIP.js
 var V1HostIP = class _V1HostIP {
   static getAttributeTypeMap() {
     return _V1HostIP.attributeTypeMap;
@@ -74954,7 +75137,7 @@ V1HostIP.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1HostPathVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1HostPathVolumeSource.js
 var V1HostPathVolumeSource = class _V1HostPathVolumeSource {
   static getAttributeTypeMap() {
     return _V1HostPathVolumeSource.attributeTypeMap;
@@ -74979,7 +75162,7 @@ V1HostPathVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IPAddress.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IPAddress.js
 var V1IPAddress = class _V1IPAddress {
   static getAttributeTypeMap() {
     return _V1IPAddress.attributeTypeMap;
@@ -75016,7 +75199,7 @@ V1IPAddress.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IPAddressList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IPAddressList.js
 var V1IPAddressList = class _V1IPAddressList {
   static getAttributeTypeMap() {
     return _V1IPAddressList.attributeTypeMap;
@@ -75053,7 +75236,7 @@ V1IPAddressList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IPAddressSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IPAddressSpec.js
 var V1IPAddressSpec = class _V1IPAddressSpec {
   static getAttributeTypeMap() {
     return _V1IPAddressSpec.attributeTypeMap;
@@ -75072,7 +75255,7 @@ V1IPAddressSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IPBlock.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IPBlock.js
 var V1IPBlock = class _V1IPBlock {
   static getAttributeTypeMap() {
     return _V1IPBlock.attributeTypeMap;
@@ -75097,7 +75280,7 @@ V1IPBlock.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ISCSIPersistentVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ISCSIPersistentVolumeSource.js
 var V1ISCSIPersistentVolumeSource = class _V1ISCSIPersistentVolumeSource {
   static getAttributeTypeMap() {
     return _V1ISCSIPersistentVolumeSource.attributeTypeMap;
@@ -75176,7 +75359,7 @@ V1ISCSIPersistentVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ISCSIVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ISCSIVolumeSource.js
 var V1ISCSIVolumeSource = class _V1ISCSIVolumeSource {
   static getAttributeTypeMap() {
     return _V1ISCSIVolumeSource.attributeTypeMap;
@@ -75255,7 +75438,7 @@ V1ISCSIVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ImageVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ImageVolumeSource.js
 var V1ImageVolumeSource = class _V1ImageVolumeSource {
   static getAttributeTypeMap() {
     return _V1ImageVolumeSource.attributeTypeMap;
@@ -75280,7 +75463,7 @@ V1ImageVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ImageVolumeStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ImageVolumeStatus.js
 var V1ImageVolumeStatus = class _V1ImageVolumeStatus {
   static getAttributeTypeMap() {
     return _V1ImageVolumeStatus.attributeTypeMap;
@@ -75299,7 +75482,7 @@ V1ImageVolumeStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Ingress.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Ingress.js
 var V1Ingress = class _V1Ingress {
   static getAttributeTypeMap() {
     return _V1Ingress.attributeTypeMap;
@@ -75342,7 +75525,7 @@ V1Ingress.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressBackend.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressBackend.js
 var V1IngressBackend = class _V1IngressBackend {
   static getAttributeTypeMap() {
     return _V1IngressBackend.attributeTypeMap;
@@ -75367,7 +75550,7 @@ V1IngressBackend.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressClass.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressClass.js
 var V1IngressClass = class _V1IngressClass {
   static getAttributeTypeMap() {
     return _V1IngressClass.attributeTypeMap;
@@ -75404,7 +75587,7 @@ V1IngressClass.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressClassList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressClassList.js
 var V1IngressClassList = class _V1IngressClassList {
   static getAttributeTypeMap() {
     return _V1IngressClassList.attributeTypeMap;
@@ -75441,7 +75624,7 @@ V1IngressClassList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressClassParametersReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressClassParametersReference.js
 var V1IngressClassParametersReference = class _V1IngressClassParametersReference {
   static getAttributeTypeMap() {
     return _V1IngressClassParametersReference.attributeTypeMap;
@@ -75484,7 +75667,7 @@ V1IngressClassParametersReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressClassSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressClassSpec.js
 var V1IngressClassSpec = class _V1IngressClassSpec {
   static getAttributeTypeMap() {
     return _V1IngressClassSpec.attributeTypeMap;
@@ -75509,7 +75692,7 @@ V1IngressClassSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressList.js
 var V1IngressList = class _V1IngressList {
   static getAttributeTypeMap() {
     return _V1IngressList.attributeTypeMap;
@@ -75546,7 +75729,7 @@ V1IngressList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressLoadBalancerIngress.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressLoadBalancerIngress.js
 var V1IngressLoadBalancerIngress = class _V1IngressLoadBalancerIngress {
   static getAttributeTypeMap() {
     return _V1IngressLoadBalancerIngress.attributeTypeMap;
@@ -75577,7 +75760,7 @@ V1IngressLoadBalancerIngress.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressLoadBalancerStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressLoadBalancerStatus.js
 var V1IngressLoadBalancerStatus = class _V1IngressLoadBalancerStatus {
   static getAttributeTypeMap() {
     return _V1IngressLoadBalancerStatus.attributeTypeMap;
@@ -75596,7 +75779,7 @@ V1IngressLoadBalancerStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressPortStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressPortStatus.js
 var V1IngressPortStatus = class _V1IngressPortStatus {
   static getAttributeTypeMap() {
     return _V1IngressPortStatus.attributeTypeMap;
@@ -75627,7 +75810,7 @@ V1IngressPortStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressRule.js
 var V1IngressRule = class _V1IngressRule {
   static getAttributeTypeMap() {
     return _V1IngressRule.attributeTypeMap;
@@ -75652,7 +75835,7 @@ V1IngressRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressServiceBackend.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressServiceBackend.js
 var V1IngressServiceBackend = class _V1IngressServiceBackend {
   static getAttributeTypeMap() {
     return _V1IngressServiceBackend.attributeTypeMap;
@@ -75677,7 +75860,7 @@ V1IngressServiceBackend.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressSpec.js
 var V1IngressSpec = class _V1IngressSpec {
   static getAttributeTypeMap() {
     return _V1IngressSpec.attributeTypeMap;
@@ -75714,7 +75897,7 @@ V1IngressSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressStatus.js
 var V1IngressStatus = class _V1IngressStatus {
   static getAttributeTypeMap() {
     return _V1IngressStatus.attributeTypeMap;
@@ -75733,7 +75916,7 @@ V1IngressStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1IngressTLS.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1IngressTLS.js
 var V1IngressTLS = class _V1IngressTLS {
   static getAttributeTypeMap() {
     return _V1IngressTLS.attributeTypeMap;
@@ -75758,7 +75941,7 @@ V1IngressTLS.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1JSONPatch.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1JSONPatch.js
 var V1JSONPatch = class _V1JSONPatch {
   static getAttributeTypeMap() {
     return _V1JSONPatch.attributeTypeMap;
@@ -75777,7 +75960,7 @@ V1JSONPatch.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1JSONSchemaProps.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1JSONSchemaProps.js
 var V1JSONSchemaProps = class _V1JSONSchemaProps {
   static getAttributeTypeMap() {
     return _V1JSONSchemaProps.attributeTypeMap;
@@ -76054,7 +76237,7 @@ V1JSONSchemaProps.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Job.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Job.js
 var V1Job = class _V1Job {
   static getAttributeTypeMap() {
     return _V1Job.attributeTypeMap;
@@ -76097,7 +76280,7 @@ V1Job.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1JobCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1JobCondition.js
 var V1JobCondition = class _V1JobCondition {
   static getAttributeTypeMap() {
     return _V1JobCondition.attributeTypeMap;
@@ -76146,7 +76329,7 @@ V1JobCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1JobList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1JobList.js
 var V1JobList = class _V1JobList {
   static getAttributeTypeMap() {
     return _V1JobList.attributeTypeMap;
@@ -76183,7 +76366,7 @@ V1JobList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1JobSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1JobSpec.js
 var V1JobSpec = class _V1JobSpec {
   static getAttributeTypeMap() {
     return _V1JobSpec.attributeTypeMap;
@@ -76292,7 +76475,7 @@ V1JobSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1JobStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1JobStatus.js
 var V1JobStatus = class _V1JobStatus {
   static getAttributeTypeMap() {
     return _V1JobStatus.attributeTypeMap;
@@ -76371,7 +76554,7 @@ V1JobStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1JobTemplateSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1JobTemplateSpec.js
 var V1JobTemplateSpec = class _V1JobTemplateSpec {
   static getAttributeTypeMap() {
     return _V1JobTemplateSpec.attributeTypeMap;
@@ -76396,7 +76579,7 @@ V1JobTemplateSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1KeyToPath.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1KeyToPath.js
 var V1KeyToPath = class _V1KeyToPath {
   static getAttributeTypeMap() {
     return _V1KeyToPath.attributeTypeMap;
@@ -76427,7 +76610,7 @@ V1KeyToPath.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LabelSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LabelSelector.js
 var V1LabelSelector = class _V1LabelSelector {
   static getAttributeTypeMap() {
     return _V1LabelSelector.attributeTypeMap;
@@ -76452,7 +76635,7 @@ V1LabelSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LabelSelectorAttributes.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LabelSelectorAttributes.js
 var V1LabelSelectorAttributes = class _V1LabelSelectorAttributes {
   static getAttributeTypeMap() {
     return _V1LabelSelectorAttributes.attributeTypeMap;
@@ -76477,7 +76660,7 @@ V1LabelSelectorAttributes.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LabelSelectorRequirement.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LabelSelectorRequirement.js
 var V1LabelSelectorRequirement = class _V1LabelSelectorRequirement {
   static getAttributeTypeMap() {
     return _V1LabelSelectorRequirement.attributeTypeMap;
@@ -76508,7 +76691,7 @@ V1LabelSelectorRequirement.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Lease.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Lease.js
 var V1Lease = class _V1Lease {
   static getAttributeTypeMap() {
     return _V1Lease.attributeTypeMap;
@@ -76545,7 +76728,7 @@ V1Lease.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LeaseList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LeaseList.js
 var V1LeaseList = class _V1LeaseList {
   static getAttributeTypeMap() {
     return _V1LeaseList.attributeTypeMap;
@@ -76582,7 +76765,7 @@ V1LeaseList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LeaseSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LeaseSpec.js
 var V1LeaseSpec = class _V1LeaseSpec {
   static getAttributeTypeMap() {
     return _V1LeaseSpec.attributeTypeMap;
@@ -76637,7 +76820,7 @@ V1LeaseSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Lifecycle.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Lifecycle.js
 var V1Lifecycle = class _V1Lifecycle {
   static getAttributeTypeMap() {
     return _V1Lifecycle.attributeTypeMap;
@@ -76668,7 +76851,7 @@ V1Lifecycle.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LifecycleHandler.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LifecycleHandler.js
 var V1LifecycleHandler = class _V1LifecycleHandler {
   static getAttributeTypeMap() {
     return _V1LifecycleHandler.attributeTypeMap;
@@ -76705,7 +76888,7 @@ V1LifecycleHandler.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LimitRange.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LimitRange.js
 var V1LimitRange = class _V1LimitRange {
   static getAttributeTypeMap() {
     return _V1LimitRange.attributeTypeMap;
@@ -76742,7 +76925,7 @@ V1LimitRange.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LimitRangeItem.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LimitRangeItem.js
 var V1LimitRangeItem = class _V1LimitRangeItem {
   static getAttributeTypeMap() {
     return _V1LimitRangeItem.attributeTypeMap;
@@ -76791,7 +76974,7 @@ V1LimitRangeItem.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LimitRangeList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LimitRangeList.js
 var V1LimitRangeList = class _V1LimitRangeList {
   static getAttributeTypeMap() {
     return _V1LimitRangeList.attributeTypeMap;
@@ -76828,7 +77011,7 @@ V1LimitRangeList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LimitRangeSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LimitRangeSpec.js
 var V1LimitRangeSpec = class _V1LimitRangeSpec {
   static getAttributeTypeMap() {
     return _V1LimitRangeSpec.attributeTypeMap;
@@ -76847,7 +77030,7 @@ V1LimitRangeSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LimitResponse.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LimitResponse.js
 var V1LimitResponse = class _V1LimitResponse {
   static getAttributeTypeMap() {
     return _V1LimitResponse.attributeTypeMap;
@@ -76872,7 +77055,7 @@ V1LimitResponse.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LimitedPriorityLevelConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LimitedPriorityLevelConfiguration.js
 var V1LimitedPriorityLevelConfiguration = class _V1LimitedPriorityLevelConfiguration {
   static getAttributeTypeMap() {
     return _V1LimitedPriorityLevelConfiguration.attributeTypeMap;
@@ -76909,7 +77092,7 @@ V1LimitedPriorityLevelConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LinuxContainerUser.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LinuxContainerUser.js
 var V1LinuxContainerUser = class _V1LinuxContainerUser {
   static getAttributeTypeMap() {
     return _V1LinuxContainerUser.attributeTypeMap;
@@ -76940,7 +77123,7 @@ V1LinuxContainerUser.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ListMeta.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ListMeta.js
 var V1ListMeta = class _V1ListMeta {
   static getAttributeTypeMap() {
     return _V1ListMeta.attributeTypeMap;
@@ -76983,7 +77166,7 @@ V1ListMeta.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LoadBalancerIngress.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LoadBalancerIngress.js
 var V1LoadBalancerIngress = class _V1LoadBalancerIngress {
   static getAttributeTypeMap() {
     return _V1LoadBalancerIngress.attributeTypeMap;
@@ -77020,7 +77203,7 @@ V1LoadBalancerIngress.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LoadBalancerStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LoadBalancerStatus.js
 var V1LoadBalancerStatus = class _V1LoadBalancerStatus {
   static getAttributeTypeMap() {
     return _V1LoadBalancerStatus.attributeTypeMap;
@@ -77039,7 +77222,7 @@ V1LoadBalancerStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LocalObjectReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LocalObjectReference.js
 var V1LocalObjectReference = class _V1LocalObjectReference {
   static getAttributeTypeMap() {
     return _V1LocalObjectReference.attributeTypeMap;
@@ -77058,7 +77241,7 @@ V1LocalObjectReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LocalSubjectAccessReview.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LocalSubjectAccessReview.js
 var V1LocalSubjectAccessReview = class _V1LocalSubjectAccessReview {
   static getAttributeTypeMap() {
     return _V1LocalSubjectAccessReview.attributeTypeMap;
@@ -77101,7 +77284,7 @@ V1LocalSubjectAccessReview.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1LocalVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1LocalVolumeSource.js
 var V1LocalVolumeSource = class _V1LocalVolumeSource {
   static getAttributeTypeMap() {
     return _V1LocalVolumeSource.attributeTypeMap;
@@ -77126,7 +77309,7 @@ V1LocalVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ManagedFieldsEntry.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ManagedFieldsEntry.js
 var V1ManagedFieldsEntry = class _V1ManagedFieldsEntry {
   static getAttributeTypeMap() {
     return _V1ManagedFieldsEntry.attributeTypeMap;
@@ -77181,7 +77364,7 @@ V1ManagedFieldsEntry.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1MatchCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1MatchCondition.js
 var V1MatchCondition = class _V1MatchCondition {
   static getAttributeTypeMap() {
     return _V1MatchCondition.attributeTypeMap;
@@ -77206,7 +77389,7 @@ V1MatchCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1MatchResources.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1MatchResources.js
 var V1MatchResources = class _V1MatchResources {
   static getAttributeTypeMap() {
     return _V1MatchResources.attributeTypeMap;
@@ -77249,7 +77432,7 @@ V1MatchResources.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ModifyVolumeStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ModifyVolumeStatus.js
 var V1ModifyVolumeStatus = class _V1ModifyVolumeStatus {
   static getAttributeTypeMap() {
     return _V1ModifyVolumeStatus.attributeTypeMap;
@@ -77274,7 +77457,7 @@ V1ModifyVolumeStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingAdmissionPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingAdmissionPolicy.js
 var V1MutatingAdmissionPolicy = class _V1MutatingAdmissionPolicy {
   static getAttributeTypeMap() {
     return _V1MutatingAdmissionPolicy.attributeTypeMap;
@@ -77311,7 +77494,7 @@ V1MutatingAdmissionPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingAdmissionPolicyBinding.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingAdmissionPolicyBinding.js
 var V1MutatingAdmissionPolicyBinding = class _V1MutatingAdmissionPolicyBinding {
   static getAttributeTypeMap() {
     return _V1MutatingAdmissionPolicyBinding.attributeTypeMap;
@@ -77348,7 +77531,7 @@ V1MutatingAdmissionPolicyBinding.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingAdmissionPolicyBindingList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingAdmissionPolicyBindingList.js
 var V1MutatingAdmissionPolicyBindingList = class _V1MutatingAdmissionPolicyBindingList {
   static getAttributeTypeMap() {
     return _V1MutatingAdmissionPolicyBindingList.attributeTypeMap;
@@ -77385,7 +77568,7 @@ V1MutatingAdmissionPolicyBindingList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingAdmissionPolicyBindingSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingAdmissionPolicyBindingSpec.js
 var V1MutatingAdmissionPolicyBindingSpec = class _V1MutatingAdmissionPolicyBindingSpec {
   static getAttributeTypeMap() {
     return _V1MutatingAdmissionPolicyBindingSpec.attributeTypeMap;
@@ -77416,7 +77599,7 @@ V1MutatingAdmissionPolicyBindingSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingAdmissionPolicyList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingAdmissionPolicyList.js
 var V1MutatingAdmissionPolicyList = class _V1MutatingAdmissionPolicyList {
   static getAttributeTypeMap() {
     return _V1MutatingAdmissionPolicyList.attributeTypeMap;
@@ -77453,7 +77636,7 @@ V1MutatingAdmissionPolicyList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingAdmissionPolicySpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingAdmissionPolicySpec.js
 var V1MutatingAdmissionPolicySpec = class _V1MutatingAdmissionPolicySpec {
   static getAttributeTypeMap() {
     return _V1MutatingAdmissionPolicySpec.attributeTypeMap;
@@ -77508,7 +77691,7 @@ V1MutatingAdmissionPolicySpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingWebhook.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingWebhook.js
 var V1MutatingWebhook = class _V1MutatingWebhook {
   static getAttributeTypeMap() {
     return _V1MutatingWebhook.attributeTypeMap;
@@ -77593,7 +77776,7 @@ V1MutatingWebhook.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingWebhookConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingWebhookConfiguration.js
 var V1MutatingWebhookConfiguration = class _V1MutatingWebhookConfiguration {
   static getAttributeTypeMap() {
     return _V1MutatingWebhookConfiguration.attributeTypeMap;
@@ -77630,7 +77813,7 @@ V1MutatingWebhookConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingWebhookConfigurationList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1MutatingWebhookConfigurationList.js
 var V1MutatingWebhookConfigurationList = class _V1MutatingWebhookConfigurationList {
   static getAttributeTypeMap() {
     return _V1MutatingWebhookConfigurationList.attributeTypeMap;
@@ -77667,7 +77850,7 @@ V1MutatingWebhookConfigurationList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Mutation.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Mutation.js
 var V1Mutation = class _V1Mutation {
   static getAttributeTypeMap() {
     return _V1Mutation.attributeTypeMap;
@@ -77698,7 +77881,7 @@ V1Mutation.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NFSVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NFSVolumeSource.js
 var V1NFSVolumeSource = class _V1NFSVolumeSource {
   static getAttributeTypeMap() {
     return _V1NFSVolumeSource.attributeTypeMap;
@@ -77729,7 +77912,7 @@ V1NFSVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NamedRuleWithOperations.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NamedRuleWithOperations.js
 var V1NamedRuleWithOperations = class _V1NamedRuleWithOperations {
   static getAttributeTypeMap() {
     return _V1NamedRuleWithOperations.attributeTypeMap;
@@ -77778,7 +77961,7 @@ V1NamedRuleWithOperations.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Namespace.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Namespace.js
 var V1Namespace = class _V1Namespace {
   static getAttributeTypeMap() {
     return _V1Namespace.attributeTypeMap;
@@ -77821,7 +78004,7 @@ V1Namespace.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NamespaceCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NamespaceCondition.js
 var V1NamespaceCondition = class _V1NamespaceCondition {
   static getAttributeTypeMap() {
     return _V1NamespaceCondition.attributeTypeMap;
@@ -77864,7 +78047,7 @@ V1NamespaceCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NamespaceList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NamespaceList.js
 var V1NamespaceList = class _V1NamespaceList {
   static getAttributeTypeMap() {
     return _V1NamespaceList.attributeTypeMap;
@@ -77901,7 +78084,7 @@ V1NamespaceList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NamespaceSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NamespaceSpec.js
 var V1NamespaceSpec = class _V1NamespaceSpec {
   static getAttributeTypeMap() {
     return _V1NamespaceSpec.attributeTypeMap;
@@ -77920,7 +78103,7 @@ V1NamespaceSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NamespaceStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NamespaceStatus.js
 var V1NamespaceStatus = class _V1NamespaceStatus {
   static getAttributeTypeMap() {
     return _V1NamespaceStatus.attributeTypeMap;
@@ -77945,7 +78128,7 @@ V1NamespaceStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkDeviceData.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkDeviceData.js
 var V1NetworkDeviceData = class _V1NetworkDeviceData {
   static getAttributeTypeMap() {
     return _V1NetworkDeviceData.attributeTypeMap;
@@ -77976,7 +78159,7 @@ V1NetworkDeviceData.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicy.js
 var V1NetworkPolicy = class _V1NetworkPolicy {
   static getAttributeTypeMap() {
     return _V1NetworkPolicy.attributeTypeMap;
@@ -78013,7 +78196,7 @@ V1NetworkPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicyEgressRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicyEgressRule.js
 var V1NetworkPolicyEgressRule = class _V1NetworkPolicyEgressRule {
   static getAttributeTypeMap() {
     return _V1NetworkPolicyEgressRule.attributeTypeMap;
@@ -78038,7 +78221,7 @@ V1NetworkPolicyEgressRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicyIngressRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicyIngressRule.js
 var V1NetworkPolicyIngressRule = class _V1NetworkPolicyIngressRule {
   static getAttributeTypeMap() {
     return _V1NetworkPolicyIngressRule.attributeTypeMap;
@@ -78063,7 +78246,7 @@ V1NetworkPolicyIngressRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicyList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicyList.js
 var V1NetworkPolicyList = class _V1NetworkPolicyList {
   static getAttributeTypeMap() {
     return _V1NetworkPolicyList.attributeTypeMap;
@@ -78100,7 +78283,7 @@ V1NetworkPolicyList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicyPeer.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicyPeer.js
 var V1NetworkPolicyPeer = class _V1NetworkPolicyPeer {
   static getAttributeTypeMap() {
     return _V1NetworkPolicyPeer.attributeTypeMap;
@@ -78131,7 +78314,7 @@ V1NetworkPolicyPeer.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicyPort.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicyPort.js
 var V1NetworkPolicyPort = class _V1NetworkPolicyPort {
   static getAttributeTypeMap() {
     return _V1NetworkPolicyPort.attributeTypeMap;
@@ -78162,7 +78345,7 @@ V1NetworkPolicyPort.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicySpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NetworkPolicySpec.js
 var V1NetworkPolicySpec = class _V1NetworkPolicySpec {
   static getAttributeTypeMap() {
     return _V1NetworkPolicySpec.attributeTypeMap;
@@ -78199,7 +78382,7 @@ V1NetworkPolicySpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Node.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Node.js
 var V1Node = class _V1Node {
   static getAttributeTypeMap() {
     return _V1Node.attributeTypeMap;
@@ -78242,7 +78425,7 @@ V1Node.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeAddress.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeAddress.js
 var V1NodeAddress = class _V1NodeAddress {
   static getAttributeTypeMap() {
     return _V1NodeAddress.attributeTypeMap;
@@ -78267,7 +78450,7 @@ V1NodeAddress.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeAffinity.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeAffinity.js
 var V1NodeAffinity = class _V1NodeAffinity {
   static getAttributeTypeMap() {
     return _V1NodeAffinity.attributeTypeMap;
@@ -78292,7 +78475,7 @@ V1NodeAffinity.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeAllocatableResourceClaimStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeAllocatableResourceClaimStatus.js
 var V1NodeAllocatableResourceClaimStatus = class _V1NodeAllocatableResourceClaimStatus {
   static getAttributeTypeMap() {
     return _V1NodeAllocatableResourceClaimStatus.attributeTypeMap;
@@ -78323,7 +78506,7 @@ V1NodeAllocatableResourceClaimStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeAllocatableResourceMapping.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeAllocatableResourceMapping.js
 var V1NodeAllocatableResourceMapping = class _V1NodeAllocatableResourceMapping {
   static getAttributeTypeMap() {
     return _V1NodeAllocatableResourceMapping.attributeTypeMap;
@@ -78348,7 +78531,7 @@ V1NodeAllocatableResourceMapping.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeCondition.js
 var V1NodeCondition = class _V1NodeCondition {
   static getAttributeTypeMap() {
     return _V1NodeCondition.attributeTypeMap;
@@ -78397,7 +78580,7 @@ V1NodeCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeConfigSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeConfigSource.js
 var V1NodeConfigSource = class _V1NodeConfigSource {
   static getAttributeTypeMap() {
     return _V1NodeConfigSource.attributeTypeMap;
@@ -78416,7 +78599,7 @@ V1NodeConfigSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeConfigStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeConfigStatus.js
 var V1NodeConfigStatus = class _V1NodeConfigStatus {
   static getAttributeTypeMap() {
     return _V1NodeConfigStatus.attributeTypeMap;
@@ -78453,7 +78636,7 @@ V1NodeConfigStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeDaemonEndpoints.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeDaemonEndpoints.js
 var V1NodeDaemonEndpoints = class _V1NodeDaemonEndpoints {
   static getAttributeTypeMap() {
     return _V1NodeDaemonEndpoints.attributeTypeMap;
@@ -78472,7 +78655,7 @@ V1NodeDaemonEndpoints.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeFeatures.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeFeatures.js
 var V1NodeFeatures = class _V1NodeFeatures {
   static getAttributeTypeMap() {
     return _V1NodeFeatures.attributeTypeMap;
@@ -78491,7 +78674,7 @@ V1NodeFeatures.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeList.js
 var V1NodeList = class _V1NodeList {
   static getAttributeTypeMap() {
     return _V1NodeList.attributeTypeMap;
@@ -78528,7 +78711,7 @@ V1NodeList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeRuntimeHandler.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeRuntimeHandler.js
 var V1NodeRuntimeHandler = class _V1NodeRuntimeHandler {
   static getAttributeTypeMap() {
     return _V1NodeRuntimeHandler.attributeTypeMap;
@@ -78553,7 +78736,7 @@ V1NodeRuntimeHandler.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeRuntimeHandlerFeatures.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeRuntimeHandlerFeatures.js
 var V1NodeRuntimeHandlerFeatures = class _V1NodeRuntimeHandlerFeatures {
   static getAttributeTypeMap() {
     return _V1NodeRuntimeHandlerFeatures.attributeTypeMap;
@@ -78578,7 +78761,7 @@ V1NodeRuntimeHandlerFeatures.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeSelector.js
 var V1NodeSelector = class _V1NodeSelector {
   static getAttributeTypeMap() {
     return _V1NodeSelector.attributeTypeMap;
@@ -78597,7 +78780,7 @@ V1NodeSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeSelectorRequirement.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeSelectorRequirement.js
 var V1NodeSelectorRequirement = class _V1NodeSelectorRequirement {
   static getAttributeTypeMap() {
     return _V1NodeSelectorRequirement.attributeTypeMap;
@@ -78628,7 +78811,7 @@ V1NodeSelectorRequirement.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeSelectorTerm.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeSelectorTerm.js
 var V1NodeSelectorTerm = class _V1NodeSelectorTerm {
   static getAttributeTypeMap() {
     return _V1NodeSelectorTerm.attributeTypeMap;
@@ -78653,7 +78836,7 @@ V1NodeSelectorTerm.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeSpec.js
 var V1NodeSpec = class _V1NodeSpec {
   static getAttributeTypeMap() {
     return _V1NodeSpec.attributeTypeMap;
@@ -78708,7 +78891,7 @@ V1NodeSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeStatus.js
 var V1NodeStatus = class _V1NodeStatus {
   static getAttributeTypeMap() {
     return _V1NodeStatus.attributeTypeMap;
@@ -78805,7 +78988,7 @@ V1NodeStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeSwapStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeSwapStatus.js
 var V1NodeSwapStatus = class _V1NodeSwapStatus {
   static getAttributeTypeMap() {
     return _V1NodeSwapStatus.attributeTypeMap;
@@ -78824,7 +79007,7 @@ V1NodeSwapStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NodeSystemInfo.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NodeSystemInfo.js
 var V1NodeSystemInfo = class _V1NodeSystemInfo {
   static getAttributeTypeMap() {
     return _V1NodeSystemInfo.attributeTypeMap;
@@ -78903,7 +79086,7 @@ V1NodeSystemInfo.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NonResourceAttributes.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NonResourceAttributes.js
 var V1NonResourceAttributes = class _V1NonResourceAttributes {
   static getAttributeTypeMap() {
     return _V1NonResourceAttributes.attributeTypeMap;
@@ -78928,7 +79111,7 @@ V1NonResourceAttributes.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NonResourcePolicyRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NonResourcePolicyRule.js
 var V1NonResourcePolicyRule = class _V1NonResourcePolicyRule {
   static getAttributeTypeMap() {
     return _V1NonResourcePolicyRule.attributeTypeMap;
@@ -78953,7 +79136,7 @@ V1NonResourcePolicyRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1NonResourceRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1NonResourceRule.js
 var V1NonResourceRule = class _V1NonResourceRule {
   static getAttributeTypeMap() {
     return _V1NonResourceRule.attributeTypeMap;
@@ -78978,7 +79161,7 @@ V1NonResourceRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ObjectFieldSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ObjectFieldSelector.js
 var V1ObjectFieldSelector = class _V1ObjectFieldSelector {
   static getAttributeTypeMap() {
     return _V1ObjectFieldSelector.attributeTypeMap;
@@ -79003,7 +79186,7 @@ V1ObjectFieldSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ObjectMeta.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ObjectMeta.js
 var V1ObjectMeta = class _V1ObjectMeta {
   static getAttributeTypeMap() {
     return _V1ObjectMeta.attributeTypeMap;
@@ -79106,7 +79289,7 @@ V1ObjectMeta.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ObjectReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ObjectReference.js
 var V1ObjectReference = class _V1ObjectReference {
   static getAttributeTypeMap() {
     return _V1ObjectReference.attributeTypeMap;
@@ -79161,7 +79344,7 @@ V1ObjectReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1OpaqueDeviceConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1OpaqueDeviceConfiguration.js
 var V1OpaqueDeviceConfiguration = class _V1OpaqueDeviceConfiguration {
   static getAttributeTypeMap() {
     return _V1OpaqueDeviceConfiguration.attributeTypeMap;
@@ -79186,7 +79369,7 @@ V1OpaqueDeviceConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Overhead.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Overhead.js
 var V1Overhead = class _V1Overhead {
   static getAttributeTypeMap() {
     return _V1Overhead.attributeTypeMap;
@@ -79205,7 +79388,7 @@ V1Overhead.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1OwnerReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1OwnerReference.js
 var V1OwnerReference = class _V1OwnerReference {
   static getAttributeTypeMap() {
     return _V1OwnerReference.attributeTypeMap;
@@ -79254,7 +79437,7 @@ V1OwnerReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ParamKind.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ParamKind.js
 var V1ParamKind = class _V1ParamKind {
   static getAttributeTypeMap() {
     return _V1ParamKind.attributeTypeMap;
@@ -79279,7 +79462,7 @@ V1ParamKind.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ParamRef.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ParamRef.js
 var V1ParamRef = class _V1ParamRef {
   static getAttributeTypeMap() {
     return _V1ParamRef.attributeTypeMap;
@@ -79316,7 +79499,7 @@ V1ParamRef.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ParentReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ParentReference.js
 var V1ParentReference = class _V1ParentReference {
   static getAttributeTypeMap() {
     return _V1ParentReference.attributeTypeMap;
@@ -79353,7 +79536,7 @@ V1ParentReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolume.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolume.js
 var V1PersistentVolume = class _V1PersistentVolume {
   static getAttributeTypeMap() {
     return _V1PersistentVolume.attributeTypeMap;
@@ -79396,7 +79579,7 @@ V1PersistentVolume.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaim.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaim.js
 var V1PersistentVolumeClaim = class _V1PersistentVolumeClaim {
   static getAttributeTypeMap() {
     return _V1PersistentVolumeClaim.attributeTypeMap;
@@ -79439,7 +79622,7 @@ V1PersistentVolumeClaim.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaimCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaimCondition.js
 var V1PersistentVolumeClaimCondition = class _V1PersistentVolumeClaimCondition {
   static getAttributeTypeMap() {
     return _V1PersistentVolumeClaimCondition.attributeTypeMap;
@@ -79488,7 +79671,7 @@ V1PersistentVolumeClaimCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaimList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaimList.js
 var V1PersistentVolumeClaimList = class _V1PersistentVolumeClaimList {
   static getAttributeTypeMap() {
     return _V1PersistentVolumeClaimList.attributeTypeMap;
@@ -79525,7 +79708,7 @@ V1PersistentVolumeClaimList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaimSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaimSpec.js
 var V1PersistentVolumeClaimSpec = class _V1PersistentVolumeClaimSpec {
   static getAttributeTypeMap() {
     return _V1PersistentVolumeClaimSpec.attributeTypeMap;
@@ -79592,7 +79775,7 @@ V1PersistentVolumeClaimSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaimStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaimStatus.js
 var V1PersistentVolumeClaimStatus = class _V1PersistentVolumeClaimStatus {
   static getAttributeTypeMap() {
     return _V1PersistentVolumeClaimStatus.attributeTypeMap;
@@ -79653,7 +79836,7 @@ V1PersistentVolumeClaimStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaimTemplate.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaimTemplate.js
 var V1PersistentVolumeClaimTemplate = class _V1PersistentVolumeClaimTemplate {
   static getAttributeTypeMap() {
     return _V1PersistentVolumeClaimTemplate.attributeTypeMap;
@@ -79678,7 +79861,7 @@ V1PersistentVolumeClaimTemplate.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaimVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeClaimVolumeSource.js
 var V1PersistentVolumeClaimVolumeSource = class _V1PersistentVolumeClaimVolumeSource {
   static getAttributeTypeMap() {
     return _V1PersistentVolumeClaimVolumeSource.attributeTypeMap;
@@ -79703,7 +79886,7 @@ V1PersistentVolumeClaimVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeList.js
 var V1PersistentVolumeList = class _V1PersistentVolumeList {
   static getAttributeTypeMap() {
     return _V1PersistentVolumeList.attributeTypeMap;
@@ -79740,7 +79923,7 @@ V1PersistentVolumeList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeSpec.js
 var V1PersistentVolumeSpec = class _V1PersistentVolumeSpec {
   static getAttributeTypeMap() {
     return _V1PersistentVolumeSpec.attributeTypeMap;
@@ -79939,7 +80122,7 @@ V1PersistentVolumeSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PersistentVolumeStatus.js
 var V1PersistentVolumeStatus = class _V1PersistentVolumeStatus {
   static getAttributeTypeMap() {
     return _V1PersistentVolumeStatus.attributeTypeMap;
@@ -79976,7 +80159,7 @@ V1PersistentVolumeStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PhotonPersistentDiskVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PhotonPersistentDiskVolumeSource.js
 var V1PhotonPersistentDiskVolumeSource = class _V1PhotonPersistentDiskVolumeSource {
   static getAttributeTypeMap() {
     return _V1PhotonPersistentDiskVolumeSource.attributeTypeMap;
@@ -80001,7 +80184,7 @@ V1PhotonPersistentDiskVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Pod.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Pod.js
 var V1Pod = class _V1Pod {
   static getAttributeTypeMap() {
     return _V1Pod.attributeTypeMap;
@@ -80044,7 +80227,7 @@ V1Pod.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodAffinity.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodAffinity.js
 var V1PodAffinity = class _V1PodAffinity {
   static getAttributeTypeMap() {
     return _V1PodAffinity.attributeTypeMap;
@@ -80069,7 +80252,7 @@ V1PodAffinity.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodAffinityTerm.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodAffinityTerm.js
 var V1PodAffinityTerm = class _V1PodAffinityTerm {
   static getAttributeTypeMap() {
     return _V1PodAffinityTerm.attributeTypeMap;
@@ -80118,7 +80301,7 @@ V1PodAffinityTerm.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodAntiAffinity.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodAntiAffinity.js
 var V1PodAntiAffinity = class _V1PodAntiAffinity {
   static getAttributeTypeMap() {
     return _V1PodAntiAffinity.attributeTypeMap;
@@ -80143,7 +80326,7 @@ V1PodAntiAffinity.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodCertificateProjection.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodCertificateProjection.js
 var V1PodCertificateProjection = class _V1PodCertificateProjection {
   static getAttributeTypeMap() {
     return _V1PodCertificateProjection.attributeTypeMap;
@@ -80198,7 +80381,7 @@ V1PodCertificateProjection.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodCondition.js
 var V1PodCondition = class _V1PodCondition {
   static getAttributeTypeMap() {
     return _V1PodCondition.attributeTypeMap;
@@ -80253,7 +80436,7 @@ V1PodCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodDNSConfig.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodDNSConfig.js
 var V1PodDNSConfig = class _V1PodDNSConfig {
   static getAttributeTypeMap() {
     return _V1PodDNSConfig.attributeTypeMap;
@@ -80284,7 +80467,7 @@ V1PodDNSConfig.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodDNSConfigOption.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodDNSConfigOption.js
 var V1PodDNSConfigOption = class _V1PodDNSConfigOption {
   static getAttributeTypeMap() {
     return _V1PodDNSConfigOption.attributeTypeMap;
@@ -80309,7 +80492,7 @@ V1PodDNSConfigOption.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodDisruptionBudget.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodDisruptionBudget.js
 var V1PodDisruptionBudget = class _V1PodDisruptionBudget {
   static getAttributeTypeMap() {
     return _V1PodDisruptionBudget.attributeTypeMap;
@@ -80352,7 +80535,7 @@ V1PodDisruptionBudget.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodDisruptionBudgetList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodDisruptionBudgetList.js
 var V1PodDisruptionBudgetList = class _V1PodDisruptionBudgetList {
   static getAttributeTypeMap() {
     return _V1PodDisruptionBudgetList.attributeTypeMap;
@@ -80389,7 +80572,7 @@ V1PodDisruptionBudgetList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodDisruptionBudgetSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodDisruptionBudgetSpec.js
 var V1PodDisruptionBudgetSpec = class _V1PodDisruptionBudgetSpec {
   static getAttributeTypeMap() {
     return _V1PodDisruptionBudgetSpec.attributeTypeMap;
@@ -80426,7 +80609,7 @@ V1PodDisruptionBudgetSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodDisruptionBudgetStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodDisruptionBudgetStatus.js
 var V1PodDisruptionBudgetStatus = class _V1PodDisruptionBudgetStatus {
   static getAttributeTypeMap() {
     return _V1PodDisruptionBudgetStatus.attributeTypeMap;
@@ -80481,7 +80664,7 @@ V1PodDisruptionBudgetStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodExtendedResourceClaimStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodExtendedResourceClaimStatus.js
 var V1PodExtendedResourceClaimStatus = class _V1PodExtendedResourceClaimStatus {
   static getAttributeTypeMap() {
     return _V1PodExtendedResourceClaimStatus.attributeTypeMap;
@@ -80506,7 +80689,7 @@ V1PodExtendedResourceClaimStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodFailurePolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodFailurePolicy.js
 var V1PodFailurePolicy = class _V1PodFailurePolicy {
   static getAttributeTypeMap() {
     return _V1PodFailurePolicy.attributeTypeMap;
@@ -80525,7 +80708,7 @@ V1PodFailurePolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodFailurePolicyOnExitCodesRequirement.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodFailurePolicyOnExitCodesRequirement.js
 var V1PodFailurePolicyOnExitCodesRequirement = class _V1PodFailurePolicyOnExitCodesRequirement {
   static getAttributeTypeMap() {
     return _V1PodFailurePolicyOnExitCodesRequirement.attributeTypeMap;
@@ -80556,7 +80739,7 @@ V1PodFailurePolicyOnExitCodesRequirement.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodFailurePolicyOnPodConditionsPattern.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodFailurePolicyOnPodConditionsPattern.js
 var V1PodFailurePolicyOnPodConditionsPattern = class _V1PodFailurePolicyOnPodConditionsPattern {
   static getAttributeTypeMap() {
     return _V1PodFailurePolicyOnPodConditionsPattern.attributeTypeMap;
@@ -80581,7 +80764,7 @@ V1PodFailurePolicyOnPodConditionsPattern.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodFailurePolicyRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodFailurePolicyRule.js
 var V1PodFailurePolicyRule = class _V1PodFailurePolicyRule {
   static getAttributeTypeMap() {
     return _V1PodFailurePolicyRule.attributeTypeMap;
@@ -80612,7 +80795,7 @@ V1PodFailurePolicyRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodIP.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodIP.js
 var V1PodIP = class _V1PodIP {
   static getAttributeTypeMap() {
     return _V1PodIP.attributeTypeMap;
@@ -80631,7 +80814,7 @@ V1PodIP.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodList.js
 var V1PodList = class _V1PodList {
   static getAttributeTypeMap() {
     return _V1PodList.attributeTypeMap;
@@ -80668,7 +80851,7 @@ V1PodList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodOS.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodOS.js
 var V1PodOS = class _V1PodOS {
   static getAttributeTypeMap() {
     return _V1PodOS.attributeTypeMap;
@@ -80687,7 +80870,7 @@ V1PodOS.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodReadinessGate.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodReadinessGate.js
 var V1PodReadinessGate = class _V1PodReadinessGate {
   static getAttributeTypeMap() {
     return _V1PodReadinessGate.attributeTypeMap;
@@ -80706,7 +80889,7 @@ V1PodReadinessGate.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodResourceClaim.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodResourceClaim.js
 var V1PodResourceClaim = class _V1PodResourceClaim {
   static getAttributeTypeMap() {
     return _V1PodResourceClaim.attributeTypeMap;
@@ -80737,7 +80920,7 @@ V1PodResourceClaim.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodResourceClaimStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodResourceClaimStatus.js
 var V1PodResourceClaimStatus = class _V1PodResourceClaimStatus {
   static getAttributeTypeMap() {
     return _V1PodResourceClaimStatus.attributeTypeMap;
@@ -80762,7 +80945,7 @@ V1PodResourceClaimStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodSchedulingGate.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodSchedulingGate.js
 var V1PodSchedulingGate = class _V1PodSchedulingGate {
   static getAttributeTypeMap() {
     return _V1PodSchedulingGate.attributeTypeMap;
@@ -80781,7 +80964,7 @@ V1PodSchedulingGate.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodSchedulingGroup.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodSchedulingGroup.js
 var V1PodSchedulingGroup = class _V1PodSchedulingGroup {
   static getAttributeTypeMap() {
     return _V1PodSchedulingGroup.attributeTypeMap;
@@ -80800,7 +80983,7 @@ V1PodSchedulingGroup.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodSecurityContext.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodSecurityContext.js
 var V1PodSecurityContext = class _V1PodSecurityContext {
   static getAttributeTypeMap() {
     return _V1PodSecurityContext.attributeTypeMap;
@@ -80891,7 +81074,7 @@ V1PodSecurityContext.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodSpec.js
 var V1PodSpec = class _V1PodSpec {
   static getAttributeTypeMap() {
     return _V1PodSpec.attributeTypeMap;
@@ -81156,7 +81339,7 @@ V1PodSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodStatus.js
 var V1PodStatus = class _V1PodStatus {
   static getAttributeTypeMap() {
     return _V1PodStatus.attributeTypeMap;
@@ -81295,7 +81478,7 @@ V1PodStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodTemplate.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodTemplate.js
 var V1PodTemplate = class _V1PodTemplate {
   static getAttributeTypeMap() {
     return _V1PodTemplate.attributeTypeMap;
@@ -81332,7 +81515,7 @@ V1PodTemplate.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodTemplateList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodTemplateList.js
 var V1PodTemplateList = class _V1PodTemplateList {
   static getAttributeTypeMap() {
     return _V1PodTemplateList.attributeTypeMap;
@@ -81369,7 +81552,7 @@ V1PodTemplateList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PodTemplateSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PodTemplateSpec.js
 var V1PodTemplateSpec = class _V1PodTemplateSpec {
   static getAttributeTypeMap() {
     return _V1PodTemplateSpec.attributeTypeMap;
@@ -81394,7 +81577,7 @@ V1PodTemplateSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PolicyRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PolicyRule.js
 var V1PolicyRule = class _V1PolicyRule {
   static getAttributeTypeMap() {
     return _V1PolicyRule.attributeTypeMap;
@@ -81437,7 +81620,7 @@ V1PolicyRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PolicyRulesWithSubjects.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PolicyRulesWithSubjects.js
 var V1PolicyRulesWithSubjects = class _V1PolicyRulesWithSubjects {
   static getAttributeTypeMap() {
     return _V1PolicyRulesWithSubjects.attributeTypeMap;
@@ -81468,7 +81651,7 @@ V1PolicyRulesWithSubjects.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PortStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PortStatus.js
 var V1PortStatus = class _V1PortStatus {
   static getAttributeTypeMap() {
     return _V1PortStatus.attributeTypeMap;
@@ -81499,7 +81682,7 @@ V1PortStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PortworxVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PortworxVolumeSource.js
 var V1PortworxVolumeSource = class _V1PortworxVolumeSource {
   static getAttributeTypeMap() {
     return _V1PortworxVolumeSource.attributeTypeMap;
@@ -81530,7 +81713,7 @@ V1PortworxVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Preconditions.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Preconditions.js
 var V1Preconditions = class _V1Preconditions {
   static getAttributeTypeMap() {
     return _V1Preconditions.attributeTypeMap;
@@ -81555,7 +81738,7 @@ V1Preconditions.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PreferredSchedulingTerm.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PreferredSchedulingTerm.js
 var V1PreferredSchedulingTerm = class _V1PreferredSchedulingTerm {
   static getAttributeTypeMap() {
     return _V1PreferredSchedulingTerm.attributeTypeMap;
@@ -81580,7 +81763,7 @@ V1PreferredSchedulingTerm.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityClass.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityClass.js
 var V1PriorityClass = class _V1PriorityClass {
   static getAttributeTypeMap() {
     return _V1PriorityClass.attributeTypeMap;
@@ -81635,7 +81818,7 @@ V1PriorityClass.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityClassList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityClassList.js
 var V1PriorityClassList = class _V1PriorityClassList {
   static getAttributeTypeMap() {
     return _V1PriorityClassList.attributeTypeMap;
@@ -81672,7 +81855,7 @@ V1PriorityClassList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityLevelConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityLevelConfiguration.js
 var V1PriorityLevelConfiguration = class _V1PriorityLevelConfiguration {
   static getAttributeTypeMap() {
     return _V1PriorityLevelConfiguration.attributeTypeMap;
@@ -81715,7 +81898,7 @@ V1PriorityLevelConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityLevelConfigurationCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityLevelConfigurationCondition.js
 var V1PriorityLevelConfigurationCondition = class _V1PriorityLevelConfigurationCondition {
   static getAttributeTypeMap() {
     return _V1PriorityLevelConfigurationCondition.attributeTypeMap;
@@ -81758,7 +81941,7 @@ V1PriorityLevelConfigurationCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityLevelConfigurationList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityLevelConfigurationList.js
 var V1PriorityLevelConfigurationList = class _V1PriorityLevelConfigurationList {
   static getAttributeTypeMap() {
     return _V1PriorityLevelConfigurationList.attributeTypeMap;
@@ -81795,7 +81978,7 @@ V1PriorityLevelConfigurationList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityLevelConfigurationReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityLevelConfigurationReference.js
 var V1PriorityLevelConfigurationReference = class _V1PriorityLevelConfigurationReference {
   static getAttributeTypeMap() {
     return _V1PriorityLevelConfigurationReference.attributeTypeMap;
@@ -81814,7 +81997,7 @@ V1PriorityLevelConfigurationReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityLevelConfigurationSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityLevelConfigurationSpec.js
 var V1PriorityLevelConfigurationSpec = class _V1PriorityLevelConfigurationSpec {
   static getAttributeTypeMap() {
     return _V1PriorityLevelConfigurationSpec.attributeTypeMap;
@@ -81845,7 +82028,7 @@ V1PriorityLevelConfigurationSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityLevelConfigurationStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1PriorityLevelConfigurationStatus.js
 var V1PriorityLevelConfigurationStatus = class _V1PriorityLevelConfigurationStatus {
   static getAttributeTypeMap() {
     return _V1PriorityLevelConfigurationStatus.attributeTypeMap;
@@ -81864,7 +82047,7 @@ V1PriorityLevelConfigurationStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Probe.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Probe.js
 var V1Probe = class _V1Probe {
   static getAttributeTypeMap() {
     return _V1Probe.attributeTypeMap;
@@ -81937,7 +82120,7 @@ V1Probe.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ProjectedVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ProjectedVolumeSource.js
 var V1ProjectedVolumeSource = class _V1ProjectedVolumeSource {
   static getAttributeTypeMap() {
     return _V1ProjectedVolumeSource.attributeTypeMap;
@@ -81962,7 +82145,7 @@ V1ProjectedVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1QueuingConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1QueuingConfiguration.js
 var V1QueuingConfiguration = class _V1QueuingConfiguration {
   static getAttributeTypeMap() {
     return _V1QueuingConfiguration.attributeTypeMap;
@@ -81993,7 +82176,7 @@ V1QueuingConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1QuobyteVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1QuobyteVolumeSource.js
 var V1QuobyteVolumeSource = class _V1QuobyteVolumeSource {
   static getAttributeTypeMap() {
     return _V1QuobyteVolumeSource.attributeTypeMap;
@@ -82042,7 +82225,7 @@ V1QuobyteVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1RBDPersistentVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1RBDPersistentVolumeSource.js
 var V1RBDPersistentVolumeSource = class _V1RBDPersistentVolumeSource {
   static getAttributeTypeMap() {
     return _V1RBDPersistentVolumeSource.attributeTypeMap;
@@ -82103,7 +82286,7 @@ V1RBDPersistentVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1RBDVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1RBDVolumeSource.js
 var V1RBDVolumeSource = class _V1RBDVolumeSource {
   static getAttributeTypeMap() {
     return _V1RBDVolumeSource.attributeTypeMap;
@@ -82164,7 +82347,7 @@ V1RBDVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicaSet.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicaSet.js
 var V1ReplicaSet = class _V1ReplicaSet {
   static getAttributeTypeMap() {
     return _V1ReplicaSet.attributeTypeMap;
@@ -82207,7 +82390,7 @@ V1ReplicaSet.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicaSetCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicaSetCondition.js
 var V1ReplicaSetCondition = class _V1ReplicaSetCondition {
   static getAttributeTypeMap() {
     return _V1ReplicaSetCondition.attributeTypeMap;
@@ -82250,7 +82433,7 @@ V1ReplicaSetCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicaSetList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicaSetList.js
 var V1ReplicaSetList = class _V1ReplicaSetList {
   static getAttributeTypeMap() {
     return _V1ReplicaSetList.attributeTypeMap;
@@ -82287,7 +82470,7 @@ V1ReplicaSetList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicaSetSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicaSetSpec.js
 var V1ReplicaSetSpec = class _V1ReplicaSetSpec {
   static getAttributeTypeMap() {
     return _V1ReplicaSetSpec.attributeTypeMap;
@@ -82324,7 +82507,7 @@ V1ReplicaSetSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicaSetStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicaSetStatus.js
 var V1ReplicaSetStatus = class _V1ReplicaSetStatus {
   static getAttributeTypeMap() {
     return _V1ReplicaSetStatus.attributeTypeMap;
@@ -82379,7 +82562,7 @@ V1ReplicaSetStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicationController.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicationController.js
 var V1ReplicationController = class _V1ReplicationController {
   static getAttributeTypeMap() {
     return _V1ReplicationController.attributeTypeMap;
@@ -82422,7 +82605,7 @@ V1ReplicationController.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicationControllerCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicationControllerCondition.js
 var V1ReplicationControllerCondition = class _V1ReplicationControllerCondition {
   static getAttributeTypeMap() {
     return _V1ReplicationControllerCondition.attributeTypeMap;
@@ -82465,7 +82648,7 @@ V1ReplicationControllerCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicationControllerList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicationControllerList.js
 var V1ReplicationControllerList = class _V1ReplicationControllerList {
   static getAttributeTypeMap() {
     return _V1ReplicationControllerList.attributeTypeMap;
@@ -82502,7 +82685,7 @@ V1ReplicationControllerList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicationControllerSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicationControllerSpec.js
 var V1ReplicationControllerSpec = class _V1ReplicationControllerSpec {
   static getAttributeTypeMap() {
     return _V1ReplicationControllerSpec.attributeTypeMap;
@@ -82539,7 +82722,7 @@ V1ReplicationControllerSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicationControllerStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ReplicationControllerStatus.js
 var V1ReplicationControllerStatus = class _V1ReplicationControllerStatus {
   static getAttributeTypeMap() {
     return _V1ReplicationControllerStatus.attributeTypeMap;
@@ -82588,7 +82771,7 @@ V1ReplicationControllerStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceAttributes.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceAttributes.js
 var V1ResourceAttributes = class _V1ResourceAttributes {
   static getAttributeTypeMap() {
     return _V1ResourceAttributes.attributeTypeMap;
@@ -82655,7 +82838,7 @@ V1ResourceAttributes.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimConsumerReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimConsumerReference.js
 var V1ResourceClaimConsumerReference = class _V1ResourceClaimConsumerReference {
   static getAttributeTypeMap() {
     return _V1ResourceClaimConsumerReference.attributeTypeMap;
@@ -82692,7 +82875,7 @@ V1ResourceClaimConsumerReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimList.js
 var V1ResourceClaimList = class _V1ResourceClaimList {
   static getAttributeTypeMap() {
     return _V1ResourceClaimList.attributeTypeMap;
@@ -82729,7 +82912,7 @@ V1ResourceClaimList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimSpec.js
 var V1ResourceClaimSpec = class _V1ResourceClaimSpec {
   static getAttributeTypeMap() {
     return _V1ResourceClaimSpec.attributeTypeMap;
@@ -82748,7 +82931,7 @@ V1ResourceClaimSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimStatus.js
 var V1ResourceClaimStatus = class _V1ResourceClaimStatus {
   static getAttributeTypeMap() {
     return _V1ResourceClaimStatus.attributeTypeMap;
@@ -82779,7 +82962,7 @@ V1ResourceClaimStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimTemplate.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimTemplate.js
 var V1ResourceClaimTemplate = class _V1ResourceClaimTemplate {
   static getAttributeTypeMap() {
     return _V1ResourceClaimTemplate.attributeTypeMap;
@@ -82816,7 +82999,7 @@ V1ResourceClaimTemplate.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimTemplateList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimTemplateList.js
 var V1ResourceClaimTemplateList = class _V1ResourceClaimTemplateList {
   static getAttributeTypeMap() {
     return _V1ResourceClaimTemplateList.attributeTypeMap;
@@ -82853,7 +83036,7 @@ V1ResourceClaimTemplateList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimTemplateSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceClaimTemplateSpec.js
 var V1ResourceClaimTemplateSpec = class _V1ResourceClaimTemplateSpec {
   static getAttributeTypeMap() {
     return _V1ResourceClaimTemplateSpec.attributeTypeMap;
@@ -82878,7 +83061,7 @@ V1ResourceClaimTemplateSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceFieldSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceFieldSelector.js
 var V1ResourceFieldSelector = class _V1ResourceFieldSelector {
   static getAttributeTypeMap() {
     return _V1ResourceFieldSelector.attributeTypeMap;
@@ -82909,7 +83092,7 @@ V1ResourceFieldSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceHealth.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceHealth.js
 var V1ResourceHealth = class _V1ResourceHealth {
   static getAttributeTypeMap() {
     return _V1ResourceHealth.attributeTypeMap;
@@ -82940,7 +83123,7 @@ V1ResourceHealth.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourcePolicyRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourcePolicyRule.js
 var V1ResourcePolicyRule = class _V1ResourcePolicyRule {
   static getAttributeTypeMap() {
     return _V1ResourcePolicyRule.attributeTypeMap;
@@ -82983,7 +83166,7 @@ V1ResourcePolicyRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourcePool.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourcePool.js
 var V1ResourcePool = class _V1ResourcePool {
   static getAttributeTypeMap() {
     return _V1ResourcePool.attributeTypeMap;
@@ -83014,7 +83197,7 @@ V1ResourcePool.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceQuota.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceQuota.js
 var V1ResourceQuota = class _V1ResourceQuota {
   static getAttributeTypeMap() {
     return _V1ResourceQuota.attributeTypeMap;
@@ -83057,7 +83240,7 @@ V1ResourceQuota.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceQuotaList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceQuotaList.js
 var V1ResourceQuotaList = class _V1ResourceQuotaList {
   static getAttributeTypeMap() {
     return _V1ResourceQuotaList.attributeTypeMap;
@@ -83094,7 +83277,7 @@ V1ResourceQuotaList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceQuotaSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceQuotaSpec.js
 var V1ResourceQuotaSpec = class _V1ResourceQuotaSpec {
   static getAttributeTypeMap() {
     return _V1ResourceQuotaSpec.attributeTypeMap;
@@ -83125,7 +83308,7 @@ V1ResourceQuotaSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceQuotaStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceQuotaStatus.js
 var V1ResourceQuotaStatus = class _V1ResourceQuotaStatus {
   static getAttributeTypeMap() {
     return _V1ResourceQuotaStatus.attributeTypeMap;
@@ -83150,7 +83333,7 @@ V1ResourceQuotaStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceRequirements.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceRequirements.js
 var V1ResourceRequirements = class _V1ResourceRequirements {
   static getAttributeTypeMap() {
     return _V1ResourceRequirements.attributeTypeMap;
@@ -83181,7 +83364,7 @@ V1ResourceRequirements.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceRule.js
 var V1ResourceRule = class _V1ResourceRule {
   static getAttributeTypeMap() {
     return _V1ResourceRule.attributeTypeMap;
@@ -83218,7 +83401,7 @@ V1ResourceRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceSlice.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceSlice.js
 var V1ResourceSlice = class _V1ResourceSlice {
   static getAttributeTypeMap() {
     return _V1ResourceSlice.attributeTypeMap;
@@ -83255,7 +83438,7 @@ V1ResourceSlice.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceSliceList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceSliceList.js
 var V1ResourceSliceList = class _V1ResourceSliceList {
   static getAttributeTypeMap() {
     return _V1ResourceSliceList.attributeTypeMap;
@@ -83292,7 +83475,7 @@ V1ResourceSliceList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceSliceSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceSliceSpec.js
 var V1ResourceSliceSpec = class _V1ResourceSliceSpec {
   static getAttributeTypeMap() {
     return _V1ResourceSliceSpec.attributeTypeMap;
@@ -83353,7 +83536,7 @@ V1ResourceSliceSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ResourceStatus.js
 var V1ResourceStatus = class _V1ResourceStatus {
   static getAttributeTypeMap() {
     return _V1ResourceStatus.attributeTypeMap;
@@ -83378,7 +83561,7 @@ V1ResourceStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Role.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Role.js
 var V1Role = class _V1Role {
   static getAttributeTypeMap() {
     return _V1Role.attributeTypeMap;
@@ -83415,7 +83598,7 @@ V1Role.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1RoleBinding.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1RoleBinding.js
 var V1RoleBinding = class _V1RoleBinding {
   static getAttributeTypeMap() {
     return _V1RoleBinding.attributeTypeMap;
@@ -83458,7 +83641,7 @@ V1RoleBinding.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1RoleBindingList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1RoleBindingList.js
 var V1RoleBindingList = class _V1RoleBindingList {
   static getAttributeTypeMap() {
     return _V1RoleBindingList.attributeTypeMap;
@@ -83495,7 +83678,7 @@ V1RoleBindingList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1RoleList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1RoleList.js
 var V1RoleList = class _V1RoleList {
   static getAttributeTypeMap() {
     return _V1RoleList.attributeTypeMap;
@@ -83532,7 +83715,7 @@ V1RoleList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1RoleRef.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1RoleRef.js
 var V1RoleRef = class _V1RoleRef {
   static getAttributeTypeMap() {
     return _V1RoleRef.attributeTypeMap;
@@ -83563,7 +83746,7 @@ V1RoleRef.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1RollingUpdateDaemonSet.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1RollingUpdateDaemonSet.js
 var V1RollingUpdateDaemonSet = class _V1RollingUpdateDaemonSet {
   static getAttributeTypeMap() {
     return _V1RollingUpdateDaemonSet.attributeTypeMap;
@@ -83588,7 +83771,7 @@ V1RollingUpdateDaemonSet.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1RollingUpdateDeployment.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1RollingUpdateDeployment.js
 var V1RollingUpdateDeployment = class _V1RollingUpdateDeployment {
   static getAttributeTypeMap() {
     return _V1RollingUpdateDeployment.attributeTypeMap;
@@ -83613,7 +83796,7 @@ V1RollingUpdateDeployment.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1RollingUpdateStatefulSetStrategy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1RollingUpdateStatefulSetStrategy.js
 var V1RollingUpdateStatefulSetStrategy = class _V1RollingUpdateStatefulSetStrategy {
   static getAttributeTypeMap() {
     return _V1RollingUpdateStatefulSetStrategy.attributeTypeMap;
@@ -83638,7 +83821,7 @@ V1RollingUpdateStatefulSetStrategy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1RuleWithOperations.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1RuleWithOperations.js
 var V1RuleWithOperations = class _V1RuleWithOperations {
   static getAttributeTypeMap() {
     return _V1RuleWithOperations.attributeTypeMap;
@@ -83681,7 +83864,7 @@ V1RuleWithOperations.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1RuntimeClass.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1RuntimeClass.js
 var V1RuntimeClass = class _V1RuntimeClass {
   static getAttributeTypeMap() {
     return _V1RuntimeClass.attributeTypeMap;
@@ -83730,7 +83913,7 @@ V1RuntimeClass.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1RuntimeClassList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1RuntimeClassList.js
 var V1RuntimeClassList = class _V1RuntimeClassList {
   static getAttributeTypeMap() {
     return _V1RuntimeClassList.attributeTypeMap;
@@ -83767,7 +83950,7 @@ V1RuntimeClassList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SELinuxOptions.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SELinuxOptions.js
 var V1SELinuxOptions = class _V1SELinuxOptions {
   static getAttributeTypeMap() {
     return _V1SELinuxOptions.attributeTypeMap;
@@ -83804,7 +83987,7 @@ V1SELinuxOptions.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Scale.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Scale.js
 var V1Scale = class _V1Scale {
   static getAttributeTypeMap() {
     return _V1Scale.attributeTypeMap;
@@ -83847,7 +84030,7 @@ V1Scale.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ScaleIOPersistentVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ScaleIOPersistentVolumeSource.js
 var V1ScaleIOPersistentVolumeSource = class _V1ScaleIOPersistentVolumeSource {
   static getAttributeTypeMap() {
     return _V1ScaleIOPersistentVolumeSource.attributeTypeMap;
@@ -83920,7 +84103,7 @@ V1ScaleIOPersistentVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ScaleIOVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ScaleIOVolumeSource.js
 var V1ScaleIOVolumeSource = class _V1ScaleIOVolumeSource {
   static getAttributeTypeMap() {
     return _V1ScaleIOVolumeSource.attributeTypeMap;
@@ -83993,7 +84176,7 @@ V1ScaleIOVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ScaleSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ScaleSpec.js
 var V1ScaleSpec = class _V1ScaleSpec {
   static getAttributeTypeMap() {
     return _V1ScaleSpec.attributeTypeMap;
@@ -84012,7 +84195,7 @@ V1ScaleSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ScaleStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ScaleStatus.js
 var V1ScaleStatus = class _V1ScaleStatus {
   static getAttributeTypeMap() {
     return _V1ScaleStatus.attributeTypeMap;
@@ -84037,7 +84220,7 @@ V1ScaleStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Scheduling.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Scheduling.js
 var V1Scheduling = class _V1Scheduling {
   static getAttributeTypeMap() {
     return _V1Scheduling.attributeTypeMap;
@@ -84062,7 +84245,7 @@ V1Scheduling.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ScopeSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ScopeSelector.js
 var V1ScopeSelector = class _V1ScopeSelector {
   static getAttributeTypeMap() {
     return _V1ScopeSelector.attributeTypeMap;
@@ -84081,7 +84264,7 @@ V1ScopeSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ScopedResourceSelectorRequirement.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ScopedResourceSelectorRequirement.js
 var V1ScopedResourceSelectorRequirement = class _V1ScopedResourceSelectorRequirement {
   static getAttributeTypeMap() {
     return _V1ScopedResourceSelectorRequirement.attributeTypeMap;
@@ -84112,7 +84295,7 @@ V1ScopedResourceSelectorRequirement.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SeccompProfile.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SeccompProfile.js
 var V1SeccompProfile = class _V1SeccompProfile {
   static getAttributeTypeMap() {
     return _V1SeccompProfile.attributeTypeMap;
@@ -84137,7 +84320,7 @@ V1SeccompProfile.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Secret.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Secret.js
 var V1Secret = class _V1Secret {
   static getAttributeTypeMap() {
     return _V1Secret.attributeTypeMap;
@@ -84192,7 +84375,7 @@ V1Secret.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SecretEnvSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SecretEnvSource.js
 var V1SecretEnvSource = class _V1SecretEnvSource {
   static getAttributeTypeMap() {
     return _V1SecretEnvSource.attributeTypeMap;
@@ -84217,7 +84400,7 @@ V1SecretEnvSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SecretKeySelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SecretKeySelector.js
 var V1SecretKeySelector = class _V1SecretKeySelector {
   static getAttributeTypeMap() {
     return _V1SecretKeySelector.attributeTypeMap;
@@ -84248,7 +84431,7 @@ V1SecretKeySelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SecretList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SecretList.js
 var V1SecretList = class _V1SecretList {
   static getAttributeTypeMap() {
     return _V1SecretList.attributeTypeMap;
@@ -84285,7 +84468,7 @@ V1SecretList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SecretProjection.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SecretProjection.js
 var V1SecretProjection = class _V1SecretProjection {
   static getAttributeTypeMap() {
     return _V1SecretProjection.attributeTypeMap;
@@ -84316,7 +84499,7 @@ V1SecretProjection.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SecretReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SecretReference.js
 var V1SecretReference = class _V1SecretReference {
   static getAttributeTypeMap() {
     return _V1SecretReference.attributeTypeMap;
@@ -84341,7 +84524,7 @@ V1SecretReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SecretVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SecretVolumeSource.js
 var V1SecretVolumeSource = class _V1SecretVolumeSource {
   static getAttributeTypeMap() {
     return _V1SecretVolumeSource.attributeTypeMap;
@@ -84378,7 +84561,7 @@ V1SecretVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SecurityContext.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SecurityContext.js
 var V1SecurityContext = class _V1SecurityContext {
   static getAttributeTypeMap() {
     return _V1SecurityContext.attributeTypeMap;
@@ -84463,7 +84646,7 @@ V1SecurityContext.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SelectableField.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SelectableField.js
 var V1SelectableField = class _V1SelectableField {
   static getAttributeTypeMap() {
     return _V1SelectableField.attributeTypeMap;
@@ -84482,7 +84665,7 @@ V1SelectableField.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SelfSubjectAccessReview.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SelfSubjectAccessReview.js
 var V1SelfSubjectAccessReview = class _V1SelfSubjectAccessReview {
   static getAttributeTypeMap() {
     return _V1SelfSubjectAccessReview.attributeTypeMap;
@@ -84525,7 +84708,7 @@ V1SelfSubjectAccessReview.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SelfSubjectAccessReviewSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SelfSubjectAccessReviewSpec.js
 var V1SelfSubjectAccessReviewSpec = class _V1SelfSubjectAccessReviewSpec {
   static getAttributeTypeMap() {
     return _V1SelfSubjectAccessReviewSpec.attributeTypeMap;
@@ -84550,7 +84733,7 @@ V1SelfSubjectAccessReviewSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SelfSubjectReview.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SelfSubjectReview.js
 var V1SelfSubjectReview = class _V1SelfSubjectReview {
   static getAttributeTypeMap() {
     return _V1SelfSubjectReview.attributeTypeMap;
@@ -84587,7 +84770,7 @@ V1SelfSubjectReview.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SelfSubjectReviewStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SelfSubjectReviewStatus.js
 var V1SelfSubjectReviewStatus = class _V1SelfSubjectReviewStatus {
   static getAttributeTypeMap() {
     return _V1SelfSubjectReviewStatus.attributeTypeMap;
@@ -84606,7 +84789,7 @@ V1SelfSubjectReviewStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SelfSubjectRulesReview.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SelfSubjectRulesReview.js
 var V1SelfSubjectRulesReview = class _V1SelfSubjectRulesReview {
   static getAttributeTypeMap() {
     return _V1SelfSubjectRulesReview.attributeTypeMap;
@@ -84649,7 +84832,7 @@ V1SelfSubjectRulesReview.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SelfSubjectRulesReviewSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SelfSubjectRulesReviewSpec.js
 var V1SelfSubjectRulesReviewSpec = class _V1SelfSubjectRulesReviewSpec {
   static getAttributeTypeMap() {
     return _V1SelfSubjectRulesReviewSpec.attributeTypeMap;
@@ -84668,7 +84851,7 @@ V1SelfSubjectRulesReviewSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServerAddressByClientCIDR.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServerAddressByClientCIDR.js
 var V1ServerAddressByClientCIDR = class _V1ServerAddressByClientCIDR {
   static getAttributeTypeMap() {
     return _V1ServerAddressByClientCIDR.attributeTypeMap;
@@ -84693,7 +84876,7 @@ V1ServerAddressByClientCIDR.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Service.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Service.js
 var V1Service = class _V1Service {
   static getAttributeTypeMap() {
     return _V1Service.attributeTypeMap;
@@ -84736,7 +84919,7 @@ V1Service.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceAccount.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceAccount.js
 var V1ServiceAccount = class _V1ServiceAccount {
   static getAttributeTypeMap() {
     return _V1ServiceAccount.attributeTypeMap;
@@ -84785,7 +84968,7 @@ V1ServiceAccount.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceAccountList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceAccountList.js
 var V1ServiceAccountList = class _V1ServiceAccountList {
   static getAttributeTypeMap() {
     return _V1ServiceAccountList.attributeTypeMap;
@@ -84822,7 +85005,7 @@ V1ServiceAccountList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceAccountSubject.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceAccountSubject.js
 var V1ServiceAccountSubject = class _V1ServiceAccountSubject {
   static getAttributeTypeMap() {
     return _V1ServiceAccountSubject.attributeTypeMap;
@@ -84847,7 +85030,7 @@ V1ServiceAccountSubject.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceAccountTokenProjection.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceAccountTokenProjection.js
 var V1ServiceAccountTokenProjection = class _V1ServiceAccountTokenProjection {
   static getAttributeTypeMap() {
     return _V1ServiceAccountTokenProjection.attributeTypeMap;
@@ -84878,7 +85061,7 @@ V1ServiceAccountTokenProjection.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceBackendPort.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceBackendPort.js
 var V1ServiceBackendPort = class _V1ServiceBackendPort {
   static getAttributeTypeMap() {
     return _V1ServiceBackendPort.attributeTypeMap;
@@ -84903,7 +85086,7 @@ V1ServiceBackendPort.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceCIDR.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceCIDR.js
 var V1ServiceCIDR = class _V1ServiceCIDR {
   static getAttributeTypeMap() {
     return _V1ServiceCIDR.attributeTypeMap;
@@ -84946,7 +85129,7 @@ V1ServiceCIDR.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceCIDRList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceCIDRList.js
 var V1ServiceCIDRList = class _V1ServiceCIDRList {
   static getAttributeTypeMap() {
     return _V1ServiceCIDRList.attributeTypeMap;
@@ -84983,7 +85166,7 @@ V1ServiceCIDRList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceCIDRSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceCIDRSpec.js
 var V1ServiceCIDRSpec = class _V1ServiceCIDRSpec {
   static getAttributeTypeMap() {
     return _V1ServiceCIDRSpec.attributeTypeMap;
@@ -85002,7 +85185,7 @@ V1ServiceCIDRSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceCIDRStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceCIDRStatus.js
 var V1ServiceCIDRStatus = class _V1ServiceCIDRStatus {
   static getAttributeTypeMap() {
     return _V1ServiceCIDRStatus.attributeTypeMap;
@@ -85021,7 +85204,7 @@ V1ServiceCIDRStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceList.js
 var V1ServiceList = class _V1ServiceList {
   static getAttributeTypeMap() {
     return _V1ServiceList.attributeTypeMap;
@@ -85058,7 +85241,7 @@ V1ServiceList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServicePort.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServicePort.js
 var V1ServicePort = class _V1ServicePort {
   static getAttributeTypeMap() {
     return _V1ServicePort.attributeTypeMap;
@@ -85107,7 +85290,7 @@ V1ServicePort.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceSpec.js
 var V1ServiceSpec = class _V1ServiceSpec {
   static getAttributeTypeMap() {
     return _V1ServiceSpec.attributeTypeMap;
@@ -85240,7 +85423,7 @@ V1ServiceSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ServiceStatus.js
 var V1ServiceStatus = class _V1ServiceStatus {
   static getAttributeTypeMap() {
     return _V1ServiceStatus.attributeTypeMap;
@@ -85265,7 +85448,7 @@ V1ServiceStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SessionAffinityConfig.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SessionAffinityConfig.js
 var V1SessionAffinityConfig = class _V1SessionAffinityConfig {
   static getAttributeTypeMap() {
     return _V1SessionAffinityConfig.attributeTypeMap;
@@ -85284,7 +85467,7 @@ V1SessionAffinityConfig.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ShardInfo.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ShardInfo.js
 var V1ShardInfo = class _V1ShardInfo {
   static getAttributeTypeMap() {
     return _V1ShardInfo.attributeTypeMap;
@@ -85303,7 +85486,7 @@ V1ShardInfo.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SleepAction.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SleepAction.js
 var V1SleepAction = class _V1SleepAction {
   static getAttributeTypeMap() {
     return _V1SleepAction.attributeTypeMap;
@@ -85322,7 +85505,7 @@ V1SleepAction.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSet.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSet.js
 var V1StatefulSet = class _V1StatefulSet {
   static getAttributeTypeMap() {
     return _V1StatefulSet.attributeTypeMap;
@@ -85365,7 +85548,7 @@ V1StatefulSet.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetCondition.js
 var V1StatefulSetCondition = class _V1StatefulSetCondition {
   static getAttributeTypeMap() {
     return _V1StatefulSetCondition.attributeTypeMap;
@@ -85408,7 +85591,7 @@ V1StatefulSetCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetList.js
 var V1StatefulSetList = class _V1StatefulSetList {
   static getAttributeTypeMap() {
     return _V1StatefulSetList.attributeTypeMap;
@@ -85445,7 +85628,7 @@ V1StatefulSetList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetOrdinals.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetOrdinals.js
 var V1StatefulSetOrdinals = class _V1StatefulSetOrdinals {
   static getAttributeTypeMap() {
     return _V1StatefulSetOrdinals.attributeTypeMap;
@@ -85464,7 +85647,7 @@ V1StatefulSetOrdinals.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetPersistentVolumeClaimRetentionPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetPersistentVolumeClaimRetentionPolicy.js
 var V1StatefulSetPersistentVolumeClaimRetentionPolicy = class _V1StatefulSetPersistentVolumeClaimRetentionPolicy {
   static getAttributeTypeMap() {
     return _V1StatefulSetPersistentVolumeClaimRetentionPolicy.attributeTypeMap;
@@ -85489,7 +85672,7 @@ V1StatefulSetPersistentVolumeClaimRetentionPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetSpec.js
 var V1StatefulSetSpec = class _V1StatefulSetSpec {
   static getAttributeTypeMap() {
     return _V1StatefulSetSpec.attributeTypeMap;
@@ -85568,7 +85751,7 @@ V1StatefulSetSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetStatus.js
 var V1StatefulSetStatus = class _V1StatefulSetStatus {
   static getAttributeTypeMap() {
     return _V1StatefulSetStatus.attributeTypeMap;
@@ -85641,7 +85824,7 @@ V1StatefulSetStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetUpdateStrategy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StatefulSetUpdateStrategy.js
 var V1StatefulSetUpdateStrategy = class _V1StatefulSetUpdateStrategy {
   static getAttributeTypeMap() {
     return _V1StatefulSetUpdateStrategy.attributeTypeMap;
@@ -85666,7 +85849,7 @@ V1StatefulSetUpdateStrategy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Status.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Status.js
 var V1Status = class _V1Status {
   static getAttributeTypeMap() {
     return _V1Status.attributeTypeMap;
@@ -85727,7 +85910,7 @@ V1Status.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StatusCause.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StatusCause.js
 var V1StatusCause = class _V1StatusCause {
   static getAttributeTypeMap() {
     return _V1StatusCause.attributeTypeMap;
@@ -85758,7 +85941,7 @@ V1StatusCause.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StatusDetails.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StatusDetails.js
 var V1StatusDetails = class _V1StatusDetails {
   static getAttributeTypeMap() {
     return _V1StatusDetails.attributeTypeMap;
@@ -85807,7 +85990,7 @@ V1StatusDetails.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StorageClass.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StorageClass.js
 var V1StorageClass = class _V1StorageClass {
   static getAttributeTypeMap() {
     return _V1StorageClass.attributeTypeMap;
@@ -85880,7 +86063,7 @@ V1StorageClass.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StorageClassList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StorageClassList.js
 var V1StorageClassList = class _V1StorageClassList {
   static getAttributeTypeMap() {
     return _V1StorageClassList.attributeTypeMap;
@@ -85917,7 +86100,7 @@ V1StorageClassList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StorageOSPersistentVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StorageOSPersistentVolumeSource.js
 var V1StorageOSPersistentVolumeSource = class _V1StorageOSPersistentVolumeSource {
   static getAttributeTypeMap() {
     return _V1StorageOSPersistentVolumeSource.attributeTypeMap;
@@ -85960,7 +86143,7 @@ V1StorageOSPersistentVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1StorageOSVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1StorageOSVolumeSource.js
 var V1StorageOSVolumeSource = class _V1StorageOSVolumeSource {
   static getAttributeTypeMap() {
     return _V1StorageOSVolumeSource.attributeTypeMap;
@@ -86003,7 +86186,7 @@ V1StorageOSVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SubjectAccessReview.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SubjectAccessReview.js
 var V1SubjectAccessReview = class _V1SubjectAccessReview {
   static getAttributeTypeMap() {
     return _V1SubjectAccessReview.attributeTypeMap;
@@ -86046,7 +86229,7 @@ V1SubjectAccessReview.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SubjectAccessReviewSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SubjectAccessReviewSpec.js
 var V1SubjectAccessReviewSpec = class _V1SubjectAccessReviewSpec {
   static getAttributeTypeMap() {
     return _V1SubjectAccessReviewSpec.attributeTypeMap;
@@ -86095,7 +86278,7 @@ V1SubjectAccessReviewSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SubjectAccessReviewStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SubjectAccessReviewStatus.js
 var V1SubjectAccessReviewStatus = class _V1SubjectAccessReviewStatus {
   static getAttributeTypeMap() {
     return _V1SubjectAccessReviewStatus.attributeTypeMap;
@@ -86132,7 +86315,7 @@ V1SubjectAccessReviewStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SubjectRulesReviewStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SubjectRulesReviewStatus.js
 var V1SubjectRulesReviewStatus = class _V1SubjectRulesReviewStatus {
   static getAttributeTypeMap() {
     return _V1SubjectRulesReviewStatus.attributeTypeMap;
@@ -86169,7 +86352,7 @@ V1SubjectRulesReviewStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SuccessPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SuccessPolicy.js
 var V1SuccessPolicy = class _V1SuccessPolicy {
   static getAttributeTypeMap() {
     return _V1SuccessPolicy.attributeTypeMap;
@@ -86188,7 +86371,7 @@ V1SuccessPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1SuccessPolicyRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1SuccessPolicyRule.js
 var V1SuccessPolicyRule = class _V1SuccessPolicyRule {
   static getAttributeTypeMap() {
     return _V1SuccessPolicyRule.attributeTypeMap;
@@ -86213,7 +86396,7 @@ V1SuccessPolicyRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Sysctl.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Sysctl.js
 var V1Sysctl = class _V1Sysctl {
   static getAttributeTypeMap() {
     return _V1Sysctl.attributeTypeMap;
@@ -86238,7 +86421,7 @@ V1Sysctl.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1TCPSocketAction.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1TCPSocketAction.js
 var V1TCPSocketAction = class _V1TCPSocketAction {
   static getAttributeTypeMap() {
     return _V1TCPSocketAction.attributeTypeMap;
@@ -86263,7 +86446,7 @@ V1TCPSocketAction.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Taint.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Taint.js
 var V1Taint = class _V1Taint {
   static getAttributeTypeMap() {
     return _V1Taint.attributeTypeMap;
@@ -86300,7 +86483,7 @@ V1Taint.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1TokenRequestSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1TokenRequestSpec.js
 var V1TokenRequestSpec = class _V1TokenRequestSpec {
   static getAttributeTypeMap() {
     return _V1TokenRequestSpec.attributeTypeMap;
@@ -86331,7 +86514,7 @@ V1TokenRequestSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1TokenRequestStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1TokenRequestStatus.js
 var V1TokenRequestStatus = class _V1TokenRequestStatus {
   static getAttributeTypeMap() {
     return _V1TokenRequestStatus.attributeTypeMap;
@@ -86356,7 +86539,7 @@ V1TokenRequestStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1TokenReview.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1TokenReview.js
 var V1TokenReview = class _V1TokenReview {
   static getAttributeTypeMap() {
     return _V1TokenReview.attributeTypeMap;
@@ -86399,7 +86582,7 @@ V1TokenReview.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1TokenReviewSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1TokenReviewSpec.js
 var V1TokenReviewSpec = class _V1TokenReviewSpec {
   static getAttributeTypeMap() {
     return _V1TokenReviewSpec.attributeTypeMap;
@@ -86424,7 +86607,7 @@ V1TokenReviewSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1TokenReviewStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1TokenReviewStatus.js
 var V1TokenReviewStatus = class _V1TokenReviewStatus {
   static getAttributeTypeMap() {
     return _V1TokenReviewStatus.attributeTypeMap;
@@ -86461,7 +86644,7 @@ V1TokenReviewStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Toleration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Toleration.js
 var V1Toleration = class _V1Toleration {
   static getAttributeTypeMap() {
     return _V1Toleration.attributeTypeMap;
@@ -86504,7 +86687,7 @@ V1Toleration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1TopologySelectorLabelRequirement.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1TopologySelectorLabelRequirement.js
 var V1TopologySelectorLabelRequirement = class _V1TopologySelectorLabelRequirement {
   static getAttributeTypeMap() {
     return _V1TopologySelectorLabelRequirement.attributeTypeMap;
@@ -86529,7 +86712,7 @@ V1TopologySelectorLabelRequirement.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1TopologySelectorTerm.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1TopologySelectorTerm.js
 var V1TopologySelectorTerm = class _V1TopologySelectorTerm {
   static getAttributeTypeMap() {
     return _V1TopologySelectorTerm.attributeTypeMap;
@@ -86548,7 +86731,7 @@ V1TopologySelectorTerm.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1TopologySpreadConstraint.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1TopologySpreadConstraint.js
 var V1TopologySpreadConstraint = class _V1TopologySpreadConstraint {
   static getAttributeTypeMap() {
     return _V1TopologySpreadConstraint.attributeTypeMap;
@@ -86609,7 +86792,7 @@ V1TopologySpreadConstraint.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1TypeChecking.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1TypeChecking.js
 var V1TypeChecking = class _V1TypeChecking {
   static getAttributeTypeMap() {
     return _V1TypeChecking.attributeTypeMap;
@@ -86628,7 +86811,7 @@ V1TypeChecking.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1TypedLocalObjectReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1TypedLocalObjectReference.js
 var V1TypedLocalObjectReference = class _V1TypedLocalObjectReference {
   static getAttributeTypeMap() {
     return _V1TypedLocalObjectReference.attributeTypeMap;
@@ -86659,7 +86842,7 @@ V1TypedLocalObjectReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1TypedObjectReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1TypedObjectReference.js
 var V1TypedObjectReference = class _V1TypedObjectReference {
   static getAttributeTypeMap() {
     return _V1TypedObjectReference.attributeTypeMap;
@@ -86696,7 +86879,7 @@ V1TypedObjectReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1UncountedTerminatedPods.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1UncountedTerminatedPods.js
 var V1UncountedTerminatedPods = class _V1UncountedTerminatedPods {
   static getAttributeTypeMap() {
     return _V1UncountedTerminatedPods.attributeTypeMap;
@@ -86721,7 +86904,7 @@ V1UncountedTerminatedPods.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1UserInfo.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1UserInfo.js
 var V1UserInfo = class _V1UserInfo {
   static getAttributeTypeMap() {
     return _V1UserInfo.attributeTypeMap;
@@ -86758,7 +86941,7 @@ V1UserInfo.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1UserSubject.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1UserSubject.js
 var V1UserSubject = class _V1UserSubject {
   static getAttributeTypeMap() {
     return _V1UserSubject.attributeTypeMap;
@@ -86777,7 +86960,7 @@ V1UserSubject.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicy.js
 var V1ValidatingAdmissionPolicy = class _V1ValidatingAdmissionPolicy {
   static getAttributeTypeMap() {
     return _V1ValidatingAdmissionPolicy.attributeTypeMap;
@@ -86820,7 +87003,7 @@ V1ValidatingAdmissionPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicyBinding.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicyBinding.js
 var V1ValidatingAdmissionPolicyBinding = class _V1ValidatingAdmissionPolicyBinding {
   static getAttributeTypeMap() {
     return _V1ValidatingAdmissionPolicyBinding.attributeTypeMap;
@@ -86857,7 +87040,7 @@ V1ValidatingAdmissionPolicyBinding.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicyBindingList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicyBindingList.js
 var V1ValidatingAdmissionPolicyBindingList = class _V1ValidatingAdmissionPolicyBindingList {
   static getAttributeTypeMap() {
     return _V1ValidatingAdmissionPolicyBindingList.attributeTypeMap;
@@ -86894,7 +87077,7 @@ V1ValidatingAdmissionPolicyBindingList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicyBindingSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicyBindingSpec.js
 var V1ValidatingAdmissionPolicyBindingSpec = class _V1ValidatingAdmissionPolicyBindingSpec {
   static getAttributeTypeMap() {
     return _V1ValidatingAdmissionPolicyBindingSpec.attributeTypeMap;
@@ -86931,7 +87114,7 @@ V1ValidatingAdmissionPolicyBindingSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicyList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicyList.js
 var V1ValidatingAdmissionPolicyList = class _V1ValidatingAdmissionPolicyList {
   static getAttributeTypeMap() {
     return _V1ValidatingAdmissionPolicyList.attributeTypeMap;
@@ -86968,7 +87151,7 @@ V1ValidatingAdmissionPolicyList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicySpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicySpec.js
 var V1ValidatingAdmissionPolicySpec = class _V1ValidatingAdmissionPolicySpec {
   static getAttributeTypeMap() {
     return _V1ValidatingAdmissionPolicySpec.attributeTypeMap;
@@ -87023,7 +87206,7 @@ V1ValidatingAdmissionPolicySpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicyStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingAdmissionPolicyStatus.js
 var V1ValidatingAdmissionPolicyStatus = class _V1ValidatingAdmissionPolicyStatus {
   static getAttributeTypeMap() {
     return _V1ValidatingAdmissionPolicyStatus.attributeTypeMap;
@@ -87054,7 +87237,7 @@ V1ValidatingAdmissionPolicyStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingWebhook.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingWebhook.js
 var V1ValidatingWebhook = class _V1ValidatingWebhook {
   static getAttributeTypeMap() {
     return _V1ValidatingWebhook.attributeTypeMap;
@@ -87133,7 +87316,7 @@ V1ValidatingWebhook.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingWebhookConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingWebhookConfiguration.js
 var V1ValidatingWebhookConfiguration = class _V1ValidatingWebhookConfiguration {
   static getAttributeTypeMap() {
     return _V1ValidatingWebhookConfiguration.attributeTypeMap;
@@ -87170,7 +87353,7 @@ V1ValidatingWebhookConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingWebhookConfigurationList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ValidatingWebhookConfigurationList.js
 var V1ValidatingWebhookConfigurationList = class _V1ValidatingWebhookConfigurationList {
   static getAttributeTypeMap() {
     return _V1ValidatingWebhookConfigurationList.attributeTypeMap;
@@ -87207,7 +87390,7 @@ V1ValidatingWebhookConfigurationList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Validation.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Validation.js
 var V1Validation = class _V1Validation {
   static getAttributeTypeMap() {
     return _V1Validation.attributeTypeMap;
@@ -87244,7 +87427,7 @@ V1Validation.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1ValidationRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1ValidationRule.js
 var V1ValidationRule = class _V1ValidationRule {
   static getAttributeTypeMap() {
     return _V1ValidationRule.attributeTypeMap;
@@ -87293,7 +87476,7 @@ V1ValidationRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Variable.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Variable.js
 var V1Variable = class _V1Variable {
   static getAttributeTypeMap() {
     return _V1Variable.attributeTypeMap;
@@ -87318,7 +87501,7 @@ V1Variable.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1Volume.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1Volume.js
 var V1Volume = class _V1Volume {
   static getAttributeTypeMap() {
     return _V1Volume.attributeTypeMap;
@@ -87517,7 +87700,7 @@ V1Volume.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttachment.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttachment.js
 var V1VolumeAttachment = class _V1VolumeAttachment {
   static getAttributeTypeMap() {
     return _V1VolumeAttachment.attributeTypeMap;
@@ -87560,7 +87743,7 @@ V1VolumeAttachment.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttachmentList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttachmentList.js
 var V1VolumeAttachmentList = class _V1VolumeAttachmentList {
   static getAttributeTypeMap() {
     return _V1VolumeAttachmentList.attributeTypeMap;
@@ -87597,7 +87780,7 @@ V1VolumeAttachmentList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttachmentSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttachmentSource.js
 var V1VolumeAttachmentSource = class _V1VolumeAttachmentSource {
   static getAttributeTypeMap() {
     return _V1VolumeAttachmentSource.attributeTypeMap;
@@ -87622,7 +87805,7 @@ V1VolumeAttachmentSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttachmentSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttachmentSpec.js
 var V1VolumeAttachmentSpec = class _V1VolumeAttachmentSpec {
   static getAttributeTypeMap() {
     return _V1VolumeAttachmentSpec.attributeTypeMap;
@@ -87653,7 +87836,7 @@ V1VolumeAttachmentSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttachmentStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttachmentStatus.js
 var V1VolumeAttachmentStatus = class _V1VolumeAttachmentStatus {
   static getAttributeTypeMap() {
     return _V1VolumeAttachmentStatus.attributeTypeMap;
@@ -87690,7 +87873,7 @@ V1VolumeAttachmentStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttributesClass.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttributesClass.js
 var V1VolumeAttributesClass = class _V1VolumeAttributesClass {
   static getAttributeTypeMap() {
     return _V1VolumeAttributesClass.attributeTypeMap;
@@ -87733,7 +87916,7 @@ V1VolumeAttributesClass.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttributesClassList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeAttributesClassList.js
 var V1VolumeAttributesClassList = class _V1VolumeAttributesClassList {
   static getAttributeTypeMap() {
     return _V1VolumeAttributesClassList.attributeTypeMap;
@@ -87770,7 +87953,7 @@ V1VolumeAttributesClassList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeDevice.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeDevice.js
 var V1VolumeDevice = class _V1VolumeDevice {
   static getAttributeTypeMap() {
     return _V1VolumeDevice.attributeTypeMap;
@@ -87795,7 +87978,7 @@ V1VolumeDevice.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeError.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeError.js
 var V1VolumeError = class _V1VolumeError {
   static getAttributeTypeMap() {
     return _V1VolumeError.attributeTypeMap;
@@ -87826,7 +88009,7 @@ V1VolumeError.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeMount.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeMount.js
 var V1VolumeMount = class _V1VolumeMount {
   static getAttributeTypeMap() {
     return _V1VolumeMount.attributeTypeMap;
@@ -87881,7 +88064,7 @@ V1VolumeMount.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeMountStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeMountStatus.js
 var V1VolumeMountStatus = class _V1VolumeMountStatus {
   static getAttributeTypeMap() {
     return _V1VolumeMountStatus.attributeTypeMap;
@@ -87924,7 +88107,7 @@ V1VolumeMountStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeNodeAffinity.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeNodeAffinity.js
 var V1VolumeNodeAffinity = class _V1VolumeNodeAffinity {
   static getAttributeTypeMap() {
     return _V1VolumeNodeAffinity.attributeTypeMap;
@@ -87943,7 +88126,7 @@ V1VolumeNodeAffinity.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeNodeResources.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeNodeResources.js
 var V1VolumeNodeResources = class _V1VolumeNodeResources {
   static getAttributeTypeMap() {
     return _V1VolumeNodeResources.attributeTypeMap;
@@ -87962,7 +88145,7 @@ V1VolumeNodeResources.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeProjection.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeProjection.js
 var V1VolumeProjection = class _V1VolumeProjection {
   static getAttributeTypeMap() {
     return _V1VolumeProjection.attributeTypeMap;
@@ -88011,7 +88194,7 @@ V1VolumeProjection.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeResourceRequirements.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeResourceRequirements.js
 var V1VolumeResourceRequirements = class _V1VolumeResourceRequirements {
   static getAttributeTypeMap() {
     return _V1VolumeResourceRequirements.attributeTypeMap;
@@ -88036,7 +88219,7 @@ V1VolumeResourceRequirements.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VolumeStatus.js
 var V1VolumeStatus = class _V1VolumeStatus {
   static getAttributeTypeMap() {
     return _V1VolumeStatus.attributeTypeMap;
@@ -88055,7 +88238,7 @@ V1VolumeStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1VsphereVirtualDiskVolumeSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1VsphereVirtualDiskVolumeSource.js
 var V1VsphereVirtualDiskVolumeSource = class _V1VsphereVirtualDiskVolumeSource {
   static getAttributeTypeMap() {
     return _V1VsphereVirtualDiskVolumeSource.attributeTypeMap;
@@ -88092,7 +88275,7 @@ V1VsphereVirtualDiskVolumeSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1WatchEvent.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1WatchEvent.js
 var V1WatchEvent = class _V1WatchEvent {
   static getAttributeTypeMap() {
     return _V1WatchEvent.attributeTypeMap;
@@ -88117,7 +88300,7 @@ V1WatchEvent.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1WebhookConversion.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1WebhookConversion.js
 var V1WebhookConversion = class _V1WebhookConversion {
   static getAttributeTypeMap() {
     return _V1WebhookConversion.attributeTypeMap;
@@ -88142,7 +88325,7 @@ V1WebhookConversion.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1WeightedPodAffinityTerm.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1WeightedPodAffinityTerm.js
 var V1WeightedPodAffinityTerm = class _V1WeightedPodAffinityTerm {
   static getAttributeTypeMap() {
     return _V1WeightedPodAffinityTerm.attributeTypeMap;
@@ -88167,7 +88350,7 @@ V1WeightedPodAffinityTerm.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1WindowsSecurityContextOptions.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1WindowsSecurityContextOptions.js
 var V1WindowsSecurityContextOptions = class _V1WindowsSecurityContextOptions {
   static getAttributeTypeMap() {
     return _V1WindowsSecurityContextOptions.attributeTypeMap;
@@ -88204,7 +88387,7 @@ V1WindowsSecurityContextOptions.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ApplyConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ApplyConfiguration.js
 var V1alpha1ApplyConfiguration = class _V1alpha1ApplyConfiguration {
   static getAttributeTypeMap() {
     return _V1alpha1ApplyConfiguration.attributeTypeMap;
@@ -88223,7 +88406,7 @@ V1alpha1ApplyConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ClusterTrustBundle.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ClusterTrustBundle.js
 var V1alpha1ClusterTrustBundle = class _V1alpha1ClusterTrustBundle {
   static getAttributeTypeMap() {
     return _V1alpha1ClusterTrustBundle.attributeTypeMap;
@@ -88260,7 +88443,7 @@ V1alpha1ClusterTrustBundle.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ClusterTrustBundleList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ClusterTrustBundleList.js
 var V1alpha1ClusterTrustBundleList = class _V1alpha1ClusterTrustBundleList {
   static getAttributeTypeMap() {
     return _V1alpha1ClusterTrustBundleList.attributeTypeMap;
@@ -88297,7 +88480,7 @@ V1alpha1ClusterTrustBundleList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ClusterTrustBundleSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ClusterTrustBundleSpec.js
 var V1alpha1ClusterTrustBundleSpec = class _V1alpha1ClusterTrustBundleSpec {
   static getAttributeTypeMap() {
     return _V1alpha1ClusterTrustBundleSpec.attributeTypeMap;
@@ -88322,7 +88505,7 @@ V1alpha1ClusterTrustBundleSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1JSONPatch.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1JSONPatch.js
 var V1alpha1JSONPatch = class _V1alpha1JSONPatch {
   static getAttributeTypeMap() {
     return _V1alpha1JSONPatch.attributeTypeMap;
@@ -88341,7 +88524,7 @@ V1alpha1JSONPatch.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MatchCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MatchCondition.js
 var V1alpha1MatchCondition = class _V1alpha1MatchCondition {
   static getAttributeTypeMap() {
     return _V1alpha1MatchCondition.attributeTypeMap;
@@ -88366,7 +88549,7 @@ V1alpha1MatchCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MatchResources.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MatchResources.js
 var V1alpha1MatchResources = class _V1alpha1MatchResources {
   static getAttributeTypeMap() {
     return _V1alpha1MatchResources.attributeTypeMap;
@@ -88409,7 +88592,7 @@ V1alpha1MatchResources.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MutatingAdmissionPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MutatingAdmissionPolicy.js
 var V1alpha1MutatingAdmissionPolicy = class _V1alpha1MutatingAdmissionPolicy {
   static getAttributeTypeMap() {
     return _V1alpha1MutatingAdmissionPolicy.attributeTypeMap;
@@ -88446,7 +88629,7 @@ V1alpha1MutatingAdmissionPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MutatingAdmissionPolicyBinding.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MutatingAdmissionPolicyBinding.js
 var V1alpha1MutatingAdmissionPolicyBinding = class _V1alpha1MutatingAdmissionPolicyBinding {
   static getAttributeTypeMap() {
     return _V1alpha1MutatingAdmissionPolicyBinding.attributeTypeMap;
@@ -88483,7 +88666,7 @@ V1alpha1MutatingAdmissionPolicyBinding.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MutatingAdmissionPolicyBindingList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MutatingAdmissionPolicyBindingList.js
 var V1alpha1MutatingAdmissionPolicyBindingList = class _V1alpha1MutatingAdmissionPolicyBindingList {
   static getAttributeTypeMap() {
     return _V1alpha1MutatingAdmissionPolicyBindingList.attributeTypeMap;
@@ -88520,7 +88703,7 @@ V1alpha1MutatingAdmissionPolicyBindingList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MutatingAdmissionPolicyBindingSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MutatingAdmissionPolicyBindingSpec.js
 var V1alpha1MutatingAdmissionPolicyBindingSpec = class _V1alpha1MutatingAdmissionPolicyBindingSpec {
   static getAttributeTypeMap() {
     return _V1alpha1MutatingAdmissionPolicyBindingSpec.attributeTypeMap;
@@ -88551,7 +88734,7 @@ V1alpha1MutatingAdmissionPolicyBindingSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MutatingAdmissionPolicyList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MutatingAdmissionPolicyList.js
 var V1alpha1MutatingAdmissionPolicyList = class _V1alpha1MutatingAdmissionPolicyList {
   static getAttributeTypeMap() {
     return _V1alpha1MutatingAdmissionPolicyList.attributeTypeMap;
@@ -88588,7 +88771,7 @@ V1alpha1MutatingAdmissionPolicyList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MutatingAdmissionPolicySpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1MutatingAdmissionPolicySpec.js
 var V1alpha1MutatingAdmissionPolicySpec = class _V1alpha1MutatingAdmissionPolicySpec {
   static getAttributeTypeMap() {
     return _V1alpha1MutatingAdmissionPolicySpec.attributeTypeMap;
@@ -88643,7 +88826,7 @@ V1alpha1MutatingAdmissionPolicySpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1Mutation.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1Mutation.js
 var V1alpha1Mutation = class _V1alpha1Mutation {
   static getAttributeTypeMap() {
     return _V1alpha1Mutation.attributeTypeMap;
@@ -88674,7 +88857,7 @@ V1alpha1Mutation.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1NamedRuleWithOperations.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1NamedRuleWithOperations.js
 var V1alpha1NamedRuleWithOperations = class _V1alpha1NamedRuleWithOperations {
   static getAttributeTypeMap() {
     return _V1alpha1NamedRuleWithOperations.attributeTypeMap;
@@ -88723,7 +88906,7 @@ V1alpha1NamedRuleWithOperations.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ParamKind.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ParamKind.js
 var V1alpha1ParamKind = class _V1alpha1ParamKind {
   static getAttributeTypeMap() {
     return _V1alpha1ParamKind.attributeTypeMap;
@@ -88748,7 +88931,7 @@ V1alpha1ParamKind.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ParamRef.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ParamRef.js
 var V1alpha1ParamRef = class _V1alpha1ParamRef {
   static getAttributeTypeMap() {
     return _V1alpha1ParamRef.attributeTypeMap;
@@ -88785,7 +88968,7 @@ V1alpha1ParamRef.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ServerStorageVersion.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1ServerStorageVersion.js
 var V1alpha1ServerStorageVersion = class _V1alpha1ServerStorageVersion {
   static getAttributeTypeMap() {
     return _V1alpha1ServerStorageVersion.attributeTypeMap;
@@ -88822,7 +89005,7 @@ V1alpha1ServerStorageVersion.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1StorageVersion.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1StorageVersion.js
 var V1alpha1StorageVersion = class _V1alpha1StorageVersion {
   static getAttributeTypeMap() {
     return _V1alpha1StorageVersion.attributeTypeMap;
@@ -88865,7 +89048,7 @@ V1alpha1StorageVersion.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1StorageVersionCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1StorageVersionCondition.js
 var V1alpha1StorageVersionCondition = class _V1alpha1StorageVersionCondition {
   static getAttributeTypeMap() {
     return _V1alpha1StorageVersionCondition.attributeTypeMap;
@@ -88914,7 +89097,7 @@ V1alpha1StorageVersionCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1StorageVersionList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1StorageVersionList.js
 var V1alpha1StorageVersionList = class _V1alpha1StorageVersionList {
   static getAttributeTypeMap() {
     return _V1alpha1StorageVersionList.attributeTypeMap;
@@ -88951,7 +89134,7 @@ V1alpha1StorageVersionList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1StorageVersionStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1StorageVersionStatus.js
 var V1alpha1StorageVersionStatus = class _V1alpha1StorageVersionStatus {
   static getAttributeTypeMap() {
     return _V1alpha1StorageVersionStatus.attributeTypeMap;
@@ -88982,7 +89165,7 @@ V1alpha1StorageVersionStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1Variable.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha1Variable.js
 var V1alpha1Variable = class _V1alpha1Variable {
   static getAttributeTypeMap() {
     return _V1alpha1Variable.attributeTypeMap;
@@ -89007,7 +89190,7 @@ V1alpha1Variable.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2GangSchedulingPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2GangSchedulingPolicy.js
 var V1alpha2GangSchedulingPolicy = class _V1alpha2GangSchedulingPolicy {
   static getAttributeTypeMap() {
     return _V1alpha2GangSchedulingPolicy.attributeTypeMap;
@@ -89026,7 +89209,7 @@ V1alpha2GangSchedulingPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2LeaseCandidate.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2LeaseCandidate.js
 var V1alpha2LeaseCandidate = class _V1alpha2LeaseCandidate {
   static getAttributeTypeMap() {
     return _V1alpha2LeaseCandidate.attributeTypeMap;
@@ -89063,7 +89246,7 @@ V1alpha2LeaseCandidate.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2LeaseCandidateList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2LeaseCandidateList.js
 var V1alpha2LeaseCandidateList = class _V1alpha2LeaseCandidateList {
   static getAttributeTypeMap() {
     return _V1alpha2LeaseCandidateList.attributeTypeMap;
@@ -89100,7 +89283,7 @@ V1alpha2LeaseCandidateList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2LeaseCandidateSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2LeaseCandidateSpec.js
 var V1alpha2LeaseCandidateSpec = class _V1alpha2LeaseCandidateSpec {
   static getAttributeTypeMap() {
     return _V1alpha2LeaseCandidateSpec.attributeTypeMap;
@@ -89149,7 +89332,7 @@ V1alpha2LeaseCandidateSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroup.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroup.js
 var V1alpha2PodGroup = class _V1alpha2PodGroup {
   static getAttributeTypeMap() {
     return _V1alpha2PodGroup.attributeTypeMap;
@@ -89192,7 +89375,7 @@ V1alpha2PodGroup.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupList.js
 var V1alpha2PodGroupList = class _V1alpha2PodGroupList {
   static getAttributeTypeMap() {
     return _V1alpha2PodGroupList.attributeTypeMap;
@@ -89229,7 +89412,7 @@ V1alpha2PodGroupList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupResourceClaim.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupResourceClaim.js
 var V1alpha2PodGroupResourceClaim = class _V1alpha2PodGroupResourceClaim {
   static getAttributeTypeMap() {
     return _V1alpha2PodGroupResourceClaim.attributeTypeMap;
@@ -89260,7 +89443,7 @@ V1alpha2PodGroupResourceClaim.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupResourceClaimStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupResourceClaimStatus.js
 var V1alpha2PodGroupResourceClaimStatus = class _V1alpha2PodGroupResourceClaimStatus {
   static getAttributeTypeMap() {
     return _V1alpha2PodGroupResourceClaimStatus.attributeTypeMap;
@@ -89285,7 +89468,7 @@ V1alpha2PodGroupResourceClaimStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupSchedulingConstraints.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupSchedulingConstraints.js
 var V1alpha2PodGroupSchedulingConstraints = class _V1alpha2PodGroupSchedulingConstraints {
   static getAttributeTypeMap() {
     return _V1alpha2PodGroupSchedulingConstraints.attributeTypeMap;
@@ -89304,7 +89487,7 @@ V1alpha2PodGroupSchedulingConstraints.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupSchedulingPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupSchedulingPolicy.js
 var V1alpha2PodGroupSchedulingPolicy = class _V1alpha2PodGroupSchedulingPolicy {
   static getAttributeTypeMap() {
     return _V1alpha2PodGroupSchedulingPolicy.attributeTypeMap;
@@ -89329,7 +89512,7 @@ V1alpha2PodGroupSchedulingPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupSpec.js
 var V1alpha2PodGroupSpec = class _V1alpha2PodGroupSpec {
   static getAttributeTypeMap() {
     return _V1alpha2PodGroupSpec.attributeTypeMap;
@@ -89384,7 +89567,7 @@ V1alpha2PodGroupSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupStatus.js
 var V1alpha2PodGroupStatus = class _V1alpha2PodGroupStatus {
   static getAttributeTypeMap() {
     return _V1alpha2PodGroupStatus.attributeTypeMap;
@@ -89409,7 +89592,7 @@ V1alpha2PodGroupStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupTemplate.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupTemplate.js
 var V1alpha2PodGroupTemplate = class _V1alpha2PodGroupTemplate {
   static getAttributeTypeMap() {
     return _V1alpha2PodGroupTemplate.attributeTypeMap;
@@ -89464,7 +89647,7 @@ V1alpha2PodGroupTemplate.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupTemplateReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2PodGroupTemplateReference.js
 var V1alpha2PodGroupTemplateReference = class _V1alpha2PodGroupTemplateReference {
   static getAttributeTypeMap() {
     return _V1alpha2PodGroupTemplateReference.attributeTypeMap;
@@ -89483,7 +89666,7 @@ V1alpha2PodGroupTemplateReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2TopologyConstraint.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2TopologyConstraint.js
 var V1alpha2TopologyConstraint = class _V1alpha2TopologyConstraint {
   static getAttributeTypeMap() {
     return _V1alpha2TopologyConstraint.attributeTypeMap;
@@ -89502,7 +89685,7 @@ V1alpha2TopologyConstraint.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2TypedLocalObjectReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2TypedLocalObjectReference.js
 var V1alpha2TypedLocalObjectReference = class _V1alpha2TypedLocalObjectReference {
   static getAttributeTypeMap() {
     return _V1alpha2TypedLocalObjectReference.attributeTypeMap;
@@ -89533,7 +89716,7 @@ V1alpha2TypedLocalObjectReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2Workload.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2Workload.js
 var V1alpha2Workload = class _V1alpha2Workload {
   static getAttributeTypeMap() {
     return _V1alpha2Workload.attributeTypeMap;
@@ -89570,7 +89753,7 @@ V1alpha2Workload.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2WorkloadList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2WorkloadList.js
 var V1alpha2WorkloadList = class _V1alpha2WorkloadList {
   static getAttributeTypeMap() {
     return _V1alpha2WorkloadList.attributeTypeMap;
@@ -89607,7 +89790,7 @@ V1alpha2WorkloadList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2WorkloadPodGroupTemplateReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2WorkloadPodGroupTemplateReference.js
 var V1alpha2WorkloadPodGroupTemplateReference = class _V1alpha2WorkloadPodGroupTemplateReference {
   static getAttributeTypeMap() {
     return _V1alpha2WorkloadPodGroupTemplateReference.attributeTypeMap;
@@ -89632,7 +89815,7 @@ V1alpha2WorkloadPodGroupTemplateReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2WorkloadSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha2WorkloadSpec.js
 var V1alpha2WorkloadSpec = class _V1alpha2WorkloadSpec {
   static getAttributeTypeMap() {
     return _V1alpha2WorkloadSpec.attributeTypeMap;
@@ -89657,7 +89840,7 @@ V1alpha2WorkloadSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3DeviceTaint.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3DeviceTaint.js
 var V1alpha3DeviceTaint = class _V1alpha3DeviceTaint {
   static getAttributeTypeMap() {
     return _V1alpha3DeviceTaint.attributeTypeMap;
@@ -89694,7 +89877,7 @@ V1alpha3DeviceTaint.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3DeviceTaintRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3DeviceTaintRule.js
 var V1alpha3DeviceTaintRule = class _V1alpha3DeviceTaintRule {
   static getAttributeTypeMap() {
     return _V1alpha3DeviceTaintRule.attributeTypeMap;
@@ -89737,7 +89920,7 @@ V1alpha3DeviceTaintRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3DeviceTaintRuleList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3DeviceTaintRuleList.js
 var V1alpha3DeviceTaintRuleList = class _V1alpha3DeviceTaintRuleList {
   static getAttributeTypeMap() {
     return _V1alpha3DeviceTaintRuleList.attributeTypeMap;
@@ -89774,7 +89957,7 @@ V1alpha3DeviceTaintRuleList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3DeviceTaintRuleSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3DeviceTaintRuleSpec.js
 var V1alpha3DeviceTaintRuleSpec = class _V1alpha3DeviceTaintRuleSpec {
   static getAttributeTypeMap() {
     return _V1alpha3DeviceTaintRuleSpec.attributeTypeMap;
@@ -89799,7 +89982,7 @@ V1alpha3DeviceTaintRuleSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3DeviceTaintRuleStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3DeviceTaintRuleStatus.js
 var V1alpha3DeviceTaintRuleStatus = class _V1alpha3DeviceTaintRuleStatus {
   static getAttributeTypeMap() {
     return _V1alpha3DeviceTaintRuleStatus.attributeTypeMap;
@@ -89818,7 +90001,7 @@ V1alpha3DeviceTaintRuleStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3DeviceTaintSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3DeviceTaintSelector.js
 var V1alpha3DeviceTaintSelector = class _V1alpha3DeviceTaintSelector {
   static getAttributeTypeMap() {
     return _V1alpha3DeviceTaintSelector.attributeTypeMap;
@@ -89849,7 +90032,7 @@ V1alpha3DeviceTaintSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3PoolStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3PoolStatus.js
 var V1alpha3PoolStatus = class _V1alpha3PoolStatus {
   static getAttributeTypeMap() {
     return _V1alpha3PoolStatus.attributeTypeMap;
@@ -89922,7 +90105,7 @@ V1alpha3PoolStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3ResourcePoolStatusRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3ResourcePoolStatusRequest.js
 var V1alpha3ResourcePoolStatusRequest = class _V1alpha3ResourcePoolStatusRequest {
   static getAttributeTypeMap() {
     return _V1alpha3ResourcePoolStatusRequest.attributeTypeMap;
@@ -89965,7 +90148,7 @@ V1alpha3ResourcePoolStatusRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3ResourcePoolStatusRequestList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3ResourcePoolStatusRequestList.js
 var V1alpha3ResourcePoolStatusRequestList = class _V1alpha3ResourcePoolStatusRequestList {
   static getAttributeTypeMap() {
     return _V1alpha3ResourcePoolStatusRequestList.attributeTypeMap;
@@ -90002,7 +90185,7 @@ V1alpha3ResourcePoolStatusRequestList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3ResourcePoolStatusRequestSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3ResourcePoolStatusRequestSpec.js
 var V1alpha3ResourcePoolStatusRequestSpec = class _V1alpha3ResourcePoolStatusRequestSpec {
   static getAttributeTypeMap() {
     return _V1alpha3ResourcePoolStatusRequestSpec.attributeTypeMap;
@@ -90033,7 +90216,7 @@ V1alpha3ResourcePoolStatusRequestSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3ResourcePoolStatusRequestStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1alpha3ResourcePoolStatusRequestStatus.js
 var V1alpha3ResourcePoolStatusRequestStatus = class _V1alpha3ResourcePoolStatusRequestStatus {
   static getAttributeTypeMap() {
     return _V1alpha3ResourcePoolStatusRequestStatus.attributeTypeMap;
@@ -90064,7 +90247,7 @@ V1alpha3ResourcePoolStatusRequestStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1AllocatedDeviceStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1AllocatedDeviceStatus.js
 var V1beta1AllocatedDeviceStatus = class _V1beta1AllocatedDeviceStatus {
   static getAttributeTypeMap() {
     return _V1beta1AllocatedDeviceStatus.attributeTypeMap;
@@ -90119,7 +90302,7 @@ V1beta1AllocatedDeviceStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1AllocationResult.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1AllocationResult.js
 var V1beta1AllocationResult = class _V1beta1AllocationResult {
   static getAttributeTypeMap() {
     return _V1beta1AllocationResult.attributeTypeMap;
@@ -90150,7 +90333,7 @@ V1beta1AllocationResult.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ApplyConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ApplyConfiguration.js
 var V1beta1ApplyConfiguration = class _V1beta1ApplyConfiguration {
   static getAttributeTypeMap() {
     return _V1beta1ApplyConfiguration.attributeTypeMap;
@@ -90169,7 +90352,7 @@ V1beta1ApplyConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1BasicDevice.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1BasicDevice.js
 var V1beta1BasicDevice = class _V1beta1BasicDevice {
   static getAttributeTypeMap() {
     return _V1beta1BasicDevice.attributeTypeMap;
@@ -90254,7 +90437,7 @@ V1beta1BasicDevice.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1CELDeviceSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1CELDeviceSelector.js
 var V1beta1CELDeviceSelector = class _V1beta1CELDeviceSelector {
   static getAttributeTypeMap() {
     return _V1beta1CELDeviceSelector.attributeTypeMap;
@@ -90273,7 +90456,7 @@ V1beta1CELDeviceSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1CapacityRequestPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1CapacityRequestPolicy.js
 var V1beta1CapacityRequestPolicy = class _V1beta1CapacityRequestPolicy {
   static getAttributeTypeMap() {
     return _V1beta1CapacityRequestPolicy.attributeTypeMap;
@@ -90304,7 +90487,7 @@ V1beta1CapacityRequestPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1CapacityRequestPolicyRange.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1CapacityRequestPolicyRange.js
 var V1beta1CapacityRequestPolicyRange = class _V1beta1CapacityRequestPolicyRange {
   static getAttributeTypeMap() {
     return _V1beta1CapacityRequestPolicyRange.attributeTypeMap;
@@ -90335,7 +90518,7 @@ V1beta1CapacityRequestPolicyRange.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1CapacityRequirements.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1CapacityRequirements.js
 var V1beta1CapacityRequirements = class _V1beta1CapacityRequirements {
   static getAttributeTypeMap() {
     return _V1beta1CapacityRequirements.attributeTypeMap;
@@ -90354,7 +90537,7 @@ V1beta1CapacityRequirements.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ClusterTrustBundle.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ClusterTrustBundle.js
 var V1beta1ClusterTrustBundle = class _V1beta1ClusterTrustBundle {
   static getAttributeTypeMap() {
     return _V1beta1ClusterTrustBundle.attributeTypeMap;
@@ -90391,7 +90574,7 @@ V1beta1ClusterTrustBundle.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ClusterTrustBundleList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ClusterTrustBundleList.js
 var V1beta1ClusterTrustBundleList = class _V1beta1ClusterTrustBundleList {
   static getAttributeTypeMap() {
     return _V1beta1ClusterTrustBundleList.attributeTypeMap;
@@ -90428,7 +90611,7 @@ V1beta1ClusterTrustBundleList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ClusterTrustBundleSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ClusterTrustBundleSpec.js
 var V1beta1ClusterTrustBundleSpec = class _V1beta1ClusterTrustBundleSpec {
   static getAttributeTypeMap() {
     return _V1beta1ClusterTrustBundleSpec.attributeTypeMap;
@@ -90453,7 +90636,7 @@ V1beta1ClusterTrustBundleSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1Counter.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1Counter.js
 var V1beta1Counter = class _V1beta1Counter {
   static getAttributeTypeMap() {
     return _V1beta1Counter.attributeTypeMap;
@@ -90472,7 +90655,7 @@ V1beta1Counter.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1CounterSet.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1CounterSet.js
 var V1beta1CounterSet = class _V1beta1CounterSet {
   static getAttributeTypeMap() {
     return _V1beta1CounterSet.attributeTypeMap;
@@ -90497,7 +90680,7 @@ V1beta1CounterSet.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1Device.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1Device.js
 var V1beta1Device = class _V1beta1Device {
   static getAttributeTypeMap() {
     return _V1beta1Device.attributeTypeMap;
@@ -90522,7 +90705,7 @@ V1beta1Device.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceAllocationConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceAllocationConfiguration.js
 var V1beta1DeviceAllocationConfiguration = class _V1beta1DeviceAllocationConfiguration {
   static getAttributeTypeMap() {
     return _V1beta1DeviceAllocationConfiguration.attributeTypeMap;
@@ -90553,7 +90736,7 @@ V1beta1DeviceAllocationConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceAllocationResult.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceAllocationResult.js
 var V1beta1DeviceAllocationResult = class _V1beta1DeviceAllocationResult {
   static getAttributeTypeMap() {
     return _V1beta1DeviceAllocationResult.attributeTypeMap;
@@ -90578,7 +90761,7 @@ V1beta1DeviceAllocationResult.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceAttribute.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceAttribute.js
 var V1beta1DeviceAttribute = class _V1beta1DeviceAttribute {
   static getAttributeTypeMap() {
     return _V1beta1DeviceAttribute.attributeTypeMap;
@@ -90639,7 +90822,7 @@ V1beta1DeviceAttribute.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceCapacity.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceCapacity.js
 var V1beta1DeviceCapacity = class _V1beta1DeviceCapacity {
   static getAttributeTypeMap() {
     return _V1beta1DeviceCapacity.attributeTypeMap;
@@ -90664,7 +90847,7 @@ V1beta1DeviceCapacity.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceClaim.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceClaim.js
 var V1beta1DeviceClaim = class _V1beta1DeviceClaim {
   static getAttributeTypeMap() {
     return _V1beta1DeviceClaim.attributeTypeMap;
@@ -90695,7 +90878,7 @@ V1beta1DeviceClaim.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceClaimConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceClaimConfiguration.js
 var V1beta1DeviceClaimConfiguration = class _V1beta1DeviceClaimConfiguration {
   static getAttributeTypeMap() {
     return _V1beta1DeviceClaimConfiguration.attributeTypeMap;
@@ -90720,7 +90903,7 @@ V1beta1DeviceClaimConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceClass.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceClass.js
 var V1beta1DeviceClass = class _V1beta1DeviceClass {
   static getAttributeTypeMap() {
     return _V1beta1DeviceClass.attributeTypeMap;
@@ -90757,7 +90940,7 @@ V1beta1DeviceClass.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceClassConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceClassConfiguration.js
 var V1beta1DeviceClassConfiguration = class _V1beta1DeviceClassConfiguration {
   static getAttributeTypeMap() {
     return _V1beta1DeviceClassConfiguration.attributeTypeMap;
@@ -90776,7 +90959,7 @@ V1beta1DeviceClassConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceClassList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceClassList.js
 var V1beta1DeviceClassList = class _V1beta1DeviceClassList {
   static getAttributeTypeMap() {
     return _V1beta1DeviceClassList.attributeTypeMap;
@@ -90813,7 +90996,7 @@ V1beta1DeviceClassList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceClassSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceClassSpec.js
 var V1beta1DeviceClassSpec = class _V1beta1DeviceClassSpec {
   static getAttributeTypeMap() {
     return _V1beta1DeviceClassSpec.attributeTypeMap;
@@ -90844,7 +91027,7 @@ V1beta1DeviceClassSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceConstraint.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceConstraint.js
 var V1beta1DeviceConstraint = class _V1beta1DeviceConstraint {
   static getAttributeTypeMap() {
     return _V1beta1DeviceConstraint.attributeTypeMap;
@@ -90875,7 +91058,7 @@ V1beta1DeviceConstraint.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceCounterConsumption.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceCounterConsumption.js
 var V1beta1DeviceCounterConsumption = class _V1beta1DeviceCounterConsumption {
   static getAttributeTypeMap() {
     return _V1beta1DeviceCounterConsumption.attributeTypeMap;
@@ -90900,7 +91083,7 @@ V1beta1DeviceCounterConsumption.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceRequest.js
 var V1beta1DeviceRequest = class _V1beta1DeviceRequest {
   static getAttributeTypeMap() {
     return _V1beta1DeviceRequest.attributeTypeMap;
@@ -90967,7 +91150,7 @@ V1beta1DeviceRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceRequestAllocationResult.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceRequestAllocationResult.js
 var V1beta1DeviceRequestAllocationResult = class _V1beta1DeviceRequestAllocationResult {
   static getAttributeTypeMap() {
     return _V1beta1DeviceRequestAllocationResult.attributeTypeMap;
@@ -91040,7 +91223,7 @@ V1beta1DeviceRequestAllocationResult.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceSelector.js
 var V1beta1DeviceSelector = class _V1beta1DeviceSelector {
   static getAttributeTypeMap() {
     return _V1beta1DeviceSelector.attributeTypeMap;
@@ -91059,7 +91242,7 @@ V1beta1DeviceSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceSubRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceSubRequest.js
 var V1beta1DeviceSubRequest = class _V1beta1DeviceSubRequest {
   static getAttributeTypeMap() {
     return _V1beta1DeviceSubRequest.attributeTypeMap;
@@ -91114,7 +91297,7 @@ V1beta1DeviceSubRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceTaint.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceTaint.js
 var V1beta1DeviceTaint = class _V1beta1DeviceTaint {
   static getAttributeTypeMap() {
     return _V1beta1DeviceTaint.attributeTypeMap;
@@ -91151,7 +91334,7 @@ V1beta1DeviceTaint.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceToleration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1DeviceToleration.js
 var V1beta1DeviceToleration = class _V1beta1DeviceToleration {
   static getAttributeTypeMap() {
     return _V1beta1DeviceToleration.attributeTypeMap;
@@ -91194,7 +91377,7 @@ V1beta1DeviceToleration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1IPAddress.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1IPAddress.js
 var V1beta1IPAddress = class _V1beta1IPAddress {
   static getAttributeTypeMap() {
     return _V1beta1IPAddress.attributeTypeMap;
@@ -91231,7 +91414,7 @@ V1beta1IPAddress.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1IPAddressList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1IPAddressList.js
 var V1beta1IPAddressList = class _V1beta1IPAddressList {
   static getAttributeTypeMap() {
     return _V1beta1IPAddressList.attributeTypeMap;
@@ -91268,7 +91451,7 @@ V1beta1IPAddressList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1IPAddressSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1IPAddressSpec.js
 var V1beta1IPAddressSpec = class _V1beta1IPAddressSpec {
   static getAttributeTypeMap() {
     return _V1beta1IPAddressSpec.attributeTypeMap;
@@ -91287,7 +91470,7 @@ V1beta1IPAddressSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1JSONPatch.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1JSONPatch.js
 var V1beta1JSONPatch = class _V1beta1JSONPatch {
   static getAttributeTypeMap() {
     return _V1beta1JSONPatch.attributeTypeMap;
@@ -91306,7 +91489,7 @@ V1beta1JSONPatch.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1LeaseCandidate.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1LeaseCandidate.js
 var V1beta1LeaseCandidate = class _V1beta1LeaseCandidate {
   static getAttributeTypeMap() {
     return _V1beta1LeaseCandidate.attributeTypeMap;
@@ -91343,7 +91526,7 @@ V1beta1LeaseCandidate.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1LeaseCandidateList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1LeaseCandidateList.js
 var V1beta1LeaseCandidateList = class _V1beta1LeaseCandidateList {
   static getAttributeTypeMap() {
     return _V1beta1LeaseCandidateList.attributeTypeMap;
@@ -91380,7 +91563,7 @@ V1beta1LeaseCandidateList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1LeaseCandidateSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1LeaseCandidateSpec.js
 var V1beta1LeaseCandidateSpec = class _V1beta1LeaseCandidateSpec {
   static getAttributeTypeMap() {
     return _V1beta1LeaseCandidateSpec.attributeTypeMap;
@@ -91429,7 +91612,7 @@ V1beta1LeaseCandidateSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MatchCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MatchCondition.js
 var V1beta1MatchCondition = class _V1beta1MatchCondition {
   static getAttributeTypeMap() {
     return _V1beta1MatchCondition.attributeTypeMap;
@@ -91454,7 +91637,7 @@ V1beta1MatchCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MatchResources.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MatchResources.js
 var V1beta1MatchResources = class _V1beta1MatchResources {
   static getAttributeTypeMap() {
     return _V1beta1MatchResources.attributeTypeMap;
@@ -91497,7 +91680,7 @@ V1beta1MatchResources.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MutatingAdmissionPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MutatingAdmissionPolicy.js
 var V1beta1MutatingAdmissionPolicy = class _V1beta1MutatingAdmissionPolicy {
   static getAttributeTypeMap() {
     return _V1beta1MutatingAdmissionPolicy.attributeTypeMap;
@@ -91534,7 +91717,7 @@ V1beta1MutatingAdmissionPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MutatingAdmissionPolicyBinding.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MutatingAdmissionPolicyBinding.js
 var V1beta1MutatingAdmissionPolicyBinding = class _V1beta1MutatingAdmissionPolicyBinding {
   static getAttributeTypeMap() {
     return _V1beta1MutatingAdmissionPolicyBinding.attributeTypeMap;
@@ -91571,7 +91754,7 @@ V1beta1MutatingAdmissionPolicyBinding.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MutatingAdmissionPolicyBindingList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MutatingAdmissionPolicyBindingList.js
 var V1beta1MutatingAdmissionPolicyBindingList = class _V1beta1MutatingAdmissionPolicyBindingList {
   static getAttributeTypeMap() {
     return _V1beta1MutatingAdmissionPolicyBindingList.attributeTypeMap;
@@ -91608,7 +91791,7 @@ V1beta1MutatingAdmissionPolicyBindingList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MutatingAdmissionPolicyBindingSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MutatingAdmissionPolicyBindingSpec.js
 var V1beta1MutatingAdmissionPolicyBindingSpec = class _V1beta1MutatingAdmissionPolicyBindingSpec {
   static getAttributeTypeMap() {
     return _V1beta1MutatingAdmissionPolicyBindingSpec.attributeTypeMap;
@@ -91639,7 +91822,7 @@ V1beta1MutatingAdmissionPolicyBindingSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MutatingAdmissionPolicyList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MutatingAdmissionPolicyList.js
 var V1beta1MutatingAdmissionPolicyList = class _V1beta1MutatingAdmissionPolicyList {
   static getAttributeTypeMap() {
     return _V1beta1MutatingAdmissionPolicyList.attributeTypeMap;
@@ -91676,7 +91859,7 @@ V1beta1MutatingAdmissionPolicyList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MutatingAdmissionPolicySpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1MutatingAdmissionPolicySpec.js
 var V1beta1MutatingAdmissionPolicySpec = class _V1beta1MutatingAdmissionPolicySpec {
   static getAttributeTypeMap() {
     return _V1beta1MutatingAdmissionPolicySpec.attributeTypeMap;
@@ -91731,7 +91914,7 @@ V1beta1MutatingAdmissionPolicySpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1Mutation.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1Mutation.js
 var V1beta1Mutation = class _V1beta1Mutation {
   static getAttributeTypeMap() {
     return _V1beta1Mutation.attributeTypeMap;
@@ -91762,7 +91945,7 @@ V1beta1Mutation.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1NamedRuleWithOperations.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1NamedRuleWithOperations.js
 var V1beta1NamedRuleWithOperations = class _V1beta1NamedRuleWithOperations {
   static getAttributeTypeMap() {
     return _V1beta1NamedRuleWithOperations.attributeTypeMap;
@@ -91811,7 +91994,7 @@ V1beta1NamedRuleWithOperations.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1NetworkDeviceData.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1NetworkDeviceData.js
 var V1beta1NetworkDeviceData = class _V1beta1NetworkDeviceData {
   static getAttributeTypeMap() {
     return _V1beta1NetworkDeviceData.attributeTypeMap;
@@ -91842,7 +92025,7 @@ V1beta1NetworkDeviceData.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1NodeAllocatableResourceMapping.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1NodeAllocatableResourceMapping.js
 var V1beta1NodeAllocatableResourceMapping = class _V1beta1NodeAllocatableResourceMapping {
   static getAttributeTypeMap() {
     return _V1beta1NodeAllocatableResourceMapping.attributeTypeMap;
@@ -91867,7 +92050,7 @@ V1beta1NodeAllocatableResourceMapping.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1OpaqueDeviceConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1OpaqueDeviceConfiguration.js
 var V1beta1OpaqueDeviceConfiguration = class _V1beta1OpaqueDeviceConfiguration {
   static getAttributeTypeMap() {
     return _V1beta1OpaqueDeviceConfiguration.attributeTypeMap;
@@ -91892,7 +92075,7 @@ V1beta1OpaqueDeviceConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ParamKind.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ParamKind.js
 var V1beta1ParamKind = class _V1beta1ParamKind {
   static getAttributeTypeMap() {
     return _V1beta1ParamKind.attributeTypeMap;
@@ -91917,7 +92100,7 @@ V1beta1ParamKind.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ParamRef.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ParamRef.js
 var V1beta1ParamRef = class _V1beta1ParamRef {
   static getAttributeTypeMap() {
     return _V1beta1ParamRef.attributeTypeMap;
@@ -91954,7 +92137,7 @@ V1beta1ParamRef.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ParentReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ParentReference.js
 var V1beta1ParentReference = class _V1beta1ParentReference {
   static getAttributeTypeMap() {
     return _V1beta1ParentReference.attributeTypeMap;
@@ -91991,7 +92174,7 @@ V1beta1ParentReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1PodCertificateRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1PodCertificateRequest.js
 var V1beta1PodCertificateRequest = class _V1beta1PodCertificateRequest {
   static getAttributeTypeMap() {
     return _V1beta1PodCertificateRequest.attributeTypeMap;
@@ -92034,7 +92217,7 @@ V1beta1PodCertificateRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1PodCertificateRequestList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1PodCertificateRequestList.js
 var V1beta1PodCertificateRequestList = class _V1beta1PodCertificateRequestList {
   static getAttributeTypeMap() {
     return _V1beta1PodCertificateRequestList.attributeTypeMap;
@@ -92071,7 +92254,7 @@ V1beta1PodCertificateRequestList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1PodCertificateRequestSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1PodCertificateRequestSpec.js
 var V1beta1PodCertificateRequestSpec = class _V1beta1PodCertificateRequestSpec {
   static getAttributeTypeMap() {
     return _V1beta1PodCertificateRequestSpec.attributeTypeMap;
@@ -92156,7 +92339,7 @@ V1beta1PodCertificateRequestSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1PodCertificateRequestStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1PodCertificateRequestStatus.js
 var V1beta1PodCertificateRequestStatus = class _V1beta1PodCertificateRequestStatus {
   static getAttributeTypeMap() {
     return _V1beta1PodCertificateRequestStatus.attributeTypeMap;
@@ -92199,7 +92382,7 @@ V1beta1PodCertificateRequestStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaim.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaim.js
 var V1beta1ResourceClaim = class _V1beta1ResourceClaim {
   static getAttributeTypeMap() {
     return _V1beta1ResourceClaim.attributeTypeMap;
@@ -92242,7 +92425,7 @@ V1beta1ResourceClaim.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimConsumerReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimConsumerReference.js
 var V1beta1ResourceClaimConsumerReference = class _V1beta1ResourceClaimConsumerReference {
   static getAttributeTypeMap() {
     return _V1beta1ResourceClaimConsumerReference.attributeTypeMap;
@@ -92279,7 +92462,7 @@ V1beta1ResourceClaimConsumerReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimList.js
 var V1beta1ResourceClaimList = class _V1beta1ResourceClaimList {
   static getAttributeTypeMap() {
     return _V1beta1ResourceClaimList.attributeTypeMap;
@@ -92316,7 +92499,7 @@ V1beta1ResourceClaimList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimSpec.js
 var V1beta1ResourceClaimSpec = class _V1beta1ResourceClaimSpec {
   static getAttributeTypeMap() {
     return _V1beta1ResourceClaimSpec.attributeTypeMap;
@@ -92335,7 +92518,7 @@ V1beta1ResourceClaimSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimStatus.js
 var V1beta1ResourceClaimStatus = class _V1beta1ResourceClaimStatus {
   static getAttributeTypeMap() {
     return _V1beta1ResourceClaimStatus.attributeTypeMap;
@@ -92366,7 +92549,7 @@ V1beta1ResourceClaimStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimTemplate.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimTemplate.js
 var V1beta1ResourceClaimTemplate = class _V1beta1ResourceClaimTemplate {
   static getAttributeTypeMap() {
     return _V1beta1ResourceClaimTemplate.attributeTypeMap;
@@ -92403,7 +92586,7 @@ V1beta1ResourceClaimTemplate.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimTemplateList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimTemplateList.js
 var V1beta1ResourceClaimTemplateList = class _V1beta1ResourceClaimTemplateList {
   static getAttributeTypeMap() {
     return _V1beta1ResourceClaimTemplateList.attributeTypeMap;
@@ -92440,7 +92623,7 @@ V1beta1ResourceClaimTemplateList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimTemplateSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceClaimTemplateSpec.js
 var V1beta1ResourceClaimTemplateSpec = class _V1beta1ResourceClaimTemplateSpec {
   static getAttributeTypeMap() {
     return _V1beta1ResourceClaimTemplateSpec.attributeTypeMap;
@@ -92465,7 +92648,7 @@ V1beta1ResourceClaimTemplateSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourcePool.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourcePool.js
 var V1beta1ResourcePool = class _V1beta1ResourcePool {
   static getAttributeTypeMap() {
     return _V1beta1ResourcePool.attributeTypeMap;
@@ -92496,7 +92679,7 @@ V1beta1ResourcePool.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceSlice.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceSlice.js
 var V1beta1ResourceSlice = class _V1beta1ResourceSlice {
   static getAttributeTypeMap() {
     return _V1beta1ResourceSlice.attributeTypeMap;
@@ -92533,7 +92716,7 @@ V1beta1ResourceSlice.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceSliceList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceSliceList.js
 var V1beta1ResourceSliceList = class _V1beta1ResourceSliceList {
   static getAttributeTypeMap() {
     return _V1beta1ResourceSliceList.attributeTypeMap;
@@ -92570,7 +92753,7 @@ V1beta1ResourceSliceList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceSliceSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ResourceSliceSpec.js
 var V1beta1ResourceSliceSpec = class _V1beta1ResourceSliceSpec {
   static getAttributeTypeMap() {
     return _V1beta1ResourceSliceSpec.attributeTypeMap;
@@ -92631,7 +92814,7 @@ V1beta1ResourceSliceSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ServiceCIDR.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ServiceCIDR.js
 var V1beta1ServiceCIDR = class _V1beta1ServiceCIDR {
   static getAttributeTypeMap() {
     return _V1beta1ServiceCIDR.attributeTypeMap;
@@ -92674,7 +92857,7 @@ V1beta1ServiceCIDR.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ServiceCIDRList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ServiceCIDRList.js
 var V1beta1ServiceCIDRList = class _V1beta1ServiceCIDRList {
   static getAttributeTypeMap() {
     return _V1beta1ServiceCIDRList.attributeTypeMap;
@@ -92711,7 +92894,7 @@ V1beta1ServiceCIDRList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ServiceCIDRSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ServiceCIDRSpec.js
 var V1beta1ServiceCIDRSpec = class _V1beta1ServiceCIDRSpec {
   static getAttributeTypeMap() {
     return _V1beta1ServiceCIDRSpec.attributeTypeMap;
@@ -92730,7 +92913,7 @@ V1beta1ServiceCIDRSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ServiceCIDRStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1ServiceCIDRStatus.js
 var V1beta1ServiceCIDRStatus = class _V1beta1ServiceCIDRStatus {
   static getAttributeTypeMap() {
     return _V1beta1ServiceCIDRStatus.attributeTypeMap;
@@ -92749,7 +92932,7 @@ V1beta1ServiceCIDRStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1StorageVersionMigration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1StorageVersionMigration.js
 var V1beta1StorageVersionMigration = class _V1beta1StorageVersionMigration {
   static getAttributeTypeMap() {
     return _V1beta1StorageVersionMigration.attributeTypeMap;
@@ -92792,7 +92975,7 @@ V1beta1StorageVersionMigration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1StorageVersionMigrationList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1StorageVersionMigrationList.js
 var V1beta1StorageVersionMigrationList = class _V1beta1StorageVersionMigrationList {
   static getAttributeTypeMap() {
     return _V1beta1StorageVersionMigrationList.attributeTypeMap;
@@ -92829,7 +93012,7 @@ V1beta1StorageVersionMigrationList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1StorageVersionMigrationSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1StorageVersionMigrationSpec.js
 var V1beta1StorageVersionMigrationSpec = class _V1beta1StorageVersionMigrationSpec {
   static getAttributeTypeMap() {
     return _V1beta1StorageVersionMigrationSpec.attributeTypeMap;
@@ -92848,7 +93031,7 @@ V1beta1StorageVersionMigrationSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1StorageVersionMigrationStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1StorageVersionMigrationStatus.js
 var V1beta1StorageVersionMigrationStatus = class _V1beta1StorageVersionMigrationStatus {
   static getAttributeTypeMap() {
     return _V1beta1StorageVersionMigrationStatus.attributeTypeMap;
@@ -92873,7 +93056,7 @@ V1beta1StorageVersionMigrationStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1Variable.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1Variable.js
 var V1beta1Variable = class _V1beta1Variable {
   static getAttributeTypeMap() {
     return _V1beta1Variable.attributeTypeMap;
@@ -92898,7 +93081,7 @@ V1beta1Variable.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1VolumeAttributesClass.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1VolumeAttributesClass.js
 var V1beta1VolumeAttributesClass = class _V1beta1VolumeAttributesClass {
   static getAttributeTypeMap() {
     return _V1beta1VolumeAttributesClass.attributeTypeMap;
@@ -92941,7 +93124,7 @@ V1beta1VolumeAttributesClass.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta1VolumeAttributesClassList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta1VolumeAttributesClassList.js
 var V1beta1VolumeAttributesClassList = class _V1beta1VolumeAttributesClassList {
   static getAttributeTypeMap() {
     return _V1beta1VolumeAttributesClassList.attributeTypeMap;
@@ -92978,7 +93161,7 @@ V1beta1VolumeAttributesClassList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2AllocatedDeviceStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2AllocatedDeviceStatus.js
 var V1beta2AllocatedDeviceStatus = class _V1beta2AllocatedDeviceStatus {
   static getAttributeTypeMap() {
     return _V1beta2AllocatedDeviceStatus.attributeTypeMap;
@@ -93033,7 +93216,7 @@ V1beta2AllocatedDeviceStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2AllocationResult.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2AllocationResult.js
 var V1beta2AllocationResult = class _V1beta2AllocationResult {
   static getAttributeTypeMap() {
     return _V1beta2AllocationResult.attributeTypeMap;
@@ -93064,7 +93247,7 @@ V1beta2AllocationResult.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2CELDeviceSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2CELDeviceSelector.js
 var V1beta2CELDeviceSelector = class _V1beta2CELDeviceSelector {
   static getAttributeTypeMap() {
     return _V1beta2CELDeviceSelector.attributeTypeMap;
@@ -93083,7 +93266,7 @@ V1beta2CELDeviceSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2CapacityRequestPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2CapacityRequestPolicy.js
 var V1beta2CapacityRequestPolicy = class _V1beta2CapacityRequestPolicy {
   static getAttributeTypeMap() {
     return _V1beta2CapacityRequestPolicy.attributeTypeMap;
@@ -93114,7 +93297,7 @@ V1beta2CapacityRequestPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2CapacityRequestPolicyRange.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2CapacityRequestPolicyRange.js
 var V1beta2CapacityRequestPolicyRange = class _V1beta2CapacityRequestPolicyRange {
   static getAttributeTypeMap() {
     return _V1beta2CapacityRequestPolicyRange.attributeTypeMap;
@@ -93145,7 +93328,7 @@ V1beta2CapacityRequestPolicyRange.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2CapacityRequirements.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2CapacityRequirements.js
 var V1beta2CapacityRequirements = class _V1beta2CapacityRequirements {
   static getAttributeTypeMap() {
     return _V1beta2CapacityRequirements.attributeTypeMap;
@@ -93164,7 +93347,7 @@ V1beta2CapacityRequirements.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2Counter.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2Counter.js
 var V1beta2Counter = class _V1beta2Counter {
   static getAttributeTypeMap() {
     return _V1beta2Counter.attributeTypeMap;
@@ -93183,7 +93366,7 @@ V1beta2Counter.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2CounterSet.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2CounterSet.js
 var V1beta2CounterSet = class _V1beta2CounterSet {
   static getAttributeTypeMap() {
     return _V1beta2CounterSet.attributeTypeMap;
@@ -93208,7 +93391,7 @@ V1beta2CounterSet.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2Device.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2Device.js
 var V1beta2Device = class _V1beta2Device {
   static getAttributeTypeMap() {
     return _V1beta2Device.attributeTypeMap;
@@ -93299,7 +93482,7 @@ V1beta2Device.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceAllocationConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceAllocationConfiguration.js
 var V1beta2DeviceAllocationConfiguration = class _V1beta2DeviceAllocationConfiguration {
   static getAttributeTypeMap() {
     return _V1beta2DeviceAllocationConfiguration.attributeTypeMap;
@@ -93330,7 +93513,7 @@ V1beta2DeviceAllocationConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceAllocationResult.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceAllocationResult.js
 var V1beta2DeviceAllocationResult = class _V1beta2DeviceAllocationResult {
   static getAttributeTypeMap() {
     return _V1beta2DeviceAllocationResult.attributeTypeMap;
@@ -93355,7 +93538,7 @@ V1beta2DeviceAllocationResult.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceAttribute.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceAttribute.js
 var V1beta2DeviceAttribute = class _V1beta2DeviceAttribute {
   static getAttributeTypeMap() {
     return _V1beta2DeviceAttribute.attributeTypeMap;
@@ -93416,7 +93599,7 @@ V1beta2DeviceAttribute.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceCapacity.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceCapacity.js
 var V1beta2DeviceCapacity = class _V1beta2DeviceCapacity {
   static getAttributeTypeMap() {
     return _V1beta2DeviceCapacity.attributeTypeMap;
@@ -93441,7 +93624,7 @@ V1beta2DeviceCapacity.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceClaim.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceClaim.js
 var V1beta2DeviceClaim = class _V1beta2DeviceClaim {
   static getAttributeTypeMap() {
     return _V1beta2DeviceClaim.attributeTypeMap;
@@ -93472,7 +93655,7 @@ V1beta2DeviceClaim.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceClaimConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceClaimConfiguration.js
 var V1beta2DeviceClaimConfiguration = class _V1beta2DeviceClaimConfiguration {
   static getAttributeTypeMap() {
     return _V1beta2DeviceClaimConfiguration.attributeTypeMap;
@@ -93497,7 +93680,7 @@ V1beta2DeviceClaimConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceClass.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceClass.js
 var V1beta2DeviceClass = class _V1beta2DeviceClass {
   static getAttributeTypeMap() {
     return _V1beta2DeviceClass.attributeTypeMap;
@@ -93534,7 +93717,7 @@ V1beta2DeviceClass.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceClassConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceClassConfiguration.js
 var V1beta2DeviceClassConfiguration = class _V1beta2DeviceClassConfiguration {
   static getAttributeTypeMap() {
     return _V1beta2DeviceClassConfiguration.attributeTypeMap;
@@ -93553,7 +93736,7 @@ V1beta2DeviceClassConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceClassList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceClassList.js
 var V1beta2DeviceClassList = class _V1beta2DeviceClassList {
   static getAttributeTypeMap() {
     return _V1beta2DeviceClassList.attributeTypeMap;
@@ -93590,7 +93773,7 @@ V1beta2DeviceClassList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceClassSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceClassSpec.js
 var V1beta2DeviceClassSpec = class _V1beta2DeviceClassSpec {
   static getAttributeTypeMap() {
     return _V1beta2DeviceClassSpec.attributeTypeMap;
@@ -93621,7 +93804,7 @@ V1beta2DeviceClassSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceConstraint.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceConstraint.js
 var V1beta2DeviceConstraint = class _V1beta2DeviceConstraint {
   static getAttributeTypeMap() {
     return _V1beta2DeviceConstraint.attributeTypeMap;
@@ -93652,7 +93835,7 @@ V1beta2DeviceConstraint.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceCounterConsumption.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceCounterConsumption.js
 var V1beta2DeviceCounterConsumption = class _V1beta2DeviceCounterConsumption {
   static getAttributeTypeMap() {
     return _V1beta2DeviceCounterConsumption.attributeTypeMap;
@@ -93677,7 +93860,7 @@ V1beta2DeviceCounterConsumption.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceRequest.js
 var V1beta2DeviceRequest = class _V1beta2DeviceRequest {
   static getAttributeTypeMap() {
     return _V1beta2DeviceRequest.attributeTypeMap;
@@ -93708,7 +93891,7 @@ V1beta2DeviceRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceRequestAllocationResult.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceRequestAllocationResult.js
 var V1beta2DeviceRequestAllocationResult = class _V1beta2DeviceRequestAllocationResult {
   static getAttributeTypeMap() {
     return _V1beta2DeviceRequestAllocationResult.attributeTypeMap;
@@ -93781,7 +93964,7 @@ V1beta2DeviceRequestAllocationResult.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceSelector.js
 var V1beta2DeviceSelector = class _V1beta2DeviceSelector {
   static getAttributeTypeMap() {
     return _V1beta2DeviceSelector.attributeTypeMap;
@@ -93800,7 +93983,7 @@ V1beta2DeviceSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceSubRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceSubRequest.js
 var V1beta2DeviceSubRequest = class _V1beta2DeviceSubRequest {
   static getAttributeTypeMap() {
     return _V1beta2DeviceSubRequest.attributeTypeMap;
@@ -93855,7 +94038,7 @@ V1beta2DeviceSubRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceTaint.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceTaint.js
 var V1beta2DeviceTaint = class _V1beta2DeviceTaint {
   static getAttributeTypeMap() {
     return _V1beta2DeviceTaint.attributeTypeMap;
@@ -93892,7 +94075,7 @@ V1beta2DeviceTaint.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceTaintRule.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceTaintRule.js
 var V1beta2DeviceTaintRule = class _V1beta2DeviceTaintRule {
   static getAttributeTypeMap() {
     return _V1beta2DeviceTaintRule.attributeTypeMap;
@@ -93935,7 +94118,7 @@ V1beta2DeviceTaintRule.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceTaintRuleList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceTaintRuleList.js
 var V1beta2DeviceTaintRuleList = class _V1beta2DeviceTaintRuleList {
   static getAttributeTypeMap() {
     return _V1beta2DeviceTaintRuleList.attributeTypeMap;
@@ -93972,7 +94155,7 @@ V1beta2DeviceTaintRuleList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceTaintRuleSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceTaintRuleSpec.js
 var V1beta2DeviceTaintRuleSpec = class _V1beta2DeviceTaintRuleSpec {
   static getAttributeTypeMap() {
     return _V1beta2DeviceTaintRuleSpec.attributeTypeMap;
@@ -93997,7 +94180,7 @@ V1beta2DeviceTaintRuleSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceTaintRuleStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceTaintRuleStatus.js
 var V1beta2DeviceTaintRuleStatus = class _V1beta2DeviceTaintRuleStatus {
   static getAttributeTypeMap() {
     return _V1beta2DeviceTaintRuleStatus.attributeTypeMap;
@@ -94016,7 +94199,7 @@ V1beta2DeviceTaintRuleStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceTaintSelector.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceTaintSelector.js
 var V1beta2DeviceTaintSelector = class _V1beta2DeviceTaintSelector {
   static getAttributeTypeMap() {
     return _V1beta2DeviceTaintSelector.attributeTypeMap;
@@ -94047,7 +94230,7 @@ V1beta2DeviceTaintSelector.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceToleration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2DeviceToleration.js
 var V1beta2DeviceToleration = class _V1beta2DeviceToleration {
   static getAttributeTypeMap() {
     return _V1beta2DeviceToleration.attributeTypeMap;
@@ -94090,7 +94273,7 @@ V1beta2DeviceToleration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ExactDeviceRequest.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ExactDeviceRequest.js
 var V1beta2ExactDeviceRequest = class _V1beta2ExactDeviceRequest {
   static getAttributeTypeMap() {
     return _V1beta2ExactDeviceRequest.attributeTypeMap;
@@ -94145,7 +94328,7 @@ V1beta2ExactDeviceRequest.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2NetworkDeviceData.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2NetworkDeviceData.js
 var V1beta2NetworkDeviceData = class _V1beta2NetworkDeviceData {
   static getAttributeTypeMap() {
     return _V1beta2NetworkDeviceData.attributeTypeMap;
@@ -94176,7 +94359,7 @@ V1beta2NetworkDeviceData.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2NodeAllocatableResourceMapping.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2NodeAllocatableResourceMapping.js
 var V1beta2NodeAllocatableResourceMapping = class _V1beta2NodeAllocatableResourceMapping {
   static getAttributeTypeMap() {
     return _V1beta2NodeAllocatableResourceMapping.attributeTypeMap;
@@ -94201,7 +94384,7 @@ V1beta2NodeAllocatableResourceMapping.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2OpaqueDeviceConfiguration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2OpaqueDeviceConfiguration.js
 var V1beta2OpaqueDeviceConfiguration = class _V1beta2OpaqueDeviceConfiguration {
   static getAttributeTypeMap() {
     return _V1beta2OpaqueDeviceConfiguration.attributeTypeMap;
@@ -94226,7 +94409,7 @@ V1beta2OpaqueDeviceConfiguration.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaim.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaim.js
 var V1beta2ResourceClaim = class _V1beta2ResourceClaim {
   static getAttributeTypeMap() {
     return _V1beta2ResourceClaim.attributeTypeMap;
@@ -94269,7 +94452,7 @@ V1beta2ResourceClaim.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimConsumerReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimConsumerReference.js
 var V1beta2ResourceClaimConsumerReference = class _V1beta2ResourceClaimConsumerReference {
   static getAttributeTypeMap() {
     return _V1beta2ResourceClaimConsumerReference.attributeTypeMap;
@@ -94306,7 +94489,7 @@ V1beta2ResourceClaimConsumerReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimList.js
 var V1beta2ResourceClaimList = class _V1beta2ResourceClaimList {
   static getAttributeTypeMap() {
     return _V1beta2ResourceClaimList.attributeTypeMap;
@@ -94343,7 +94526,7 @@ V1beta2ResourceClaimList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimSpec.js
 var V1beta2ResourceClaimSpec = class _V1beta2ResourceClaimSpec {
   static getAttributeTypeMap() {
     return _V1beta2ResourceClaimSpec.attributeTypeMap;
@@ -94362,7 +94545,7 @@ V1beta2ResourceClaimSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimStatus.js
 var V1beta2ResourceClaimStatus = class _V1beta2ResourceClaimStatus {
   static getAttributeTypeMap() {
     return _V1beta2ResourceClaimStatus.attributeTypeMap;
@@ -94393,7 +94576,7 @@ V1beta2ResourceClaimStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimTemplate.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimTemplate.js
 var V1beta2ResourceClaimTemplate = class _V1beta2ResourceClaimTemplate {
   static getAttributeTypeMap() {
     return _V1beta2ResourceClaimTemplate.attributeTypeMap;
@@ -94430,7 +94613,7 @@ V1beta2ResourceClaimTemplate.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimTemplateList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimTemplateList.js
 var V1beta2ResourceClaimTemplateList = class _V1beta2ResourceClaimTemplateList {
   static getAttributeTypeMap() {
     return _V1beta2ResourceClaimTemplateList.attributeTypeMap;
@@ -94467,7 +94650,7 @@ V1beta2ResourceClaimTemplateList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimTemplateSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceClaimTemplateSpec.js
 var V1beta2ResourceClaimTemplateSpec = class _V1beta2ResourceClaimTemplateSpec {
   static getAttributeTypeMap() {
     return _V1beta2ResourceClaimTemplateSpec.attributeTypeMap;
@@ -94492,7 +94675,7 @@ V1beta2ResourceClaimTemplateSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourcePool.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourcePool.js
 var V1beta2ResourcePool = class _V1beta2ResourcePool {
   static getAttributeTypeMap() {
     return _V1beta2ResourcePool.attributeTypeMap;
@@ -94523,7 +94706,7 @@ V1beta2ResourcePool.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceSlice.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceSlice.js
 var V1beta2ResourceSlice = class _V1beta2ResourceSlice {
   static getAttributeTypeMap() {
     return _V1beta2ResourceSlice.attributeTypeMap;
@@ -94560,7 +94743,7 @@ V1beta2ResourceSlice.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceSliceList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceSliceList.js
 var V1beta2ResourceSliceList = class _V1beta2ResourceSliceList {
   static getAttributeTypeMap() {
     return _V1beta2ResourceSliceList.attributeTypeMap;
@@ -94597,7 +94780,7 @@ V1beta2ResourceSliceList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceSliceSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V1beta2ResourceSliceSpec.js
 var V1beta2ResourceSliceSpec = class _V1beta2ResourceSliceSpec {
   static getAttributeTypeMap() {
     return _V1beta2ResourceSliceSpec.attributeTypeMap;
@@ -94658,7 +94841,7 @@ V1beta2ResourceSliceSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2ContainerResourceMetricSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2ContainerResourceMetricSource.js
 var V2ContainerResourceMetricSource = class _V2ContainerResourceMetricSource {
   static getAttributeTypeMap() {
     return _V2ContainerResourceMetricSource.attributeTypeMap;
@@ -94689,7 +94872,7 @@ V2ContainerResourceMetricSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2ContainerResourceMetricStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2ContainerResourceMetricStatus.js
 var V2ContainerResourceMetricStatus = class _V2ContainerResourceMetricStatus {
   static getAttributeTypeMap() {
     return _V2ContainerResourceMetricStatus.attributeTypeMap;
@@ -94720,7 +94903,7 @@ V2ContainerResourceMetricStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2CrossVersionObjectReference.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2CrossVersionObjectReference.js
 var V2CrossVersionObjectReference = class _V2CrossVersionObjectReference {
   static getAttributeTypeMap() {
     return _V2CrossVersionObjectReference.attributeTypeMap;
@@ -94751,7 +94934,7 @@ V2CrossVersionObjectReference.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2ExternalMetricSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2ExternalMetricSource.js
 var V2ExternalMetricSource = class _V2ExternalMetricSource {
   static getAttributeTypeMap() {
     return _V2ExternalMetricSource.attributeTypeMap;
@@ -94776,7 +94959,7 @@ V2ExternalMetricSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2ExternalMetricStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2ExternalMetricStatus.js
 var V2ExternalMetricStatus = class _V2ExternalMetricStatus {
   static getAttributeTypeMap() {
     return _V2ExternalMetricStatus.attributeTypeMap;
@@ -94801,7 +94984,7 @@ V2ExternalMetricStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2HPAScalingPolicy.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2HPAScalingPolicy.js
 var V2HPAScalingPolicy = class _V2HPAScalingPolicy {
   static getAttributeTypeMap() {
     return _V2HPAScalingPolicy.attributeTypeMap;
@@ -94832,7 +95015,7 @@ V2HPAScalingPolicy.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2HPAScalingRules.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2HPAScalingRules.js
 var V2HPAScalingRules = class _V2HPAScalingRules {
   static getAttributeTypeMap() {
     return _V2HPAScalingRules.attributeTypeMap;
@@ -94869,7 +95052,7 @@ V2HPAScalingRules.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2HorizontalPodAutoscaler.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2HorizontalPodAutoscaler.js
 var V2HorizontalPodAutoscaler = class _V2HorizontalPodAutoscaler {
   static getAttributeTypeMap() {
     return _V2HorizontalPodAutoscaler.attributeTypeMap;
@@ -94912,7 +95095,7 @@ V2HorizontalPodAutoscaler.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2HorizontalPodAutoscalerBehavior.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2HorizontalPodAutoscalerBehavior.js
 var V2HorizontalPodAutoscalerBehavior = class _V2HorizontalPodAutoscalerBehavior {
   static getAttributeTypeMap() {
     return _V2HorizontalPodAutoscalerBehavior.attributeTypeMap;
@@ -94937,7 +95120,7 @@ V2HorizontalPodAutoscalerBehavior.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2HorizontalPodAutoscalerCondition.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2HorizontalPodAutoscalerCondition.js
 var V2HorizontalPodAutoscalerCondition = class _V2HorizontalPodAutoscalerCondition {
   static getAttributeTypeMap() {
     return _V2HorizontalPodAutoscalerCondition.attributeTypeMap;
@@ -94980,7 +95163,7 @@ V2HorizontalPodAutoscalerCondition.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2HorizontalPodAutoscalerList.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2HorizontalPodAutoscalerList.js
 var V2HorizontalPodAutoscalerList = class _V2HorizontalPodAutoscalerList {
   static getAttributeTypeMap() {
     return _V2HorizontalPodAutoscalerList.attributeTypeMap;
@@ -95017,7 +95200,7 @@ V2HorizontalPodAutoscalerList.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2HorizontalPodAutoscalerSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2HorizontalPodAutoscalerSpec.js
 var V2HorizontalPodAutoscalerSpec = class _V2HorizontalPodAutoscalerSpec {
   static getAttributeTypeMap() {
     return _V2HorizontalPodAutoscalerSpec.attributeTypeMap;
@@ -95060,7 +95243,7 @@ V2HorizontalPodAutoscalerSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2HorizontalPodAutoscalerStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2HorizontalPodAutoscalerStatus.js
 var V2HorizontalPodAutoscalerStatus = class _V2HorizontalPodAutoscalerStatus {
   static getAttributeTypeMap() {
     return _V2HorizontalPodAutoscalerStatus.attributeTypeMap;
@@ -95109,7 +95292,7 @@ V2HorizontalPodAutoscalerStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2MetricIdentifier.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2MetricIdentifier.js
 var V2MetricIdentifier = class _V2MetricIdentifier {
   static getAttributeTypeMap() {
     return _V2MetricIdentifier.attributeTypeMap;
@@ -95134,7 +95317,7 @@ V2MetricIdentifier.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2MetricSpec.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2MetricSpec.js
 var V2MetricSpec = class _V2MetricSpec {
   static getAttributeTypeMap() {
     return _V2MetricSpec.attributeTypeMap;
@@ -95183,7 +95366,7 @@ V2MetricSpec.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2MetricStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2MetricStatus.js
 var V2MetricStatus = class _V2MetricStatus {
   static getAttributeTypeMap() {
     return _V2MetricStatus.attributeTypeMap;
@@ -95232,7 +95415,7 @@ V2MetricStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2MetricTarget.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2MetricTarget.js
 var V2MetricTarget = class _V2MetricTarget {
   static getAttributeTypeMap() {
     return _V2MetricTarget.attributeTypeMap;
@@ -95269,7 +95452,7 @@ V2MetricTarget.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2MetricValueStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2MetricValueStatus.js
 var V2MetricValueStatus = class _V2MetricValueStatus {
   static getAttributeTypeMap() {
     return _V2MetricValueStatus.attributeTypeMap;
@@ -95300,7 +95483,7 @@ V2MetricValueStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2ObjectMetricSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2ObjectMetricSource.js
 var V2ObjectMetricSource = class _V2ObjectMetricSource {
   static getAttributeTypeMap() {
     return _V2ObjectMetricSource.attributeTypeMap;
@@ -95331,7 +95514,7 @@ V2ObjectMetricSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2ObjectMetricStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2ObjectMetricStatus.js
 var V2ObjectMetricStatus = class _V2ObjectMetricStatus {
   static getAttributeTypeMap() {
     return _V2ObjectMetricStatus.attributeTypeMap;
@@ -95362,7 +95545,7 @@ V2ObjectMetricStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2PodsMetricSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2PodsMetricSource.js
 var V2PodsMetricSource = class _V2PodsMetricSource {
   static getAttributeTypeMap() {
     return _V2PodsMetricSource.attributeTypeMap;
@@ -95387,7 +95570,7 @@ V2PodsMetricSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2PodsMetricStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2PodsMetricStatus.js
 var V2PodsMetricStatus = class _V2PodsMetricStatus {
   static getAttributeTypeMap() {
     return _V2PodsMetricStatus.attributeTypeMap;
@@ -95412,7 +95595,7 @@ V2PodsMetricStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2ResourceMetricSource.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2ResourceMetricSource.js
 var V2ResourceMetricSource = class _V2ResourceMetricSource {
   static getAttributeTypeMap() {
     return _V2ResourceMetricSource.attributeTypeMap;
@@ -95437,7 +95620,7 @@ V2ResourceMetricSource.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/V2ResourceMetricStatus.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/V2ResourceMetricStatus.js
 var V2ResourceMetricStatus = class _V2ResourceMetricStatus {
   static getAttributeTypeMap() {
     return _V2ResourceMetricStatus.attributeTypeMap;
@@ -95462,7 +95645,7 @@ V2ResourceMetricStatus.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/models/VersionInfo.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/VersionInfo.js
 var VersionInfo = class _VersionInfo {
   static getAttributeTypeMap() {
     return _VersionInfo.attributeTypeMap;
@@ -95553,7 +95736,7 @@ VersionInfo.attributeTypeMap = [
   }
 ];
 
-// node_modules/@kubernetes/client-node/dist/gen/middleware.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/middleware.js
 var PromiseMiddlewareWrapper = class {
   constructor(middleware) {
     this.middleware = middleware;
@@ -95566,7 +95749,7 @@ var PromiseMiddlewareWrapper = class {
   }
 };
 
-// node_modules/@kubernetes/client-node/dist/gen/servers.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/servers.js
 var ServerConfiguration = class {
   constructor(url, variableConfiguration) {
     this.url = url;
@@ -95606,7 +95789,7 @@ var ServerConfiguration = class {
 };
 var server1 = new ServerConfiguration("", {});
 
-// node_modules/@kubernetes/client-node/dist/gen/configuration.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/configuration.js
 function createConfiguration(conf = {}) {
   const configuration = {
     baseServer: conf.baseServer !== void 0 ? conf.baseServer : server1,
@@ -95620,7 +95803,7 @@ function createConfiguration(conf = {}) {
   return configuration;
 }
 
-// node_modules/@kubernetes/client-node/dist/gen/models/ObjectSerializer.js
+// ../../node_modules/@kubernetes/client-node/dist/gen/models/ObjectSerializer.js
 var primitives = [
   "string",
   "boolean",
@@ -96622,10 +96805,10 @@ var ObjectSerializer = class _ObjectSerializer {
   }
 };
 
-// node_modules/@kubernetes/client-node/dist/oidc_auth.js
+// ../../node_modules/@kubernetes/client-node/dist/oidc_auth.js
 import https from "node:https";
 
-// node_modules/oauth4webapi/build/index.js
+// ../../node_modules/oauth4webapi/build/index.js
 var USER_AGENT;
 if (typeof navigator === "undefined" || !navigator.userAgent?.startsWith?.("Mozilla/5.0 ")) {
   const NAME = "oauth4webapi";
@@ -97471,7 +97654,7 @@ async function getResponseJsonBody(response, check = assertApplicationJson) {
 var _nodiscoverycheck = /* @__PURE__ */ Symbol();
 var _expectedIssuer = /* @__PURE__ */ Symbol();
 
-// node_modules/openid-client/build/index.js
+// ../../node_modules/openid-client/build/index.js
 var headers;
 var USER_AGENT2;
 if (typeof navigator === "undefined" || !navigator.userAgent?.startsWith?.("Mozilla/5.0 ")) {
@@ -97610,10 +97793,10 @@ async function performDiscovery2(server, options) {
   if (!(server instanceof URL)) {
     throw CodedTypeError2('"server" must be an instance of URL', ERR_INVALID_ARG_TYPE2);
   }
-  const resolve2 = !server.href.includes("/.well-known/");
+  const resolve3 = !server.href.includes("/.well-known/");
   const timeout = options?.timeout ?? 30;
   const signal3 = AbortSignal.timeout(timeout * 1e3);
-  const as = await (resolve2 ? discoveryRequest(server, {
+  const as = await (resolve3 ? discoveryRequest(server, {
     algorithm: options?.algorithm,
     [customFetch]: options?.[customFetch2],
     [allowInsecureRequests]: options?.execute?.includes(allowInsecureRequests2),
@@ -97629,7 +97812,7 @@ async function performDiscovery2(server, options) {
     redirect: "manual",
     signal: signal3
   })).then((response) => processDiscoveryResponse(_nodiscoverycheck, response)).catch(errorHandler);
-  if (resolve2 && new URL(as.issuer).href !== server.href) {
+  if (resolve3 && new URL(as.issuer).href !== server.href) {
     handleEntraId(server, as, options) || handleB2Clogin(server, options) || (() => {
       throw new ClientError("discovered metadata issuer does not match the expected issuer", {
         code: JSON_ATTRIBUTE_COMPARISON,
@@ -97823,7 +98006,7 @@ function retryable(err, options) {
 }
 var retry = /* @__PURE__ */ Symbol();
 
-// node_modules/rfc4648/lib/rfc4648.js
+// ../../node_modules/rfc4648/lib/rfc4648.js
 var base64UrlEncoding = {
   chars: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
   bits: 6
@@ -97906,7 +98089,7 @@ function _stringify(data, encoding, opts) {
   return out;
 }
 
-// node_modules/@kubernetes/client-node/dist/oidc_auth.js
+// ../../node_modules/@kubernetes/client-node/dist/oidc_auth.js
 var OidcClient = class {
   constructor(c) {
     this.config = c;
@@ -98008,7 +98191,7 @@ var OpenIDConnectAuth = class _OpenIDConnectAuth {
           headers: (options === null || options === void 0 ? void 0 : options.headers) || {},
           agent
         };
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           const req = https.request(requestOptions, (res) => {
             const chunks = [];
             res.on("data", (chunk) => {
@@ -98040,7 +98223,7 @@ var OpenIDConnectAuth = class _OpenIDConnectAuth {
                   throw new Error("clone() not implemented");
                 }
               };
-              resolve2(response);
+              resolve3(response);
             });
           });
           req.on("error", reject);
@@ -98058,13 +98241,13 @@ var OpenIDConnectAuth = class _OpenIDConnectAuth {
   }
 };
 
-// node_modules/@kubernetes/client-node/dist/config.js
+// ../../node_modules/@kubernetes/client-node/dist/config.js
 import child_process2 from "node:child_process";
 
-// node_modules/socks-proxy-agent/dist/index.js
+// ../../node_modules/socks-proxy-agent/dist/index.js
 var import_socks = __toESM(require_build(), 1);
 
-// node_modules/agent-base/dist/index.js
+// ../../node_modules/agent-base/dist/index.js
 import * as net from "net";
 import * as http from "http";
 import { Agent as HttpsAgent } from "https";
@@ -98181,7 +98364,7 @@ var Agent2 = class extends http.Agent {
   }
 };
 
-// node_modules/socks-proxy-agent/dist/index.js
+// ../../node_modules/socks-proxy-agent/dist/index.js
 var import_debug = __toESM(require_src(), 1);
 import * as dns from "dns";
 import * as net2 from "net";
@@ -98267,12 +98450,12 @@ var SocksProxyAgent = class extends Agent2 {
     let { host } = opts;
     const { port, lookup: lookupFn = dns.lookup } = opts;
     if (shouldLookup) {
-      host = await new Promise((resolve2, reject) => {
+      host = await new Promise((resolve3, reject) => {
         lookupFn(host, {}, (err, address) => {
           if (err) {
             reject(err);
           } else {
-            resolve2(typeof address === "string" ? address : address[0].address);
+            resolve3(typeof address === "string" ? address : address[0].address);
           }
         });
       });
@@ -98336,15 +98519,15 @@ function omit(obj, ...keys) {
   return ret;
 }
 
-// node_modules/@kubernetes/client-node/dist/config.js
+// ../../node_modules/@kubernetes/client-node/dist/config.js
 var import_socks2 = __toESM(require_build(), 1);
 
-// node_modules/hpagent/index.mjs
+// ../../node_modules/hpagent/index.mjs
 var import_index2 = __toESM(require_hpagent(), 1);
 var HttpProxyAgent = import_index2.default.HttpProxyAgent;
 var HttpsProxyAgent = import_index2.default.HttpsProxyAgent;
 
-// node_modules/@kubernetes/client-node/package.json
+// ../../node_modules/@kubernetes/client-node/package.json
 var package_default = {
   name: "@kubernetes/client-node",
   version: "2.0.1",
@@ -98448,7 +98631,7 @@ var package_default = {
   }
 };
 
-// node_modules/@kubernetes/client-node/dist/middleware.js
+// ../../node_modules/@kubernetes/client-node/dist/middleware.js
 function setHeaderMiddleware(key, value) {
   return {
     pre: (request2) => {
@@ -98461,7 +98644,7 @@ function setHeaderMiddleware(key, value) {
   };
 }
 
-// node_modules/@kubernetes/client-node/dist/config.js
+// ../../node_modules/@kubernetes/client-node/dist/config.js
 var SERVICEACCOUNT_ROOT = "/var/run/secrets/kubernetes.io/serviceaccount";
 var SERVICEACCOUNT_CA_PATH = SERVICEACCOUNT_ROOT + "/ca.crt";
 var SERVICEACCOUNT_TOKEN_PATH = SERVICEACCOUNT_ROOT + "/token";
@@ -99102,11 +99285,11 @@ function findHomeDir(platform = process.platform) {
   }
   return favourUserProfileList[0] || null;
 }
-function findObject(list, name, key) {
-  if (!list) {
+function findObject(list2, name, key) {
+  if (!list2) {
     return null;
   }
-  for (const obj of list) {
+  for (const obj of list2) {
     if (obj.name === name) {
       if (obj[key]) {
         obj[key].name = name;
@@ -99118,7 +99301,7 @@ function findObject(list, name, key) {
   return null;
 }
 
-// node_modules/@kubernetes/client-node/dist/watch.js
+// ../../node_modules/@kubernetes/client-node/dist/watch.js
 var import_undici3 = __toESM(require_undici(), 1);
 import { STATUS_CODES } from "node:http";
 import { createInterface } from "node:readline";
@@ -99218,7 +99401,7 @@ var Watch = class {
 };
 Watch.SERVER_SIDE_CLOSE = { error: "Connection closed on server" };
 
-// node_modules/@kubernetes/client-node/dist/informer.js
+// ../../node_modules/@kubernetes/client-node/dist/informer.js
 var ADD = "add";
 var UPDATE = "update";
 var CHANGE = "change";
@@ -99226,7 +99409,7 @@ var DELETE = "delete";
 var CONNECT = "connect";
 var ERROR = "error";
 
-// node_modules/@kubernetes/client-node/dist/serializer.js
+// ../../node_modules/@kubernetes/client-node/dist/serializer.js
 var isKubernetesObject = (data) => !!data && typeof data === "object" && "apiVersion" in data && "kind" in data;
 var KubernetesObject = class _KubernetesObject {
   serialize() {
@@ -99372,7 +99555,7 @@ var ObjectSerializer2 = class _ObjectSerializer extends ObjectSerializer {
 };
 ObjectSerializer2.modelRegistry = {};
 
-// node_modules/@kubernetes/client-node/dist/cache.js
+// ../../node_modules/@kubernetes/client-node/dist/cache.js
 import { setTimeout as setTimeout2 } from "node:timers/promises";
 var ListWatch = class _ListWatch {
   // TODO: collapse autoStart, labelSelector, fieldSelector into ListWatchOptions
@@ -99483,17 +99666,17 @@ var ListWatch = class _ListWatch {
     }
     this.callbackCache[CONNECT].forEach((elt) => elt(void 0));
     if (!this.resourceVersion) {
-      let list;
+      let list2;
       try {
         const promise = this.listFn();
-        list = await promise;
+        list2 = await promise;
       } catch (err2) {
         this.callbackCache[ERROR].forEach((elt) => elt(err2));
         return;
       }
-      this.objects = deleteItems(this.objects, list.items, this.callbackCache[DELETE].slice());
-      this.addOrUpdateItems(list.items);
-      this.resourceVersion = list.metadata ? list.metadata.resourceVersion || "" : "";
+      this.objects = deleteItems(this.objects, list2.items, this.callbackCache[DELETE].slice());
+      this.addOrUpdateItems(list2.items);
+      this.resourceVersion = list2.metadata ? list2.metadata.resourceVersion || "" : "";
     }
     const queryParams = {
       resourceVersion: this.resourceVersion
@@ -99627,7 +99810,7 @@ function deleteObject(objects, obj, deleteCallbacks) {
   }
 }
 
-// node_modules/@kubernetes/client-node/dist/web-socket-handler.js
+// ../../node_modules/@kubernetes/client-node/dist/web-socket-handler.js
 var import_isomorphic_ws = __toESM(require_node2(), 1);
 var protocols = [
   "v5.channel.k8s.io",
@@ -99759,12 +99942,12 @@ var WebSocketHandler = class _WebSocketHandler {
     const uri = `${proto}://${target}${path2}`;
     const opts = {};
     await this.config.applyToHTTPSOptions(opts);
-    return await new Promise((resolve2, reject) => {
+    return await new Promise((resolve3, reject) => {
       const client = this.socketFactory ? this.socketFactory(uri, protocols, opts) : new import_isomorphic_ws.default(uri, protocols, opts);
       let resolved = false;
       client.onopen = () => {
         resolved = true;
-        resolve2(client);
+        resolve3(client);
       };
       client.onerror = (err) => {
         if (!resolved) {
@@ -99813,17 +99996,17 @@ function copyChunkForWebSocket(streamNum, chunk, encoding) {
   return buff;
 }
 
-// node_modules/@kubernetes/client-node/dist/log.js
+// ../../node_modules/@kubernetes/client-node/dist/log.js
 var import_undici4 = __toESM(require_undici(), 1);
 
-// node_modules/@kubernetes/client-node/dist/cp.js
+// ../../node_modules/@kubernetes/client-node/dist/cp.js
 var import_stream_buffers = __toESM(require_streambuffer(), 1);
 var import_tar_fs = __toESM(require_tar_fs(), 1);
 
-// node_modules/@kubernetes/client-node/dist/metrics.js
+// ../../node_modules/@kubernetes/client-node/dist/metrics.js
 var import_undici5 = __toESM(require_undici(), 1);
 
-// node_modules/@kubernetes/client-node/dist/health.js
+// ../../node_modules/@kubernetes/client-node/dist/health.js
 var import_undici6 = __toESM(require_undici(), 1);
 
 // src/adapters/kube/kube-client.ts
@@ -99840,7 +100023,7 @@ var Limiter = class {
   waiting = [];
   /** Runs `task` when a slot is free; slots are handed over in arrival order. */
   async run(task) {
-    if (this.active >= this.max) await new Promise((resolve2) => this.waiting.push(resolve2));
+    if (this.active >= this.max) await new Promise((resolve3) => this.waiting.push(resolve3));
     else this.active++;
     try {
       return await task();
@@ -99866,14 +100049,16 @@ async function mapLimited(items, limit, fn) {
 
 // src/adapters/kube/kube-client.ts
 var KubeApiError = class extends Error {
-  constructor(status, reason, message) {
+  constructor(status, reason, message, causes = []) {
     super(message);
     this.status = status;
     this.reason = reason;
+    this.causes = causes;
     this.name = "KubeApiError";
   }
   status;
   reason;
+  causes;
 };
 var KubeConfigProblem = class extends Error {
   constructor(message, hint) {
@@ -100052,7 +100237,10 @@ function apiError(status, body) {
   };
   const reason = s.reason || fallback[status] || (status >= 500 ? "InternalError" : `HTTP${status}`);
   const message = s.message ?? (typeof body === "string" && body.trim() ? body.trim().split("\n")[0].slice(0, 300) : `HTTP ${status}`);
-  return new KubeApiError(status, reason, message);
+  const causes = Array.isArray(s.details?.causes) ? s.details.causes.filter(
+    (c) => typeof c === "object" && c !== null
+  ) : [];
+  return new KubeApiError(status, reason, message, causes);
 }
 
 // src/version.ts
@@ -100442,6 +100630,52 @@ function walkList(d, l, path2, ctx, out) {
   push2(out, path2, d, l);
 }
 
+// src/core/autoscaling/scale-target.ts
+function isAutoscaler(doc) {
+  const d = doc;
+  return typeof d === "object" && d !== null && d.kind === "HorizontalPodAutoscaler" && typeof d.apiVersion === "string" && d.apiVersion.startsWith("autoscaling/");
+}
+function scaleTargetOf(doc) {
+  if (!isAutoscaler(doc)) return void 0;
+  const ref = doc.spec?.scaleTargetRef;
+  if (typeof ref !== "object" || ref === null) return void 0;
+  const { kind, name, apiVersion } = ref;
+  if (typeof kind !== "string" || typeof name !== "string") return void 0;
+  const target = { kind, name };
+  if (typeof apiVersion === "string") target.group = groupOfApiVersion(apiVersion);
+  return target;
+}
+function targets(target, obj) {
+  if (target.kind !== obj.kind || target.name !== obj.name) return false;
+  return target.group === void 0 || obj.apiVersion === void 0 || target.group === groupOfApiVersion(obj.apiVersion);
+}
+function groupOfApiVersion(apiVersion) {
+  const slash = apiVersion.indexOf("/");
+  return slash < 0 ? "" : apiVersion.slice(0, slash);
+}
+
+// src/core/compare/autoscaled-replicas.ts
+var REPLICAS_PATH = [{ field: "spec" }, { field: "replicas" }];
+function replicasLeftToAutoscaler(desired) {
+  const out = /* @__PURE__ */ new Set();
+  const hpas = desired.filter(isAutoscaler);
+  if (hpas.length === 0) return out;
+  for (const hpa of hpas) {
+    const target = scaleTargetOf(hpa);
+    if (!target) continue;
+    const namespace = hpa.metadata.namespace;
+    for (const obj of desired) {
+      if (obj.metadata.namespace !== namespace) continue;
+      if (!targets(target, { apiVersion: obj.apiVersion, kind: obj.kind, name: obj.metadata.name }))
+        continue;
+      const spec = obj.spec;
+      if (isJsonObject(spec) && spec.replicas !== void 0) continue;
+      out.add(objectKey(refOf(obj)));
+    }
+  }
+  return out;
+}
+
 // src/core/compare/secret-redaction.ts
 var SECRET_FIELDS = /* @__PURE__ */ new Set(["data", "stringData"]);
 function isSecret(ref) {
@@ -100543,10 +100777,10 @@ function compareObject(input) {
   const listKeys = (path2, items) => keyNamesAt(entries, path2, liveS) ?? builtinListKeys(path2, items);
   const found = mode === "server-side" && predicted ? diffValues(stripServerFields(predicted), liveS, { mode: "exact", listKeys }) : diffValues(desired, liveS, { mode: "subset", listKeys, keepsEmpty: dataKeyPath(desired) });
   const add2 = (extra) => {
-    const overlaps = found.some(
+    const overlaps2 = found.some(
       (f) => pathStartsWith(extra.path, f.path) || pathStartsWith(f.path, extra.path)
     );
-    if (!overlaps) found.push(extra);
+    if (!overlaps2) found.push(extra);
   };
   const appliers = entries.filter((e2) => isApplier(e2.manager));
   for (const entry of entries) {
@@ -100560,7 +100794,8 @@ function compareObject(input) {
       add2({ path: u.path, live: u.live, entry });
     }
   }
-  const fields = found.filter((f) => !isServerManagedPath(f.path)).map((f) => ({ f, owner: f.entry ?? ownerOf(entries, f, liveS, isApplier) })).filter(({ f, owner }) => !isAutoscalerWrite(f, owner, isApplier, isHandManager)).map(({ f, owner }) => toFieldDiff(f, owner));
+  const replicasToAutoscaler = input.replicasLeftToAutoscaler === true && !appliers.some((a) => entryOwns(a, REPLICAS_PATH, liveS));
+  const fields = found.filter((f) => !isServerManagedPath(f.path)).filter((f) => !(replicasToAutoscaler && pathStartsWith(f.path, REPLICAS_PATH))).map((f) => ({ f, owner: f.entry ?? ownerOf(entries, f, liveS, isApplier) })).filter(({ f, owner }) => !isAutoscalerWrite(f, owner, isApplier, isHandManager)).map(({ f, owner }) => toFieldDiff(f, owner));
   const redacted = isSecret(live) ? fields.map((f) => redactSecretField(f, input.fingerprint)) : fields;
   return redacted.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
@@ -100653,7 +100888,7 @@ function carriesIdentity(obj, id) {
 function statefulSetClaimPatterns(desired) {
   const out = [];
   for (const obj of desired) {
-    if (obj.kind !== "StatefulSet" || groupOf(obj.apiVersion) !== "apps") continue;
+    if (obj.kind !== "StatefulSet" || groupOf2(obj.apiVersion) !== "apps") continue;
     const spec = obj.spec;
     const templates = isJsonObject(spec) && Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : [];
     for (const t of templates) {
@@ -100669,7 +100904,7 @@ function statefulSetClaimPatterns(desired) {
   return out;
 }
 function isExtraCandidate(obj, id, claimPatterns) {
-  const group = groupOf(obj.apiVersion);
+  const group = groupOf2(obj.apiVersion);
   if (kindNeverExtra(group, obj.kind)) return false;
   const owners = obj.metadata.ownerReferences;
   if (Array.isArray(owners) && owners.length > 0) return false;
@@ -100684,7 +100919,7 @@ function isExtraCandidate(obj, id, claimPatterns) {
 var TYPE_ORDER = { missing: 0, changed: 1, extra: 2 };
 function compareFindings(a, b) {
   const keys = [
-    [groupOf(a.apiVersion), groupOf(b.apiVersion)],
+    [groupOf2(a.apiVersion), groupOf2(b.apiVersion)],
     [a.kind, b.kind],
     [a.namespace ?? "", b.namespace ?? ""],
     [a.name, b.name]
@@ -100696,6 +100931,7 @@ function compareRegion(input) {
   const findings = [];
   const desiredKeys = /* @__PURE__ */ new Set();
   const twins = [];
+  const autoscaled = replicasLeftToAutoscaler(input.desired.map((d) => d.manifest));
   for (const d of input.desired) {
     const key = objectKey(refOf(d.manifest));
     desiredKeys.add(key);
@@ -100708,15 +100944,17 @@ function compareRegion(input) {
       continue;
     }
     twins.push(live);
-    const predicted = input.predicted?.get(key);
+    const readOnly = input.compareReadOnly?.has(key) === true;
+    const predicted = readOnly ? void 0 : input.predicted?.get(key);
     const fields = compareObject({
-      mode: input.mode,
+      mode: readOnly ? "read-only" : input.mode,
       desired: d.comparable,
       live,
       ...predicted ? { predicted } : {},
       isApplier: input.isApplier,
       isHandManager: input.isHandManager,
-      fingerprint: input.fingerprint
+      fingerprint: input.fingerprint,
+      replicasLeftToAutoscaler: autoscaled.has(key)
     });
     if (fields.length > 0) findings.push({ ...base, type: "changed", fields });
   }
@@ -100806,6 +101044,226 @@ function matches(d, node, l, name, container) {
   return QUANTITY_PARENTS2.has(container) && typeof l === "string" && quantitiesEqual(d, l);
 }
 
+// src/core/compare/assess-risks.ts
+var STATEFULSET_MUTABLE = /* @__PURE__ */ new Set([
+  "replicas",
+  "ordinals",
+  "template",
+  "updateStrategy",
+  "revisionHistoryLimit",
+  "persistentVolumeClaimRetentionPolicy",
+  "minReadySeconds"
+]);
+var WORKLOADS = /* @__PURE__ */ new Set([
+  "apps|Deployment",
+  "apps|ReplicaSet",
+  "apps|DaemonSet",
+  "apps|StatefulSet"
+]);
+function tokens(path2) {
+  if (path2 === "") return [];
+  return path2.slice(1).split("/").map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+function startsWith(t, ...prefix) {
+  return prefix.every((p, i2) => t[i2] === p);
+}
+function syncWrites(d) {
+  return d.desired !== void 0 || d.operation === "Apply";
+}
+function quantityLess(a, b) {
+  const qa = parseQuantity(a);
+  const qb = parseQuantity(b);
+  return qa !== void 0 && qb !== void 0 && qa.num * qb.den < qb.num * qa.den;
+}
+function isImmutableField(kindKey, d, live) {
+  if (!syncWrites(d)) return false;
+  const t = tokens(d.path);
+  switch (kindKey) {
+    case "apps|Deployment":
+    case "apps|ReplicaSet":
+    case "apps|DaemonSet":
+      return startsWith(t, "spec", "selector");
+    case "apps|StatefulSet":
+      return t[0] === "spec" && t.length > 1 && !STATEFULSET_MUTABLE.has(t[1]);
+    case "batch|Job": {
+      if (startsWith(t, "spec", "selector") || startsWith(t, "spec", "template")) return true;
+      if (startsWith(t, "spec", "completionMode")) return true;
+      const spec = live?.spec;
+      const indexed = isJsonObject(spec) && spec.completionMode === "Indexed";
+      return startsWith(t, "spec", "completions") && !indexed;
+    }
+    case "|Service":
+      return (startsWith(t, "spec", "clusterIP") || startsWith(t, "spec", "clusterIPs")) && d.desired !== void 0 && d.live !== void 0;
+    case "|PersistentVolumeClaim": {
+      if (t[0] !== "spec" || t.length < 2) return false;
+      if (t[1] === "volumeAttributesClassName") return false;
+      if (startsWith(t, "spec", "resources", "requests"))
+        return t[3] === "storage" && quantityLess(d.desired, d.live);
+      if (t[1] === "volumeName") return d.live !== void 0 && d.live !== "";
+      return true;
+    }
+    case "|ConfigMap":
+    case "|Secret":
+      if (kindKey === "|Secret" && t[0] === "type" && d.live !== void 0) return true;
+      return live?.immutable === true && (t[0] === "data" || t[0] === "binaryData" || t[0] === "immutable");
+    case "rbac.authorization.k8s.io|RoleBinding":
+    case "rbac.authorization.k8s.io|ClusterRoleBinding":
+      return t[0] === "roleRef";
+    default:
+      return false;
+  }
+}
+var IMMUTABLE_WORDING = /\bimmutable\b|may not change once set|cannot change|updates to \S+ spec for fields other than|can not be less than previous value/i;
+function refusalIsImmutable(causes, message) {
+  if (causes.length === 0) return IMMUTABLE_WORDING.test(message);
+  return causes.every((c) => IMMUTABLE_WORDING.test(c.message ?? ""));
+}
+function prunesData(kindKey, live) {
+  switch (kindKey) {
+    case "|PersistentVolumeClaim":
+    case "|Namespace":
+    case "apiextensions.k8s.io|CustomResourceDefinition":
+      return true;
+    case "apps|StatefulSet": {
+      const spec = live?.spec;
+      return isJsonObject(spec) && Array.isArray(spec.volumeClaimTemplates) && spec.volumeClaimTemplates.length > 0;
+    }
+    default:
+      return false;
+  }
+}
+function findingRisks(f, mode, ctx = {}) {
+  const kindKey = `${groupOf2(f.apiVersion)}|${f.kind}`;
+  const risks = [];
+  if (f.type === "extra") {
+    if (prunesData(kindKey, ctx.live)) risks.push("prune-data");
+    return sortRisks(risks);
+  }
+  if (f.type !== "changed") return risks;
+  const immutable = mode === "server-side" ? ctx.refusedAsImmutable === true : f.fields.some((d) => isImmutableField(kindKey, d, ctx.live));
+  if (immutable) {
+    risks.push("immutable-field");
+    if (kindKey === "|PersistentVolumeClaim") risks.push("prune-data");
+  }
+  const selector = kindKey === "|Service" || WORKLOADS.has(kindKey) ? f.fields.some((d) => startsWith(tokens(d.path), "spec", "selector")) : false;
+  if (selector) risks.push("selector-change");
+  const toZero = f.fields.some(
+    (d) => d.path === "/spec/replicas" && d.desired === 0 && d.live !== 0
+  );
+  if (toZero) risks.push("replicas-to-zero");
+  return sortRisks(risks);
+}
+function assessRisks(findings, mode, context) {
+  return findings.map((f) => {
+    const risks = findingRisks(f, mode, context(f));
+    if (risks.length === 0) {
+      if (f.risks === void 0) return f;
+      const copy = { ...f };
+      delete copy.risks;
+      return copy;
+    }
+    return { ...f, risks };
+  });
+}
+
+// src/core/compare/skew-digest.ts
+var POD_SPEC_PATHS = [
+  ["spec", "template", "spec"],
+  ["spec", "jobTemplate", "spec", "template", "spec"]
+];
+function at(obj, path2) {
+  let cur = obj;
+  for (const p of path2) {
+    if (!isJsonObject(cur)) return void 0;
+    cur = cur[p];
+  }
+  return cur;
+}
+function imageFields(desired, live) {
+  const out = /* @__PURE__ */ new Map();
+  const podPaths = desired.kind === "Pod" && groupOf2(desired.apiVersion) === "" ? [["spec"]] : POD_SPEC_PATHS;
+  for (const base of podPaths) {
+    for (const list2 of ["initContainers", "containers"]) {
+      const images = (obj) => {
+        const items = at(obj, [...base, list2]);
+        const byName = /* @__PURE__ */ new Map();
+        if (Array.isArray(items)) {
+          for (const c of items)
+            if (isJsonObject(c) && typeof c.name === "string") byName.set(c.name, c.image);
+        }
+        return byName;
+      };
+      const d = images(desired);
+      const l = images(live);
+      for (const name of /* @__PURE__ */ new Set([...d.keys(), ...l.keys()])) {
+        const path2 = [
+          ...base.map((field) => ({ field })),
+          { field: list2 },
+          { key: { name } },
+          { field: "image" }
+        ];
+        out.set(formatPath(path2), [d.get(name), l.get(name)]);
+      }
+    }
+  }
+  return out;
+}
+function configMapFields(desired, live) {
+  const out = /* @__PURE__ */ new Map();
+  for (const field of ["data", "binaryData"]) {
+    const d = isJsonObject(desired[field]) ? desired[field] : {};
+    const l = isJsonObject(live[field]) ? live[field] : {};
+    for (const key of /* @__PURE__ */ new Set([...Object.keys(d), ...Object.keys(l)]))
+      out.set(formatPath([{ field }, { field: key }]), [d[key], l[key]]);
+  }
+  return out;
+}
+function overlaps(a, b) {
+  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+}
+function buildSkewDigest(input) {
+  const findings = /* @__PURE__ */ new Map();
+  for (const f of input.findings) if (f.type === "changed") findings.set(objectKey(f), f);
+  const hidden = /* @__PURE__ */ new Map();
+  for (const i2 of input.ignored) {
+    const key = objectKey(i2);
+    hidden.set(key, [...hidden.get(key) ?? [], i2.path]);
+  }
+  const out = [];
+  for (const { desired, live } of input.compared) {
+    if (isSecret(desired)) continue;
+    const key = objectKey(refOf(desired));
+    const hiddenPaths = hidden.get(key) ?? [];
+    if (hiddenPaths.includes("")) continue;
+    const values = new Map(imageFields(desired, live));
+    if (desired.kind === "ConfigMap" && desired.apiVersion === "v1")
+      for (const [p, v] of configMapFields(desired, live)) values.set(p, v);
+    for (const d of findings.get(key)?.fields ?? []) {
+      if (d.redacted) continue;
+      values.set(d.path, [d.desired, d.live]);
+    }
+    const fields = [];
+    for (const path2 of [...values.keys()].sort()) {
+      if (hiddenPaths.some((h) => overlaps(h, path2))) continue;
+      const [gitValue, liveValue] = values.get(path2);
+      const desiredV = skewValue(gitValue);
+      const liveV = skewValue(liveValue);
+      fields.push({
+        path: path2,
+        desired: desiredV,
+        ...skewValueKey(desiredV) === skewValueKey(liveV) ? {} : { live: liveV }
+      });
+    }
+    if (fields.length > 0) out.push({ ...refOf(desired), fields });
+  }
+  return out.sort((a, b) => {
+    const ka = [groupOf2(a.apiVersion), a.kind, a.namespace ?? "", a.name];
+    const kb = [groupOf2(b.apiVersion), b.kind, b.namespace ?? "", b.name];
+    for (let i2 = 0; i2 < ka.length; i2++) if (ka[i2] !== kb[i2]) return ka[i2] < kb[i2] ? -1 : 1;
+    return 0;
+  });
+}
+
 // src/core/normalize/prepare-desired.ts
 var ENGINE_LABELS = [
   "app.kubernetes.io/instance",
@@ -100873,14 +101331,14 @@ function ruleLabel(rule) {
   return rule.description ? `#${rule.index} (${rule.description})` : `#${rule.index}`;
 }
 function matchesObject(rule, f, region) {
-  const glob = (pattern, value) => pattern === void 0 || globMatcher([pattern])(value);
-  return (rule.group === void 0 || rule.group === groupOf(f.apiVersion)) && glob(rule.kind, f.kind) && glob(rule.namespace, f.namespace ?? "") && glob(rule.name, f.name) && (rule.regions === void 0 || rule.regions.includes(region));
+  const glob = (pattern2, value) => pattern2 === void 0 || globMatcher([pattern2])(value);
+  return (rule.group === void 0 || rule.group === groupOf2(f.apiVersion)) && glob(rule.kind, f.kind) && glob(rule.namespace, f.namespace ?? "") && glob(rule.name, f.name) && (rule.regions === void 0 || rule.regions.includes(region));
 }
-function segmentMatches(pattern, seg) {
-  if ("field" in pattern && pattern.field === "*") return true;
-  if ("field" in pattern) return "field" in seg && seg.field === pattern.field;
-  if ("index" in pattern) return "index" in seg && seg.index === pattern.index;
-  return "key" in seg && jsonEqual(pattern.key, seg.key);
+function segmentMatches(pattern2, seg) {
+  if ("field" in pattern2 && pattern2.field === "*") return true;
+  if ("field" in pattern2) return "field" in seg && seg.field === pattern2.field;
+  if ("index" in pattern2) return "index" in seg && seg.index === pattern2.index;
+  return "key" in seg && jsonEqual(pattern2.key, seg.key);
 }
 function pointerCovers(pointer, path2) {
   const pat = parsePath(pointer);
@@ -100953,8 +101411,8 @@ async function discoverResources(client) {
   ]);
   const agg = [core2, groups];
   if (agg.every((a) => a?.kind === "APIGroupDiscoveryList")) {
-    for (const list of agg) {
-      for (const g of list.items ?? []) {
+    for (const list2 of agg) {
+      for (const g of list2.items ?? []) {
         const group = g.metadata?.name ?? "";
         (g.versions ?? []).forEach((v, i2) => {
           if (v.freshness === "Stale")
@@ -100990,21 +101448,21 @@ async function discoverResources(client) {
   return catalog;
 }
 async function legacyDiscovery(client, catalog, core2, groups) {
-  const targets = [];
+  const targets2 = [];
   for (const v of core2.versions ?? ["v1"])
-    targets.push({ group: "", version: v, preferred: v === "v1", path: `/api/${v}` });
+    targets2.push({ group: "", version: v, preferred: v === "v1", path: `/api/${v}` });
   for (const g of groups.groups ?? []) {
     const pref = g.preferredVersion?.version ?? g.versions[0]?.version;
     for (const v of g.versions)
-      targets.push({
+      targets2.push({
         group: g.name,
         version: v.version,
         preferred: v.version === pref,
         path: `/apis/${g.name}/${v.version}`
       });
   }
-  targets.sort((a, b) => Number(b.preferred) - Number(a.preferred));
-  const lists = await mapLimited(targets, 8, async (t) => {
+  targets2.sort((a, b) => Number(b.preferred) - Number(a.preferred));
+  const lists = await mapLimited(targets2, 8, async (t) => {
     try {
       return await client.getJson(t.path);
     } catch (e2) {
@@ -101015,9 +101473,9 @@ async function legacyDiscovery(client, catalog, core2, groups) {
       throw e2;
     }
   });
-  lists.forEach((list, i2) => {
-    const t = targets[i2];
-    for (const r of list.resources ?? []) {
+  lists.forEach((list2, i2) => {
+    const t = targets2[i2];
+    for (const r of list2.resources ?? []) {
       if (r.name.includes("/")) continue;
       catalog.add(
         {
@@ -101132,8 +101590,9 @@ async function checkRegion(input) {
     const predicted = /* @__PURE__ */ new Map();
     const objectErrors = [];
     const failedKeys = /* @__PURE__ */ new Set();
+    const refused = /* @__PURE__ */ new Map();
     if (input.mode === "server-side") {
-      const targets = [];
+      const targets2 = [];
       for (const p of planned) {
         const key = objectKey(refOf(p.entry.manifest));
         const twin = live.get(key);
@@ -101145,12 +101604,12 @@ async function checkRegion(input) {
         );
         if (!input.fullDryRun && applyIsNoOp(p.entry.manifest, twin, applied))
           predicted.set(key, twin);
-        else targets.push({ p, key, manager });
+        else targets2.push({ p, key, manager });
       }
       let done = 0;
-      step("dry-run", 0, targets.length);
+      step("dry-run", 0, targets2.length);
       await Promise.all(
-        targets.map(async ({ p, key, manager }) => {
+        targets2.map(async ({ p, key, manager }) => {
           try {
             const res = await dryRunApply(client, p.rt, p.entry.manifest, manager);
             predicted.set(key, res.object);
@@ -101160,12 +101619,17 @@ async function checkRegion(input) {
             if (e2 instanceof KubeApiError && (e2.status === 401 || e2.status === 403 || e2.status === 0)) {
               throw accessFailure(e2, "run the server-side apply dry-run", client, true);
             }
+            if (e2 instanceof KubeApiError && e2.status === 422 && refusalIsImmutable(e2.causes, e2.message)) {
+              refused.set(key, `${describeRef(refOf(p.entry.manifest))}: ${e2.message}`);
+              step("dry-run", ++done, targets2.length);
+              return;
+            }
             failedKeys.add(key);
             objectErrors.push(
               `${describeRef(refOf(p.entry.manifest))}: the server refused the dry-run apply (${e2 instanceof KubeApiError ? `${e2.status} ${e2.reason}: ${e2.message}` : e2.message})`
             );
           }
-          step("dry-run", ++done, targets.length);
+          step("dry-run", ++done, targets2.length);
         })
       );
     }
@@ -101175,6 +101639,7 @@ async function checkRegion(input) {
       desired: planned.map((p) => p.entry),
       // An object the server refused to dry-run has no verdict; it is reported as an error.
       unjudged: failedKeys,
+      compareReadOnly: new Set(refused.keys()),
       live,
       predicted,
       candidates,
@@ -101182,9 +101647,29 @@ async function checkRegion(input) {
       isHandManager: input.isHandManager,
       fingerprint: input.fingerprint
     });
+    for (const [key, message] of refused) {
+      if (!found.some((f) => f.type === "changed" && objectKey(f) === key))
+        objectErrors.push(`${message.split("\n")[0]} (the server refused the dry-run apply)`);
+    }
     const { findings, ignored } = applyIgnoreRules(found, input.rules, region);
-    report.findings = findings;
+    const liveByKey = new Map(live);
+    for (const obj of candidates) liveByKey.set(objectKey(refOf(obj)), obj);
+    report.findings = assessRisks(findings, input.mode, (f) => {
+      const key = objectKey(f);
+      const twin = liveByKey.get(key);
+      return { ...twin ? { live: twin } : {}, refusedAsImmutable: refused.has(key) };
+    });
     if (ignored.length > 0) report.ignored = ignored;
+    const digest = buildSkewDigest({
+      compared: planned.flatMap((p) => {
+        const key = objectKey(refOf(p.entry.manifest));
+        const twin = live.get(key);
+        return twin && !failedKeys.has(key) ? [{ desired: p.entry.comparable, live: twin }] : [];
+      }),
+      findings: report.findings,
+      ignored
+    });
+    if (digest.length > 0) report.skewDigest = digest;
     if (objectErrors.length > 0) {
       report.status = "error";
       report.error = `${objectErrors.length} object${objectErrors.length === 1 ? "" : "s"} could not be compared:
@@ -101395,7 +101880,7 @@ function parseIgnoreFile(text, file) {
   const lines = new import_yaml2.LineCounter();
   const doc = (0, import_yaml2.parseDocument)(text, { lineCounter: lines, prettyErrors: false });
   const problems = [];
-  const at = (node, field, message) => {
+  const at2 = (node, field, message) => {
     const pos = node?.range ? lines.linePos(node.range[0]) : void 0;
     const p = { file, message };
     if (pos) {
@@ -101424,14 +101909,14 @@ function parseIgnoreFile(text, file) {
     ]);
   const stringList = (node, field) => {
     if (!(0, import_yaml2.isSeq)(node) || node.items.some((i2) => !(0, import_yaml2.isScalar)(i2) || typeof i2.value !== "string")) {
-      at(node, field, "expected a list of strings");
+      at2(node, field, "expected a list of strings");
       return void 0;
     }
     return node.items.map((i2) => i2.value);
   };
   const string = (node, field) => {
     if (!(0, import_yaml2.isScalar)(node) || typeof node.value !== "string") {
-      at(node, field, "expected a string");
+      at2(node, field, "expected a string");
       return void 0;
     }
     return node.value;
@@ -101439,7 +101924,7 @@ function parseIgnoreFile(text, file) {
   for (const pair of root.items) {
     const key = (0, import_yaml2.isScalar)(pair.key) ? String(pair.key.value) : "";
     if (!TOP_KEYS.includes(key)) {
-      at(pair.key, key, `unknown key; expected one of ${TOP_KEYS.join(", ")}`);
+      at2(pair.key, key, `unknown key; expected one of ${TOP_KEYS.join(", ")}`);
       continue;
     }
     if (key === "fieldManager") {
@@ -101450,7 +101935,7 @@ function parseIgnoreFile(text, file) {
       if (v) result.handManagers = v;
     } else {
       if (!(0, import_yaml2.isSeq)(pair.value)) {
-        at(pair.value, key, "expected a list of rules");
+        at2(pair.value, key, "expected a list of rules");
         continue;
       }
       pair.value.items.forEach((item, i2) => {
@@ -101463,7 +101948,7 @@ function parseIgnoreFile(text, file) {
   return result;
   function parseRule(node, where2, index2) {
     if (!(0, import_yaml2.isMap)(node)) {
-      at(node, where2, "expected a mapping (group, kind, name, jsonPointers ...)");
+      at2(node, where2, "expected a mapping (group, kind, name, jsonPointers ...)");
       return void 0;
     }
     const rule = { index: index2 };
@@ -101491,7 +101976,7 @@ function parseIgnoreFile(text, file) {
           if (!v) break;
           const bad = v.find((p) => !p.startsWith("/"));
           if (bad !== void 0)
-            at(
+            at2(
               pair.value,
               field,
               `"${bad}" is not a JSON pointer; start it with / (e.g. /spec/replicas)`
@@ -101504,7 +101989,7 @@ function parseIgnoreFile(text, file) {
           if (!v) break;
           const bad = v.find((t) => !FINDING_TYPES.includes(t));
           if (bad !== void 0)
-            at(
+            at2(
               pair.value,
               field,
               `"${bad}" is not a finding type; use missing, changed or extra`
@@ -101513,11 +101998,11 @@ function parseIgnoreFile(text, file) {
           break;
         }
         default:
-          at(pair.key, field, `unknown key; expected one of ${RULE_KEYS.join(", ")}`);
+          at2(pair.key, field, `unknown key; expected one of ${RULE_KEYS.join(", ")}`);
       }
     }
     if (!rule.jsonPointers && !rule.managedFieldsManagers && !rule.findings) {
-      at(
+      at2(
         node,
         where2,
         "a rule must say what to hide: jsonPointers, managedFieldsManagers or findings"
@@ -101665,9 +102150,14 @@ var runCheck = async (options) => {
     generatedAt: (/* @__PURE__ */ new Date()).toISOString(),
     mode: options.mode,
     source: { path: displayPath(options.path), ...revision ? { revision } : {} },
-    regions: reports
+    regions: reports,
+    ...skewOf(reports)
   };
 };
+function skewOf(reports) {
+  const skew = computeSkew(reports);
+  return skew.length > 0 ? { skew } : {};
+}
 
 // src/cli/check-command.ts
 function checkCommand() {
@@ -101708,8 +102198,8 @@ function checkCommand() {
     process.exitCode = reportExitCode(report);
   });
 }
-function parseRegions(list) {
-  const regions = list.split(",").map((r) => r.trim()).filter(Boolean);
+function parseRegions(list2) {
+  const regions = list2.split(",").map((r) => r.trim()).filter(Boolean);
   if (regions.length === 0)
     throw new UsageError(
       "--regions is empty",
@@ -101792,7 +102282,7 @@ function progressPrinter() {
   };
 }
 
-// node_modules/diff/libesm/diff/base.js
+// ../../node_modules/diff/libesm/diff/base.js
 var Diff = class {
   diff(oldStr, newStr, options = {}) {
     let callback;
@@ -101994,7 +102484,7 @@ var Diff = class {
   }
 };
 
-// node_modules/diff/libesm/diff/line.js
+// ../../node_modules/diff/libesm/diff/line.js
 var LineDiff = class extends Diff {
   constructor() {
     super(...arguments);
@@ -102042,7 +102532,7 @@ function tokenize(value, options) {
   return retLines;
 }
 
-// node_modules/diff/libesm/patch/create.js
+// ../../node_modules/diff/libesm/patch/create.js
 function needsQuoting(s) {
   for (let i2 = 0; i2 < s.length; i2++) {
     if (s[i2] < " " || s[i2] > "~" || s[i2] === '"' || s[i2] === "\\") {
@@ -102304,11 +102794,196 @@ function splitLines(text) {
 // src/adapters/fs/generate-tree.ts
 import { basename, dirname as dirname4, join as join7, relative as relative4 } from "node:path";
 
-// src/core/plan/plan-tree.ts
+// src/core/plan/autoscaled-replicas.ts
 var import_yaml3 = __toESM(require_dist(), 1);
+function autoscaledReplicaProblems(files) {
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const hits = /* @__PURE__ */ new Map();
+  for (const scope of overlayScopes(files)) {
+    const autoscalers = [];
+    const setters = [];
+    for (const file of scope) {
+      file.yaml.outlines().forEach((doc, i2) => {
+        const target = scaleTargetOf(doc);
+        if (target) autoscalers.push({ file, name: nameOf(doc) ?? "(unnamed)", target });
+        setters.push(...settersIn(file, i2, doc, byPath));
+      });
+    }
+    for (const hpa of autoscalers) {
+      for (const setter of setters) {
+        if (!setter.select(hpa.target)) continue;
+        const key = [setter.file.origin, setter.field, hpa.target.kind, hpa.target.name].join("\0");
+        const hit = hits.get(key) ?? { setter, hpa, paths: [] };
+        if (!hit.paths.includes(setter.file.path)) hit.paths.push(setter.file.path);
+        hits.set(key, hit);
+      }
+    }
+  }
+  return [...hits.values()].map(({ setter, hpa, paths }) => {
+    const rendered = renderedLine(setter.file.content, setter.doc, setter.at);
+    const more = paths.length > 1 ? ` and ${paths.length - 1} more` : "";
+    const problem = {
+      file: setter.file.origin,
+      field: setter.field,
+      message: `sets the replicas of ${hpa.target.kind} ${hpa.target.name}, which HorizontalPodAutoscaler ${hpa.name} (${hpa.file.path}) scales (rendered into ${setter.file.path}${rendered ? `:${rendered}` : ""}${more})`
+    };
+    const line = templateLine(setter.file.source, setter.templateLine);
+    if (line) problem.line = line;
+    return problem;
+  });
+}
+function overlayScopes(files) {
+  const base = files.filter((f) => f.path.startsWith("base/"));
+  const regions = /* @__PURE__ */ new Map();
+  for (const f of files) {
+    const m = /^regions\/([^/]+)\//.exec(f.path);
+    if (m) regions.set(m[1], [...regions.get(m[1]) ?? [], f]);
+  }
+  return [base, ...[...regions.values()].map((r) => [...base, ...r])];
+}
+var REPLICAS_KEY = /^\s*-?\s*["']?replicas["']?\s*:/;
+var REPLICAS_POINTER = /\/spec\/replicas/;
+function settersIn(file, doc, value, byPath) {
+  if (!isMap2(value)) return [];
+  if (isKustomization(file, value)) {
+    const whole = file.yaml.documents()[doc];
+    return isMap2(whole) ? kustomizationSetters(file, doc, whole, byPath) : [];
+  }
+  const spec = value.spec;
+  if (isAutoscaler(value) || !isMap2(spec) || !("replicas" in spec)) return [];
+  if (typeof value.kind !== "string") return [];
+  return [
+    {
+      file,
+      doc,
+      at: ["spec", "replicas"],
+      field: "spec.replicas",
+      templateLine: REPLICAS_KEY,
+      select: selectObject(value.kind, nameOf(value), value.apiVersion)
+    }
+  ];
+}
+function kustomizationSetters(file, doc, k, byPath) {
+  const out = [];
+  list(k.replicas).forEach((r, i2) => {
+    if (!isMap2(r) || typeof r.name !== "string") return;
+    const name = r.name;
+    out.push({
+      file,
+      doc,
+      at: ["replicas", i2],
+      field: `replicas[${i2}]`,
+      templateLine: REPLICAS_KEY,
+      // kustomize's replica transformer picks workloads by name only.
+      select: (t) => t.name === name
+    });
+  });
+  const dir = file.path.slice(0, file.path.lastIndexOf("/") + 1);
+  for (const key of ["patches", "patchesJson6902", "patchesStrategicMerge"]) {
+    list(k[key]).forEach((entry, i2) => {
+      const e2 = typeof entry === "string" ? { path: entry } : isMap2(entry) ? entry : {};
+      const target = isMap2(e2.target) ? e2.target : void 0;
+      const inline = typeof e2.patch === "string" ? e2.patch : void 0;
+      const inlineSmp = key === "patchesStrategicMerge" && typeof entry === "string" && entry.includes("\n") ? entry : void 0;
+      const docs = inline ?? inlineSmp;
+      const fromFile = !docs && typeof e2.path === "string" ? byPath.get(joinPath(dir, e2.path)) : void 0;
+      const patchDocs = docs !== void 0 ? parseInline(docs) : fromFile?.yaml.documents() ?? [];
+      patchDocs.forEach((p, d) => {
+        const at2 = (inFile) => fromFile ? { file: fromFile, doc: d, at: inFile } : { file, doc, at: [key, i2] };
+        if (Array.isArray(p)) {
+          p.forEach((op, o) => {
+            if (!isJsonPatchOfReplicas(op)) return;
+            out.push({
+              ...at2([o, "path"]),
+              field: fromFile ? `[${o}].path` : `${key}[${i2}]`,
+              templateLine: REPLICAS_POINTER,
+              select: selectByTarget(target)
+            });
+          });
+        } else if (isMap2(p) && isMap2(p.spec) && "replicas" in p.spec) {
+          const kind = typeof p.kind === "string" ? p.kind : void 0;
+          out.push({
+            ...at2(["spec", "replicas"]),
+            field: fromFile ? "spec.replicas" : `${key}[${i2}]`,
+            templateLine: REPLICAS_KEY,
+            select: kind ? selectObject(kind, nameOf(p), p.apiVersion) : selectByTarget(target)
+          });
+        }
+      });
+    });
+  }
+  return out;
+}
+function isJsonPatchOfReplicas(op) {
+  return isMap2(op) && op.path === "/spec/replicas" && typeof op.op === "string" && ["add", "replace", "copy", "move"].includes(op.op);
+}
+function selectObject(kind, name, apiVersion) {
+  return (t) => t.kind === kind && (name === void 0 || t.name === name) && (t.group === void 0 || typeof apiVersion !== "string" || t.group === groupOf3(apiVersion));
+}
+function selectByTarget(target) {
+  const kind = pattern(target?.kind);
+  const name = pattern(target?.name);
+  const group = pattern(target?.group);
+  return (t) => kind(t.kind) && name(t.name) && (t.group === void 0 || group(t.group));
+}
+function pattern(value) {
+  if (typeof value !== "string" || value === "") return () => true;
+  try {
+    const re = new RegExp(`^(?:${value})$`);
+    return (s) => re.test(s);
+  } catch {
+    return (s) => s === value;
+  }
+}
+function isKustomization(file, doc) {
+  if (typeof doc.apiVersion === "string" && doc.apiVersion.startsWith("kustomize.config.k8s.io/"))
+    return true;
+  return doc.kind === void 0 && /(^|\/)kustomization\.ya?ml$/.test(file.path);
+}
+function parseInline(text) {
+  try {
+    return (0, import_yaml3.parseAllDocuments)(text).map((d) => d.toJS());
+  } catch {
+    return [];
+  }
+}
+function joinPath(dir, rel) {
+  const parts = dir.split("/").filter(Boolean);
+  for (const p of rel.split("/")) {
+    if (p === "..") parts.pop();
+    else if (p !== "." && p !== "") parts.push(p);
+  }
+  return parts.join("/");
+}
+function renderedLine(content, doc, at2) {
+  const lines = new import_yaml3.LineCounter();
+  const docs = (0, import_yaml3.parseAllDocuments)(content, { lineCounter: lines });
+  const list2 = Array.isArray(docs) ? docs : [docs];
+  const node = list2[doc]?.getIn(at2, true);
+  return node?.range ? lines.linePos(node.range[0]).line : void 0;
+}
+function templateLine(source, re) {
+  if (source === void 0) return void 0;
+  const found = source.split("\n").flatMap((l, i2) => re.test(l) ? [i2 + 1] : []);
+  return found.length === 1 ? found[0] : void 0;
+}
+function nameOf(doc) {
+  const name = isMap2(doc) && isMap2(doc.metadata) ? doc.metadata.name : void 0;
+  return typeof name === "string" ? name : void 0;
+}
+function groupOf3(apiVersion) {
+  const slash = apiVersion.indexOf("/");
+  return slash < 0 ? "" : apiVersion.slice(0, slash);
+}
+function isMap2(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+function list(v) {
+  return Array.isArray(v) ? v : [];
+}
 
 // src/core/plan/generated-header.ts
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 var FIRST_LINE = "# Code generated by mr-drift";
 var CHECKSUM_PREFIX = "# mr-drift-checksum: sha256:";
 function withHeader(body, configName) {
@@ -102326,7 +103001,7 @@ function readHeader(content) {
   return sumLine.slice(CHECKSUM_PREFIX.length) === checksum(body) ? "intact" : "edited";
 }
 function checksum(body) {
-  return createHash("sha256").update(body).digest("hex").slice(0, 16);
+  return createHash2("sha256").update(body).digest("hex").slice(0, 16);
 }
 
 // src/core/plan/template-engine.ts
@@ -102356,11 +103031,12 @@ function compileTemplates(sources) {
     rewriteProgram(ast, origin, helperNames);
     const fn = hb.compile(ast, { strict: true, noEscape: true });
     if (name.startsWith("partials/")) hb.registerPartial(name.slice("partials/".length), fn);
-    else compiled2.set(name, { fn, origin });
+    else compiled2.set(name, { fn, origin, source });
   }
   return {
     has: (name) => compiled2.has(name),
     origin: (name) => compiled2.get(name)?.origin ?? `${name}.hbs`,
+    source: (name) => compiled2.get(name)?.source,
     render(name, context) {
       const t = compiled2.get(name);
       if (!t) throw new TemplateError(`${name}.hbs`, "no such template");
@@ -102390,7 +103066,7 @@ function registerHelpers(hb) {
   hb.registerHelper("concat", (...args) => args.slice(0, -1).map(String).join(""));
   hb.registerHelper(
     "join",
-    (list, sep2) => Array.isArray(list) ? list.map(String).join(typeof sep2 === "string" ? sep2 : ",") : ""
+    (list2, sep2) => Array.isArray(list2) ? list2.map(String).join(typeof sep2 === "string" ? sep2 : ",") : ""
   );
   hb.registerHelper("eq", (a, b) => a === b);
   hb.registerHelper("toYaml", (value) => new YamlText(JSON.stringify(value)));
@@ -102655,7 +103331,6 @@ function buildViewModel(config, configName) {
         "ingress.yaml"
       ],
       // The base alone is a sensible single-region default; regions patch these.
-      replicas: Math.min(...mins),
       minReplicas: Math.min(...mins),
       maxReplicas: Math.max(...maxs)
     },
@@ -102689,6 +103364,92 @@ function cmp2(a, b) {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+// src/core/plan/yaml-shapes.ts
+var import_yaml4 = __toESM(require_dist(), 1);
+var MARK = "";
+var QUOTED = /"(?:[^"\\\n]|\\.)*"/g;
+var DIGITS = /^\d+$/;
+var INLINE = /"\\u0001(\d+)"/g;
+function createShapeReader() {
+  const shapes = /* @__PURE__ */ new Map();
+  return (body, origin, path2) => {
+    const values = [];
+    const shape = body.replace(QUOTED, (quoted) => `"\\u0001${values.push(quoted) - 1}"`);
+    let docs = shapes.get(shape);
+    if (!docs) {
+      docs = parseShape(shape, origin, path2);
+      shapes.set(shape, docs);
+    }
+    const parsed = docs;
+    let resolved;
+    let outlined;
+    return {
+      documents: () => resolved ??= parsed.map((d) => resolve2(d, values)),
+      outlines: () => outlined ??= parsed.map((d) => outline(d, values))
+    };
+  };
+}
+function parseShape(shape, origin, path2) {
+  const docs = (0, import_yaml4.parseAllDocuments)(shape, { uniqueKeys: true });
+  const list2 = Array.isArray(docs) ? docs : [docs];
+  for (const doc of list2) {
+    const err = doc.errors[0];
+    if (err) {
+      throw new TemplateError(
+        origin,
+        `renders ${path2} as invalid YAML: ${err.message.split("\n")[0]}`,
+        "Check the indentation and keys of the template around that line."
+      );
+    }
+  }
+  return list2.map((d) => d.toJS());
+}
+function resolve2(node, values) {
+  if (typeof node === "string") return resolveString(node, values);
+  if (Array.isArray(node)) return node.map((n) => resolve2(n, values));
+  if (node !== null && typeof node === "object") {
+    const out = {};
+    for (const [k, v] of Object.entries(node))
+      out[String(resolveString(k, values))] = resolve2(v, values);
+    return out;
+  }
+  return node;
+}
+var OUTLINE = {
+  apiVersion: true,
+  kind: true,
+  metadata: { name: true },
+  spec: { replicas: true, scaleTargetRef: true }
+};
+function outline(node, values, pick2 = OUTLINE) {
+  if (node === null || typeof node !== "object" || Array.isArray(node))
+    return resolve2(node, values);
+  const out = {};
+  for (const [k, v] of Object.entries(node)) {
+    const key = String(resolveString(k, values));
+    const want = pick2[key];
+    if (want === true) out[key] = resolve2(v, values);
+    else if (want !== void 0) {
+      const inner = v !== null && typeof v === "object" && !Array.isArray(v);
+      out[key] = inner ? outline(v, values, want) : resolve2(v, values);
+    }
+  }
+  return out;
+}
+function resolveString(s, values) {
+  if (s.startsWith(MARK) && DIGITS.test(s.slice(1))) {
+    return decodeQuoted(values[Number(s.slice(1))] ?? '""');
+  }
+  return s.includes('"\\u0001') ? s.replace(INLINE, (_, i2) => values[Number(i2)] ?? "") : s;
+}
+function decodeQuoted(quoted) {
+  try {
+    return JSON.parse(quoted);
+  } catch {
+    return (0, import_yaml4.parse)(quoted);
+  }
+}
+
 // src/core/plan/plan-tree.ts
 var RECORD_FILE = ".mr-drift-generated.json";
 function planTree(config, templates, options) {
@@ -102697,11 +103458,15 @@ function planTree(config, templates, options) {
 function planWith(renderer, config, options) {
   const vm2 = buildViewModel(config, options.configName);
   const files = [];
-  const checkYaml = yamlChecker();
+  const readYaml = createShapeReader();
+  const rendered = [];
   const add2 = (path2, template, group, extra = {}) => {
     const body = renderer.render(template, { ...vm2, ...extra });
-    checkYaml(body, renderer.origin(template), path2);
-    files.push({ path: path2, content: withHeader(body, options.configName), template, group });
+    const origin = renderer.origin(template);
+    const yaml = readYaml(body, origin, path2);
+    const content = withHeader(body, options.configName);
+    files.push({ path: path2, content, template, group });
+    rendered.push({ path: path2, origin, source: renderer.source(template), content, yaml });
   };
   for (const resource of vm2.base.resources) add2(`base/${resource}`, `base/${resource}`, "base");
   add2("base/kustomization.yaml", "base/kustomization.yaml", "base");
@@ -102719,6 +103484,8 @@ function planWith(renderer, config, options) {
       add2(`${dir}/sync.yaml`, "flux/sync.yaml", region.name, { region });
     }
   }
+  const problems = autoscaledReplicaProblems(rendered);
+  if (problems.length > 0) throw new AutoscaledReplicasError(problems);
   const byPath = (a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
   files.sort(byPath);
   files.push(recordFile(files, options.configName));
@@ -102750,27 +103517,6 @@ function recordFile(files, configName) {
   };
   return { path: RECORD_FILE, content: `${JSON.stringify(record, null, 2)}
 `, group: "record" };
-}
-function yamlChecker() {
-  const checked = /* @__PURE__ */ new Set();
-  return (body, origin, path2) => {
-    let n = 0;
-    const shape = body.replace(/"(?:[^"\\\n]|\\.)*"/g, () => `"v${n++}"`);
-    if (checked.has(shape)) return;
-    const docs = (0, import_yaml3.parseAllDocuments)(shape, { uniqueKeys: true });
-    const list = Array.isArray(docs) ? docs : [docs];
-    for (const doc of list) {
-      const err = doc.errors[0];
-      if (err) {
-        throw new TemplateError(
-          origin,
-          `renders ${path2} as invalid YAML: ${err.message.split("\n")[0]}`,
-          "Check the indentation and keys of the template around that line."
-        );
-      }
-    }
-    checked.add(shape);
-  };
 }
 
 // src/adapters/templates.ts
@@ -102851,7 +103597,7 @@ function toPosix(p) {
 import { readFileSync as readFileSync2 } from "node:fs";
 
 // src/core/config/parse-config.ts
-var import_yaml5 = __toESM(require_dist(), 1);
+var import_yaml6 = __toESM(require_dist(), 1);
 
 // src/core/config/schema-validate.ts
 var import_ajv = __toESM(require_ajv(), 1);
@@ -103137,6 +103883,7 @@ var config_schema_default = {
           replicas: {
             type: "object",
             additionalProperties: false,
+            description: "Bounds of the API's HorizontalPodAutoscaler (minReplicas, maxReplicas). The Deployment sets no replicas: the HPA owns them.",
             required: ["min", "max"],
             properties: {
               min: { type: "integer", minimum: 1, maximum: 1e3 },
@@ -103315,10 +104062,10 @@ function describeError(err, data) {
 }
 function dropParentNoise(problems) {
   return problems.filter(
-    (p) => !p.message.startsWith("expected object") || !problems.some((q) => q !== p && q.path.length > p.path.length && startsWith(q.path, p.path))
+    (p) => !p.message.startsWith("expected object") || !problems.some((q) => q !== p && q.path.length > p.path.length && startsWith2(q.path, p.path))
   );
 }
-function startsWith(a, prefix) {
+function startsWith2(a, prefix) {
   return prefix.every((s, i2) => a[i2] === s);
 }
 function pointerToPath(pointer, data) {
@@ -103475,10 +104222,10 @@ function checkWaves(regions, problems) {
   for (let w = 1; w < max; w++) if (!waves.has(w)) missing.push(w);
   if (missing.length === 0) return;
   const [wave, index2] = [...waves.entries()].filter(([x]) => x > missing[0]).sort((a, b) => a[0] - b[0])[0];
-  const list = missing.length === 1 ? `wave ${missing[0]}` : `waves ${missing.join(", ")}`;
+  const list2 = missing.length === 1 ? `wave ${missing[0]}` : `waves ${missing.join(", ")}`;
   problems.push({
     path: ["regions", index2, "wave"],
-    message: `waves must be contiguous from 1: no region has ${list}, but this one has wave ${wave}`
+    message: `waves must be contiguous from 1: no region has ${list2}, but this one has wave ${wave}`
   });
 }
 function checkShards(database, regions, problems) {
@@ -103583,15 +104330,15 @@ function isObject2(x) {
 }
 
 // src/core/config/yaml-locate.ts
-var import_yaml4 = __toESM(require_dist(), 1);
+var import_yaml5 = __toESM(require_dist(), 1);
 function locate(doc, lineCounter, path2, atKey = false) {
   let node = doc.contents;
   let found = isNodeLike(node) ? node : void 0;
   for (let i2 = 0; i2 < path2.length; i2++) {
     const step = path2[i2];
     const last = i2 === path2.length - 1;
-    if ((0, import_yaml4.isMap)(node)) {
-      const pair = node.items.find((p) => (0, import_yaml4.isScalar)(p.key) && String(p.key.value) === String(step));
+    if ((0, import_yaml5.isMap)(node)) {
+      const pair = node.items.find((p) => (0, import_yaml5.isScalar)(p.key) && String(p.key.value) === String(step));
       if (!pair) break;
       if (last && atKey && isNodeLike(pair.key)) {
         found = pair.key;
@@ -103600,7 +104347,7 @@ function locate(doc, lineCounter, path2, atKey = false) {
       node = pair.value;
       if (isNodeLike(node)) found = node;
       else if (isNodeLike(pair.key)) found = pair.key;
-    } else if ((0, import_yaml4.isSeq)(node) && typeof step === "number") {
+    } else if ((0, import_yaml5.isSeq)(node) && typeof step === "number") {
       node = node.items[step];
       if (!isNodeLike(node)) break;
       found = node;
@@ -103627,8 +104374,8 @@ function isNodeLike(x) {
 
 // src/core/config/parse-config.ts
 function parseConfig(text, file) {
-  const lineCounter = new import_yaml5.LineCounter();
-  const doc = (0, import_yaml5.parseDocument)(text, {
+  const lineCounter = new import_yaml6.LineCounter();
+  const doc = (0, import_yaml6.parseDocument)(text, {
     lineCounter,
     uniqueKeys: true,
     prettyErrors: false
@@ -103747,7 +104494,7 @@ function diffTree(outDir, plan2) {
     const current = readIfExists(join5(outDir, path2));
     if (current === void 0) continue;
     if (readHeader(current) !== "intact") diff.handEdited.push(path2);
-    diff.changes.push({ path: path2, kind: "removed", group: groupOf2(path2), before: current });
+    diff.changes.push({ path: path2, kind: "removed", group: groupOf4(path2), before: current });
   }
   diff.changes.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   diff.handEdited.sort();
@@ -103770,7 +104517,7 @@ function readRecord(outDir) {
   }
   return /* @__PURE__ */ new Set();
 }
-function groupOf2(path2) {
+function groupOf4(path2) {
   const parts = path2.split("/");
   if (parts[0] === "regions" && parts.length > 2) return parts[1];
   if (parts[0] === "flux" && parts.length > 2) return parts[1];
