@@ -8,11 +8,11 @@
  * Computed from the regions' `skewDigest` only, so a single run and aggregate mode (one
  * job per region, reports combined afterwards) give the same answer for the same data.
  */
-import type { ObjectRef, RegionReport, SkewEntry, SkewValue } from './model';
 import { createHash } from 'node:crypto';
+import type { ObjectRef, RegionReport, SkewEntry, SkewValue } from './model';
 
 /** Values longer than this (as compact JSON) are carried as a SHA-256 instead. */
-export const SKEW_VALUE_MAX_CHARS = 200;
+const SKEW_VALUE_MAX_CHARS = 200;
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -130,9 +130,4 @@ export function computeSkew(regions: readonly RegionReport[]): SkewEntry[] {
     }
   }
   return entries;
-}
-
-/** Regions in the smaller groups of an entry: the ones that stand out. */
-export function oddRegions(entry: SkewEntry): string[] {
-  return entry.live.slice(1).flatMap((g) => g.regions);
 }
