@@ -1,6 +1,7 @@
 import { ReportFileError, type Problem } from '../errors';
 import {
   REPORT_SCHEMA_VERSION,
+  type BaseSource,
   type DriftReport,
   type FieldDiff,
   type Finding,
@@ -24,6 +25,7 @@ export interface ReportFile {
 const MODES = ['server-side', 'read-only'];
 const STATUSES = ['in-sync', 'drift', 'error'];
 const TYPES = ['missing', 'changed', 'extra'];
+const ORIGINS = ['pr', 'drift', 'both'];
 
 /**
  * Parses and checks one report file. Collects every structural problem (with the field
@@ -95,10 +97,15 @@ function checkRegion(
     if (!TYPES.includes(f.type as string)) {
       problem(`${fat}.type`, `expected one of ${TYPES.join(', ')}`);
     }
+    if (f.origin !== undefined && !ORIGINS.includes(f.origin as string)) {
+      problem(`${fat}.origin`, `expected one of ${ORIGINS.join(', ')}`);
+    }
     if (!Array.isArray(f.fields)) return problem(`${fat}.fields`, 'expected an array');
     f.fields.forEach((d, k) => {
       if (!isObject(d) || typeof d.path !== 'string') {
         problem(`${fat}.fields[${k}].path`, 'expected a JSON pointer string');
+      } else if (d.origin !== undefined && !ORIGINS.includes(d.origin as string)) {
+        problem(`${fat}.fields[${k}].origin`, `expected one of ${ORIGINS.join(', ')}`);
       }
     });
   });
@@ -169,6 +176,16 @@ export function aggregateReports(
         message: `is ${report.mode} but ${first.file} is ${first.report.mode}; check every region in the same mode`,
       });
     }
+    // Origins only combine when every job compared with the same base commit.
+    const baseA = first.report.source.base?.revision;
+    const baseB = report.source.base?.revision;
+    if (baseA && baseB && baseA !== baseB) {
+      problems.push({
+        file,
+        field: 'source.base.revision',
+        message: `is ${baseB} but ${first.file} is ${baseA}; the reports compare with different base commits`,
+      });
+    }
     const a = first.report.source.revision;
     const b = report.source.revision;
     if (a && b && a !== b) {
@@ -195,7 +212,10 @@ export function aggregateReports(
 
   const paths = [...new Set(reports.map((r) => r.report.source.path))];
   const revision = reports.map((r) => r.report.source.revision).find((x) => x !== undefined);
-  const regions: RegionReport[] = reports.flatMap((r) => r.report.regions.map(copyRegion));
+  const base = baseOf(reports.map((r) => r.report));
+  const regions: RegionReport[] = reports.flatMap((r) =>
+    r.report.regions.map((region) => withBaseWarning(copyRegion(region), r.report, base.base)),
+  );
   for (const name of options.expectRegions ?? []) {
     if (!seen.has(name)) regions.push(missingRegion(name));
   }
@@ -206,7 +226,11 @@ export function aggregateReports(
       .map((r) => r.report.generatedAt)
       .reduce((latest, t) => (t > latest ? t : latest)),
     mode: first.report.mode,
-    source: { path: paths.join(', '), ...(revision ? { revision } : {}) },
+    source: {
+      path: paths.join(', '),
+      ...(revision ? { revision } : {}),
+      ...base,
+    },
     regions,
     ...skewOf(regions),
   };
@@ -216,6 +240,30 @@ export function aggregateReports(
 function skewOf(regions: RegionReport[]): Pick<DriftReport, 'skew'> {
   const skew = computeSkew(regions);
   return skew.length > 0 ? { skew } : {};
+}
+
+/**
+ * The base of the combined report: a usable one when any job had it (their findings carry
+ * origins), else the first job's warning, so the comment still says why origins are absent.
+ */
+function baseOf(reports: DriftReport[]): Pick<DriftReport['source'], 'base'> {
+  const bases = reports.map((r) => r.source.base).filter((b) => b !== undefined);
+  const base = bases.find((b) => b.revision !== undefined && !b.warning) ?? bases[0];
+  return base ? { base: { ...base } } : {};
+}
+
+/**
+ * A job whose base was unusable while others had it: its regions say why their differences
+ * carry no origin (the combined report's base is the usable one).
+ */
+function withBaseWarning(
+  region: RegionReport,
+  report: DriftReport,
+  combined: BaseSource | undefined,
+): RegionReport {
+  const warning = report.source.base?.warning;
+  if (!warning || combined?.warning || region.status === 'error') return region;
+  return { ...region, warnings: [...(region.warnings ?? []), warning] };
 }
 
 function missingRegion(name: string): RegionReport {

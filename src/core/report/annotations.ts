@@ -41,6 +41,8 @@ export function planAnnotations(
   const groups = new Map<string, Group>();
   for (const r of report.regions) {
     for (const f of r.findings) {
+      // The pull request's own change is the PR's diff, not news, unless it is risky.
+      if (f.origin === 'pr' && !isRisky(f)) continue;
       const key = `${r.name}\u0000${f.source ?? ''}`;
       let g = groups.get(key);
       if (!g) {

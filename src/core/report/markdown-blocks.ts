@@ -10,6 +10,16 @@ import {
   type SkewValue,
 } from './model';
 import { RISK_REASONS } from './risks';
+import { comparedWithBase } from './origin';
+import {
+  ORIGIN_TABLE_HEADER,
+  baseWarning,
+  originLegend,
+  originObjects,
+  originSummary,
+  originTableCells,
+  prVerdict,
+} from './markdown-origin';
 
 /**
  * The pieces a Markdown drift report is made of, rendered separately so that the comment
@@ -112,12 +122,17 @@ export function verdictLine(report: DriftReport): string {
   if (total === 0) return 'no regions were checked';
   const parts: string[] = [];
   if (errors > 0) parts.push(`${regions(errors)} could not be checked`);
+  // With a base revision, the pull request's own changes are named apart from drift.
+  const pr = prVerdict(report);
+  if (pr) parts.push(pr);
   if (drift > 0) parts.push(`drift in ${drift} of ${regions(total)}`);
+  else if (pr) parts.push('no drift');
   if (parts.length === 0) return total === 1 ? 'in sync' : `all ${regions(total)} in sync`;
   return parts.join(', ');
 }
 
 function renderHead(report: DriftReport, title: string, maxSkew: number): string {
+  const withBase = comparedWithBase(report);
   const rows = report.regions.map((r) => {
     const risky = riskyCount(r);
     const flag = risky > 0 ? ` · 🚩 ${risky} risky` : '';
@@ -126,20 +141,31 @@ function renderHead(report: DriftReport, title: string, maxSkew: number): string
     }
     const c = countFindings(r);
     const objects = r.objects === undefined ? '–' : String(r.objects);
+    if (withBase) {
+      // In sync with the base, yet holding the PR's changes: "no drift", not "in sync".
+      const status =
+        r.status === 'in-sync' && r.findings.length > 0 ? '✅ no drift' : STATUS_CELL[r.status];
+      return `| ${escapeInline(r.name)} | ${status}${flag} | ${objects} | ${originTableCells(r)} |`;
+    }
     return `| ${escapeInline(r.name)} | ${STATUS_CELL[r.status]}${flag} | ${objects} | ${c.missing} | ${c.changed} | ${c.extra} |`;
   });
-  const table =
+  let table =
     report.regions.length === 0
       ? '_No regions were checked._'
       : [
-          '| Region | Status | Objects | Missing | Changed | Extra |',
-          '| --- | --- | ---: | ---: | ---: | ---: |',
+          withBase
+            ? ORIGIN_TABLE_HEADER
+            : '| Region | Status | Objects | Missing | Changed | Extra |\n| --- | --- | ---: | ---: | ---: | ---: |',
           ...rows,
         ].join('\n');
   const anyFindings = report.regions.some((r) => r.findings.length > 0);
-  const legend = anyFindings
-    ? '\n\nIn the diffs, `-` is the value in Git and `+` the value in the cluster.'
-    : '';
+  const legend = !anyFindings
+    ? ''
+    : withBase
+      ? `\n\n${originLegend(report)}`
+      : '\n\nIn the diffs, `-` is the value in Git and `+` the value in the cluster.';
+  const warning = baseWarning(report);
+  if (warning) table += `\n\n${warning}`;
   const skew =
     report.skew && report.skew.length > 0 ? `\n\n${renderSkew(report.skew, maxSkew)}` : '';
   return `### ${escapeInline(title)}: ${verdictLine(report)}\n\n${table}${skew}${legend}`;
@@ -236,15 +262,23 @@ function renderRegion(
   }
   if (region.findings.length === 0 && notes.length === 0 && trailer.length === 0) return undefined;
 
-  const objects = region.findings.map((f) => renderObjectAtAllDetails(f, limits, options));
+  // With a base revision: "This PR will change" apart from "Drift already in the cluster".
+  const objects =
+    originObjects(region, limits, options, {
+      drift: (f) => renderObjectAtAllDetails(f, limits, options),
+      heading: (f, what) => objectHeading(f, options, what),
+    }) ?? region.findings.map((f) => renderObjectAtAllDetails(f, limits, options));
   const n = region.findings.length;
   const risky = riskyCount(region);
+  const byOrigin = region.status === 'error' ? undefined : originSummary(region);
   const what =
     region.status === 'error'
       ? 'error'
-      : n > 0
-        ? `drift: ${n} object${n === 1 ? '' : 's'}${risky > 0 ? `, ${risky} risky` : ''}`
-        : STATUS_CELL[region.status].replace(/^\S+ /, '');
+      : byOrigin
+        ? `${byOrigin}${risky > 0 ? `, ${risky} risky` : ''}`
+        : n > 0
+          ? `drift: ${n} object${n === 1 ? '' : 's'}${risky > 0 ? `, ${risky} risky` : ''}`
+          : STATUS_CELL[region.status].replace(/^\S+ /, '');
   return {
     name: region.name,
     summary: `<b>${escapeInline(region.name)}</b> · ${what}`,
@@ -292,10 +326,10 @@ const TYPE_TEXT: Record<Finding['type'], string> = {
   extra: 'in the cluster but not in Git',
 };
 
-function objectHeading(f: Finding, options: BlockOptions): string {
+function objectHeading(f: Finding, options: BlockOptions, what = TYPE_TEXT[f.type]): string {
   const parts = [
     `**${escapeInline(f.kind)}** ${inlineCode(objectName(f))} (${escapeInline(f.apiVersion)})`,
-    TYPE_TEXT[f.type],
+    what,
   ];
   if (f.source) parts.push(`from ${fileLink(f.source, options.fileUrlBase)}`);
   let heading = parts.join(' · ');
@@ -340,6 +374,15 @@ function whoAndWhen(fields: FieldDiff[]): string | undefined {
 }
 
 function fieldDiffLines(d: FieldDiff, maxValueChars: number, fingerprints: boolean): string[] {
+  if (d.origin === 'both') {
+    // Drift the PR also changes: its values sit in "This PR will change", beside the warning.
+    const who = d.manager
+      ? ` by ${cut(d.manager, 128)}${d.time ? ` at ${formatTime(cut(d.time, 64))}` : ''}`
+      : '';
+    return [
+      `@@ ${cut(d.path, 500)} @@ changed in the cluster${who}; this PR changes it too (see above)`,
+    ];
+  }
   let note = '';
   if (d.desired === undefined && d.live !== undefined) note = ' added in the cluster';
   else if (d.live === undefined && d.desired !== undefined) note = ' removed from the cluster';

@@ -13,6 +13,14 @@ export const REPORT_SCHEMA_VERSION = 1 as const;
 export type ComparisonMode = 'server-side' | 'read-only';
 export type RegionStatus = 'in-sync' | 'drift' | 'error';
 export type FindingType = 'missing' | 'changed' | 'extra';
+/**
+ * Where a difference comes from, when the check also rendered the pull request's base
+ * revision (`--base`): `pr` Git changes it between base and head (the merge will apply it);
+ * `drift` Git is the same at base and head, yet the cluster differs (a hand change, or a
+ * sync that did not happen); `both` the pull request changes a field whose live value
+ * already differs from the base, so the merge overwrites a change made in the cluster.
+ */
+export type Origin = 'pr' | 'drift' | 'both';
 
 export interface DriftReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -21,13 +29,23 @@ export interface DriftReport {
   generatedAt: string;
   mode: ComparisonMode;
   /** Where the desired state came from (overlays root, git revision when known). */
-  source: { path: string; revision?: string };
+  source: { path: string; revision?: string; base?: BaseSource };
   regions: RegionReport[];
   /**
    * Skew between regions: fields whose live values differ between regions where Git
    * gives them the same value (see core/report/skew.ts). Absent when there is none.
    */
   skew?: SkewEntry[];
+}
+
+/** The revision a pull request is compared against, to tell its own changes from drift. */
+export interface BaseSource {
+  /** The ref as given (`--base`, the Action's `base-ref`, or the pull request's base SHA). */
+  ref: string;
+  /** Commit the ref resolved to; absent when it is not in the checkout (see `warning`). */
+  revision?: string;
+  /** Why the base could not be used and what to do; findings then carry no `origin`. */
+  warning?: string;
 }
 
 export interface RegionReport {
@@ -69,6 +87,8 @@ export interface Finding extends ObjectRef {
   fields: FieldDiff[];
   /** What syncing this object could break; the reason of each is in core/report/risks.ts. */
   risks?: RiskId[];
+  /** With a base revision: `pr`, `drift`, or `both` when the fields are of both kinds. */
+  origin?: Origin;
 }
 
 /**
@@ -95,6 +115,8 @@ export interface FieldDiff {
   operation?: string;
   /** True when the value belongs to a Secret: `desired`/`live` are replaced by fingerprints. */
   redacted?: boolean;
+  /** With a base revision: who this difference comes from (see `Origin`). */
+  origin?: Origin;
 }
 
 export interface IgnoredField extends ObjectRef {

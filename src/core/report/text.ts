@@ -12,6 +12,7 @@ import {
   type SkewValue,
 } from './model';
 import { RISK_REASONS } from './risks';
+import { comparedWithBase, countOrigins, originSections, regionsChangedByPr } from './origin';
 
 /** Colour functions; identity functions give plain text. */
 export interface TextStyle {
@@ -53,6 +54,10 @@ function objectLine(f: Pick<Finding, 'apiVersion' | 'kind' | 'namespace' | 'name
 
 function fieldLine(d: FieldDiff, style: TextStyle): string {
   const who = [d.manager, d.operation, d.time].filter(Boolean).join(', ');
+  if (d.origin === 'both') {
+    // Its values are in the PR part, next to the warning; here it only counts as drift.
+    return `      ${d.path}: changed in the cluster${who ? ` (${who})` : ''}; ${style.bold('this PR changes it too')} (see above)`;
+  }
   const values = `${style.green(formatValue(d.desired))} -> ${style.red(formatValue(d.live))}`;
   return `      ${d.path}: ${values}${who ? style.dim(`  (${who})`) : ''}${d.redacted ? style.dim('  [secret value: fingerprints only]') : ''}`;
 }
@@ -68,7 +73,8 @@ function regionLines(r: RegionReport, style: TextStyle): string[] {
     for (const l of (r.error ?? 'unknown error').split('\n')) lines.push(`  ${l}`);
   } else if (r.status === 'in-sync') {
     lines.push(
-      `${style.bold(r.name)}  ${style.green('in sync')}${objects ? style.dim(`  (${objects})`) : ''}`,
+      // With a base, an in-sync region may still hold the PR's own changes: it has no drift.
+      `${style.bold(r.name)}  ${style.green(r.findings.length > 0 ? 'no drift' : 'in sync')}${objects ? style.dim(`  (${objects})`) : ''}`,
     );
   } else {
     const risky = r.findings.filter((f) => f.risks && f.risks.length > 0).length;
@@ -82,25 +88,48 @@ function regionLines(r: RegionReport, style: TextStyle): string[] {
       `${style.bold(r.name)}  ${style.yellow('drift')}  ${style.dim(`(${objects ? `${objects}; ` : ''}${parts})`)}`,
     );
   }
-  for (const f of r.findings) {
-    const risks = (f.risks ?? []).map((id) => style.red(`      risk ${id}: ${RISK_REASONS[id]}`));
-    if (f.type === 'missing') {
+  const sections = originSections(r);
+  if (sections) {
+    const o = countOrigins(r);
+    lines.push(
+      style.dim(
+        `  this PR changes ${plural(o.pr, 'object')}; ${plural(o.drift, 'object')} drifted${o.both > 0 ? `; the merge overwrites hand changes in ${plural(o.both, 'object')}` : ''}`,
+      ),
+    );
+  }
+  for (const section of sections ?? [{ part: 'drift' as const, findings: r.findings }]) {
+    if (sections) {
       lines.push(
-        `  ${style.red('-')} ${objectLine(f)}  ${style.red('missing')}${f.source ? style.dim(`  (from ${f.source})`) : ''}`,
+        section.part === 'pr'
+          ? style.bold('  this PR will change  (cluster now -> after the merge):')
+          : style.bold('  drift already in the cluster  (git -> live):'),
       );
-      lines.push(...risks);
-    } else if (f.type === 'extra') {
-      lines.push(
-        `  ${style.yellow('+')} ${objectLine(f)}  ${style.yellow('extra')}${style.dim('  (not in Git: prune candidate)')}`,
-      );
-      lines.push(...risks);
-    } else {
-      lines.push(
-        `  ${style.cyan('~')} ${objectLine(f)}  ${style.cyan('changed')}${f.source ? style.dim(`  (from ${f.source})`) : ''}`,
-      );
-      lines.push(...risks);
-      lines.push(style.dim('      path: git -> live  (who changed it, when)'));
-      for (const d of f.fields) lines.push(fieldLine(d, style));
+      if (section.findings.length === 0) lines.push(style.dim('    nothing'));
+    }
+    if (section.part === 'pr') {
+      for (const f of section.findings) lines.push(...prFindingLines(f, style));
+      continue;
+    }
+    for (const f of section.findings) {
+      const risks = (f.risks ?? []).map((id) => style.red(`      risk ${id}: ${RISK_REASONS[id]}`));
+      if (f.type === 'missing') {
+        lines.push(
+          `  ${style.red('-')} ${objectLine(f)}  ${style.red('missing')}${f.source ? style.dim(`  (from ${f.source})`) : ''}`,
+        );
+        lines.push(...risks);
+      } else if (f.type === 'extra') {
+        lines.push(
+          `  ${style.yellow('+')} ${objectLine(f)}  ${style.yellow('extra')}${style.dim('  (not in Git: prune candidate)')}`,
+        );
+        lines.push(...risks);
+      } else {
+        lines.push(
+          `  ${style.cyan('~')} ${objectLine(f)}  ${style.cyan('changed')}${f.source ? style.dim(`  (from ${f.source})`) : ''}`,
+        );
+        lines.push(...risks);
+        lines.push(style.dim('      path: git -> live  (who changed it, when)'));
+        for (const d of f.fields) lines.push(fieldLine(d, style));
+      }
     }
   }
   if (r.ignored && r.ignored.length > 0) {
@@ -110,6 +139,38 @@ function regionLines(r: RegionReport, style: TextStyle): string[] {
       lines.push(style.dim(`  ignored: ${plural(n, 'difference')} hidden by rule ${rule}`));
   }
   for (const w of r.warnings ?? []) lines.push(style.yellow(`  warning: ${w}`));
+  return lines;
+}
+
+/** A finding's PR part: what the merge changes, cluster value first, hand changes it overwrites. */
+function prFindingLines(f: Finding, style: TextStyle): string[] {
+  const from = f.source ? style.dim(`  (from ${f.source})`) : '';
+  const risks = (f.risks ?? []).map((id) => style.red(`      risk ${id}: ${RISK_REASONS[id]}`));
+  if (f.type === 'missing')
+    return [
+      `  ${style.green('+')} ${objectLine(f)}  ${style.green('added by this PR')}${from}`,
+      ...risks,
+    ];
+  if (f.type === 'extra') {
+    return [
+      `  ${style.red('-')} ${objectLine(f)}  ${style.red('removed by this PR')}${style.dim('  (still in the cluster: prune candidate)')}`,
+      ...risks,
+    ];
+  }
+  const lines = [
+    `  ${style.cyan('~')} ${objectLine(f)}  ${style.cyan('changed by this PR')}${from}`,
+    ...risks,
+  ];
+  for (const d of f.fields) {
+    const values = `${style.red(formatValue(d.live))} -> ${style.green(formatValue(d.desired))}`;
+    const secret = d.redacted ? style.dim('  [secret value: fingerprints only]') : '';
+    if (d.origin === 'both') {
+      const who = [d.manager, d.operation, d.time].filter(Boolean).join(', ');
+      lines.push(
+        `      ${d.path}: ${values}${secret}  ${style.yellow(`OVERWRITES a change made in the cluster${who ? ` (${who})` : ''}`)}`,
+      );
+    } else lines.push(`      ${d.path}: ${values}${secret}`);
+  }
   return lines;
 }
 
@@ -147,8 +208,13 @@ export function renderText(report: DriftReport, style: TextStyle = PLAIN_STYLE):
   for (const r of report.regions) lines.push(...regionLines(r, style), '');
   if (report.skew && report.skew.length > 0) lines.push(...skewLines(report.skew, style), '');
   const n = (s: RegionReport['status']) => report.regions.filter((r) => r.status === s).length;
+  const changedByPr = comparedWithBase(report)
+    ? `; this PR changes ${plural(regionsChangedByPr(report).length, 'region')} (compared with base ${report.source.base!.revision!.slice(0, 12)})`
+    : '';
   lines.push(
-    `${plural(report.regions.length, 'region')}: ${n('in-sync')} in sync, ${n('drift')} with drift, ${n('error')} with errors.`,
+    `${plural(report.regions.length, 'region')}: ${n('in-sync')} in sync, ${n('drift')} with drift, ${n('error')} with errors${changedByPr}.`,
   );
+  if (report.source.base?.warning)
+    lines.push(style.yellow(`warning: ${report.source.base.warning}`));
   return `${lines.join('\n')}\n`;
 }
