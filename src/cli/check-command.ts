@@ -5,6 +5,7 @@ import { UsageError } from '../core/errors';
 import { reportExitCode, type ComparisonMode, type DriftReport } from '../core/report/model';
 import { renderText, PLAIN_STYLE, type TextStyle } from '../core/report/text';
 import { renderMarkdownReport } from '../core/report/markdown';
+import { regionsChangedByPr } from '../core/report/origin';
 import { runCheck } from '../pipeline/run-check';
 import type { CheckProgress } from '../pipeline/check-options';
 
@@ -19,13 +20,16 @@ interface CheckFlags {
   output: 'text' | 'json' | 'markdown';
   reportFile?: string;
   fullDryRun?: boolean;
+  base?: string;
+  failOnPrChanges?: boolean;
   progress: boolean;
 }
 
 /**
  * `mr-drift check`: renders each region's overlay, compares it with the region's cluster
  * and prints the report. Exit codes as `kubectl diff`: 0 in sync, 1 drift, 2 error (a
- * region that could not be checked counts as an error, never as in sync).
+ * region that could not be checked counts as an error, never as in sync). With --base,
+ * a pull request's own changes are not drift (exit 0) unless --fail-on-pr-changes.
  */
 export function checkCommand(): Command {
   return new Command('check')
@@ -61,9 +65,20 @@ export function checkCommand(): Command {
       '--full-dry-run',
       'server-side mode: dry-run every object, also those whose apply managedFields prove a no-op',
     )
+    .option(
+      '--base <ref>',
+      "pull request's base revision: tell the PR's own changes apart from drift already in the cluster",
+    )
+    .option('--fail-on-pr-changes', "with --base: exit 1 for the PR's own changes too")
     .option('--report-file <file>', 'also write the JSON report to this file')
     .option('--no-progress', 'do not show progress on stderr')
     .action(async (flags: CheckFlags) => {
+      if (flags.failOnPrChanges && flags.base === undefined) {
+        throw new UsageError(
+          '--fail-on-pr-changes needs --base',
+          "Without a base revision every difference already counts as drift; add --base <the PR's base branch or commit>.",
+        );
+      }
       const report = await runCheck({
         path: flags.path,
         ...(flags.regions !== undefined ? { regions: parseRegions(flags.regions) } : {}),
@@ -73,12 +88,15 @@ export function checkCommand(): Command {
         ...(flags.ignoreFile ? { ignoreFile: flags.ignoreFile } : {}),
         ...(flags.fieldManager ? { fieldManager: flags.fieldManager } : {}),
         ...(flags.fullDryRun ? { fullDryRun: true } : {}),
+        ...(flags.base !== undefined ? { base: flags.base } : {}),
         ...(flags.progress ? { onProgress: progressPrinter() } : {}),
       });
       if (flags.reportFile)
         writeAtomically(flags.reportFile, `${JSON.stringify(report, null, 2)}\n`);
       process.stdout.write(render(report, flags.output));
-      process.exitCode = reportExitCode(report);
+      const code = reportExitCode(report);
+      process.exitCode =
+        code === 0 && flags.failOnPrChanges && regionsChangedByPr(report).length > 0 ? 1 : code;
     });
 }
 

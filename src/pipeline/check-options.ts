@@ -31,6 +31,18 @@ export interface CheckOptions {
   timeoutMs?: number;
   /** Git revision of the desired state, for the report; default: `git rev-parse HEAD` when available. */
   revision?: string;
+  /**
+   * Base revision of a pull request (branch, tag or SHA in the repository holding `path`).
+   * Its desired state is rendered too, so every finding and field gets an `origin`: the
+   * PR's own change (`pr`), drift already in the cluster (`drift`), or both at one field.
+   */
+  base?: string;
+  /**
+   * When `base` cannot be read (not in the checkout, no repository): `error` stops the run
+   * (exit 2, the CLI's choice for an explicit --base); `warn` checks without origins and
+   * says why in `source.base.warning` (the Action's choice: a shallow clone must not fail).
+   */
+  baseMissing?: 'error' | 'warn';
   /** Progress callback for long runs (the CLI draws it on stderr, the Action logs it). */
   onProgress?: (event: CheckProgress) => void;
 }

@@ -6,7 +6,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { MrDriftError } from '../core/errors';
 import { describeRef, objectKey, refOf, type KubeObject } from '../core/compare/kube-object';
-import { compareRegion, type DesiredEntry } from '../core/compare/compare-region';
+import { compareFindings, compareRegion, type DesiredEntry } from '../core/compare/compare-region';
+import { classifyOrigins, removedByPr } from '../core/compare/classify-origin';
 import { appIdentity, identitySelectors, kindNeverExtra } from '../core/compare/extra-objects';
 import { parseManagedFields, type ParsedEntry } from '../core/compare/managed-fields';
 import { applyIsNoOp } from '../core/compare/apply-no-op';
@@ -25,6 +26,7 @@ import {
 } from '../core/normalize/prepare-desired';
 import { applyIgnoreRules, type IgnoreRule } from '../core/ignore/ignore-rules';
 import type { ComparisonMode, RegionReport } from '../core/report/model';
+import { isDriftFinding } from '../core/report/origin';
 import type { SourcedObject } from '../adapters/desired/parse-manifests';
 import { KubeApiError, KubeClient, KubeConfigProblem } from '../adapters/kube/kube-client';
 import {
@@ -41,6 +43,11 @@ export interface RegionCheckInput {
   context: string;
   /** Renders this region's desired state (shared between regions when they share it). */
   render: () => Promise<SourcedObject[]>;
+  /**
+   * Renders the desired state at the pull request's base revision, to tell the PR's own
+   * changes from drift. A failure is a warning: the region is then checked without origins.
+   */
+  renderBase?: () => Promise<SourcedObject[]>;
   kubeConfig: KubeConfig;
   mode: ComparisonMode;
   /** Explicit dry-run field manager; otherwise detected per object, else argocd-controller. */
@@ -93,7 +100,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
   try {
     // Rendering (kustomize, YAML) and reaching the cluster overlap.
     step('render');
-    const [rendered, reached] = await Promise.allSettled([
+    const [rendered, reached, baseRendered] = await Promise.allSettled([
       input.render(),
       (async () => {
         step('connect');
@@ -104,6 +111,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
         );
         return { client, catalog };
       })(),
+      input.renderBase ? input.renderBase() : Promise.resolve(undefined),
     ]);
     // A broken manifest is the first thing to fix, so it wins over a cluster problem.
     if (rendered.status === 'rejected') throw rendered.reason;
@@ -116,14 +124,29 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
     warnings.push(...catalog.warnings);
 
     const planned = plan(sourced, catalog, client.namespace, warnings);
+    let basePlanned: Planned[] | undefined;
+    if (baseRendered.status === 'rejected') {
+      warnings.push(
+        `the base revision could not be rendered, so this PR's changes are not told apart from drift in this region: ${describeFailure(baseRendered.reason)}`,
+      );
+    } else if (baseRendered.value) {
+      for (const s of baseRendered.value)
+        if (s.object.kind === 'Secret') secrets.push(...secretValueForms(s.object));
+      basePlanned = planBase(baseRendered.value, catalog, client.namespace);
+    }
+    const headKeys = new Set(planned.map((p) => objectKey(refOf(p.entry.manifest))));
+    // Objects the PR removes are read too, so a removal is seen whatever their labels.
+    const removed = (basePlanned ?? []).filter(
+      (p) => !headKeys.has(objectKey(refOf(p.entry.manifest))),
+    );
 
     step('read live');
-    const { live, candidates } = await readLive(client, catalog, planned, warnings, step);
+    const { live, candidates } = await readLive(client, catalog, planned, warnings, step, removed);
     for (const obj of candidates) if (obj.kind === 'Secret') secrets.push(...secretValueForms(obj));
 
     const isApplier = (m: string) => m === input.fieldManager || GITOPS_MANAGERS.includes(m);
     // The engine's tracking labels/annotations are part of what it applies: add them to Git's side.
-    for (const p of planned) {
+    for (const p of [...planned, ...(basePlanned ?? [])]) {
       const twin = live.get(objectKey(refOf(p.entry.manifest)));
       if (!twin) continue;
       const entries = parseManagedFields(twin.metadata.managedFields as never);
@@ -208,7 +231,24 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
       if (!found.some((f) => f.type === 'changed' && objectKey(f) === key))
         objectErrors.push(`${message.split('\n')[0]} (the server refused the dry-run apply)`);
     }
-    const { findings, ignored } = applyIgnoreRules(found, input.rules, region);
+    const byKey = (list: Planned[]) =>
+      new Map(list.map((p) => [objectKey(refOf(p.entry.manifest)), p.entry]));
+    const versions = basePlanned
+      ? { head: byKey(planned), base: byKey(basePlanned), live }
+      : undefined;
+    // Removals join before the ignore rules, which may hide them like any extra object.
+    const all = versions
+      ? [...found, ...removedByPr(found, versions)].sort(compareFindings)
+      : found;
+    const { findings: kept, ignored } = applyIgnoreRules(all, input.rules, region);
+    const findings = versions
+      ? classifyOrigins(kept, {
+          ...versions,
+          isApplier,
+          isHandManager: input.isHandManager,
+          fingerprint: input.fingerprint,
+        })
+      : kept;
     const liveByKey = new Map(live);
     for (const obj of candidates) liveByKey.set(objectKey(refOf(obj)), obj);
     report.findings = assessRisks(findings, input.mode, (f) => {
@@ -230,7 +270,10 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
     if (objectErrors.length > 0) {
       report.status = 'error';
       report.error = `${objectErrors.length} object${objectErrors.length === 1 ? '' : 's'} could not be compared:\n${objectErrors.sort().join('\n')}`;
-    } else report.status = findings.length > 0 ? 'drift' : 'in-sync';
+    } else {
+      // The pull request's own changes are not drift: the cluster matches the base there.
+      report.status = report.findings.some(isDriftFinding) ? 'drift' : 'in-sync';
+    }
   } catch (e) {
     report.status = 'error';
     report.error = describeFailure(e);
@@ -347,6 +390,34 @@ function plan(
   return out;
 }
 
+/**
+ * The base revision's objects, prepared like the head's. Never fails: the base is only
+ * context (a duplicate there is the base's problem, not this check's), so the first wins.
+ */
+function planBase(
+  sourced: SourcedObject[],
+  catalog: ResourceCatalog,
+  defaultNamespace: string,
+): Planned[] {
+  const out = new Map<string, Planned>();
+  for (const s of sourced) {
+    const rt = catalog.find(s.object.apiVersion, s.object.kind);
+    const manifest = settleNamespace(
+      s.object,
+      rt ? rt.namespaced : Boolean(s.object.metadata.namespace),
+      defaultNamespace,
+    );
+    const key = objectKey(refOf(manifest));
+    if (out.has(key)) continue;
+    out.set(key, {
+      sourced: s,
+      entry: { manifest, comparable: comparableForm(manifest) },
+      ...(rt ? { rt } : {}),
+    });
+  }
+  return [...out.values()];
+}
+
 function where(s: SourcedObject): string {
   return s.line ? `${s.source}:${s.line}` : s.source;
 }
@@ -365,10 +436,11 @@ async function readLive(
   planned: Planned[],
   warnings: string[],
   step: (name: string, done?: number, total?: number) => void,
+  alsoRead: Planned[] = [],
 ): Promise<{ live: Map<string, KubeObject>; candidates: KubeObject[] }> {
-  // One LIST per (type, namespace) holding desired objects.
+  // One LIST per (type, namespace) holding desired objects (or objects `alsoRead` names).
   const lists = new Map<string, { rt: ResourceType; namespace?: string }>();
-  for (const p of planned) {
+  for (const p of [...planned, ...alsoRead]) {
     if (!p.rt) continue;
     const ns = p.rt.namespaced ? p.entry.manifest.metadata.namespace : undefined;
     lists.set(`${p.rt.group}/${p.rt.version}/${p.rt.resource}/${ns ?? ''}`, {

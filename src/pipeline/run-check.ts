@@ -17,13 +17,20 @@ import { DEFAULT_HAND_MANAGERS, globMatcher } from '../core/compare/managers';
 import type { Fingerprint } from '../core/compare/secret-redaction';
 import {
   REPORT_SCHEMA_VERSION,
+  type BaseSource,
   type DriftReport,
   type RegionReport,
   type SkewEntry,
 } from '../core/report/model';
 import { computeSkew } from '../core/report/skew';
-import { detectLayout, displayPath, renderDesired } from '../adapters/desired/render-desired';
+import {
+  detectLayout,
+  displayPath,
+  renderDesired,
+  type DesiredLayout,
+} from '../adapters/desired/render-desired';
 import type { SourcedObject } from '../adapters/desired/parse-manifests';
+import { BaseUnavailable, checkoutBase, type BaseTree } from '../adapters/git/base-revision';
 import { loadKubeConfig } from '../adapters/kube/kube-client';
 import { VERSION } from '../version';
 import type { CheckOptions, RunCheck } from './check-options';
@@ -117,19 +124,103 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
   }
 
   // One render per overlay; a plain folder or file is the same for every region: once.
+  const render = sharedRenderer((region) => renderDesired(layout, region), layout);
+
+  const base = options.base
+    ? await openBase(options.path, options.base, options.baseMissing ?? 'error')
+    : undefined;
+  try {
+    return await checkRegions(options, regions, kubeConfig, ignore, render, base);
+  } finally {
+    await base?.tree?.dispose();
+  }
+};
+
+/** Renders once per overlay (or once in all for a plain folder or file). */
+function sharedRenderer(
+  renderRegion: (region: string) => Promise<SourcedObject[]>,
+  layout: DesiredLayout,
+): (region: string) => Promise<SourcedObject[]> {
   const renders = new Map<string, Promise<SourcedObject[]>>();
-  const render = (region: string) => {
+  return (region) => {
     const key = layout.kind === 'overlays' ? region : '';
     let pending = renders.get(key);
     if (!pending) {
-      pending = renderDesired(layout, region);
+      pending = renderRegion(region);
       // Each region awaits (and reports) the failure itself.
       pending.catch(() => undefined);
       renders.set(key, pending);
     }
     return pending;
   };
+}
 
+interface OpenBase {
+  source: BaseSource;
+  tree?: BaseTree;
+  /** Renders a region at the base revision; absent when the base is unavailable. */
+  render?: (region: string) => Promise<SourcedObject[]>;
+}
+
+/**
+ * Writes the base revision's tree to a temporary folder and prepares its renderer. A base
+ * that cannot be read stops the run (`error`) or becomes a warning in the report (`warn`).
+ */
+async function openBase(path: string, ref: string, missing: 'error' | 'warn'): Promise<OpenBase> {
+  let tree: BaseTree;
+  try {
+    tree = await checkoutBase(path, ref);
+  } catch (e) {
+    if (!(e instanceof BaseUnavailable)) throw e;
+    if (missing === 'error') throw new UsageError(`--base: ${e.message}`, e.hint);
+    return {
+      source: {
+        ref,
+        warning: `${e.message}; this PR's changes are not told apart from drift (every difference counts as drift). ${e.hint}`,
+      },
+    };
+  }
+  try {
+    const short = tree.revision.slice(0, 12);
+    // Messages name files as `<commit>:<path>`, not by the temporary folder.
+    const where = (text: string) => text.split(`${tree.root}/`).join(`${short}:`);
+    let layout: DesiredLayout | undefined;
+    try {
+      layout = await detectLayout(tree.path);
+    } catch {
+      // --path does not exist at the base: everything under it is new in the PR.
+      layout = undefined;
+    }
+    const renderAtBase = async (region: string): Promise<SourcedObject[]> => {
+      if (!layout) return [];
+      // A region without an overlay at the base is added by the PR: nothing to compare.
+      if (layout.kind === 'overlays' && !layout.regions.includes(region)) return [];
+      try {
+        return await renderDesired(layout, region);
+      } catch (e) {
+        if (e instanceof Error) e.message = where(e.message);
+        throw e;
+      }
+    };
+    return {
+      source: { ref, revision: tree.revision },
+      tree,
+      render: sharedRenderer(renderAtBase, layout ?? { kind: 'file', file: '' }),
+    };
+  } catch (e) {
+    await tree.dispose();
+    throw e;
+  }
+}
+
+async function checkRegions(
+  options: CheckOptions,
+  regions: string[],
+  kubeConfig: KubeConfig,
+  ignore: Awaited<ReturnType<typeof loadIgnoreFile>>,
+  render: (region: string) => Promise<SourcedObject[]>,
+  base: OpenBase | undefined,
+): Promise<DriftReport> {
   const fingerprint = runFingerprint();
   const isHandManager = globMatcher(ignore.handManagers ?? DEFAULT_HAND_MANAGERS);
   const fieldManager = options.fieldManager ?? ignore.fieldManager;
@@ -141,6 +232,7 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
           region,
           context: options.contexts?.[region] ?? region,
           render: () => render(region),
+          ...(base?.render ? { renderBase: () => base.render!(region) } : {}),
           kubeConfig,
           mode: options.mode,
           ...(fieldManager ? { fieldManager } : {}),
@@ -161,11 +253,15 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
     tool: { name: 'mr-drift', version: VERSION },
     generatedAt: new Date().toISOString(),
     mode: options.mode,
-    source: { path: displayPath(options.path), ...(revision ? { revision } : {}) },
+    source: {
+      path: displayPath(options.path),
+      ...(revision ? { revision } : {}),
+      ...(base ? { base: base.source } : {}),
+    },
     regions: reports,
     ...skewOf(reports),
   };
-};
+}
 
 /** Skew between the checked regions (computed from their digests, as aggregate mode does). */
 function skewOf(reports: RegionReport[]): { skew?: SkewEntry[] } {
