@@ -11,6 +11,10 @@ export interface ActionInputs {
   contexts?: Record<string, string>;
   mode: ComparisonMode;
   failOnDrift: boolean;
+  /** Also fail when the pull request's own changes (origin `pr`) are the only differences. */
+  failOnPrChanges: boolean;
+  /** Base revision to tell the PR's changes from drift; default the event's base SHA. */
+  baseRef?: string;
   comment: boolean;
   commentKey: string;
   githubToken?: string;
@@ -30,6 +34,8 @@ export const INPUT_NAMES = [
   'contexts',
   'mode',
   'fail-on-drift',
+  'fail-on-pr-changes',
+  'base-ref',
   'comment',
   'comment-key',
   'github-token',
@@ -44,6 +50,8 @@ export const OUTPUT_NAMES = [
   'drift',
   'regions-with-drift',
   'regions-with-errors',
+  'pr-changes',
+  'regions-with-pr-changes',
   'report',
   'comment-url',
 ] as const;
@@ -104,6 +112,7 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
     path: optional('path') ?? 'overlays',
     mode: mode as ComparisonMode,
     failOnDrift: bool('fail-on-drift', true),
+    failOnPrChanges: bool('fail-on-pr-changes', false),
     comment: bool('comment', true),
     commentKey,
     ...(regions.length > 0 ? { regions } : {}),
@@ -114,7 +123,18 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
     ...(optional('field-manager') ? { fieldManager: optional('field-manager') } : {}),
     ...(aggregate.length > 0 ? { aggregate } : {}),
     ...(optional('report-file') ? { reportFile: optional('report-file') } : {}),
+    ...(optional('base-ref') ? { baseRef: optional('base-ref') } : {}),
   };
+  if (inputs.baseRef !== undefined && !/^[^\s-][^\s]*$/.test(inputs.baseRef)) {
+    problems.push(
+      `input base-ref: ${JSON.stringify(inputs.baseRef)} is not a branch, tag or commit SHA`,
+    );
+  }
+  if (inputs.aggregate && inputs.baseRef) {
+    problems.push(
+      'input base-ref: aggregate mode combines reports whose differences were already classified by the region jobs; set base-ref on those steps instead',
+    );
+  }
   if (inputs.aggregate && inputs.kubeconfig) {
     problems.push(
       'input aggregate: combines existing reports and reads no cluster; remove the kubeconfig input from that step',

@@ -18,6 +18,7 @@ import { codeBlock } from '../core/report/markdown-escape';
 import { renderMarkdownReport, verdictLine } from '../core/report/markdown';
 import { renderCommentParts, renderFailureComment } from '../core/report/markdown-comment';
 import { reportExitCode, type DriftReport } from '../core/report/model';
+import { regionsChangedByPr } from '../core/report/origin';
 import type { RunCheck } from '../pipeline/check-options';
 import { readInputs, type ActionInputs } from './inputs';
 import { scrubSecrets } from './scrub-secrets';
@@ -78,7 +79,7 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
       report = scrubSecrets(
         inputs.aggregate
           ? combine(inputs, cwd, runtime)
-          : await check(inputs, kubeconfigFile, deps),
+          : await check(inputs, kubeconfigFile, deps, ctx.baseSha),
         secrets,
       );
     } catch (err) {
@@ -93,12 +94,16 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
       inputs.reportFile ?? join(tempRoot, 'mr-drift', 'report.json'),
     );
     runtime.info(`mr-drift: ${verdictLine(report)}. JSON report: ${reportPath}`);
+    if (report.source.base?.warning) runtime.warning(`mr-drift: ${report.source.base.warning}`);
 
     const drifted = report.regions.filter((r) => r.status === 'drift').map((r) => r.name);
     const failed = report.regions.filter((r) => r.status === 'error').map((r) => r.name);
     runtime.setOutput('drift', String(drifted.length > 0));
     runtime.setOutput('regions-with-drift', drifted.join(','));
     runtime.setOutput('regions-with-errors', failed.join(','));
+    const changedByPr = regionsChangedByPr(report);
+    runtime.setOutput('pr-changes', String(changedByPr.length > 0));
+    runtime.setOutput('regions-with-pr-changes', changedByPr.join(','));
     runtime.setOutput('report', reportPath);
 
     const fileUrlBase =
@@ -129,6 +134,12 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
       );
       return 1;
     }
+    if (inputs.failOnPrChanges && changedByPr.length > 0) {
+      runtime.fail(
+        `mr-drift: this pull request changes ${changedByPr.join(', ')} (fail-on-pr-changes is true)`,
+      );
+      return 1;
+    }
     return 0;
   } catch (err) {
     return reportFailure(err, runtime, secrets);
@@ -141,11 +152,16 @@ async function check(
   inputs: ActionInputs,
   kubeconfigFile: string | undefined,
   deps: ActionDependencies,
+  eventBaseSha: string | undefined,
 ): Promise<DriftReport> {
   const { runtime } = deps;
+  // On a pull request, compare with its base so the PR's own changes are not called drift.
+  // A base missing from a shallow checkout is a warning in the report, never a failure.
+  const base = inputs.baseRef ?? eventBaseSha;
   return deps.runCheck({
     path: inputs.path,
     mode: inputs.mode,
+    ...(base ? { base, baseMissing: 'warn' as const } : {}),
     ...(inputs.regions ? { regions: inputs.regions } : {}),
     ...(kubeconfigFile ? { kubeconfig: kubeconfigFile } : {}),
     ...(inputs.contexts ? { contexts: inputs.contexts } : {}),

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -34,6 +35,11 @@ import { startFakeGitHub, type FakeGitHub } from '../support/fake-github';
  * The Action authenticates with a ServiceAccount token per region, bound to the
  * mr-drift-checker ClusterRole from deploy/rbac/: least privilege, and a real bearer token
  * whose absence from every output is asserted.
+ *
+ * The workspace is a Git repository whose first commit is what the clusters run; the
+ * event's base SHA is that commit. Until the last test the head is the same, so every
+ * difference is drift; the last test commits a change (the pull request) and the comment
+ * must show what the PR changes apart from the drift.
  */
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -52,6 +58,8 @@ let work: string;
 let workspace: string;
 let gh: FakeGitHub;
 let kubeconfigText: string;
+/** The workspace's first commit: the pull request's base. */
+let baseSha: string;
 const saTokens: string[] = [];
 const bindings: Array<{ region: string; name: string }> = [];
 
@@ -131,7 +139,7 @@ function actionEnv(): Record<string, string> {
   const eventPath = join(work, 'event.json');
   writeFileSync(
     eventPath,
-    JSON.stringify(pullRequestEvent({ repository: REPO, number: PR, headSha: HEAD_SHA })),
+    JSON.stringify(pullRequestEvent({ repository: REPO, number: PR, headSha: HEAD_SHA, baseSha })),
   );
   return {
     GITHUB_ACTIONS: 'true',
@@ -195,6 +203,21 @@ function assertNoLeak(step: StepResult, values: string[]): void {
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
+/** git in the workspace, with a fixed author. */
+function git(...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd: workspace,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Ada',
+      GIT_AUTHOR_EMAIL: 'ada@example.invalid',
+      GIT_COMMITTER_NAME: 'Ada',
+      GIT_COMMITTER_EMAIL: 'ada@example.invalid',
+    },
+  }).trim();
+}
+
 describeCluster('the GitHub Action, end to end against the real clusters', () => {
   beforeAll(async () => {
     expect(existsSync(join(root, 'dist', 'index.js')), 'run `npm run build` first').toBe(true);
@@ -222,6 +245,10 @@ describeCluster('the GitHub Action, end to end against the real clusters', () =>
         { input: await render(region) },
       );
     }
+    git('init', '-q', '-b', 'main');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'what the clusters run');
+    baseSha = git('rev-parse', 'HEAD');
     kubeconfigText = await actionKubeconfig();
     gh = await startFakeGitHub({
       tokens: { [WRITE_TOKEN]: { access: 'write' }, [READ_TOKEN]: { access: 'read' } },
@@ -477,5 +504,120 @@ describeCluster('the GitHub Action, end to end against the real clusters', () =>
     }
     expect(gh.writes()).toHaveLength(writesBefore + 1);
     assertNoLeak(aggregate, [READ_TOKEN, WRITE_TOKEN, ...saTokens, SEEDED_SECRET, HAND_SECRET]);
+  });
+  it('a pull request that changes the overlays: its changes apart from the drift', async () => {
+    // The PR, on top of the base commit: us-east's ConfigMap gets the `team` label that
+    // someone already set by hand (to another value), and the Service a new annotation.
+    const file = join(workspace, 'overlays', 'regions', 'us-east', 'kustomization.yaml');
+    const kustomization = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    kustomization.patches = [
+      {
+        target: { kind: 'ConfigMap', name: 'alfred-config' },
+        patch: JSON.stringify([{ op: 'add', path: '/metadata/labels/team', value: 'checkout' }]),
+      },
+      {
+        target: { kind: 'Service', name: 'alfred-api' },
+        patch: JSON.stringify([
+          { op: 'add', path: '/metadata/annotations', value: { 'example.com/owner': 'platform' } },
+        ]),
+      },
+    ];
+    writeFileSync(file, stringify(kustomization));
+    git('commit', '-q', '-am', 'us-east: team label and owner annotation');
+
+    const step = await runAction({ kubeconfig: kubeconfigText });
+    expect(step.stderr).toBe('');
+    // Real drift remains (hand changes in every region), so the step still fails.
+    expect(step.exitCode, step.log).toBe(1);
+    expect(step.outputs['pr-changes']).toBe('true');
+    expect(step.outputs['regions-with-pr-changes']).toBe('us-east');
+    expect(step.outputs['regions-with-drift'].split(',').sort()).toEqual(regions().slice().sort());
+
+    const report = JSON.parse(readFileSync(step.outputs.report, 'utf8')) as {
+      source: { base?: { ref: string; revision?: string } };
+      regions: Array<{
+        name: string;
+        findings: Array<{
+          kind: string;
+          origin?: string;
+          fields: Array<{ path: string; origin?: string }>;
+        }>;
+      }>;
+    };
+    expect(report.source.base).toEqual({ ref: baseSha, revision: baseSha });
+    const east = report.regions.find((r) => r.name === 'us-east')!;
+    const byPath = Object.fromEntries(
+      east.findings.flatMap((f) => f.fields.map((d) => [`${f.kind} ${d.path}`, d.origin])),
+    );
+    expect(byPath).toEqual({
+      'ConfigMap /metadata/labels/team': 'both',
+      'Secret /data/password': 'drift',
+      // The Service had no annotations at all: the whole map is what the PR adds.
+      'Service /metadata/annotations': 'pr',
+    });
+
+    const ours = gh
+      .comments(REPO, PR)
+      .filter((c) => c.body.startsWith('<!-- mr-drift:comment key=default'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0].id).toBe(firstCommentId);
+    const body = ours[0].body;
+    expect(body).toContain('this PR changes 1 of 3 regions, drift in 3 of 3 regions');
+    expect(body).toContain(
+      '| Region | Status | Objects | This PR changes | Drift | PR overwrites drift |',
+    );
+    const section = body.slice(body.indexOf('<b>us-east</b>')).split('</details>')[0];
+    const prAt = section.indexOf('**This PR will change** (2 objects)');
+    const driftAt = section.indexOf('**Drift already in the cluster** (2 objects)');
+    expect(prAt).toBeGreaterThan(0);
+    expect(driftAt).toBeGreaterThan(prAt);
+    expect(section.slice(prAt, driftAt)).toContain(
+      '⚠️ **Merging overwrites a change made in the cluster:** <code>/metadata/labels/team</code> (changed in the cluster by <code>kubectl-label</code>',
+    );
+    expect(section.slice(prAt, driftAt)).toContain(
+      '@@ /metadata/labels/team @@ (overwrites a change made in the cluster)\n- payments\n+ checkout',
+    );
+    expect(section.slice(prAt, driftAt)).toContain(
+      '@@ /metadata/annotations @@ added by this PR\n+ example.com/owner: platform',
+    );
+    expect(section.slice(driftAt)).toContain('@@ /data/password @@ by kubectl-patch');
+    // Regions the PR does not touch show their drift only.
+    const west = body.slice(body.indexOf('<b>eu-west</b>')).split('</details>')[0];
+    expect(west).toContain('**This PR will change**: nothing in this region.');
+    expect(west).toContain('@@ /data/CACHE_MODE @@ by kubectl-patch');
+    assertNoLeak(step, [
+      SEEDED_SECRET,
+      HAND_SECRET,
+      b64(SEEDED_SECRET),
+      b64(HAND_SECRET),
+      ...saTokens,
+      WRITE_TOKEN,
+    ]);
+    writeFileSync(join(root, '.tmp', 'action-e2e', 'comment-run-pr.md'), body);
+    // Nothing in the repository changed, and the base's temporary tree is gone.
+    expect(git('status', '--porcelain')).toBe('');
+    expect(git('worktree', 'list').split('\n')).toHaveLength(1);
+  });
+
+  it('a base commit missing from the checkout (shallow clone): a warning, not a failure', async () => {
+    const absent = 'c'.repeat(40);
+    const saved = baseSha;
+    baseSha = absent;
+    try {
+      const step = await runAction({ kubeconfig: kubeconfigText, 'comment-key': 'shallow' });
+      expect(step.exitCode, step.log).toBe(1); // every difference now counts as drift
+      const warning = step.commands.find(
+        (c) => c.name === 'warning' && c.data.includes('is not in this checkout'),
+      );
+      expect(warning?.data).toContain('fetch-depth: 0');
+      expect(step.outputs['pr-changes']).toBe('false');
+      const shallow = gh
+        .comments(REPO, PR)
+        .find((c) => c.body.startsWith('<!-- mr-drift:comment key=shallow'))!;
+      expect(shallow.body).toContain(`> ⚠️ base revision ${absent} is not in this checkout`);
+      expect(shallow.body).toContain('| Region | Status | Objects | Missing | Changed | Extra |');
+    } finally {
+      baseSha = saved;
+    }
   });
 });

@@ -20,9 +20,22 @@ describe('readInputs', () => {
       path: 'overlays',
       mode: 'server-side',
       failOnDrift: true,
+      failOnPrChanges: false,
       comment: true,
       commentKey: 'default',
     });
+  });
+
+  it('reads base-ref and fail-on-pr-changes, refusing a ref git could take for an option', () => {
+    expect(
+      readInputs(get({ 'base-ref': ' origin/main ', 'fail-on-pr-changes': 'true' })),
+    ).toMatchObject({ baseRef: 'origin/main', failOnPrChanges: true });
+    expect(() => readInputs(get({ 'base-ref': '--output=/etc/passwd' }))).toThrow(
+      'input base-ref: "--output=/etc/passwd" is not a branch, tag or commit SHA',
+    );
+    expect(() => readInputs(get({ 'base-ref': 'main', aggregate: 'reports' }))).toThrow(
+      'set base-ref on those steps instead',
+    );
   });
 
   it('parses lists, region=context pairs and booleans', () => {

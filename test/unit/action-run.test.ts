@@ -16,6 +16,7 @@ import { KUBECONFIG_STATE } from '../../src/adapters/actions/kubeconfig-file';
 import { createIssueCommentsApi } from '../../src/adapters/github/issue-comments';
 import { RenderError } from '../../src/core/errors';
 import type { CheckOptions } from '../../src/pipeline/check-options';
+import type { DriftReport } from '../../src/core/report/model';
 import { pullRequestEvent, pushEvent } from '../support/events';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github';
 import { RecordingRuntime } from '../support/recording-runtime';
@@ -319,5 +320,86 @@ describe('runAction with the cluster check', () => {
     expect(await runAction(deps(runtime, env(prEvent())))).toBe(2);
     expect(runtime.failures[0]).toContain('input kubeconfig: not a kubeconfig');
     expect(runtime.everything()).not.toContain('super-secret-value-123');
+  });
+});
+
+describe('runAction on a pull request: its own changes apart from drift', () => {
+  const BASE_SHA = '2'.repeat(40);
+  const prOnly = (base: DriftReport['source']['base'] = { ref: BASE_SHA, revision: BASE_SHA }) =>
+    report(
+      [
+        region(
+          'us-east',
+          [
+            changed('api', [field('/spec/replicas', 3, 2, { origin: 'pr' })], {
+              origin: 'pr',
+            }),
+          ],
+          { status: 'in-sync' },
+        ),
+      ],
+      { source: { path: 'overlays', base } },
+    );
+
+  it('compares with the event’s base SHA, and a missing base is only a warning', async () => {
+    const seen: CheckOptions[] = [];
+    const check = (options: CheckOptions) => {
+      seen.push(options);
+      return Promise.resolve(prOnly());
+    };
+    const runtime = new RecordingRuntime({ 'github-token': TOKEN });
+    expect(await runAction(deps(runtime, env(prEvent({ baseSha: BASE_SHA })), check))).toBe(0);
+    expect(seen[0]).toMatchObject({ base: BASE_SHA, baseMissing: 'warn' });
+    // An explicit base-ref wins over the event's.
+    await runAction(
+      deps(
+        new RecordingRuntime({ 'base-ref': 'origin/main', comment: 'false' }),
+        env(prEvent()),
+        check,
+      ),
+    );
+    expect(seen[1]).toMatchObject({ base: 'origin/main', baseMissing: 'warn' });
+    // Outside pull requests there is no base unless asked for.
+    await runAction(deps(new RecordingRuntime({}), env(pushEvent(REPO, SHA), 'push'), check));
+    expect(seen[2].base).toBeUndefined();
+  });
+
+  it('only the PR’s changes: no failure, pr-changes outputs; fail-on-pr-changes fails', async () => {
+    const runtime = new RecordingRuntime({ 'github-token': TOKEN });
+    const code = await runAction(deps(runtime, env(prEvent()), () => Promise.resolve(prOnly())));
+    expect(code).toBe(0);
+    expect(runtime.failures).toEqual([]);
+    expect(runtime.outputs).toMatchObject({
+      drift: 'false',
+      'regions-with-drift': '',
+      'pr-changes': 'true',
+      'regions-with-pr-changes': 'us-east',
+    });
+    // The PR's own change is the PR's diff: no annotation for it.
+    expect(runtime.annotations).toEqual([]);
+    const body = gh.comments(REPO, 7)[0].body;
+    expect(body).toContain('this PR changes 1 of 1 region, no drift');
+    expect(body).toContain('**This PR will change** (1 object)');
+
+    const strict = new RecordingRuntime({ 'fail-on-pr-changes': 'true', comment: 'false' });
+    expect(await runAction(deps(strict, env(prEvent()), () => Promise.resolve(prOnly())))).toBe(1);
+    expect(strict.failures).toEqual([
+      'mr-drift: this pull request changes us-east (fail-on-pr-changes is true)',
+    ]);
+  });
+
+  it('a base missing from the checkout: a warning in the log and the comment, no failure', async () => {
+    const warning = `base revision ${BASE_SHA} is not in this checkout; fetch it`;
+    const unclassified = report([region('us-east')], {
+      source: { path: 'overlays', base: { ref: BASE_SHA, warning } },
+    });
+    const runtime = new RecordingRuntime({ 'github-token': TOKEN });
+    const code = await runAction(
+      deps(runtime, env(prEvent()), () => Promise.resolve(unclassified)),
+    );
+    expect(code).toBe(0);
+    expect(runtime.warnings).toEqual([`mr-drift: ${warning}`]);
+    expect(runtime.outputs['pr-changes']).toBe('false');
+    expect(gh.comments(REPO, 7)[0].body).toContain(`> ⚠️ ${warning}`);
   });
 });

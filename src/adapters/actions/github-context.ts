@@ -13,6 +13,8 @@ export interface RunContext {
   apiUrl: string;
   /** Commit the links to overlay files point at: the PR head, else GITHUB_SHA. */
   sha?: string;
+  /** Pull request events: the base commit (`pull_request.base.sha`), the default `base-ref`. */
+  baseSha?: string;
   runUrl?: string;
   /** Set for pull request events: where the comment goes. */
   pullRequest?: IssueRef & {
@@ -58,6 +60,8 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
       fromFork: typeof headRepo === 'string' && headRepo !== repository,
     };
     if (typeof head.sha === 'string' && /^[0-9a-f]{40,64}$/.test(head.sha)) sha = head.sha;
+    const base = isRecord(pr.base) ? pr.base : {};
+    if (typeof base.sha === 'string' && /^[0-9a-f]{40,64}$/.test(base.sha)) ctx.baseSha = base.sha;
   }
   if (sha) ctx.sha = sha;
   return ctx;
