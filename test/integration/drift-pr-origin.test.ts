@@ -43,8 +43,12 @@ let baseCommit: string;
 const applied = new Map<string, KubeObject[]>();
 
 function git(...args: string[]): string {
+  return gitIn(repo.dir, ...args);
+}
+
+function gitIn(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
-    cwd: repo.dir,
+    cwd,
     encoding: 'utf8',
     env: {
       ...process.env,
@@ -322,12 +326,44 @@ describeCluster('origin of each difference: this PR or drift already in the clus
     });
     expect(origins(west.findings)).toEqual({
       'missing ConfigMap/feature-flags': 'pr',
-      // The hand-removed label is drift the PR's removal makes moot; it is reported as the PR's.
+      // legacy lost the app's label by hand here: found all the same, as Git had it at the base.
       'extra ConfigMap/legacy': 'pr',
       'changed Deployment/api': { '/spec/replicas': 'pr', [IMAGE]: 'pr' },
     });
     expect(east.status).toBe('drift');
     expect(west.status).toBe('in-sync');
+  });
+
+  it('a base whose overlay does not render: a warning for that region only', async () => {
+    // The broken commit is made in a clone and fetched, so this repository's files stay.
+    const side = tempDir('pr-origin-side');
+    try {
+      execFileSync('git', ['clone', '-q', repo.dir, side.dir]);
+      writeFileSync(
+        join(side.dir, 'overlays', 'regions', 'us-east', 'kustomization.yaml'),
+        'resources: [../../no-such-folder]\n',
+      );
+      gitIn(side.dir, 'commit', '-q', '-am', 'a broken us-east overlay');
+      const broken = gitIn(side.dir, 'rev-parse', 'HEAD');
+      git('fetch', '-q', side.dir, 'HEAD');
+
+      const report = await check(join(repo.dir, 'overlays'), REGIONS, 'server-side', {
+        base: broken,
+      });
+      const [east, west] = report.regions.map(completed);
+      const warning = east.warnings?.find((w) => w.includes('base revision could not be rendered'));
+      // Named by commit and path, never by the temporary folder it was written to.
+      expect(warning).toContain(`${broken.slice(0, 12)}:overlays/regions/us-east`);
+      expect(warning).not.toContain('mr-drift-base-');
+      expect(east.findings.every((f) => f.origin === undefined)).toBe(true);
+      expect(east.status).toBe('drift');
+      // eu-west renders at that base (the same as head there): every difference is drift.
+      expect(west.warnings ?? []).toEqual([]);
+      expect(west.findings.length).toBeGreaterThan(0);
+      expect(west.findings.every((f) => f.origin === 'drift')).toBe(true);
+    } finally {
+      side.dispose();
+    }
   });
 
   it('a base that is not in the checkout: exit 2 on the CLI, a warning in warn mode', async () => {
