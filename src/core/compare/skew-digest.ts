@@ -11,7 +11,7 @@
 import { groupOf, isJsonObject, objectKey, refOf, type Json, type KubeObject } from './kube-object';
 import { formatPath, type FieldPath } from './field-path';
 import { isSecret } from './secret-redaction';
-import { skewValue, skewValueKey } from '../report/skew';
+import { encodeSkewValue } from '../report/skew';
 import type { Finding, IgnoredField, SkewDigestObject } from '../report/model';
 
 /** Where a kind keeps its pod spec (besides `spec.template.spec`, which most workloads use). */
@@ -117,12 +117,12 @@ export function buildSkewDigest(input: SkewDigestInput): SkewDigestObject[] {
     for (const path of [...values.keys()].sort()) {
       if (hiddenPaths.some((h) => overlaps(h, path))) continue;
       const [gitValue, liveValue] = values.get(path)!;
-      const desiredV = skewValue(gitValue);
-      const liveV = skewValue(liveValue);
+      const desired = encodeSkewValue(gitValue);
+      const live = encodeSkewValue(liveValue);
       fields.push({
         path,
-        desired: desiredV,
-        ...(skewValueKey(desiredV) === skewValueKey(liveV) ? {} : { live: liveV }),
+        desired: desired.value,
+        ...(desired.key === live.key ? {} : { live: live.value }),
       });
     }
     if (fields.length > 0) out.push({ ...refOf(desired), fields });

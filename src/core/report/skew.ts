@@ -36,9 +36,16 @@ function sha256(text: string): string {
 
 /** A value as digests carry it: itself when short, its SHA-256 when long, `{}` when unset. */
 export function skewValue(v: unknown): SkewValue {
-  if (v === undefined) return {};
+  return encodeSkewValue(v).value;
+}
+
+/** `skewValue` and `skewValueKey` of a value in one pass (the value is serialised once). */
+export function encodeSkewValue(v: unknown): { value: SkewValue; key: string } {
+  if (v === undefined) return { value: {}, key: 'unset' };
   const text = canonicalJson(v);
-  return text.length <= SKEW_VALUE_MAX_CHARS ? { value: v } : { sha256: sha256(text) };
+  if (text.length <= SKEW_VALUE_MAX_CHARS) return { value: { value: v }, key: `json:${text}` };
+  const hash = sha256(text);
+  return { value: { sha256: hash }, key: `sha256:${hash}` };
 }
 
 /** Text that is equal exactly when two skew values are (whichever form each one has). */
@@ -53,6 +60,9 @@ interface Sighting {
   region: number;
   desired: SkewValue;
   live: SkewValue;
+  /** `skewValueKey` of each, computed once. */
+  desiredKey: string;
+  liveKey: string;
 }
 
 function groupOf(apiVersion: string): string {
@@ -95,7 +105,10 @@ export function computeSkew(regions: readonly RegionReport[]): SkewEntry[] {
       }
       for (const f of o.fields) {
         const list = seen.paths.get(f.path) ?? [];
-        list.push({ region, desired: f.desired, live: f.live ?? f.desired });
+        const desiredKey = skewValueKey(f.desired);
+        const live = f.live ?? f.desired;
+        const liveKey = f.live ? skewValueKey(f.live) : desiredKey;
+        list.push({ region, desired: f.desired, live, desiredKey, liveKey });
         seen.paths.set(f.path, list);
       }
     }
@@ -105,16 +118,15 @@ export function computeSkew(regions: readonly RegionReport[]): SkewEntry[] {
   for (const key of [...objects.keys()].sort()) {
     const { ref, paths } = objects.get(key)!;
     for (const path of [...paths.keys()].sort()) {
-      for (const same of groupBy(paths.get(path)!, (s) => skewValueKey(s.desired))) {
+      for (const same of groupBy(paths.get(path)!, (s) => s.desiredKey)) {
         if (same.length < 2) continue;
-        const byLive = groupBy(same, (s) => skewValueKey(s.live));
+        const byLive = groupBy(same, (s) => s.liveKey);
         if (byLive.length < 2) continue;
-        const gitKey = skewValueKey(same[0].desired);
+        const gitKey = same[0].desiredKey;
         byLive.sort(
           (a, b) =>
             b.length - a.length ||
-            Number(skewValueKey(b[0].live) === gitKey) -
-              Number(skewValueKey(a[0].live) === gitKey) ||
+            Number(b[0].liveKey === gitKey) - Number(a[0].liveKey === gitKey) ||
             a[0].region - b[0].region,
         );
         entries.push({
