@@ -59,10 +59,20 @@ const invokedDirectly =
   /(?:^|[/\\])(?:main\.ts|cli\.js|mr-drift)$/.test(process.argv[1] ?? '');
 if (invokedDirectly) {
   main(process.argv).then(
-    (code) => process.exit(code),
+    (code) => exitAfterOutput(code),
     (err: unknown) => {
       process.stderr.write(`unexpected error: ${String(err)}\n`);
-      process.exit(2);
+      exitAfterOutput(2);
     },
   );
+}
+
+/**
+ * Exits once everything written to stdout and stderr has reached them. Writes to a pipe
+ * are asynchronous in Node on Linux: `process.exit` right away would cut a large report
+ * (`check --output json`, `generate --dry-run`) after the first 64 KiB when the reader is
+ * slower than the writer. A write's callback runs after every earlier write is flushed.
+ */
+function exitAfterOutput(code: number): void {
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -294,7 +294,7 @@ describe('CLI (mr-drift generate)', () => {
     expect(check.stdout).toContain('changed  overlays/regions/eu-west/patch-hpa.yaml');
     expect(check.stdout).not.toContain('patch-deployment.yaml');
     expect(snapshot(out)).toEqual(before);
-  });
+  }, 120_000); // three CLI processes under tsx: slow when the shared machine is busy
 
   it('--dry-run prints a unified diff and writes nothing', async () => {
     await cli([]);
@@ -356,6 +356,42 @@ describe('CLI (mr-drift generate)', () => {
     expect(r.stderr).toMatch(/hint: Remove replicas from these templates/);
     expect(existsSync(out)).toBe(false);
   });
+
+  it('a large --dry-run diff reaches a reader that is slower than the writer, whole', async () => {
+    // 200 shards: a diff of about 0.8 MiB, far more than the pipe and this side's read
+    // buffer hold while the reader waits (a few hundred KiB at most).
+    const more = Array.from({ length: 196 }, (_, i) => `db-${i + 5}`);
+    editConfig('shards: 4', 'shards: 200');
+    editConfig('shards: [db-1, db-2]', `shards: [db-1, db-2, ${more.join(', ')}]`);
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        import.meta.resolve('tsx'),
+        join(repo, 'src/cli/main.ts'),
+        'generate',
+        '--dry-run',
+      ],
+      { cwd: dir },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.setEncoding('utf8');
+    // Stop reading after the first chunk: the CLI is printing by then, and one that exits
+    // without waiting for its output is gone well within the pause, the rest of it lost.
+    const first = new Promise<void>((r) => child.stdout.once('data', () => r()));
+    child.stdout.on('data', (d: string) => (stdout += d));
+    const code = new Promise<number | null>((r) => child.on('close', r));
+    await Promise.race([first, code]);
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, 1500));
+    child.stdout.resume();
+    expect(await code, stderr).toBe(0);
+    expect(stdout.length).toBeGreaterThan(600 * 1024);
+    expect(stdout).toMatch(/\+\+\+ b\/regions\/us-east\/db-shard-200\.yaml/);
+    expect(stdout).toMatch(/\n\d+ added, 0 changed, 0 removed; 0 unchanged\.\n$/);
+  }, 120_000); // one CLI process under tsx: slow when the shared machine is busy
 
   it('a missing config file exits 2 with a hint', async () => {
     const r = await cli(['--config', 'nope.yaml']);
