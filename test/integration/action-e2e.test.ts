@@ -502,6 +502,17 @@ describeCluster('the GitHub Action, end to end against the real clusters', () =>
         body.slice(body.indexOf(`<b>${region}</b>`)).split('</details>')[0];
       expect(section(matrix[0].body)).toBe(section(single.body));
     }
+    // Skew between regions is computed in the aggregate job from each region's report:
+    // the same table as the single job's (eu-west's cache mode, which Git sets as us-east's).
+    const skewTable = (body: string) => {
+      const at = body.indexOf('**Skew between regions:**');
+      expect(at).toBeGreaterThan(0);
+      return body.slice(at).split('\n\n').slice(0, 2).join('\n\n');
+    };
+    expect(skewTable(matrix[0].body)).toBe(skewTable(single.body));
+    expect(skewTable(single.body)).toContain(
+      '<code>/data/CACHE&#95;MODE</code> | <code>redis-cluster</code> | <code>redis-cluster</code> in us-east<br><code>local</code> in eu-west |',
+    );
     expect(gh.writes()).toHaveLength(writesBefore + 1);
     assertNoLeak(aggregate, [READ_TOKEN, WRITE_TOKEN, ...saTokens, SEEDED_SECRET, HAND_SECRET]);
   });
