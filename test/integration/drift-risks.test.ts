@@ -341,6 +341,32 @@ describeCluster('risk flags on the real API server', () => {
     },
   );
 
+  it('any other refusal (a broken manifest) stays an error for the region', async () => {
+    const broken = tempDir('risks-broken');
+    try {
+      const objects = inNs(gitB()).map((o) =>
+        o.metadata.name === 'web-scale'
+          ? { ...o, spec: { ...(o.spec as object), replicas: -1 } }
+          : o,
+      );
+      writeFileSync(
+        join(broken.dir, 'app.yaml'),
+        objects.map((o) => JSON.stringify(o)).join('\n---\n'),
+      );
+      const r = (await check(broken.dir, [region], 'server-side')).regions[0];
+      expect(r.status).toBe('error');
+      expect(r.error).toMatch(
+        new RegExp(
+          `^1 object could not be compared:\\nDeployment ${ns}/web-scale: the server refused the dry-run apply \\(422 Invalid: .*spec.replicas`,
+        ),
+      );
+      // The refusals that only concern fixed fields are still findings next to the error.
+      expect(r.findings.find((f) => f.name === 'sts-claims')?.risks).toEqual(['immutable-field']);
+    } finally {
+      broken.dispose();
+    }
+  });
+
   it('never shows a Secret value, in the JSON report or the CLI text', async () => {
     for (const report of reports.values()) {
       const json = JSON.stringify(report);
