@@ -101,10 +101,13 @@ try {
 
   // The CLI as shipped: bundled from the current source the way scripts/build.mjs does
   // (not dist/, which may be stale or being rebuilt). Templates are found in the repo.
+  // Split like dist/: the drift check's modules go to a chunk `generate` never loads.
   const bundle = join(dir, 'cli.js');
   await build({
-    entryPoints: [join(root, 'src/cli/main.ts')],
-    outfile: bundle,
+    entryPoints: { cli: join(root, 'src/cli/main.ts') },
+    outdir: dir,
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { MrDriftError } from '../core/errors';
-import { checkCommand } from './check-command';
 import { generateCommand } from './generate-command';
 import { VERSION } from '../version';
 
@@ -16,7 +15,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--debug', 'print stack traces of errors')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [generateCommand(), checkCommand()]) {
+  const commands = [generateCommand()];
+  // `generate` never needs the drift check, whose modules (the Kubernetes client above
+  // all) are most of the bundle: they are loaded for every other command line only, so
+  // `mr-drift generate` starts faster (the bundle puts them in a chunk of their own).
+  if (subcommand(argv) !== 'generate') {
+    commands.push((await import('./check-command')).checkCommand());
+  }
+  for (const command of commands) {
     // Subcommands must also throw instead of exiting, so usage errors exit 2.
     command.copyInheritedSettings(program);
     program.addCommand(command);
@@ -28,6 +34,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return reportError(err, argv.includes('--debug'));
   }
+}
+
+/** The first word after the program that is not an option (top-level options take no value). */
+function subcommand(argv: string[]): string | undefined {
+  return argv.slice(2).find((a) => !a.startsWith('-'));
 }
 
 function reportError(err: unknown, debug: boolean): number {
