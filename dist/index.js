@@ -2600,9 +2600,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve5, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve4(data);
+              return err ? reject(err) : resolve5(data);
             });
           });
         }
@@ -2640,12 +2640,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve4, reject) => {
+          return new Promise((resolve5, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve4(data);
+              ) : resolve5(data);
             });
           });
         }
@@ -5893,8 +5893,8 @@ var require_promise = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve4, reject) => {
-        res = resolve4;
+      const promise = new Promise((resolve5, reject) => {
+        res = resolve5;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -7207,12 +7207,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      const waitForDrain = () => new Promise((resolve5, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve5;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7927,12 +7927,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve4, reject) => {
+      const waitForDrain = () => new Promise((resolve5, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve4;
+          callback = resolve5;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -8218,16 +8218,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       [kClose]() {
-        return new Promise((resolve4) => {
+        return new Promise((resolve5) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve4;
+            this[kClosedResolve] = resolve5;
           } else {
-            resolve4(null);
+            resolve5(null);
           }
         });
       }
       [kDestroy](err) {
-        return new Promise((resolve4) => {
+        return new Promise((resolve5) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i2 = 0; i2 < requests.length; i2++) {
             const request2 = requests[i2];
@@ -8238,7 +8238,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve4(null);
+            resolve5(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -8629,8 +8629,8 @@ var require_pool_base = __commonJS({
           }
           return Promise.all(closeAll);
         } else {
-          return new Promise((resolve4) => {
-            this[kClosedResolve] = resolve4;
+          return new Promise((resolve5) => {
+            this[kClosedResolve] = resolve5;
           });
         }
       }
@@ -10082,7 +10082,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           if (this[kContentLength] && this[kContentLength] > limit || this[kBytesRead] > limit) {
             this.destroy(new AbortError());
           }
@@ -10096,11 +10096,11 @@ var require_readable = __commonJS({
               if (signal3.aborted) {
                 reject(signal3.reason ?? new AbortError());
               } else {
-                resolve4(null);
+                resolve5(null);
               }
             });
           } else {
-            this.on("close", resolve4);
+            this.on("close", resolve5);
           }
           this.on("error", noop).on("data", () => {
             if (this[kBytesRead] > limit) {
@@ -10128,7 +10128,7 @@ var require_readable = __commonJS({
     }
     function consume(stream, type2) {
       assert(!stream[kConsume]);
-      return new Promise((resolve4, reject) => {
+      return new Promise((resolve5, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -10143,7 +10143,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type: type2,
               stream,
-              resolve: resolve4,
+              resolve: resolve5,
               reject,
               length: 0,
               body: []
@@ -10217,18 +10217,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2, encoding) {
-      const { type: type2, body, resolve: resolve4, stream, length } = consume2;
+      const { type: type2, body, resolve: resolve5, stream, length } = consume2;
       try {
         if (type2 === "text") {
-          resolve4(chunksDecode(body, length, encoding));
+          resolve5(chunksDecode(body, length, encoding));
         } else if (type2 === "json") {
-          resolve4(JSON.parse(chunksDecode(body, length, encoding)));
+          resolve5(JSON.parse(chunksDecode(body, length, encoding)));
         } else if (type2 === "arrayBuffer") {
-          resolve4(chunksConcat(body, length).buffer);
+          resolve5(chunksConcat(body, length).buffer);
         } else if (type2 === "blob") {
-          resolve4(new Blob(body, { type: stream[kContentType] }));
+          resolve5(new Blob(body, { type: stream[kContentType] }));
         } else if (type2 === "bytes") {
-          resolve4(chunksConcat(body, length));
+          resolve5(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -10417,9 +10417,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -10631,9 +10631,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -10920,9 +10920,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -11015,9 +11015,9 @@ var require_api_connect = __commonJS({
     };
     function connect3(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           connect3.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve4(data);
+            return err ? reject(err) : resolve5(data);
           });
         });
       }
@@ -12257,7 +12257,7 @@ var require_snapshot_recorder = __commonJS({
   "../../node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
     var { writeFile: writeFile2, readFile: readFile3, mkdir: mkdir2 } = __require("node:fs/promises");
-    var { dirname: dirname4, resolve: resolve4 } = __require("node:path");
+    var { dirname: dirname5, resolve: resolve5 } = __require("node:path");
     var { setTimeout: setTimeout3, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -12451,7 +12451,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile3(resolve4(path2), "utf8");
+          const data = await readFile3(resolve5(path2), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -12480,8 +12480,8 @@ var require_snapshot_recorder = __commonJS({
         if (!path2) {
           throw new InvalidArgumentError("Snapshot path is required");
         }
-        const resolvedPath = resolve4(path2);
-        await mkdir2(dirname4(resolvedPath), { recursive: true });
+        const resolvedPath = resolve5(path2);
+        await mkdir2(dirname5(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -18603,7 +18603,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve4, reject) => agent.dispatch(
+        return new Promise((resolve5, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -18678,7 +18678,7 @@ var require_fetch = __commonJS({
                 }
               }
               const onError = this.onError.bind(this);
-              resolve4({
+              resolve5({
                 status,
                 statusText,
                 headersList,
@@ -18721,7 +18721,7 @@ var require_fetch = __commonJS({
               for (let i2 = 0; i2 < rawHeaders.length; i2 += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i2]), rawHeaders[i2 + 1].toString("latin1"), true);
               }
-              resolve4({
+              resolve5({
                 status,
                 statusText: STATUS_CODES2[status],
                 headersList,
@@ -26568,11 +26568,11 @@ var require_socksclient = __commonJS({
     "use strict";
     var __awaiter2 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve4) {
-          resolve4(value);
+        return value instanceof P ? value : new P(function(resolve5) {
+          resolve5(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve4, reject) {
+      return new (P || (P = Promise))(function(resolve5, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -26588,7 +26588,7 @@ var require_socksclient = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -26622,13 +26622,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnection(options, callback) {
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           try {
             (0, helpers_1.validateSocksClientOptions)(options, ["connect"]);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve4(err);
+              return resolve5(err);
             } else {
               return reject(err);
             }
@@ -26639,16 +26639,16 @@ var require_socksclient = __commonJS({
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(null, info2);
-              resolve4(info2);
+              resolve5(info2);
             } else {
-              resolve4(info2);
+              resolve5(info2);
             }
           });
           client.once("error", (err) => {
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(err);
-              resolve4(err);
+              resolve5(err);
             } else {
               reject(err);
             }
@@ -26665,13 +26665,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnectionChain(options, callback) {
-        return new Promise((resolve4, reject) => __awaiter2(this, void 0, void 0, function* () {
+        return new Promise((resolve5, reject) => __awaiter2(this, void 0, void 0, function* () {
           try {
             (0, helpers_1.validateSocksClientChainOptions)(options);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve4(err);
+              return resolve5(err);
             } else {
               return reject(err);
             }
@@ -26697,14 +26697,14 @@ var require_socksclient = __commonJS({
             }
             if (typeof callback === "function") {
               callback(null, { socket: sock });
-              resolve4({ socket: sock });
+              resolve5({ socket: sock });
             } else {
-              resolve4({ socket: sock });
+              resolve5({ socket: sock });
             }
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              resolve4(err);
+              resolve5(err);
             } else {
               reject(err);
             }
@@ -33202,8 +33202,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve4, reject) {
-              promiseResolve = resolve4;
+            return new Promise(function(resolve5, reject) {
+              promiseResolve = resolve5;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -33236,11 +33236,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve4, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve4({ value: void 0, done: true });
+          return new Promise((resolve5, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve5({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve4({ value: void 0, done: true });
+              else resolve5({ value: void 0, done: true });
             });
           });
         }
@@ -33284,8 +33284,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve4) => {
-          state.drains.push({ writes, resolve: resolve4 });
+        return new Promise((resolve5) => {
+          state.drains.push({ writes, resolve: resolve5 });
         });
       }
       write(data) {
@@ -33390,10 +33390,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve4, reject) => {
+      return new Promise((resolve5, reject) => {
         return pipeline(...streams, (err) => {
           if (err) return reject(err);
-          resolve4();
+          resolve5();
         });
       });
     }
@@ -34063,16 +34063,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve4, reject) {
+        function onnext(resolve5, reject) {
           if (error2) {
             return reject(error2);
           }
           if (entryStream) {
-            resolve4({ value: entryStream, done: false });
+            resolve5({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve4;
+          promiseResolve = resolve5;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -34100,11 +34100,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve4, reject) => {
-            if (extract.destroyed) return resolve4({ value: void 0, done: true });
+          return new Promise((resolve5, reject) => {
+            if (extract.destroyed) return resolve5({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve4({ value: void 0, done: true });
+              else resolve5({ value: void 0, done: true });
             });
           });
         }
@@ -34655,37 +34655,37 @@ var require_tar_fs = __commonJS({
           pack2.entry(header, onnextentry);
         });
       }
-      function onstat(err, filename, stat3) {
+      function onstat(err, filename, stat4) {
         if (pack2.destroyed) return;
         if (err) return pack2.destroy(err);
         if (!filename) {
           if (opts.finalize !== false) pack2.finalize();
           return finish(pack2);
         }
-        if (stat3.isSocket()) return onnextentry();
+        if (stat4.isSocket()) return onnextentry();
         let header = {
           name: normalize(filename),
-          mode: (stat3.mode | (stat3.isDirectory() ? dmode : fmode)) & umask,
-          mtime: stat3.mtime,
-          size: stat3.size,
+          mode: (stat4.mode | (stat4.isDirectory() ? dmode : fmode)) & umask,
+          mtime: stat4.mtime,
+          size: stat4.size,
           type: "file",
-          uid: stat3.uid,
-          gid: stat3.gid
+          uid: stat4.uid,
+          gid: stat4.gid
         };
-        if (stat3.isDirectory()) {
+        if (stat4.isDirectory()) {
           header.size = 0;
           header.type = "directory";
           header = map3(header) || header;
           return pack2.entry(header, onnextentry);
         }
-        if (stat3.isSymbolicLink()) {
+        if (stat4.isSymbolicLink()) {
           header.size = 0;
           header.type = "symlink";
           header = map3(header) || header;
           return onsymlink(filename, header);
         }
         header = map3(header) || header;
-        if (!stat3.isFile()) {
+        if (!stat4.isFile()) {
           if (strict) return pack2.destroy(new Error("unsupported type for " + filename));
           return onnextentry();
         }
@@ -34760,7 +34760,7 @@ var require_tar_fs = __commonJS({
               uid: header.uid,
               gid: header.gid,
               mode: header.mode
-            }, stat3);
+            }, stat4);
           }
           mkdirfix(dir, {
             fs: xfs,
@@ -34786,7 +34786,7 @@ var require_tar_fs = __commonJS({
             next();
           });
         });
-        function stat3(err) {
+        function stat4(err) {
           if (err) return next(err);
           if (path2.join(name, ".") === path2.join(cwd, ".")) return next();
           utimes(name, header, function(err2) {
@@ -34803,7 +34803,7 @@ var require_tar_fs = __commonJS({
             validateNotSymlink(xfs, dst, path2.join(cwd, "."), function(err, valid) {
               if (err) return next(err);
               if (!valid && validateSymLinks) return next(new Error(name + " is not a valid symlink"));
-              xfs.symlink(header.linkname, name, stat3);
+              xfs.symlink(header.linkname, name, stat4);
             });
           });
         }
@@ -34818,7 +34818,7 @@ var require_tar_fs = __commonJS({
                   stream = xfs.createReadStream(dst);
                   return onfile();
                 }
-                stat3(err2);
+                stat4(err2);
               });
             });
           });
@@ -34840,7 +34840,7 @@ var require_tar_fs = __commonJS({
             });
             pump(rs, ws, function(err2) {
               if (err2) return next(err2);
-              ws.on("close", stat3);
+              ws.on("close", stat4);
             });
           }
         }
@@ -34913,7 +34913,7 @@ var require_tar_fs = __commonJS({
     function normalize(name) {
       return win32 ? name.replace(/\\/g, "/").replace(/[:?<>|]/g, "_") : name;
     }
-    function statAll(fs7, stat3, cwd, ignore, entries, sort) {
+    function statAll(fs7, stat4, cwd, ignore, entries, sort) {
       if (!entries) entries = ["."];
       const queue = entries.slice(0);
       const root = path2.resolve(cwd);
@@ -34922,16 +34922,16 @@ var require_tar_fs = __commonJS({
         const next = queue.shift();
         const nextAbs = path2.join(cwd, next);
         if (!inside(root, path2.resolve(cwd, next))) return callback(new Error(next + " is not a valid path"));
-        stat3.call(fs7, nextAbs, function(err, stat4) {
+        stat4.call(fs7, nextAbs, function(err, stat5) {
           if (err) return callback(entries.indexOf(next) === -1 && err.code === "ENOENT" ? null : err);
-          if (!stat4.isDirectory()) return callback(null, next, stat4);
+          if (!stat5.isDirectory()) return callback(null, next, stat5);
           fs7.readdir(nextAbs, function(err2, files) {
             if (err2) return callback(err2);
             if (sort) files.sort();
             for (let i2 = 0; i2 < files.length; i2++) {
               if (!ignore(path2.join(cwd, next, files[i2]))) queue.push(path2.join(next, files[i2]));
             }
-            callback(null, next, stat4);
+            callback(null, next, stat5);
           });
         });
       };
@@ -35517,8 +35517,8 @@ var require_Node = __commonJS({
         };
         const res = toJS.toJS(this, "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
     };
@@ -35626,13 +35626,13 @@ var require_Alias = __commonJS({
         const anchor = anchors2 && source && anchors2.get(source);
         return anchor ? anchor.count * anchor.aliasCount : 0;
       } else if (identity.isCollection(node)) {
-        let count = 0;
+        let count2 = 0;
         for (const item of node.items) {
           const c = getAliasCount(doc, item, anchors2);
-          if (c > count)
-            count = c;
+          if (c > count2)
+            count2 = c;
         }
-        return count;
+        return count2;
       } else if (identity.isPair(node)) {
         const kc = getAliasCount(doc, node.key, anchors2);
         const vc = getAliasCount(doc, node.value, anchors2);
@@ -38585,8 +38585,8 @@ var require_Document = __commonJS({
         };
         const res = toJS.toJS(this.contents, jsonArg ?? "", ctx);
         if (typeof onAnchor === "function")
-          for (const { count, res: res2 } of ctx.anchors.values())
-            onAnchor(res2, count);
+          for (const { count: count2, res: res2 } of ctx.anchors.values())
+            onAnchor(res2, count2);
         return typeof reviver === "function" ? applyReviver.applyReviver(reviver, { "": res }, "", res) : res;
       }
       /**
@@ -38663,12 +38663,12 @@ var require_errors3 = __commonJS({
         lineStr = prev + lineStr;
       }
       if (/[^ ]/.test(lineStr)) {
-        let count = 1;
+        let count2 = 1;
         const end = error2.linePos[1];
         if (end?.line === line && end.col > col) {
-          count = Math.max(1, Math.min(end.col - col, 80 - ci));
+          count2 = Math.max(1, Math.min(end.col - col, 80 - ci));
         }
-        const pointer = " ".repeat(ci) + "^".repeat(count);
+        const pointer = " ".repeat(ci) + "^".repeat(count2);
         error2.message += `:
 
 ${lineStr}
@@ -42441,11 +42441,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve4) {
-      resolve4(value);
+    return value instanceof P ? value : new P(function(resolve5) {
+      resolve5(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve4, reject) {
+  return new (P || (P = Promise))(function(resolve5, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -42461,7 +42461,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve4(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -42995,7 +42995,7 @@ function hintFor(status, message, headers2) {
   return void 0;
 }
 function sleep(ms) {
-  return new Promise((resolve4) => setTimeout(resolve4, ms));
+  return new Promise((resolve5) => setTimeout(resolve5, ms));
 }
 
 // src/adapters/github/issue-comments.ts
@@ -43017,10 +43017,10 @@ function createIssueCommentsApi(options) {
 }
 
 // src/pipeline/run-check.ts
-import { execFile as execFile2 } from "node:child_process";
+import { execFile as execFile3 } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { existsSync as existsSync3, statSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { dirname as dirname2, resolve as resolve2 } from "node:path";
 
 // src/core/compare/managers.ts
 var GITOPS_MANAGERS = ["argocd-controller", "kustomize-controller"];
@@ -43074,10 +43074,12 @@ function canonicalJson(v) {
 function sha256(text) {
   return createHash("sha256").update(text).digest("hex").slice(0, 32);
 }
-function skewValue(v) {
-  if (v === void 0) return {};
+function encodeSkewValue(v) {
+  if (v === void 0) return { value: {}, key: "unset" };
   const text = canonicalJson(v);
-  return text.length <= SKEW_VALUE_MAX_CHARS ? { value: v } : { sha256: sha256(text) };
+  if (text.length <= SKEW_VALUE_MAX_CHARS) return { value: { value: v }, key: `json:${text}` };
+  const hash = sha256(text);
+  return { value: { sha256: hash }, key: `sha256:${hash}` };
 }
 function skewValueKey(v) {
   if (v.sha256 !== void 0) return `sha256:${v.sha256}`;
@@ -43116,7 +43118,10 @@ function computeSkew(regions) {
       }
       for (const f of o.fields) {
         const list2 = seen.paths.get(f.path) ?? [];
-        list2.push({ region, desired: f.desired, live: f.live ?? f.desired });
+        const desiredKey = skewValueKey(f.desired);
+        const live = f.live ?? f.desired;
+        const liveKey = f.live ? skewValueKey(f.live) : desiredKey;
+        list2.push({ region, desired: f.desired, live, desiredKey, liveKey });
         seen.paths.set(f.path, list2);
       }
     }
@@ -43125,13 +43130,13 @@ function computeSkew(regions) {
   for (const key of [...objects.keys()].sort()) {
     const { ref, paths } = objects.get(key);
     for (const path2 of [...paths.keys()].sort()) {
-      for (const same of groupBy(paths.get(path2), (s) => skewValueKey(s.desired))) {
+      for (const same of groupBy(paths.get(path2), (s) => s.desiredKey)) {
         if (same.length < 2) continue;
-        const byLive = groupBy(same, (s) => skewValueKey(s.live));
+        const byLive = groupBy(same, (s) => s.liveKey);
         if (byLive.length < 2) continue;
-        const gitKey = skewValueKey(same[0].desired);
+        const gitKey = same[0].desiredKey;
         byLive.sort(
-          (a, b) => b.length - a.length || Number(skewValueKey(b[0].live) === gitKey) - Number(skewValueKey(a[0].live) === gitKey) || a[0].region - b[0].region
+          (a, b) => b.length - a.length || Number(b[0].liveKey === gitKey) - Number(a[0].liveKey === gitKey) || a[0].region - b[0].region
         );
         entries.push({
           ...ref,
@@ -43174,14 +43179,14 @@ function findKustomize(path2 = process.env.PATH ?? "") {
 }
 function renderKustomization(dir) {
   const tool = findKustomize();
-  return new Promise((resolve4, reject) => {
+  return new Promise((resolve5, reject) => {
     execFile(
       tool.command,
       [...tool.args, dir],
       { maxBuffer: 256 * 1024 * 1024, env: process.env },
       (err, stdout, stderr) => {
         if (!err) {
-          resolve4(stdout);
+          resolve5(stdout);
           return;
         }
         if (err.code === "ENOENT") {
@@ -43238,9 +43243,9 @@ function extend(target, source) {
   }
   return target;
 }
-function repeat(string, count) {
+function repeat(string, count2) {
   var result = "", cycle;
-  for (cycle = 0; cycle < count; cycle += 1) {
+  for (cycle = 0; cycle < count2; cycle += 1) {
     result += string;
   }
   return result;
@@ -44313,11 +44318,11 @@ function testDocumentSeparator(state) {
   }
   return false;
 }
-function writeFoldedLines(state, count) {
-  if (count === 1) {
+function writeFoldedLines(state, count2) {
+  if (count2 === 1) {
     state.result += " ";
-  } else if (count > 1) {
-    state.result += common.repeat("\n", count - 1);
+  } else if (count2 > 1) {
+    state.result += common.repeat("\n", count2 - 1);
   }
 }
 function readPlainScalar(state, nodeIndent, withinFlowCollection) {
@@ -46092,6 +46097,97 @@ async function renderDesired(layout, region) {
   return objects;
 }
 
+// src/adapters/git/base-revision.ts
+import { execFile as execFile2 } from "node:child_process";
+import { mkdtemp, rm as rm2, stat as stat3 } from "node:fs/promises";
+import { realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, isAbsolute, join as join3, relative as relative2, resolve } from "node:path";
+var BaseUnavailable = class extends Error {
+  constructor(message, hint) {
+    super(message);
+    this.hint = hint;
+  }
+  hint;
+};
+function git(args, cwd, env = process.env) {
+  return new Promise((done) => {
+    execFile2(
+      "git",
+      args,
+      { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 3e5 },
+      (err, stdout, stderr) => {
+        const missing = err?.code === "ENOENT";
+        done({ ok: !err, stdout: String(stdout), stderr: String(stderr), missing });
+      }
+    );
+  });
+}
+async function existingDir(path2) {
+  const full = resolve(path2);
+  try {
+    return (await stat3(full)).isDirectory() ? full : dirname(full);
+  } catch {
+    return dirname(full);
+  }
+}
+async function checkoutBase(path2, ref, tempParent = tmpdir()) {
+  if (ref === "" || ref.startsWith("-") || /[\s\0]/.test(ref)) {
+    throw new BaseUnavailable(
+      `base revision ${JSON.stringify(ref)} is not a Git ref or commit`,
+      "Pass a branch, tag or commit SHA, e.g. --base origin/main."
+    );
+  }
+  const cwd = await existingDir(path2);
+  const top = await git(["rev-parse", "--show-toplevel"], cwd);
+  if (top.missing) {
+    throw new BaseUnavailable(
+      "git was not found on PATH, so the base revision cannot be read",
+      "Install git, or leave out the base revision."
+    );
+  }
+  if (!top.ok) {
+    throw new BaseUnavailable(
+      `${path2} is not inside a Git repository, so the base revision ${ref} cannot be read`,
+      "Run the check in a clone of the repository, or leave out the base revision."
+    );
+  }
+  const repo = top.stdout.trim();
+  const resolved = await git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], repo);
+  if (!resolved.ok) {
+    throw new BaseUnavailable(
+      `base revision ${ref} is not in this checkout`,
+      `Fetch it first (git fetch origin ${ref}); in GitHub Actions, check out with actions/checkout and fetch-depth: 0, or fetch the base commit in a step before mr-drift.`
+    );
+  }
+  const revision = resolved.stdout.trim();
+  const relPath = relative2(realpathSync(repo), realpathSync(resolve(path2)));
+  if (relPath.startsWith("..") || isAbsolute(relPath)) {
+    throw new BaseUnavailable(
+      `${path2} is outside the Git repository ${repo}`,
+      "Point --path inside the repository to compare with a base revision."
+    );
+  }
+  const root = await mkdtemp(join3(tempParent, "mr-drift-base-"));
+  const dispose = () => rm2(root, { recursive: true, force: true });
+  try {
+    const tree = join3(root, "tree");
+    const env = { ...process.env, GIT_INDEX_FILE: join3(root, "index") };
+    const read = await git(["read-tree", revision], repo, env);
+    const write = read.ok ? await git(["checkout-index", "--all", "--force", `--prefix=${tree}/`], repo, env) : read;
+    if (!write.ok) {
+      throw new BaseUnavailable(
+        `cannot write the files of base revision ${ref} (${revision.slice(0, 12)}): ${write.stderr.trim().split("\n")[0] ?? "git failed"}`,
+        "Check that the clone is complete (not a partial or sparse clone missing those files)."
+      );
+    }
+    return { revision, path: join3(tree, relPath), root: tree, dispose };
+  } catch (e2) {
+    await dispose();
+    throw e2;
+  }
+}
+
 // ../../node_modules/@kubernetes/client-node/dist/polyfill.js
 import { File as BufferFile } from "node:buffer";
 if (typeof globalThis.File === "undefined") {
@@ -47168,9 +47264,9 @@ function skipFoldedBreaks(input, position, end) {
     breaks
   };
 }
-function foldedBreaks(count) {
-  if (count === 1) return " ";
-  return "\n".repeat(count - 1);
+function foldedBreaks(count2) {
+  if (count2 === 1) return " ";
+  return "\n".repeat(count2 - 1);
 }
 function getPlainValue(input, start, end) {
   let result = "";
@@ -50614,7 +50710,7 @@ var ExecAuth = class {
       exec.env.forEach((elt) => env[elt.name] = elt.value);
       opts = { ...opts, env };
     }
-    return new Promise((resolve4, reject) => {
+    return new Promise((resolve5, reject) => {
       let stdoutData = "";
       let stderrData = "";
       let savedError = void 0;
@@ -50642,7 +50738,7 @@ var ExecAuth = class {
         try {
           const obj = JSON.parse(stdoutData);
           this.tokenCache[user.name] = obj;
-          resolve4(obj);
+          resolve5(obj);
         } catch (error2) {
           reject(error2);
         }
@@ -81713,10 +81809,10 @@ async function performDiscovery2(server, options) {
   if (!(server instanceof URL)) {
     throw CodedTypeError2('"server" must be an instance of URL', ERR_INVALID_ARG_TYPE2);
   }
-  const resolve4 = !server.href.includes("/.well-known/");
+  const resolve5 = !server.href.includes("/.well-known/");
   const timeout = options?.timeout ?? 30;
   const signal3 = AbortSignal.timeout(timeout * 1e3);
-  const as = await (resolve4 ? discoveryRequest(server, {
+  const as = await (resolve5 ? discoveryRequest(server, {
     algorithm: options?.algorithm,
     [customFetch]: options?.[customFetch2],
     [allowInsecureRequests]: options?.execute?.includes(allowInsecureRequests2),
@@ -81732,7 +81828,7 @@ async function performDiscovery2(server, options) {
     redirect: "manual",
     signal: signal3
   })).then((response) => processDiscoveryResponse(_nodiscoverycheck, response)).catch(errorHandler);
-  if (resolve4 && new URL(as.issuer).href !== server.href) {
+  if (resolve5 && new URL(as.issuer).href !== server.href) {
     handleEntraId(server, as, options) || handleB2Clogin(server, options) || (() => {
       throw new ClientError("discovered metadata issuer does not match the expected issuer", {
         code: JSON_ATTRIBUTE_COMPARISON,
@@ -82111,7 +82207,7 @@ var OpenIDConnectAuth = class _OpenIDConnectAuth {
           headers: (options === null || options === void 0 ? void 0 : options.headers) || {},
           agent
         };
-        return new Promise((resolve4, reject) => {
+        return new Promise((resolve5, reject) => {
           const req = https.request(requestOptions, (res) => {
             const chunks = [];
             res.on("data", (chunk) => {
@@ -82143,7 +82239,7 @@ var OpenIDConnectAuth = class _OpenIDConnectAuth {
                   throw new Error("clone() not implemented");
                 }
               };
-              resolve4(response);
+              resolve5(response);
             });
           });
           req.on("error", reject);
@@ -82370,12 +82466,12 @@ var SocksProxyAgent = class extends Agent2 {
     let { host } = opts;
     const { port, lookup: lookupFn = dns.lookup } = opts;
     if (shouldLookup) {
-      host = await new Promise((resolve4, reject) => {
+      host = await new Promise((resolve5, reject) => {
         lookupFn(host, {}, (err, address) => {
           if (err) {
             reject(err);
           } else {
-            resolve4(typeof address === "string" ? address : address[0].address);
+            resolve5(typeof address === "string" ? address : address[0].address);
           }
         });
       });
@@ -83862,12 +83958,12 @@ var WebSocketHandler = class _WebSocketHandler {
     const uri = `${proto}://${target}${path2}`;
     const opts = {};
     await this.config.applyToHTTPSOptions(opts);
-    return await new Promise((resolve4, reject) => {
+    return await new Promise((resolve5, reject) => {
       const client = this.socketFactory ? this.socketFactory(uri, protocols, opts) : new import_isomorphic_ws.default(uri, protocols, opts);
       let resolved = false;
       client.onopen = () => {
         resolved = true;
-        resolve4(client);
+        resolve5(client);
       };
       client.onerror = (err) => {
         if (!resolved) {
@@ -83943,7 +84039,7 @@ var Limiter = class {
   waiting = [];
   /** Runs `task` when a slot is free; slots are handed over in arrival order. */
   async run(task) {
-    if (this.active >= this.max) await new Promise((resolve4) => this.waiting.push(resolve4));
+    if (this.active >= this.max) await new Promise((resolve5) => this.waiting.push(resolve5));
     else this.active++;
     try {
       return await task();
@@ -84891,6 +84987,95 @@ function compareRegion(input) {
   return findings.sort(compareFindings);
 }
 
+// src/core/compare/classify-origin.ts
+function changedPaths(before, after, live) {
+  const liveS = live ? stripServerFields(live) : void 0;
+  const entries = live ? parseManagedFields(live.metadata.managedFields) : [];
+  const listKeys = (path2, items) => (liveS ? keyNamesAt(entries, path2, liveS) : void 0) ?? builtinListKeys(path2, items);
+  const keepsEmpty = dataKeyPath2(after);
+  const paths = /* @__PURE__ */ new Set();
+  for (const [a, b] of [
+    [before, after],
+    [after, before]
+  ]) {
+    for (const d of diffValues(a, b, { mode: "subset", listKeys, keepsEmpty }))
+      paths.add(formatPath(d.path));
+  }
+  return [...paths].sort();
+}
+function pathsOverlap(a, b) {
+  return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`) || a === "" || b === "";
+}
+function removedByPr(findings, input) {
+  const reported = new Set(findings.map((f) => objectKey(f)));
+  const out = [];
+  for (const key of input.base.keys()) {
+    if (input.head.has(key) || reported.has(key)) continue;
+    const live = input.live.get(key);
+    if (live) out.push({ ...refOf(live), type: "extra", fields: [] });
+  }
+  return out.sort(compareFindings);
+}
+function classifyOrigins(findings, input) {
+  return findings.map((f) => classifyFinding(f, input));
+}
+function classifyFinding(f, input) {
+  const key = objectKey(f);
+  const base = input.base.get(key);
+  const head = input.head.get(key);
+  if (f.type === "missing") {
+    return { ...f, origin: base ? "drift" : "pr" };
+  }
+  if (f.type === "extra") {
+    return { ...f, origin: base && !head ? "pr" : "drift" };
+  }
+  const live = input.live.get(key);
+  if (!head || !live) return { ...f, origin: "drift" };
+  if (!base) {
+    return withFields(
+      f,
+      f.fields.map((d) => ({ ...d, origin: "both" }))
+    );
+  }
+  const prChanged = changedPaths(base.comparable, head.comparable, live);
+  if (prChanged.length === 0) {
+    return withFields(
+      f,
+      f.fields.map((d) => ({ ...d, origin: "drift" }))
+    );
+  }
+  const baseDrift = compareObject({
+    mode: "read-only",
+    desired: base.comparable,
+    live,
+    isApplier: input.isApplier,
+    isHandManager: input.isHandManager,
+    fingerprint: input.fingerprint
+  }).map((d) => d.path);
+  return withFields(
+    f,
+    f.fields.map((d) => ({ ...d, origin: fieldOrigin(d, prChanged, baseDrift) }))
+  );
+}
+function fieldOrigin(d, prChanged, baseDrift) {
+  if (!prChanged.some((p) => pathsOverlap(p, d.path))) return "drift";
+  return baseDrift.some((p) => pathsOverlap(p, d.path)) ? "both" : "pr";
+}
+function withFields(f, fields) {
+  return { ...f, fields, origin: combineOrigins(fields.map((d) => d.origin ?? "drift")) };
+}
+function combineOrigins(origins) {
+  if (origins.length === 0) return "drift";
+  return origins.every((o) => o === origins[0]) ? origins[0] : "both";
+}
+function dataKeyPath2(obj) {
+  const holdsData = (obj.kind === "Secret" || obj.kind === "ConfigMap") && obj.apiVersion === "v1";
+  return (path2) => {
+    const first = path2[0];
+    return holdsData && path2.length === 2 && first !== void 0 && "field" in first && /^(data|binaryData)$/.test(first.field);
+  };
+}
+
 // src/core/compare/apply-no-op.ts
 var QUANTITY_PARENTS2 = /* @__PURE__ */ new Set(["limits", "requests", "hard", "capacity", "overhead"]);
 function applyIsNoOp(manifest, live, entry) {
@@ -85181,12 +85366,12 @@ function buildSkewDigest(input) {
     for (const path2 of [...values.keys()].sort()) {
       if (hiddenPaths.some((h) => overlaps(h, path2))) continue;
       const [gitValue, liveValue] = values.get(path2);
-      const desiredV = skewValue(gitValue);
-      const liveV = skewValue(liveValue);
+      const desired2 = encodeSkewValue(gitValue);
+      const live2 = encodeSkewValue(liveValue);
       fields.push({
         path: path2,
-        desired: desiredV,
-        ...skewValueKey(desiredV) === skewValueKey(liveV) ? {} : { live: liveV }
+        desired: desired2.value,
+        ...desired2.key === live2.key ? {} : { live: live2.value }
       });
     }
     if (fields.length > 0) out.push({ ...refOf(desired), fields });
@@ -85310,6 +85495,48 @@ function applyIgnoreRules(findings, rules, region) {
     if (fields.length > 0) kept.push({ ...f, fields });
   }
   return { findings: kept, ignored };
+}
+
+// src/core/report/origin.ts
+function comparedWithBase(report) {
+  const base = report.source.base;
+  return base !== void 0 && base.revision !== void 0 && base.warning === void 0;
+}
+function isDriftFinding(f) {
+  return f.origin !== "pr";
+}
+function prPart(f) {
+  if (f.type !== "changed" || f.fields.length === 0) return f.origin === "pr" ? f : void 0;
+  const fields = f.fields.filter((d) => d.origin === "pr" || d.origin === "both");
+  return fields.length > 0 ? { ...f, fields } : void 0;
+}
+function driftPart(f) {
+  if (f.type !== "changed" || f.fields.length === 0) return isDriftFinding(f) ? f : void 0;
+  const fields = f.fields.filter((d) => d.origin !== "pr");
+  return fields.length > 0 ? { ...f, fields } : void 0;
+}
+function overwritesDrift(f) {
+  return f.fields.some((d) => d.origin === "both");
+}
+function countOrigins(region) {
+  const counts = { pr: 0, drift: 0, both: 0 };
+  for (const f of region.findings) {
+    if (prPart(f)) counts.pr++;
+    if (driftPart(f)) counts.drift++;
+    if (overwritesDrift(f)) counts.both++;
+  }
+  return counts;
+}
+function regionsChangedByPr(report) {
+  return report.regions.filter((r) => r.status !== "error" && r.findings.some((f) => prPart(f) !== void 0)).map((r) => r.name);
+}
+function originSections(region) {
+  if (!region.findings.some((f) => f.origin !== void 0)) return void 0;
+  const pick2 = (fn) => region.findings.map(fn).filter((f) => f !== void 0);
+  return [
+    { part: "pr", findings: pick2(prPart) },
+    { part: "drift", findings: pick2(driftPart) }
+  ];
 }
 
 // src/adapters/kube/discovery.ts
@@ -85488,7 +85715,7 @@ async function checkRegion(input) {
   input.onProgress?.({ kind: "region-start", region });
   try {
     step("render");
-    const [rendered, reached] = await Promise.allSettled([
+    const [rendered, reached, baseRendered] = await Promise.allSettled([
       input.render(),
       (async () => {
         step("connect");
@@ -85500,7 +85727,8 @@ async function checkRegion(input) {
           () => discoverResources(client2)
         );
         return { client: client2, catalog: catalog2 };
-      })()
+      })(),
+      input.renderBase ? input.renderBase() : Promise.resolve(void 0)
     ]);
     if (rendered.status === "rejected") throw rendered.reason;
     if (reached.status === "rejected") throw reached.reason;
@@ -85511,11 +85739,25 @@ async function checkRegion(input) {
     report.objects = sourced.length;
     warnings.push(...catalog.warnings);
     const planned = plan(sourced, catalog, client.namespace, warnings);
+    let basePlanned;
+    if (baseRendered.status === "rejected") {
+      warnings.push(
+        `the base revision could not be rendered, so this PR's changes are not told apart from drift in this region: ${describeFailure(baseRendered.reason)}`
+      );
+    } else if (baseRendered.value) {
+      for (const s of baseRendered.value)
+        if (s.object.kind === "Secret") secrets.push(...secretValueForms(s.object));
+      basePlanned = planBase(baseRendered.value, catalog, client.namespace);
+    }
+    const headKeys = new Set(planned.map((p) => objectKey(refOf(p.entry.manifest))));
+    const removed = (basePlanned ?? []).filter(
+      (p) => !headKeys.has(objectKey(refOf(p.entry.manifest)))
+    );
     step("read live");
-    const { live, candidates } = await readLive(client, catalog, planned, warnings, step);
+    const { live, candidates } = await readLive(client, catalog, planned, warnings, step, removed);
     for (const obj of candidates) if (obj.kind === "Secret") secrets.push(...secretValueForms(obj));
     const isApplier = (m) => m === input.fieldManager || GITOPS_MANAGERS.includes(m);
-    for (const p of planned) {
+    for (const p of [...planned, ...basePlanned ?? []]) {
       const twin = live.get(objectKey(refOf(p.entry.manifest)));
       if (!twin) continue;
       const entries = parseManagedFields(twin.metadata.managedFields);
@@ -85586,7 +85828,16 @@ async function checkRegion(input) {
       if (!found.some((f) => f.type === "changed" && objectKey(f) === key))
         objectErrors.push(`${message.split("\n")[0]} (the server refused the dry-run apply)`);
     }
-    const { findings, ignored } = applyIgnoreRules(found, input.rules, region);
+    const byKey = (list2) => new Map(list2.map((p) => [objectKey(refOf(p.entry.manifest)), p.entry]));
+    const versions = basePlanned ? { head: byKey(planned), base: byKey(basePlanned), live } : void 0;
+    const all = versions ? [...found, ...removedByPr(found, versions)].sort(compareFindings) : found;
+    const { findings: kept, ignored } = applyIgnoreRules(all, input.rules, region);
+    const findings = versions ? classifyOrigins(kept, {
+      ...versions,
+      isApplier,
+      isHandManager: input.isHandManager,
+      fingerprint: input.fingerprint
+    }) : kept;
     const liveByKey = new Map(live);
     for (const obj of candidates) liveByKey.set(objectKey(refOf(obj)), obj);
     report.findings = assessRisks(findings, input.mode, (f) => {
@@ -85609,7 +85860,9 @@ async function checkRegion(input) {
       report.status = "error";
       report.error = `${objectErrors.length} object${objectErrors.length === 1 ? "" : "s"} could not be compared:
 ${objectErrors.sort().join("\n")}`;
-    } else report.status = findings.length > 0 ? "drift" : "in-sync";
+    } else {
+      report.status = report.findings.some(isDriftFinding) ? "drift" : "in-sync";
+    }
   } catch (e2) {
     report.status = "error";
     report.error = describeFailure(e2);
@@ -85706,15 +85959,34 @@ function plan(sourced, catalog, defaultNamespace, warnings) {
   }
   return out;
 }
+function planBase(sourced, catalog, defaultNamespace) {
+  const out = /* @__PURE__ */ new Map();
+  for (const s of sourced) {
+    const rt = catalog.find(s.object.apiVersion, s.object.kind);
+    const manifest = settleNamespace(
+      s.object,
+      rt ? rt.namespaced : Boolean(s.object.metadata.namespace),
+      defaultNamespace
+    );
+    const key = objectKey(refOf(manifest));
+    if (out.has(key)) continue;
+    out.set(key, {
+      sourced: s,
+      entry: { manifest, comparable: comparableForm(manifest) },
+      ...rt ? { rt } : {}
+    });
+  }
+  return [...out.values()];
+}
 function where(s) {
   return s.line ? `${s.source}:${s.line}` : s.source;
 }
 function detectManager(entries) {
   return entries.find((e2) => e2.operation === "Apply" && GITOPS_MANAGERS.includes(e2.manager))?.manager ?? entries.find((e2) => GITOPS_MANAGERS.includes(e2.manager))?.manager;
 }
-async function readLive(client, catalog, planned, warnings, step) {
+async function readLive(client, catalog, planned, warnings, step, alsoRead = []) {
   const lists = /* @__PURE__ */ new Map();
-  for (const p of planned) {
+  for (const p of [...planned, ...alsoRead]) {
     if (!p.rt) continue;
     const ns = p.rt.namespaced ? p.entry.manifest.metadata.namespace : void 0;
     lists.set(`${p.rt.group}/${p.rt.version}/${p.rt.resource}/${ns ?? ""}`, {
@@ -85972,12 +86244,12 @@ function runFingerprint(key = randomBytes(32)) {
 function gitRevision(path2) {
   let cwd = process.cwd();
   try {
-    const full = resolve(path2);
-    cwd = statSync(full).isDirectory() ? full : dirname(full);
+    const full = resolve2(path2);
+    cwd = statSync(full).isDirectory() ? full : dirname2(full);
   } catch {
   }
   return new Promise((done) => {
-    execFile2(
+    execFile3(
       "git",
       ["rev-parse", "HEAD"],
       { cwd, timeout: 5e3 },
@@ -86043,17 +86315,71 @@ var runCheck = async (options) => {
       `Checked regions: ${regions.join(", ")}.`
     );
   }
+  const render = sharedRenderer((region) => renderDesired(layout, region), layout);
+  const base = options.base ? await openBase(options.path, options.base, options.baseMissing ?? "error") : void 0;
+  try {
+    return await checkRegions(options, regions, kubeConfig, ignore, render, base);
+  } finally {
+    await base?.tree?.dispose();
+  }
+};
+function sharedRenderer(renderRegion2, layout) {
   const renders = /* @__PURE__ */ new Map();
-  const render = (region) => {
+  return (region) => {
     const key = layout.kind === "overlays" ? region : "";
     let pending = renders.get(key);
     if (!pending) {
-      pending = renderDesired(layout, region);
+      pending = renderRegion2(region);
       pending.catch(() => void 0);
       renders.set(key, pending);
     }
     return pending;
   };
+}
+async function openBase(path2, ref, missing) {
+  let tree;
+  try {
+    tree = await checkoutBase(path2, ref);
+  } catch (e2) {
+    if (!(e2 instanceof BaseUnavailable)) throw e2;
+    if (missing === "error") throw new UsageError(`--base: ${e2.message}`, e2.hint);
+    return {
+      source: {
+        ref,
+        warning: `${e2.message}; this PR's changes are not told apart from drift (every difference counts as drift). ${e2.hint}`
+      }
+    };
+  }
+  try {
+    const short = tree.revision.slice(0, 12);
+    const where2 = (text) => text.split(`${tree.root}/`).join(`${short}:`);
+    let layout;
+    try {
+      layout = await detectLayout(tree.path);
+    } catch {
+      layout = void 0;
+    }
+    const renderAtBase = async (region) => {
+      if (!layout) return [];
+      if (layout.kind === "overlays" && !layout.regions.includes(region)) return [];
+      try {
+        return await renderDesired(layout, region);
+      } catch (e2) {
+        if (e2 instanceof Error) e2.message = where2(e2.message);
+        throw e2;
+      }
+    };
+    return {
+      source: { ref, revision: tree.revision },
+      tree,
+      render: sharedRenderer(renderAtBase, layout ?? { kind: "file", file: "" })
+    };
+  } catch (e2) {
+    await tree.dispose();
+    throw e2;
+  }
+}
+async function checkRegions(options, regions, kubeConfig, ignore, render, base) {
   const fingerprint = runFingerprint();
   const isHandManager = globMatcher(ignore.handManagers ?? DEFAULT_HAND_MANAGERS);
   const fieldManager = options.fieldManager ?? ignore.fieldManager;
@@ -86065,6 +86391,7 @@ var runCheck = async (options) => {
           region,
           context: options.contexts?.[region] ?? region,
           render: () => render(region),
+          ...base?.render ? { renderBase: () => base.render(region) } : {},
           kubeConfig,
           mode: options.mode,
           ...fieldManager ? { fieldManager } : {},
@@ -86084,35 +86411,39 @@ var runCheck = async (options) => {
     tool: { name: "mr-drift", version: VERSION },
     generatedAt: (/* @__PURE__ */ new Date()).toISOString(),
     mode: options.mode,
-    source: { path: displayPath(options.path), ...revision ? { revision } : {} },
+    source: {
+      path: displayPath(options.path),
+      ...revision ? { revision } : {},
+      ...base ? { base: base.source } : {}
+    },
     regions: reports,
     ...skewOf(reports)
   };
-};
+}
 function skewOf(reports) {
   const skew = computeSkew(reports);
   return skew.length > 0 ? { skew } : {};
 }
 
 // src/action/run.ts
-import { tmpdir } from "node:os";
-import { join as join5 } from "node:path";
+import { tmpdir as tmpdir2 } from "node:os";
+import { join as join6 } from "node:path";
 
 // src/adapters/actions/kubeconfig-file.ts
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { basename, dirname as dirname2, join as join3, resolve as resolve2, sep } from "node:path";
+import { basename, dirname as dirname3, join as join4, resolve as resolve3, sep } from "node:path";
 var KUBECONFIG_STATE = "kubeconfig-path";
 var KUBECONFIG_DIR_PREFIX = "mr-drift-kubeconfig-";
 function writeKubeconfigFile(text, tempRoot) {
   mkdirSync(tempRoot, { recursive: true });
-  const dir = mkdtempSync(join3(tempRoot, KUBECONFIG_DIR_PREFIX));
-  const file = join3(dir, "kubeconfig");
+  const dir = mkdtempSync(join4(tempRoot, KUBECONFIG_DIR_PREFIX));
+  const file = join4(dir, "kubeconfig");
   writeFileSync(file, text, { mode: 384, flag: "wx" });
   return file;
 }
 function removeKubeconfigFile(file, tempRoot) {
-  const dir = dirname2(resolve2(file));
-  const root = resolve2(tempRoot);
+  const dir = dirname3(resolve3(file));
+  const root = resolve3(tempRoot);
   if (!dir.startsWith(root + sep) || !basename(dir).startsWith(KUBECONFIG_DIR_PREFIX)) return false;
   if (basename(file) !== "kubeconfig") return false;
   rmSync(dir, { recursive: true, force: true });
@@ -86226,6 +86557,8 @@ function readRunContext(env = process.env) {
       fromFork: typeof headRepo === "string" && headRepo !== repository
     };
     if (typeof head.sha === "string" && /^[0-9a-f]{40,64}$/.test(head.sha)) sha = head.sha;
+    const base = isRecord2(pr.base) ? pr.base : {};
+    if (typeof base.sha === "string" && /^[0-9a-f]{40,64}$/.test(base.sha)) ctx.baseSha = base.sha;
   }
   if (sha) ctx.sha = sha;
   return ctx;
@@ -86257,12 +86590,12 @@ import {
   statSync as statSync2,
   writeFileSync as writeFileSync2
 } from "node:fs";
-import { dirname as dirname3, join as join4, relative as relative2, resolve as resolve3 } from "node:path";
+import { dirname as dirname4, join as join5, relative as relative3, resolve as resolve4 } from "node:path";
 function readReportFiles(paths, cwd) {
   const files = /* @__PURE__ */ new Set();
   const missing = [];
   for (const p of paths) {
-    const abs = resolve3(cwd, p);
+    const abs = resolve4(cwd, p);
     if (!existsSync4(abs)) {
       missing.push(p);
       continue;
@@ -86277,22 +86610,22 @@ function readReportFiles(paths, cwd) {
     );
   }
   return [...files].sort().map((abs) => ({
-    file: relative2(cwd, abs) || abs,
+    file: relative3(cwd, abs) || abs,
     text: readFileSync2(abs, "utf8")
   }));
 }
 function listJson(dir) {
   const out = [];
   for (const name of readdirSync(dir).sort()) {
-    const p = join4(dir, name);
+    const p = join5(dir, name);
     if (statSync2(p).isDirectory()) out.push(...listJson(p));
     else if (name.endsWith(".json")) out.push(p);
   }
   return out;
 }
 function writeReportFile(report, file) {
-  const abs = resolve3(file);
-  mkdirSync2(dirname3(abs), { recursive: true });
+  const abs = resolve4(file);
+  mkdirSync2(dirname4(abs), { recursive: true });
   const tmp = `${abs}.${process.pid}.tmp`;
   writeFileSync2(tmp, `${JSON.stringify(report, null, 2)}
 `, { mode: 420 });
@@ -86365,6 +86698,140 @@ function encodePath(path2) {
   ).join("/");
 }
 
+// src/core/report/markdown-origin.ts
+var TIGHT = { maxValueChars: 120, maxFields: 10 };
+var ORIGIN_TABLE_HEADER = [
+  "| Region | Status | Objects | This PR changes | Drift | PR overwrites drift |",
+  "| --- | --- | ---: | ---: | ---: | ---: |"
+].join("\n");
+function originTableCells(region) {
+  const o = countOrigins(region);
+  return `${o.pr} | ${o.drift} | ${o.both > 0 ? `\u26A0\uFE0F ${o.both}` : "0"}`;
+}
+function originLegend(report) {
+  const short = report.source.base?.revision?.slice(0, 12) ?? "";
+  return [
+    `Compared with the pull request's base ${inlineCode(short)}: **This PR changes** counts objects the merge will change, **Drift** objects that already differ from Git in the cluster, **PR overwrites drift** objects where the pull request changes a field that was also changed in the cluster (the merge overwrites that change).`,
+    "",
+    'In "This PR will change", `-` is the value in the cluster now and `+` the value after the merge. In "Drift already in the cluster", `-` is the value in Git and `+` the value in the cluster.'
+  ].join("\n");
+}
+function baseWarning(report) {
+  const w = report.source.base?.warning;
+  if (!w) return void 0;
+  return `> \u26A0\uFE0F ${escapeInline(w.length > 1e3 ? `${w.slice(0, 1e3)}\u2026 (cut)` : w)}`;
+}
+function prVerdict(report) {
+  if (!comparedWithBase(report)) return void 0;
+  const n = regionsChangedByPr(report).length;
+  if (n === 0) return void 0;
+  return `this PR changes ${n} of ${report.regions.length} region${report.regions.length === 1 ? "" : "s"}`;
+}
+function originSummary(region) {
+  if (!originSections(region)) return void 0;
+  const o = countOrigins(region);
+  const objects = (n) => `${n} object${n === 1 ? "" : "s"}`;
+  const parts = [`this PR: ${objects(o.pr)}`, `drift: ${objects(o.drift)}`];
+  if (o.both > 0) parts.push(`\u26A0\uFE0F overwrites drift: ${objects(o.both)}`);
+  return parts.join(" \xB7 ");
+}
+function originObjects(region, limits, options, render) {
+  const sections = originSections(region);
+  if (!sections) return void 0;
+  const [pr, drift] = sections;
+  const heading = (f) => render.heading(f, PR_TYPE_TEXT[f.type]);
+  const prObjects = pr.findings.map((f) => renderPrObjectAtAllDetails(f, limits, options, heading));
+  const driftObjects = drift.findings.map(render.drift);
+  const prHeading = `**This PR will change** ${count(pr.findings.length)} \xB7 \`-\` in the cluster now, \`+\` after the merge`;
+  const driftHeading = `**Drift already in the cluster** ${count(drift.findings.length)} \xB7 \`-\` Git, \`+\` the cluster`;
+  const out = [];
+  let pending = "";
+  if (prObjects.length === 0) pending = `**This PR will change**: nothing in this region.
+
+`;
+  else out.push(...glue(`${prHeading}
+
+`, prObjects));
+  if (driftObjects.length > 0) out.push(...glue(`${pending}${driftHeading}
+
+`, driftObjects));
+  else if (out.length > 0) {
+    const last = out.length - 1;
+    out[last] = out[last].map(
+      (r) => `${r}
+
+**Drift already in the cluster**: none.`
+    );
+  }
+  return out;
+}
+function count(n) {
+  return `(${n} object${n === 1 ? "" : "s"})`;
+}
+function glue(text, objects) {
+  const [first, ...rest] = objects;
+  return [first.map((r) => `${text}${r}`), ...rest];
+}
+var PR_TYPE_TEXT = {
+  missing: "added by this PR (not in the cluster yet)",
+  changed: "changed by this PR",
+  extra: "removed by this PR (still in the cluster: a prune candidate)"
+};
+function renderPrObjectAtAllDetails(f, limits, options, heading) {
+  return [
+    renderPrObject(f, limits, options, heading),
+    renderPrObject(f, TIGHT, options, heading),
+    `${heading(f)}
+
+_Details of this object are too large for one comment; see the full report._`
+  ];
+}
+function renderPrObject(f, limits, options, heading) {
+  const out = [heading(f)];
+  const overwritten = f.fields.filter((d) => d.origin === "both");
+  if (overwritten.length > 0) {
+    const items = overwritten.slice(0, 10).map((d) => {
+      const who = d.manager ? ` by ${inlineCode(d.manager)}` : "";
+      const when = d.time ? ` at ${escapeInline(formatTime(d.time))}` : "";
+      return `${inlineCode(d.path.length > 300 ? `${d.path.slice(0, 300)}\u2026` : d.path)} (changed in the cluster${who}${when})`;
+    });
+    const more = overwritten.length > 10 ? `; and ${overwritten.length - 10} more` : "";
+    out.push(`\u26A0\uFE0F **Merging overwrites a change made in the cluster:** ${items.join("; ")}${more}.`);
+  }
+  if (f.fields.length > 0) {
+    const shown = f.fields.slice(0, limits.maxFields);
+    const lines = shown.flatMap(
+      (d) => prFieldLines(d, limits.maxValueChars, options.secretFingerprints ?? true)
+    );
+    const hidden = f.fields.length - shown.length;
+    if (hidden > 0) lines.push(`@@ \u2026 ${hidden} more field${hidden === 1 ? "" : "s"} @@`);
+    out.push(codeBlock(lines, "diff"));
+  }
+  return out.join("\n\n");
+}
+function prFieldLines(d, maxValueChars, fingerprints) {
+  let note = "";
+  if (d.live === void 0 && d.desired !== void 0) note = " added by this PR";
+  else if (d.desired === void 0 && d.live !== void 0) note = " removed by this PR";
+  if (d.origin === "both") note += " (overwrites a change made in the cluster)";
+  const path2 = d.path.length > 500 ? `${d.path.slice(0, 500)}\u2026 (cut)` : d.path;
+  const lines = [`@@ ${path2} @@${note}`];
+  if (d.redacted && !fingerprints) {
+    if (d.live !== void 0) lines.push("- (Secret value in the cluster, not shown)");
+    if (d.desired !== void 0) {
+      lines.push(`+ (${d.live !== void 0 ? "a different " : ""}Secret value, not shown)`);
+    }
+    return lines;
+  }
+  if (d.live !== void 0) {
+    lines.push(...formatValue(d.live, d.redacted, maxValueChars).map((l) => `- ${l}`));
+  }
+  if (d.desired !== void 0) {
+    lines.push(...formatValue(d.desired, d.redacted, maxValueChars).map((l) => `+ ${l}`));
+  }
+  return lines;
+}
+
 // src/core/report/markdown-blocks.ts
 var COMMENT_LIMITS = { maxValueChars: 1e3, maxFields: 40, maxSkew: 10 };
 var FULL_LIMITS = { maxValueChars: 2e4, maxFields: 1e3, maxSkew: 100 };
@@ -86390,11 +86857,15 @@ function verdictLine(report) {
   if (total === 0) return "no regions were checked";
   const parts = [];
   if (errors > 0) parts.push(`${regions(errors)} could not be checked`);
+  const pr = prVerdict(report);
+  if (pr) parts.push(pr);
   if (drift > 0) parts.push(`drift in ${drift} of ${regions(total)}`);
+  else if (pr) parts.push("no drift");
   if (parts.length === 0) return total === 1 ? "in sync" : `all ${regions(total)} in sync`;
   return parts.join(", ");
 }
 function renderHead(report, title, maxSkew) {
+  const withBase = comparedWithBase(report);
   const rows = report.regions.map((r) => {
     const risky = riskyCount(r);
     const flag = risky > 0 ? ` \xB7 \u{1F6A9} ${risky} risky` : "";
@@ -86403,15 +86874,24 @@ function renderHead(report, title, maxSkew) {
     }
     const c = countFindings(r);
     const objects = r.objects === void 0 ? "\u2013" : String(r.objects);
+    if (withBase) {
+      const status = r.status === "in-sync" && r.findings.length > 0 ? "\u2705 no drift" : STATUS_CELL[r.status];
+      return `| ${escapeInline(r.name)} | ${status}${flag} | ${objects} | ${originTableCells(r)} |`;
+    }
     return `| ${escapeInline(r.name)} | ${STATUS_CELL[r.status]}${flag} | ${objects} | ${c.missing} | ${c.changed} | ${c.extra} |`;
   });
-  const table = report.regions.length === 0 ? "_No regions were checked._" : [
-    "| Region | Status | Objects | Missing | Changed | Extra |",
-    "| --- | --- | ---: | ---: | ---: | ---: |",
+  let table = report.regions.length === 0 ? "_No regions were checked._" : [
+    withBase ? ORIGIN_TABLE_HEADER : "| Region | Status | Objects | Missing | Changed | Extra |\n| --- | --- | ---: | ---: | ---: | ---: |",
     ...rows
   ].join("\n");
   const anyFindings = report.regions.some((r) => r.findings.length > 0);
-  const legend = anyFindings ? "\n\nIn the diffs, `-` is the value in Git and `+` the value in the cluster." : "";
+  const legend = !anyFindings ? "" : withBase ? `
+
+${originLegend(report)}` : "\n\nIn the diffs, `-` is the value in Git and `+` the value in the cluster.";
+  const warning2 = baseWarning(report);
+  if (warning2) table += `
+
+${warning2}`;
   const skew = report.skew && report.skew.length > 0 ? `
 
 ${renderSkew(report.skew, maxSkew)}` : "";
@@ -86493,10 +86973,14 @@ ${items}
     );
   }
   if (region.findings.length === 0 && notes.length === 0 && trailer.length === 0) return void 0;
-  const objects = region.findings.map((f) => renderObjectAtAllDetails(f, limits, options));
+  const objects = originObjects(region, limits, options, {
+    drift: (f) => renderObjectAtAllDetails(f, limits, options),
+    heading: (f, what2) => objectHeading(f, options, what2)
+  }) ?? region.findings.map((f) => renderObjectAtAllDetails(f, limits, options));
   const n = region.findings.length;
   const risky = riskyCount(region);
-  const what = region.status === "error" ? "error" : n > 0 ? `drift: ${n} object${n === 1 ? "" : "s"}${risky > 0 ? `, ${risky} risky` : ""}` : STATUS_CELL[region.status].replace(/^\S+ /, "");
+  const byOrigin = region.status === "error" ? void 0 : originSummary(region);
+  const what = region.status === "error" ? "error" : byOrigin ? `${byOrigin}${risky > 0 ? `, ${risky} risky` : ""}` : n > 0 ? `drift: ${n} object${n === 1 ? "" : "s"}${risky > 0 ? `, ${risky} risky` : ""}` : STATUS_CELL[region.status].replace(/^\S+ /, "");
   return {
     name: region.name,
     summary: `<b>${escapeInline(region.name)}</b> \xB7 ${what}`,
@@ -86533,10 +87017,10 @@ var TYPE_TEXT = {
   changed: "changed in the cluster",
   extra: "in the cluster but not in Git"
 };
-function objectHeading(f, options) {
+function objectHeading(f, options, what = TYPE_TEXT[f.type]) {
   const parts = [
     `**${escapeInline(f.kind)}** ${inlineCode(objectName(f))} (${escapeInline(f.apiVersion)})`,
-    TYPE_TEXT[f.type]
+    what
   ];
   if (f.source) parts.push(`from ${fileLink(f.source, options.fileUrlBase)}`);
   let heading = parts.join(" \xB7 ");
@@ -86577,6 +87061,12 @@ function whoAndWhen(fields) {
   return `Changed by ${items.join("; ")}`;
 }
 function fieldDiffLines(d, maxValueChars, fingerprints) {
+  if (d.origin === "both") {
+    const who = d.manager ? ` by ${cut(d.manager, 128)}${d.time ? ` at ${formatTime(cut(d.time, 64))}` : ""}` : "";
+    return [
+      `@@ ${cut(d.path, 500)} @@ changed in the cluster${who}; this PR changes it too (see above)`
+    ];
+  }
   let note = "";
   if (d.desired === void 0 && d.live !== void 0) note = " added in the cluster";
   else if (d.live === void 0 && d.desired !== void 0) note = " removed from the cluster";
@@ -86835,6 +87325,7 @@ function sameBody(a, b) {
 var MODES = ["server-side", "read-only"];
 var STATUSES = ["in-sync", "drift", "error"];
 var TYPES = ["missing", "changed", "extra"];
+var ORIGINS = ["pr", "drift", "both"];
 function parseReportFile(input) {
   const problems = [];
   const problem = (field, message) => problems.push({ file: input.file, ...field ? { field } : {}, message });
@@ -86893,10 +87384,15 @@ function checkRegion2(r, at2, problem) {
     if (!TYPES.includes(f.type)) {
       problem(`${fat}.type`, `expected one of ${TYPES.join(", ")}`);
     }
+    if (f.origin !== void 0 && !ORIGINS.includes(f.origin)) {
+      problem(`${fat}.origin`, `expected one of ${ORIGINS.join(", ")}`);
+    }
     if (!Array.isArray(f.fields)) return problem(`${fat}.fields`, "expected an array");
     f.fields.forEach((d, k) => {
       if (!isObject2(d) || typeof d.path !== "string") {
         problem(`${fat}.fields[${k}].path`, "expected a JSON pointer string");
+      } else if (d.origin !== void 0 && !ORIGINS.includes(d.origin)) {
+        problem(`${fat}.fields[${k}].origin`, `expected one of ${ORIGINS.join(", ")}`);
       }
     });
   });
@@ -86947,6 +87443,15 @@ function aggregateReports(files, options = {}) {
         message: `is ${report.mode} but ${first.file} is ${first.report.mode}; check every region in the same mode`
       });
     }
+    const baseA = first.report.source.base?.revision;
+    const baseB = report.source.base?.revision;
+    if (baseA && baseB && baseA !== baseB) {
+      problems.push({
+        file,
+        field: "source.base.revision",
+        message: `is ${baseB} but ${first.file} is ${baseA}; the reports compare with different base commits`
+      });
+    }
     const a = first.report.source.revision;
     const b = report.source.revision;
     if (a && b && a !== b) {
@@ -86972,7 +87477,10 @@ function aggregateReports(files, options = {}) {
   if (problems.length > 0) throw new ReportFileError(problems);
   const paths = [...new Set(reports.map((r) => r.report.source.path))];
   const revision = reports.map((r) => r.report.source.revision).find((x) => x !== void 0);
-  const regions = reports.flatMap((r) => r.report.regions.map(copyRegion));
+  const base = baseOf(reports.map((r) => r.report));
+  const regions = reports.flatMap(
+    (r) => r.report.regions.map((region) => withBaseWarning(copyRegion(region), r.report, base.base))
+  );
   for (const name of options.expectRegions ?? []) {
     if (!seen.has(name)) regions.push(missingRegion(name));
   }
@@ -86981,7 +87489,11 @@ function aggregateReports(files, options = {}) {
     tool: { ...first.report.tool },
     generatedAt: reports.map((r) => r.report.generatedAt).reduce((latest, t) => t > latest ? t : latest),
     mode: first.report.mode,
-    source: { path: paths.join(", "), ...revision ? { revision } : {} },
+    source: {
+      path: paths.join(", "),
+      ...revision ? { revision } : {},
+      ...base
+    },
     regions,
     ...skewOf2(regions)
   };
@@ -86989,6 +87501,16 @@ function aggregateReports(files, options = {}) {
 function skewOf2(regions) {
   const skew = computeSkew(regions);
   return skew.length > 0 ? { skew } : {};
+}
+function baseOf(reports) {
+  const bases = reports.map((r) => r.source.base).filter((b) => b !== void 0);
+  const base = bases.find((b) => b.revision !== void 0 && !b.warning) ?? bases[0];
+  return base ? { base: { ...base } } : {};
+}
+function withBaseWarning(region, report, combined) {
+  const warning2 = report.source.base?.warning;
+  if (!warning2 || combined?.warning || region.status === "error") return region;
+  return { ...region, warnings: [...region.warnings ?? [], warning2] };
 }
 function missingRegion(name) {
   return {
@@ -87026,6 +87548,7 @@ function planAnnotations(report, perLevel = ANNOTATIONS_PER_LEVEL) {
   const groups = /* @__PURE__ */ new Map();
   for (const r of report.regions) {
     for (const f of r.findings) {
+      if (f.origin === "pr" && !isRisky(f)) continue;
       const key = `${r.name}\0${f.source ?? ""}`;
       let g = groups.get(key);
       if (!g) {
@@ -87158,6 +87681,7 @@ function readInputs(getInput2) {
     path: optional("path") ?? "overlays",
     mode,
     failOnDrift: bool2("fail-on-drift", true),
+    failOnPrChanges: bool2("fail-on-pr-changes", false),
     comment: bool2("comment", true),
     commentKey,
     ...regions.length > 0 ? { regions } : {},
@@ -87167,8 +87691,19 @@ function readInputs(getInput2) {
     ...optional("ignore-file") ? { ignoreFile: optional("ignore-file") } : {},
     ...optional("field-manager") ? { fieldManager: optional("field-manager") } : {},
     ...aggregate.length > 0 ? { aggregate } : {},
-    ...optional("report-file") ? { reportFile: optional("report-file") } : {}
+    ...optional("report-file") ? { reportFile: optional("report-file") } : {},
+    ...optional("base-ref") ? { baseRef: optional("base-ref") } : {}
   };
+  if (inputs.baseRef !== void 0 && !/^[^\s-][^\s]*$/.test(inputs.baseRef)) {
+    problems.push(
+      `input base-ref: ${JSON.stringify(inputs.baseRef)} is not a branch, tag or commit SHA`
+    );
+  }
+  if (inputs.aggregate && inputs.baseRef) {
+    problems.push(
+      "input base-ref: aggregate mode combines reports whose differences were already classified by the region jobs; set base-ref on those steps instead"
+    );
+  }
   if (inputs.aggregate && inputs.kubeconfig) {
     problems.push(
       "input aggregate: combines existing reports and reads no cluster; remove the kubeconfig input from that step"
@@ -87211,7 +87746,7 @@ async function runAction(deps) {
   const cwd = deps.cwd ?? process.cwd();
   const ctx = readRunContext(env);
   let kubeconfigFile;
-  const tempRoot = ctx.tempDir ?? tmpdir();
+  const tempRoot = ctx.tempDir ?? tmpdir2();
   const secrets = [];
   try {
     const inputs = readInputs((name) => runtime.getInput(name));
@@ -87238,7 +87773,7 @@ async function runAction(deps) {
     let report;
     try {
       report = scrubSecrets(
-        inputs.aggregate ? combine(inputs, cwd, runtime) : await check(inputs, kubeconfigFile, deps),
+        inputs.aggregate ? combine(inputs, cwd, runtime) : await check(inputs, kubeconfigFile, deps, ctx.baseSha),
         secrets
       );
     } catch (err) {
@@ -87249,14 +87784,18 @@ async function runAction(deps) {
     }
     const reportPath = writeReportFile(
       report,
-      inputs.reportFile ?? join5(tempRoot, "mr-drift", "report.json")
+      inputs.reportFile ?? join6(tempRoot, "mr-drift", "report.json")
     );
     runtime.info(`mr-drift: ${verdictLine(report)}. JSON report: ${reportPath}`);
+    if (report.source.base?.warning) runtime.warning(`mr-drift: ${report.source.base.warning}`);
     const drifted = report.regions.filter((r) => r.status === "drift").map((r) => r.name);
     const failed = report.regions.filter((r) => r.status === "error").map((r) => r.name);
     runtime.setOutput("drift", String(drifted.length > 0));
     runtime.setOutput("regions-with-drift", drifted.join(","));
     runtime.setOutput("regions-with-errors", failed.join(","));
+    const changedByPr = regionsChangedByPr(report);
+    runtime.setOutput("pr-changes", String(changedByPr.length > 0));
+    runtime.setOutput("regions-with-pr-changes", changedByPr.join(","));
     runtime.setOutput("report", reportPath);
     const fileUrlBase = ctx.repository && ctx.sha ? `${ctx.serverUrl}/${ctx.repository}/blob/${ctx.sha}/` : void 0;
     await runtime.appendSummary(
@@ -87282,6 +87821,12 @@ async function runAction(deps) {
       );
       return 1;
     }
+    if (inputs.failOnPrChanges && changedByPr.length > 0) {
+      runtime.fail(
+        `mr-drift: this pull request changes ${changedByPr.join(", ")} (fail-on-pr-changes is true)`
+      );
+      return 1;
+    }
     return 0;
   } catch (err) {
     return reportFailure(err, runtime, secrets);
@@ -87289,11 +87834,13 @@ async function runAction(deps) {
     if (kubeconfigFile) removeKubeconfigFile(kubeconfigFile, tempRoot);
   }
 }
-async function check(inputs, kubeconfigFile, deps) {
+async function check(inputs, kubeconfigFile, deps, eventBaseSha) {
   const { runtime } = deps;
+  const base = inputs.baseRef ?? eventBaseSha;
   return deps.runCheck({
     path: inputs.path,
     mode: inputs.mode,
+    ...base ? { base, baseMissing: "warn" } : {},
     ...inputs.regions ? { regions: inputs.regions } : {},
     ...kubeconfigFile ? { kubeconfig: kubeconfigFile } : {},
     ...inputs.contexts ? { contexts: inputs.contexts } : {},
