@@ -244,7 +244,7 @@ describeCluster('risk flags on the real API server', () => {
   const extraNs = uniqueName('drift-risks-extra');
   const { dir, dispose } = tempDir('risks');
   const reports = new Map<ComparisonMode, DriftReport>();
-  const inNs = (objects: KubeObject[]) =>
+  const inNs = (objects: KubeObject[]): KubeObject[] =>
     objects.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: ns } }));
 
   beforeAll(async () => {
