@@ -1,4 +1,5 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { UsageError } from '../core/errors';
@@ -13,7 +14,7 @@ interface CheckFlags {
   path: string;
   regions?: string;
   kubeconfig?: string;
-  context: string[];
+  context?: string[];
   mode: ComparisonMode;
   ignoreFile?: string;
   fieldManager?: string;
@@ -33,15 +34,16 @@ interface CheckFlags {
  */
 export function checkCommand(): Command {
   return new Command('check')
-    .description("report every difference between Git and each region's cluster")
+    .description(
+      "Report every difference between Git and each region's cluster, per object and field.",
+    )
     .option('--path <path>', 'overlays folder, a folder of manifests, or one YAML file', 'overlays')
     .option('--regions <list>', 'comma-separated regions to check (default: every overlay)')
     .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config)')
     .option(
       '--context <region=context>',
       'kubeconfig context of a region (repeatable; default: the context named like the region)',
-      (v: string, all: string[]) => [...all, v],
-      [] as string[],
+      (v: string, all: string[] | undefined) => [...(all ?? []), v],
     )
     .addOption(
       new Option(
@@ -63,7 +65,7 @@ export function checkCommand(): Command {
     )
     .option(
       '--full-dry-run',
-      'server-side mode: dry-run every object, also those whose apply managedFields prove a no-op',
+      'server-side mode: dry-run every object, also those whose managedFields prove the apply a no-op',
     )
     .option(
       '--base <ref>',
@@ -72,6 +74,20 @@ export function checkCommand(): Command {
     .option('--fail-on-pr-changes', "with --base: exit 1 for the PR's own changes too")
     .option('--report-file <file>', 'also write the JSON report to this file')
     .option('--no-progress', 'do not show progress on stderr')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  mr-drift check                                  every overlay under overlays/regions/',
+        '  mr-drift check --regions us-east --mode read-only',
+        '  mr-drift check --context us-east=prod-use1 --output json --report-file drift.json',
+        "  mr-drift check --base origin/main                tell a PR's own changes apart from drift",
+        '',
+        'Exit codes: 0 every region in sync, 1 drift in at least one region, 2 an error',
+        '(bad input, or a region that could not be checked: never reported as in sync).',
+      ].join('\n'),
+    )
     .action(async (flags: CheckFlags) => {
       if (flags.failOnPrChanges && flags.base === undefined) {
         throw new UsageError(
@@ -79,11 +95,13 @@ export function checkCommand(): Command {
           "Without a base revision every difference already counts as drift; add --base <the PR's base branch or commit>.",
         );
       }
+      // Before any cluster is contacted: a report that cannot be written is a usage error.
+      if (flags.reportFile) checkReportFolder(flags.reportFile);
       const report = await runCheck({
         path: flags.path,
         ...(flags.regions !== undefined ? { regions: parseRegions(flags.regions) } : {}),
         ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
-        contexts: parseContexts(flags.context),
+        contexts: parseContexts(flags.context ?? []),
         mode: flags.mode,
         ...(flags.ignoreFile ? { ignoreFile: flags.ignoreFile } : {}),
         ...(flags.fieldManager ? { fieldManager: flags.fieldManager } : {}),
@@ -144,6 +162,23 @@ function textStyle(): TextStyle {
   if (!process.stdout.isTTY || (process.env.NO_COLOR ?? '') !== '') return PLAIN_STYLE;
   const c = pc.createColors(true);
   return { bold: c.bold, dim: c.dim, red: c.red, green: c.green, yellow: c.yellow, cyan: c.cyan };
+}
+
+/** The folder of --report-file must exist: the report is written only after the check. */
+function checkReportFolder(file: string): void {
+  const folder = dirname(file);
+  let isFolder = false;
+  try {
+    isFolder = statSync(folder).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isFolder) {
+    throw new UsageError(
+      `--report-file ${file}: the folder ${folder} does not exist`,
+      'Create the folder first, or pass a path in an existing folder.',
+    );
+  }
 }
 
 /** Writes through a temporary file and a rename, so a reader never sees half a report. */

@@ -39,8 +39,17 @@ export function generateCommand(): Command {
     .option('--force', 'overwrite generated files that were edited by hand')
     .addHelpText(
       'after',
-      '\nExit codes: 0 written or up to date, 1 differences found (--check), 2 error.\n' +
+      [
+        '',
+        'Examples:',
+        '  mr-drift generate                           write overlays/ from mr-drift.yaml',
+        '  mr-drift generate --check                   in CI: fail when overlays/ is out of date',
+        '  mr-drift generate --dry-run                 show the change as a unified diff',
+        '  mr-drift generate -c other.yaml -t my-templates -o /tmp/tree',
+        '',
+        'Exit codes: 0 written or up to date, 1 differences found (--check), 2 error.',
         'Files the generator did not write are never touched.',
+      ].join('\n'),
     )
     .action((flags: GenerateFlags) => {
       const result = generateTree({

@@ -14,6 +14,20 @@ export async function main(argv: string[]): Promise<number> {
     .version(VERSION)
     .option('--debug', 'print stack traces of errors')
     .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  mr-drift generate                    write overlays/ from mr-drift.yaml',
+        '  mr-drift generate --check            exit 1 when overlays/ is out of date',
+        "  mr-drift check                       compare every region's overlay with its cluster",
+        '  mr-drift check --mode read-only --regions us-east',
+        '',
+        'Exit codes: 0 success (in sync, up to date), 1 drift (check) or differences',
+        '(generate --check), 2 error. Run `mr-drift <command> --help` for its options.',
+      ].join('\n'),
+    )
     .exitOverride();
   const commands = [generateCommand()];
   // `generate` never needs the drift check, whose modules (the Kubernetes client above
@@ -45,9 +59,9 @@ function reportError(err: unknown, debug: boolean): number {
   const e = err as { code?: string; exitCode?: number };
   // commander signals --help / --version / usage errors by throwing after printing.
   if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return 0;
-    if (e.code === 'commander.help') return 0;
-    return 2;
+    // --help, --version and `help [command]` end with exitCode 0; help shown because no
+    // command was given, and every usage error, with a non-zero one: exit 2 for those.
+    return e.exitCode === 0 ? 0 : 2;
   }
   if (err instanceof MrDriftError) {
     process.stderr.write(`error: ${err.message}\n`);

@@ -2,14 +2,15 @@
  * The drift check pipeline shared by the CLI and the GitHub Action:
  * render each region's desired state -> read its cluster -> compare -> one DriftReport.
  *
- * Bad input (a missing path, an unknown region, an invalid ignore file, an unreadable
- * kubeconfig) fails the whole run before any cluster is contacted (MrDriftError, exit 2).
+ * Bad input (a missing path, an unknown region, an invalid ignore file, no or an
+ * unreadable kubeconfig, no kustomize to render overlays with) fails the whole run before
+ * any cluster is contacted (MrDriftError, exit 2).
  * Everything that goes wrong inside one region becomes that region's `error`; regions run
  * concurrently and independently.
  */
 import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../core/errors';
@@ -31,11 +32,12 @@ import {
 } from '../adapters/desired/render-desired';
 import type { SourcedObject } from '../adapters/desired/parse-manifests';
 import { BaseUnavailable, checkoutBase, type BaseTree } from '../adapters/git/base-revision';
-import { loadKubeConfig } from '../adapters/kube/kube-client';
+import { findKustomize } from '../adapters/kustomize';
 import { VERSION } from '../version';
 import type { CheckOptions, RunCheck } from './check-options';
 import { checkRegion } from './check-region';
 import { loadIgnoreFile } from './load-ignore-file';
+import { loadKubeconfigOrFail } from './load-kubeconfig';
 
 /**
  * A fingerprint function with a key made for this run only: a Secret value shows up as
@@ -61,23 +63,6 @@ function gitRevision(path: string): Promise<string | undefined> {
   });
 }
 
-function loadKubeconfigOrFail(file: string | undefined): KubeConfig {
-  if (file && !existsSync(file)) {
-    throw new UsageError(
-      `--kubeconfig ${file}: no such file`,
-      'Pass the path of a kubeconfig file, or leave --kubeconfig out to use KUBECONFIG or ~/.kube/config.',
-    );
-  }
-  try {
-    return loadKubeConfig(file);
-  } catch (e) {
-    throw new UsageError(
-      `cannot read the kubeconfig${file ? ` ${file}` : ''}: ${(e as Error).message.split('\n')[0]}`,
-      'Check that the file is a valid kubeconfig (kubectl config view should print it).',
-    );
-  }
-}
-
 /** Runs a drift check; see the module comment. */
 export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftReport> => {
   if (options.mode !== 'server-side' && options.mode !== 'read-only') {
@@ -87,6 +72,8 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
     );
   }
   const layout = await detectLayout(options.path);
+  // A missing kustomize is one error for the run, not the same error in every region.
+  if (layout.kind === 'overlays' || layout.kind === 'kustomization') findKustomize();
   const ignore = await loadIgnoreFile(options.ignoreFile);
   const kubeConfig = loadKubeconfigOrFail(options.kubeconfig);
 

@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { UsageError } from '../core/errors';
+import { loadKubeConfig } from '../adapters/kube/kube-client';
+
+/** Where a pod finds its ServiceAccount token; client-node then uses in-cluster config. */
+const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/** What the kubeconfig search looks at; tests pass their own. */
+export interface KubeconfigEnvironment {
+  /** The KUBECONFIG variable (files separated by the platform's path delimiter). */
+  kubeconfigVar?: string;
+  home?: string;
+  exists?: (file: string) => boolean;
+}
+
+/**
+ * Loads the kubeconfig of a check the way kubectl finds it: `--kubeconfig`, else the files
+ * in KUBECONFIG, else `~/.kube/config`, else the in-cluster ServiceAccount. Finding none
+ * is bad input (UsageError, exit 2) before any cluster is contacted: without this check
+ * client-node falls back to an invented `loaded-context` on localhost:8080, and every
+ * region would fail with a puzzling "no context named" instead.
+ */
+export function loadKubeconfigOrFail(
+  file: string | undefined,
+  env: KubeconfigEnvironment = {
+    ...(process.env.KUBECONFIG !== undefined ? { kubeconfigVar: process.env.KUBECONFIG } : {}),
+    home: homedir(),
+  },
+): KubeConfig {
+  const exists = env.exists ?? existsSync;
+  if (file !== undefined && !exists(file)) {
+    throw new UsageError(
+      `--kubeconfig ${file}: no such file`,
+      'Pass the path of a kubeconfig file, or leave --kubeconfig out to use KUBECONFIG or ~/.kube/config.',
+    );
+  }
+  const fromVar = (env.kubeconfigVar ?? '').split(delimiter).filter(Boolean);
+  if (file === undefined) {
+    const missing = fromVar.filter((f) => !exists(f));
+    if (missing.length > 0) {
+      throw new UsageError(
+        `KUBECONFIG names ${missing.length === 1 ? 'a file that does' : 'files that do'} not exist: ${missing.join(', ')}`,
+        'Fix KUBECONFIG, or pass --kubeconfig <file>.',
+      );
+    }
+    const home = env.home ? join(env.home, '.kube', 'config') : undefined;
+    if (fromVar.length === 0 && !(home && exists(home)) && !exists(IN_CLUSTER_TOKEN)) {
+      throw new UsageError(
+        `no kubeconfig: --kubeconfig is not given, KUBECONFIG is not set, and ${home ?? '~/.kube/config'} does not exist`,
+        'Pass --kubeconfig <file>, or set KUBECONFIG.',
+      );
+    }
+  }
+  const where = file ?? (fromVar.length > 0 ? `KUBECONFIG=${fromVar.join(delimiter)}` : undefined);
+  try {
+    return loadKubeConfig(file);
+  } catch (e) {
+    throw new UsageError(
+      `cannot read the kubeconfig${where ? ` ${where}` : ''}: ${(e as Error).message.split('\n')[0]}`,
+      'Check that the file is a valid kubeconfig (kubectl config view should print it).',
+    );
+  }
+}

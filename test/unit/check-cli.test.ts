@@ -1,0 +1,159 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadKubeconfigOrFail } from '../../src/pipeline/load-kubeconfig';
+import { UsageError } from '../../src/core/errors';
+
+// The command line as a user meets it before any cluster is involved: help, usage errors,
+// and the bad input that must stop `check` up front (exit 2, one clear message, nothing on
+// stdout, no report). The kubeconfig here points at a closed port, so a check that went on
+// to contact a cluster would show a region error on stdout instead.
+
+const repo = join(import.meta.dirname, '../..');
+let dir: string;
+let kubeconfig: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'mr-drift-check-cli-'));
+  kubeconfig = join(dir, 'kubeconfig');
+  const regions = ['us-east', 'eu-west', 'ap-southeast'];
+  writeFileSync(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `current-context: us-east`,
+      'clusters:',
+      ...regions.map((r) => `  - name: ${r}\n    cluster: {server: 'https://127.0.0.1:1'}`),
+      'users:',
+      "  - name: someone\n    user: {token: 'not-a-real-token'}",
+      'contexts:',
+      ...regions.map((r) => `  - name: ${r}\n    context: {cluster: ${r}, user: someone}`),
+    ].join('\n'),
+  );
+  mkdirSync(join(dir, 'home'));
+  mkdirSync(join(dir, 'empty-bin'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI from the repository (its overlays/ is the default --path). */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+  return new Promise((done, fail) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(repo, 'src/cli/main.ts'), ...args],
+      { cwd: repo, env: { ...process.env, NO_COLOR: '1', ...env } },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe('help and usage', () => {
+  it('no command is a usage error: the help on stderr, exit 2', async () => {
+    const r = await cli([]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('Usage: mr-drift [options] [command]');
+  });
+
+  it('--help and `help check` exit 0; the help has examples and exit codes', async () => {
+    const top = await cli(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/Examples:\n {2}mr-drift generate/);
+    expect(top.stdout).toMatch(/Exit codes: 0 .*, 1 drift/);
+
+    const check = await cli(['help', 'check']);
+    expect(check.code).toBe(0);
+    for (const flag of ['--path', '--regions', '--context', '--mode', '--base', '--report-file'])
+      expect(check.stdout).toContain(flag);
+    expect(check.stdout).toMatch(/Examples:\n {2}mr-drift check /);
+    expect(check.stdout).toMatch(/Exit codes: 0 every region in sync, 1 drift .*, 2 an error/);
+    // commander prints an empty repeatable option's default as "(default: [])"
+    expect(check.stdout).not.toContain('[]');
+  });
+});
+
+describe('bad input stops `check` before any cluster is contacted', () => {
+  const stopsUpFront = (r: Result, message: string) => {
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace without --debug
+  };
+
+  it('no kubeconfig at all (no --kubeconfig, no KUBECONFIG, no ~/.kube/config)', async () => {
+    const home = join(dir, 'home');
+    const r = await cli(['check', '--no-progress'], { KUBECONFIG: '', HOME: home });
+    stopsUpFront(
+      r,
+      `error: no kubeconfig: --kubeconfig is not given, KUBECONFIG is not set, and ${home}/.kube/config does not exist\nhint: Pass --kubeconfig <file>, or set KUBECONFIG.`,
+    );
+  });
+
+  it('KUBECONFIG naming a file that does not exist', async () => {
+    const r = await cli(['check', '--no-progress'], {
+      KUBECONFIG: `${kubeconfig}:${join(dir, 'nope')}`,
+    });
+    stopsUpFront(r, `error: KUBECONFIG names a file that does not exist: ${join(dir, 'nope')}`);
+  });
+
+  it('no kustomize and no kubectl on PATH: one error, not one per region', async () => {
+    const r = await cli(['check', '--no-progress', '--kubeconfig', kubeconfig], {
+      PATH: join(dir, 'empty-bin'),
+    });
+    stopsUpFront(r, 'error: kustomize (or kubectl) was not found on PATH\nhint: Install kubectl');
+    expect(r.stderr.match(/not found on PATH/g)).toHaveLength(1);
+  });
+
+  it('--report-file in a folder that does not exist', async () => {
+    const report = join(dir, 'no-such-folder', 'drift.json');
+    const r = await cli([
+      'check',
+      '--no-progress',
+      '--kubeconfig',
+      kubeconfig,
+      '--report-file',
+      report,
+    ]);
+    stopsUpFront(
+      r,
+      `error: --report-file ${report}: the folder ${join(dir, 'no-such-folder')} does not exist`,
+    );
+    expect(existsSync(report)).toBe(false);
+  });
+});
+
+describe('loadKubeconfigOrFail', () => {
+  const none = () => false;
+  it('falls back like kubectl and says what it looked for when nothing is there', () => {
+    expect(() => loadKubeconfigOrFail(undefined, { home: '/h', exists: none })).toThrow(
+      'no kubeconfig: --kubeconfig is not given, KUBECONFIG is not set, and /h/.kube/config does not exist',
+    );
+    expect(() =>
+      loadKubeconfigOrFail(undefined, {
+        kubeconfigVar: '/a:/b',
+        home: '/h',
+        exists: (f) => f === '/a',
+      }),
+    ).toThrow('KUBECONFIG names a file that does not exist: /b');
+    expect(() => loadKubeconfigOrFail('/x', { exists: none })).toThrow(UsageError);
+  });
+
+  it('loads the named file', () => {
+    const kc = loadKubeconfigOrFail(kubeconfig, {});
+    expect(kc.getContexts().map((c) => c.name)).toEqual(['us-east', 'eu-west', 'ap-southeast']);
+  });
+});
