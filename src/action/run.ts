@@ -20,6 +20,7 @@ import { renderCommentParts, renderFailureComment } from '../core/report/markdow
 import { reportExitCode, type DriftReport } from '../core/report/model';
 import { regionsChangedByPr } from '../core/report/origin';
 import type { RunCheck } from '../pipeline/check-options';
+import { inActionTerms, reportInActionTerms } from './action-wording';
 import { readInputs, type ActionInputs } from './inputs';
 import { scrubSecrets } from './scrub-secrets';
 
@@ -76,11 +77,13 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
 
     let report: DriftReport;
     try {
-      report = scrubSecrets(
-        inputs.aggregate
-          ? combine(inputs, cwd, runtime)
-          : await check(inputs, kubeconfigFile, deps, ctx.baseSha),
-        secrets,
+      report = reportInActionTerms(
+        scrubSecrets(
+          inputs.aggregate
+            ? combine(inputs, cwd, runtime)
+            : await check(inputs, kubeconfigFile, deps, ctx.baseSha),
+          secrets,
+        ),
       );
     } catch (err) {
       // No report at all: say so where the report would have been, then fail.
@@ -269,8 +272,9 @@ function runFooter(ctx: RunContext): string {
   return ctx.runUrl ? `\n[Workflow run](${ctx.runUrl})\n` : '';
 }
 
+/** An error's message and hint, in the Action's terms (inputs, not CLI flags). */
 function errorText(err: MrDriftError): string {
-  return `${err.message}${err.hint ? `\n${err.hint}` : ''}`;
+  return inActionTerms(`${err.message}${err.hint ? `\n${err.hint}` : ''}`);
 }
 
 function reportFailure(err: unknown, runtime: ActionsRuntime, secrets: string[]): number {

@@ -16,6 +16,7 @@ import { KUBECONFIG_STATE } from '../../src/adapters/actions/kubeconfig-file';
 import { createIssueCommentsApi } from '../../src/adapters/github/issue-comments';
 import { RenderError } from '../../src/core/errors';
 import type { CheckOptions } from '../../src/pipeline/check-options';
+import { runCheck } from '../../src/pipeline/run-check';
 import type { DriftReport } from '../../src/core/report/model';
 import { pullRequestEvent, pushEvent } from '../support/events';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github';
@@ -313,6 +314,48 @@ describe('runAction with the cluster check', () => {
     );
     expect(failing.failures[0]).toBe('could not use ***');
     expect(gh.comments(REPO, 7)[0].body).toContain('could not use ***');
+  });
+
+  it('names its inputs, not the CLI flags, when the check stops on bad input', async () => {
+    const runtime = new RecordingRuntime({ path: 'no/such/overlays', 'github-token': TOKEN });
+    const code = await runAction(deps(runtime, env(prEvent()), runCheck));
+    expect(code).toBe(2);
+    expect(runtime.failures[0]).toBe(
+      'input path: no/such/overlays: no such file or folder\n' +
+        'Point the `path` input at the overlays folder (default: overlays), a folder of manifests or a YAML file.',
+    );
+    expect(runtime.everything()).not.toMatch(/--path/);
+    expect(gh.comments(REPO, 7)[0].body).toContain('input path: no/such/overlays');
+  });
+
+  it('rewords the CLI flags in a region’s error for the comment and summary', async () => {
+    const runtime = new RecordingRuntime({ 'github-token': TOKEN });
+    await runAction(
+      deps(runtime, env(prEvent()), () =>
+        Promise.resolve(
+          report([
+            region('us-east', [], {
+              status: 'error',
+              error:
+                'permission denied (403 Forbidden) to run the server-side apply dry-run\n' +
+                'hint: Grant it, or run with --mode read-only, which needs only get/list.',
+            }),
+            region('eu-west', [], {
+              status: 'error',
+              error:
+                'kubeconfig has no context named "eu-west"\n' +
+                'hint: Pass --context REGION=CONTEXT; contexts in the kubeconfig: prod.',
+            }),
+          ]),
+        ),
+      ),
+    );
+    const saved = readFileSync(runtime.outputs.report, 'utf8');
+    for (const text of [saved, runtime.summary, gh.comments(REPO, 7)[0].body]) {
+      expect(text).toContain('run with `mode: read-only`');
+      expect(text).toContain('Pass a `contexts` pair region=context');
+      expect(text).not.toMatch(/--mode|--context/);
+    }
   });
 
   it('never echoes an invalid kubeconfig', async () => {
