@@ -64,17 +64,28 @@ describe('ignore file parsing', () => {
     }
     expect(err).toBeInstanceOf(IgnoreFileError);
     const problems = (err as IgnoreFileError).problems.map((p) => `${p.line}:${p.field}`);
-    expect(problems).toEqual(
-      expect.arrayContaining([
-        '3:ignoreDifferences[0].jsonPointers',
-        '4:ignoreDifferences[0].colour',
-        '6:ignoreDifferences[1].findings',
-        '7:ignoreDifferences[2]',
-        '8:extras',
-      ]),
-    );
+    // Exactly these, in file order: a rule whose jsonPointers or findings are invalid gets
+    // that problem only, not also "a rule must say what to hide".
+    expect(problems).toEqual([
+      '3:ignoreDifferences[0].jsonPointers',
+      '4:ignoreDifferences[0].colour',
+      '6:ignoreDifferences[1].findings',
+      '7:ignoreDifferences[2]',
+      '8:extras',
+    ]);
     expect((err as Error).message).toContain('.mr-drift.yaml:3:');
     expect((err as Error).message).toContain('start it with /');
+    expect((err as Error).message).toContain(
+      'ignoreDifferences[0].colour: unknown field; allowed here: description, group, kind,',
+    );
+  });
+
+  it('suggests the nearest key for a misspelt one, as the config does', () => {
+    expect(() =>
+      parseIgnoreFile('ignoreDifferences:\n  - kind: Secret\n    jsonPointer: [/data]\n', 'x.yaml'),
+    ).toThrow(
+      'x.yaml:3:5: ignoreDifferences[0].jsonPointer: unknown field (did you mean `jsonPointers`?); allowed here:',
+    );
   });
 
   it('reports YAML syntax errors with their line', () => {

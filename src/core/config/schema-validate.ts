@@ -1,5 +1,6 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import schema from '../../../schema/config.schema.json';
+import { unknownFieldMessage } from '../unknown-field';
 import type { ConfigPath } from './yaml-locate';
 
 /** A schema violation, before it is given a file and line. */
@@ -62,14 +63,10 @@ function describeError(err: ErrorObject, data: unknown): SchemaProblem | undefin
     case 'additionalProperties': {
       const extra = (err.params as { additionalProperty: string }).additionalProperty;
       const allowed = Object.keys(parent?.properties ?? {}).filter((k) => k !== '$schema');
-      const guess = closest(extra, allowed);
       return {
         path: [...path, extra],
         atKey: true,
-        message:
-          `unknown field` +
-          (guess ? ` (did you mean \`${guess}\`?)` : '') +
-          `; allowed here: ${allowed.join(', ')}`,
+        message: unknownFieldMessage(extra, allowed),
       };
     }
     case 'type':
@@ -165,32 +162,4 @@ function describeType(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return `${typeof v} ${JSON.stringify(v)}`;
-}
-
-/** Suggests the allowed name nearest to a misspelt one (edit distance at most 2). */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDist = 3;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDist) {
-      best = c;
-      bestDist = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }

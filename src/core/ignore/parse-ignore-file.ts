@@ -19,6 +19,7 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { IgnoreFileError, type Problem } from '../errors';
+import { unknownFieldMessage } from '../unknown-field';
 import type { FindingType } from '../report/model';
 import type { IgnoreFile, IgnoreRule } from './ignore-rules';
 
@@ -34,6 +35,8 @@ const RULE_KEYS = [
   'findings',
 ] as const;
 const TOP_KEYS = ['ignoreDifferences', 'handManagers', 'fieldManager'] as const;
+/** The keys that say what a rule hides; a rule needs at least one. */
+const HIDE_KEYS: readonly string[] = ['jsonPointers', 'managedFieldsManagers', 'findings'];
 const FINDING_TYPES: readonly FindingType[] = ['missing', 'changed', 'extra'];
 
 /** Parses the file's text; `file` is how the user named it (used in messages). */
@@ -89,7 +92,7 @@ export function parseIgnoreFile(text: string, file: string): IgnoreFile {
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     if (!(TOP_KEYS as readonly string[]).includes(key)) {
-      at(pair.key, key, `unknown key; expected one of ${TOP_KEYS.join(', ')}`);
+      at(pair.key, key, unknownFieldMessage(key, TOP_KEYS));
       continue;
     }
     if (key === 'fieldManager') {
@@ -109,7 +112,7 @@ export function parseIgnoreFile(text: string, file: string): IgnoreFile {
       });
     }
   }
-  if (problems.length > 0) throw new IgnoreFileError(problems);
+  if (problems.length > 0) throw new IgnoreFileError(byPosition(problems));
   return result;
 
   function parseRule(node: Node, where: string, index: number): IgnoreRule | undefined {
@@ -164,10 +167,12 @@ export function parseIgnoreFile(text: string, file: string): IgnoreFile {
           break;
         }
         default:
-          at(pair.key as Node, field, `unknown key; expected one of ${RULE_KEYS.join(', ')}`);
+          at(pair.key as Node, field, unknownFieldMessage(key, RULE_KEYS));
       }
     }
-    if (!rule.jsonPointers && !rule.managedFieldsManagers && !rule.findings) {
+    // Only when no such key is written at all: an invalid value has its own problem.
+    const says = node.items.some((p) => isScalar(p.key) && HIDE_KEYS.includes(String(p.key.value)));
+    if (!says) {
       at(
         node,
         where,
@@ -177,4 +182,11 @@ export function parseIgnoreFile(text: string, file: string): IgnoreFile {
     }
     return rule;
   }
+}
+
+/** Problems in file order (line, then column), as the user reads the file. */
+function byPosition(problems: Problem[]): Problem[] {
+  return [...problems].sort(
+    (a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+  );
 }
