@@ -266,7 +266,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
       findings: report.findings,
       ignored,
     });
-    if (digest.length > 0) report.skewDigest = digest;
+    if (digest.same !== '' || digest.differs.length > 0) report.skewDigest = digest;
     if (objectErrors.length > 0) {
       report.status = 'error';
       report.error = `${objectErrors.length} object${objectErrors.length === 1 ? '' : 's'} could not be compared:\n${objectErrors.sort().join('\n')}`;

@@ -22,7 +22,7 @@ import {
   runCli,
   tempDir,
 } from './drift-helpers';
-import type { ComparisonMode, Finding } from '../../src/core/report/model';
+import type { ComparisonMode, DriftReport, Finding } from '../../src/core/report/model';
 
 /**
  * "Changed by this PR" versus "already drifted", on the real clusters with a real Git
@@ -301,6 +301,47 @@ describeCluster('origin of each difference: this PR or drift already in the clus
       '--no-progress',
     ]);
     expect(without.code).toBe(1);
+  });
+
+  it('skew between regions leaves out what the PR itself explains, keeps drift', async () => {
+    // us-east runs a hand-set image and log level; eu-west runs the base's image, which the
+    // PR replaces in both regions. The log level is real skew; the image only differs
+    // because the PR changes it (in us-east the PR also overwrites the hand change, shown
+    // there as `both`).
+    const skewOf = (report: DriftReport) =>
+      (report.skew ?? []).map((e) => [
+        `${e.kind}/${e.name} ${e.path}`,
+        e.desired.value,
+        e.live.map((g) => [g.value, g.regions]),
+      ]);
+    const logLevel = [
+      'ConfigMap/settings /data/LOG_LEVEL',
+      'info',
+      [
+        ['info', ['eu-west']],
+        ['debug', ['us-east']],
+      ],
+    ];
+    for (const mode of modes) {
+      const withBase = await check(join(repo.dir, 'overlays'), REGIONS, mode, {
+        base: baseCommit,
+      });
+      withBase.regions.forEach(completed);
+      expect(skewOf(withBase)).toEqual([logLevel]);
+      const without = await check(join(repo.dir, 'overlays'), REGIONS, mode);
+      without.regions.forEach(completed);
+      expect(skewOf(without)).toEqual([
+        logLevel,
+        [
+          `Deployment/api ${IMAGE}`,
+          'nginx:1.27',
+          [
+            ['nginx:1.26', ['us-east']],
+            ['nginx:1.25', ['eu-west']],
+          ],
+        ],
+      ]);
+    }
   });
 
   it('a second PR commit adds an object and removes one: both are the PR’s', async () => {

@@ -3,13 +3,13 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import MarkdownIt from 'markdown-it';
 import { describe, expect, it } from 'vitest';
-import type { KubeObject } from '../../src/core/compare/kube-object';
+import { refOf, type KubeObject } from '../../src/core/compare/kube-object';
 import { buildSkewDigest } from '../../src/core/compare/skew-digest';
 import { aggregateReports } from '../../src/core/report/aggregate';
 import { renderMarkdownReport } from '../../src/core/report/markdown';
 import { renderCommentParts } from '../../src/core/report/markdown-comment';
 import type { DriftReport, Finding, RegionReport } from '../../src/core/report/model';
-import { computeSkew, skewValue, skewValueKey } from '../../src/core/report/skew';
+import { computeSkew, skewFingerprint, skewValue, skewValueKey } from '../../src/core/report/skew';
 import { renderText } from '../../src/core/report/text';
 import { ReportFileError } from '../../src/core/errors';
 import { changed, field, region, report } from '../support/reports';
@@ -87,50 +87,57 @@ function threeRegions(): RegionReport[] {
   ];
 }
 
+/** The fingerprints of a digest's `same` string. */
+const fingerprints = (same: string) => same.match(/.{8}/g) ?? [];
+/** The fingerprint a field whose live value is Git's gets. */
+const fp = (obj: KubeObject, path: string, value: unknown) =>
+  skewFingerprint(refOf(obj), path, skewValueKey(skewValue(value)));
+
 describe('buildSkewDigest', () => {
-  it('records container images and ConfigMap keys, with the live value only where it differs', () => {
+  it('records images and ConfigMap keys: a fingerprint where live is Git’s, both values where not', () => {
+    const git = deployment(image('1.42.0'), undefined, 'migrate:1');
+    const cm = configMap({ A: '1', B: '2' });
     const digest = buildSkewDigest({
       compared: [
-        {
-          desired: deployment(image('1.42.0'), undefined, 'migrate:1'),
-          live: deployment(image('1.41.3'), 'envoy:1.31', 'migrate:1'),
-        },
-        { desired: configMap({ A: '1', B: '2' }), live: configMap({ A: '1', C: '3' }) },
+        { desired: git, live: deployment(image('1.41.3'), 'envoy:1.31', 'migrate:1') },
+        { desired: cm, live: configMap({ A: '1', C: '3' }) },
       ],
       findings: [],
       ignored: [],
     });
-    expect(digest).toEqual([
+    const ref = (o: KubeObject) => ({
+      apiVersion: o.apiVersion,
+      kind: o.kind,
+      namespace: 'alfred',
+      name: o.metadata.name,
+    });
+    expect(digest.differs).toEqual([
+      { ...ref(cm), path: '/data/B', desired: { value: '2' }, live: {} },
+      { ...ref(cm), path: '/data/C', desired: {}, live: { value: '3' } },
       {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        namespace: 'alfred',
-        name: 'alfred-config',
-        fields: [
-          { path: '/data/A', desired: { value: '1' } },
-          { path: '/data/B', desired: { value: '2' }, live: {} },
-          { path: '/data/C', desired: {}, live: { value: '3' } },
-        ],
+        ...ref(git),
+        path: API,
+        desired: { value: image('1.42.0') },
+        live: { value: image('1.41.3') },
       },
       {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        namespace: 'alfred',
-        name: 'alfred-api',
-        fields: [
-          { path: API, desired: { value: image('1.42.0') }, live: { value: image('1.41.3') } },
-          {
-            path: '/spec/template/spec/containers/name=proxy/image',
-            desired: {},
-            live: { value: 'envoy:1.31' },
-          },
-          {
-            path: '/spec/template/spec/initContainers/name=migrate/image',
-            desired: { value: 'migrate:1' },
-          },
-        ],
+        ...ref(git),
+        path: '/spec/template/spec/containers/name=proxy/image',
+        desired: {},
+        live: { value: 'envoy:1.31' },
       },
     ]);
+    expect(fingerprints(digest.same).sort()).toEqual(
+      [
+        fp(cm, '/data/A', '1'),
+        fp(git, '/spec/template/spec/initContainers/name=migrate/image', 'migrate:1'),
+      ].sort(),
+    );
+    // The fingerprint names object, path and value: change any one and it differs.
+    const other = fp(cm, '/data/A', '1');
+    expect(fp(cm, '/data/A', '2')).not.toBe(other);
+    expect(fp(cm, '/data/B', '1')).not.toBe(other);
+    expect(fp({ ...cm, metadata: { ...cm.metadata, name: 'x' } }, '/data/A', '1')).not.toBe(other);
   });
 
   it('adds the fields of the region’s findings, never Secrets, and nothing ignore rules hid', () => {
@@ -170,10 +177,61 @@ describe('buildSkewDigest', () => {
         },
       ],
     });
-    expect(digest.map((o) => [o.kind, o.fields.map((f) => f.path)])).toEqual([
-      ['Deployment', ['/metadata/labels/owner', '/spec/replicas', API]],
+    expect(digest.differs.map((f) => [f.kind, f.path])).toEqual([
+      ['Deployment', '/metadata/labels/owner'],
+      ['Deployment', '/spec/replicas'],
     ]);
+    expect(fingerprints(digest.same)).toEqual([fp(deployment(image('1')), API, image('1'))]);
     expect(JSON.stringify(digest)).not.toContain('c2VjcmV0');
+  });
+
+  it('leaves out what the pull request itself changes (origin pr), keeps drift and both', () => {
+    // The PR moves every region to 1.42.0; this one still runs the base's 1.41.3.
+    const git = deployment(image('1.42.0'), 'envoy:2');
+    const live = deployment(image('1.41.3'), 'envoy:1');
+    const digest = (origin: 'pr' | 'drift' | 'both') =>
+      buildSkewDigest({
+        compared: [{ desired: git, live }],
+        findings: [
+          changed('alfred-api', [
+            field(API, image('1.42.0'), image('1.41.3'), { origin }),
+            field('/spec/template/spec/containers/name=proxy/image', 'envoy:2', 'envoy:1', {
+              origin: 'drift',
+            }),
+          ]),
+        ],
+        ignored: [],
+      });
+    expect(digest('pr').differs.map((f) => f.path)).toEqual([
+      '/spec/template/spec/containers/name=proxy/image',
+    ]);
+    expect(digest('pr').same).toBe('');
+    for (const origin of ['drift', 'both'] as const)
+      expect(digest(origin).differs.map((f) => f.path)).toEqual([
+        API,
+        '/spec/template/spec/containers/name=proxy/image',
+      ]);
+  });
+
+  it('is small: 1,150 fields of 450 objects, 5 of them drifted, take under 12 KB', () => {
+    const compared = [];
+    for (let i = 0; i < 200; i++) {
+      const d = deployment(image(`${i % 7}.0.0`), 'envoy:v1.31.0');
+      d.metadata.name = `svc-${i}`;
+      compared.push({ desired: d, live: d });
+    }
+    for (let i = 0; i < 250; i++) {
+      const c = configMap({ LOG_LEVEL: 'info', INDEX: String(i), 'app.yaml': `name: c-${i}\n` });
+      c.metadata.name = `config-${i}`;
+      compared.push({
+        desired: c,
+        live: i < 5 ? configMap({ ...(c.data as Record<string, string>), LOG_LEVEL: 'debug' }) : c,
+      });
+    }
+    const digest = buildSkewDigest({ compared, findings: [], ignored: [] });
+    expect(fingerprints(digest.same)).toHaveLength(200 * 2 + 250 * 3 - 5);
+    expect(digest.differs).toHaveLength(5);
+    expect(JSON.stringify(digest, null, 2).length).toBeLessThan(12_000);
   });
 
   it('carries long values as a hash that still compares', () => {
@@ -285,6 +343,108 @@ describe('computeSkew', () => {
   });
 });
 
+/**
+ * Skew by its definition, from every region's full Git and live values: for each object
+ * and field, regions grouped by Git's value; a group whose live values differ is skew.
+ */
+function skewByDefinition(
+  names: string[],
+  cells: Map<string, Array<{ git?: string; live?: string }>>,
+): Array<[string, string | undefined, Array<[string | undefined, string[]]>]> {
+  const out: Array<[string, string | undefined, Array<[string | undefined, string[]]>]> = [];
+  for (const at of [...cells.keys()].sort()) {
+    const perRegion = cells.get(at)!;
+    const byGit = new Map<string, number[]>();
+    perRegion.forEach((c, r) => {
+      if (c.git === undefined && c.live === undefined) return;
+      const k = String(c.git);
+      byGit.set(k, [...(byGit.get(k) ?? []), r]);
+    });
+    for (const regions of byGit.values()) {
+      const git = perRegion[regions[0]].git;
+      const byLive = new Map<string, number[]>();
+      for (const r of regions) {
+        const k = String(perRegion[r].live);
+        byLive.set(k, [...(byLive.get(k) ?? []), r]);
+      }
+      if (regions.length < 2 || byLive.size < 2) continue;
+      const groups = [...byLive.values()].sort(
+        (a, b) =>
+          b.length - a.length ||
+          Number(perRegion[b[0]].live === git) - Number(perRegion[a[0]].live === git) ||
+          a[0] - b[0],
+      );
+      out.push([
+        at,
+        git,
+        groups.map(
+          (g) => [perRegion[g[0]].live, g.map((r) => names[r])] as [string | undefined, string[]],
+        ),
+      ]);
+    }
+  }
+  return out;
+}
+
+describe('computeSkew from compact digests', () => {
+  it('gives exactly the skew its definition gives, on 200 random sets of regions', () => {
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pick = () => (rand(5) === 0 ? undefined : ['a', 'b', 'c', 'x'.repeat(300)][rand(4)]);
+    let withSkew = 0;
+    for (let round = 0; round < 200; round++) {
+      const names = ['r0', 'r1', 'r2', 'r3'].slice(0, 2 + rand(3));
+      const cells = new Map<string, Array<{ git?: string; live?: string }>>();
+      const regions = names.map((name, r) => {
+        const compared = [];
+        for (const cmName of ['cm-a', 'cm-b']) {
+          const git: Record<string, string> = {};
+          const live: Record<string, string> = {};
+          for (const key of ['K1', 'K2', 'K3']) {
+            const g = pick();
+            // Mostly live is Git's; sometimes another value or unset.
+            const l = rand(3) === 0 ? pick() : g;
+            if (g !== undefined) git[key] = g;
+            if (l !== undefined) live[key] = l;
+            const at = `${cmName} /data/${key}`;
+            if (!cells.has(at))
+              cells.set(
+                at,
+                names.map(() => ({})),
+              );
+            cells.get(at)![r] = {
+              ...(g !== undefined ? { git: g } : {}),
+              ...(l !== undefined ? { live: l } : {}),
+            };
+          }
+          const named = (data: Record<string, string>) => {
+            const c = configMap(data);
+            c.metadata.name = cmName;
+            return c;
+          };
+          compared.push({ desired: named(git), live: named(live) });
+        }
+        return region(name, [], {
+          skewDigest: buildSkewDigest({ compared, findings: [], ignored: [] }),
+        });
+      });
+      const got = computeSkew(regions).map((e) => [
+        `${e.name} ${e.path}`,
+        e.desired.value ?? (e.desired.sha256 ? 'x'.repeat(300) : undefined),
+        e.live.map((g) => [g.value ?? (g.sha256 ? 'x'.repeat(300) : undefined), g.regions]),
+      ]);
+      expect(got).toEqual(skewByDefinition(names, cells));
+      if (got.length > 0) withSkew++;
+    }
+    // The random data really exercises skew (and its absence).
+    expect(withSkew).toBeGreaterThan(50);
+    expect(withSkew).toBeLessThan(200);
+  });
+});
+
 const file = (name: string, data: unknown) => ({ file: name, text: JSON.stringify(data) });
 
 describe('skew in aggregate mode', () => {
@@ -301,16 +461,28 @@ describe('skew in aggregate mode', () => {
   it('refuses a report whose digest is malformed, naming the field', () => {
     const [east] = threeRegions();
     const broken = JSON.parse(JSON.stringify(report([east]))) as DriftReport;
-    (broken.regions[0].skewDigest![0].fields[0] as { desired: unknown }).desired = 'x';
-    try {
-      aggregateReports([file('east.json', broken)]);
+    (broken.regions[0].skewDigest!.differs[0] as { desired: unknown }).desired = 'x';
+    broken.regions[0].skewDigest!.same += 'abc';
+    const older = JSON.parse(JSON.stringify(report([east]))) as DriftReport;
+    (older.regions[0] as { skewDigest: unknown }).skewDigest = [];
+    const message = (data: unknown) => {
+      try {
+        aggregateReports([file('east.json', data)]);
+      } catch (e) {
+        expect(e).toBeInstanceOf(ReportFileError);
+        return (e as Error).message;
+      }
       throw new Error('expected a ReportFileError');
-    } catch (e) {
-      expect(e).toBeInstanceOf(ReportFileError);
-      expect((e as Error).message).toContain(
-        'east.json: regions[0].skewDigest[0].fields[0]: expected {path, desired, live?}',
-      );
-    }
+    };
+    expect(message(broken)).toContain(
+      'east.json: regions[0].skewDigest.differs[0]: expected {desired, live} objects',
+    );
+    expect(message(broken)).toContain(
+      'east.json: regions[0].skewDigest.same: expected 8-character base64url fingerprints',
+    );
+    expect(message(older)).toContain(
+      'east.json: regions[0].skewDigest: expected {same, differs} (a report written by another mr-drift version',
+    );
   });
 });
 

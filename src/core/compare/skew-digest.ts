@@ -7,12 +7,17 @@
  * a ConfigMap (how it is configured), and every field of this region's own findings. Whole
  * objects are never copied, and Secrets are left out altogether: their fingerprints are
  * keyed per run, so they could not be compared across jobs anyway.
+ *
+ * Compact: a field whose live value is Git's is one 8-character fingerprint; only fields
+ * whose live value differs carry both values. A field whose difference the pull request
+ * itself explains (origin `pr`: the cluster still runs the base's value, which the merge
+ * replaces) is left out, so it never shows as skew.
  */
 import { groupOf, isJsonObject, objectKey, refOf, type Json, type KubeObject } from './kube-object';
 import { formatPath, type FieldPath } from './field-path';
 import { isSecret } from './secret-redaction';
-import { encodeSkewValue } from '../report/skew';
-import type { Finding, IgnoredField, SkewDigestObject } from '../report/model';
+import { encodeSkewValue, skewFingerprint } from '../report/skew';
+import type { Finding, IgnoredField, SkewDigest, SkewDigestField } from '../report/model';
 
 /** Where a kind keeps its pod spec (besides `spec.template.spec`, which most workloads use). */
 const POD_SPEC_PATHS: ReadonlyArray<readonly string[]> = [
@@ -82,14 +87,14 @@ function overlaps(a: string, b: string): boolean {
 export interface SkewDigestInput {
   /** Each object compared in the region: Git's version (as the server returns it) and live. */
   compared: ReadonlyArray<{ desired: KubeObject; live: KubeObject }>;
-  /** The region's findings, after ignore rules. */
+  /** The region's findings, after ignore rules (and origins, with a base revision). */
   findings: readonly Finding[];
   /** What ignore rules hid in the region: hidden there, so not compared across regions. */
   ignored: readonly IgnoredField[];
 }
 
-/** Builds a region's skew digest; objects and fields in a stable order. */
-export function buildSkewDigest(input: SkewDigestInput): SkewDigestObject[] {
+/** Builds a region's skew digest; `differs` in a stable order (object, then path). */
+export function buildSkewDigest(input: SkewDigestInput): SkewDigest {
   const findings = new Map<string, Finding>();
   for (const f of input.findings) if (f.type === 'changed') findings.set(objectKey(f), f);
   const hidden = new Map<string, string[]>();
@@ -98,7 +103,8 @@ export function buildSkewDigest(input: SkewDigestInput): SkewDigestObject[] {
     hidden.set(key, [...(hidden.get(key) ?? []), i.path]);
   }
 
-  const out: SkewDigestObject[] = [];
+  const same: string[] = [];
+  const differs: SkewDigestField[] = [];
   for (const { desired, live } of input.compared) {
     if (isSecret(desired)) continue;
     const key = objectKey(refOf(desired));
@@ -108,29 +114,31 @@ export function buildSkewDigest(input: SkewDigestInput): SkewDigestObject[] {
     const values = new Map<string, [Json?, Json?]>(imageFields(desired, live));
     if (desired.kind === 'ConfigMap' && desired.apiVersion === 'v1')
       for (const [p, v] of configMapFields(desired, live)) values.set(p, v);
+    const byPr: string[] = [];
     for (const d of findings.get(key)?.fields ?? []) {
       if (d.redacted) continue;
-      values.set(d.path, [d.desired as Json | undefined, d.live as Json | undefined]);
+      if (d.origin === 'pr') byPr.push(d.path);
+      else values.set(d.path, [d.desired as Json | undefined, d.live as Json | undefined]);
     }
 
-    const fields: SkewDigestObject['fields'] = [];
+    const ref = refOf(desired);
     for (const path of [...values.keys()].sort()) {
       if (hiddenPaths.some((h) => overlaps(h, path))) continue;
+      // The cluster still runs what the base said and the merge changes it: not skew.
+      if (byPr.some((p) => overlaps(p, path))) continue;
       const [gitValue, liveValue] = values.get(path)!;
-      const desired = encodeSkewValue(gitValue);
-      const live = encodeSkewValue(liveValue);
-      fields.push({
-        path,
-        desired: desired.value,
-        ...(desired.key === live.key ? {} : { live: live.value }),
-      });
+      const git = encodeSkewValue(gitValue);
+      const actual = encodeSkewValue(liveValue);
+      if (git.key === actual.key) same.push(skewFingerprint(ref, path, git.key));
+      else differs.push({ ...ref, path, desired: git.value, live: actual.value });
     }
-    if (fields.length > 0) out.push({ ...refOf(desired), fields });
   }
-  return out.sort((a, b) => {
-    const ka = [groupOf(a.apiVersion), a.kind, a.namespace ?? '', a.name];
-    const kb = [groupOf(b.apiVersion), b.kind, b.namespace ?? '', b.name];
+  const order = (f: SkewDigestField) => [groupOf(f.apiVersion), f.kind, f.namespace ?? '', f.name];
+  differs.sort((a, b) => {
+    const ka = order(a);
+    const kb = order(b);
     for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i] < kb[i] ? -1 : 1;
-    return 0;
+    return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
   });
+  return { same: same.sort().join(''), differs };
 }

@@ -7,7 +7,7 @@ import {
   type Finding,
   type RegionReport,
 } from './model';
-import { computeSkew } from './skew';
+import { computeSkew, SKEW_FINGERPRINT_CHARS } from './skew';
 
 /**
  * Aggregate mode: a matrix of jobs checks one region each and uploads its JSON report;
@@ -111,27 +111,34 @@ function checkRegion(
   });
 }
 
+/** `SkewDigest.same`: whole fingerprints, nothing else. */
+const FINGERPRINTS = new RegExp(`^(?:[A-Za-z0-9_-]{${SKEW_FINGERPRINT_CHARS}})*$`);
+
 /** The digest is read by `computeSkew`: its shape must hold, values may be anything. */
 function checkDigest(
   d: unknown,
   at: string,
   problem: (field: string, message: string) => void,
 ): void {
-  if (!Array.isArray(d)) return problem(at, 'expected an array');
-  d.forEach((o, i) => {
-    const oat = `${at}[${i}]`;
-    if (!isObject(o)) return problem(oat, 'expected an object');
-    for (const key of ['apiVersion', 'kind', 'name'] as const) {
-      if (typeof o[key] !== 'string') problem(`${oat}.${key}`, 'expected a string');
+  if (!isObject(d) || !Array.isArray(d.differs)) {
+    return problem(
+      at,
+      'expected {same, differs} (a report written by another mr-drift version has another digest)',
+    );
+  }
+  if (typeof d.same !== 'string' || !FINGERPRINTS.test(d.same)) {
+    problem(
+      `${at}.same`,
+      `expected ${SKEW_FINGERPRINT_CHARS}-character base64url fingerprints, concatenated`,
+    );
+  }
+  d.differs.forEach((f, i) => {
+    const fat = `${at}.differs[${i}]`;
+    if (!isObject(f)) return problem(fat, 'expected an object');
+    for (const key of ['apiVersion', 'kind', 'name', 'path'] as const) {
+      if (typeof f[key] !== 'string') problem(`${fat}.${key}`, 'expected a string');
     }
-    if (!Array.isArray(o.fields)) return problem(`${oat}.fields`, 'expected an array');
-    o.fields.forEach((f, k) => {
-      if (!isObject(f) || typeof f.path !== 'string' || !isObject(f.desired)) {
-        problem(`${oat}.fields[${k}]`, 'expected {path, desired, live?}');
-      } else if (f.live !== undefined && !isObject(f.live)) {
-        problem(`${oat}.fields[${k}].live`, 'expected an object');
-      }
-    });
+    if (!isObject(f.desired) || !isObject(f.live)) problem(fat, 'expected {desired, live} objects');
   });
 }
 

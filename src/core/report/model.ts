@@ -64,11 +64,12 @@ export interface RegionReport {
   /** Non-fatal notes for this region (e.g. a resource kind that could not be listed). */
   warnings?: string[];
   /**
-   * Git's and the live values of the fields compared across regions (container images,
-   * ConfigMap keys, this region's drifted fields), so skew can be computed from reports
-   * of separate jobs too (aggregate mode). Not rendered; Secrets are never in it.
+   * What skew between regions is computed from (container images, ConfigMap keys, this
+   * region's drifted fields), so that reports of separate jobs give the same skew as one
+   * run (aggregate mode). Compact: a short fingerprint per field whose live value is Git's,
+   * both values only where they differ. Not rendered; Secrets are never in it.
    */
-  skewDigest?: SkewDigestObject[];
+  skewDigest?: SkewDigest;
 }
 
 export interface ObjectRef {
@@ -137,16 +138,30 @@ export interface SkewValue {
   sha256?: string;
 }
 
-/** One object's entry in a region's `skewDigest`. */
-export interface SkewDigestObject extends ObjectRef {
-  fields: Array<{
-    /** JSON pointer, as in findings. */
-    path: string;
-    /** Git's value. */
-    desired: SkewValue;
-    /** The live value; omitted when it is the same as Git's. */
-    live?: SkewValue;
-  }>;
+/**
+ * A region's skew digest (built by core/compare/skew-digest.ts, read by core/report/skew.ts).
+ * A field is recorded in one of two ways: where the live value is Git's, only a fingerprint
+ * of (object, path, Git's value), which is all another region needs to tell "same Git value,
+ * same live value"; where it differs, both values, which skew shows.
+ */
+export interface SkewDigest {
+  /**
+   * Fingerprints of the fields whose live value equals Git's, sorted and concatenated:
+   * 8 base64url characters each (see `skewFingerprint`).
+   */
+  same: string;
+  /** The fields whose live value differs from Git's, ordered by object then path. */
+  differs: SkewDigestField[];
+}
+
+/** A field of a region's `skewDigest` whose live value differs from Git's. */
+export interface SkewDigestField extends ObjectRef {
+  /** JSON pointer, as in findings. */
+  path: string;
+  /** Git's value. */
+  desired: SkewValue;
+  /** The live value. */
+  live: SkewValue;
 }
 
 /** A field whose live values differ between regions where Git gives it the same value. */

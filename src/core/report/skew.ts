@@ -7,9 +7,15 @@
  *
  * Computed from the regions' `skewDigest` only, so a single run and aggregate mode (one
  * job per region, reports combined afterwards) give the same answer for the same data.
+ *
+ * A digest lists in full only the fields whose live value differs from Git's; every other
+ * field is a fingerprint of (object, path, Git's value). That is enough: a skewed field has
+ * at least one region whose live value differs from Git's, so each skew candidate starts
+ * from such a full entry, and the other regions take part when their fingerprints show the
+ * same Git value there (their live value then being that Git value).
  */
 import { createHash } from 'node:crypto';
-import type { ObjectRef, RegionReport, SkewEntry, SkewValue } from './model';
+import type { ObjectRef, RegionReport, SkewDigest, SkewEntry, SkewValue } from './model';
 
 /** Values longer than this (as compact JSON) are carried as a SHA-256 instead. */
 const SKEW_VALUE_MAX_CHARS = 200;
@@ -32,6 +38,22 @@ export function canonicalJson(v: unknown): string {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+/** Characters of one fingerprint in `SkewDigest.same` (48 bits of SHA-256, base64url). */
+export const SKEW_FINGERPRINT_CHARS = 8;
+
+/**
+ * Fingerprint of "this object's field at `path` has Git's value `valueKey` (see
+ * `skewValueKey`), and so does the live object". 48 bits: a wrong match needs it to equal
+ * one of the other fingerprints of that region, below one chance in 10^10 per lookup for a
+ * region of 10,000 fields.
+ */
+export function skewFingerprint(ref: ObjectRef, path: string, valueKey: string): string {
+  return createHash('sha256')
+    .update(`${refKey(ref)}\u0000${path}\u0000${valueKey}`)
+    .digest('base64url')
+    .slice(0, SKEW_FINGERPRINT_CHARS);
 }
 
 /** A value as digests carry it: itself when short, its SHA-256 when long, `{}` when unset. */
@@ -58,11 +80,16 @@ export function skewValueKey(v: SkewValue): string {
 
 interface Sighting {
   region: number;
-  desired: SkewValue;
   live: SkewValue;
-  /** `skewValueKey` of each, computed once. */
-  desiredKey: string;
   liveKey: string;
+}
+
+interface Candidate {
+  ref: ObjectRef;
+  path: string;
+  desired: SkewValue;
+  desiredKey: string;
+  sightings: Sighting[];
 }
 
 function groupOf(apiVersion: string): string {
@@ -70,6 +97,7 @@ function groupOf(apiVersion: string): string {
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
+/** Identity of an object across API versions, as in findings (group, kind, namespace, name). */
 function refKey(ref: ObjectRef): string {
   return [groupOf(ref.apiVersion), ref.kind, ref.namespace ?? '', ref.name].join('\u0000');
 }
@@ -86,60 +114,79 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
   return [...groups.values()];
 }
 
+/** The fingerprints of a digest's `same` string, as a set. */
+function fingerprintSet(digest: SkewDigest): Set<string> {
+  const out = new Set<string>();
+  for (let i = 0; i + SKEW_FINGERPRINT_CHARS <= digest.same.length; i += SKEW_FINGERPRINT_CHARS)
+    out.add(digest.same.slice(i, i + SKEW_FINGERPRINT_CHARS));
+  return out;
+}
+
 /**
  * The skew between the given regions, ordered by object (API group, kind, namespace, name)
  * then path. Each entry lists the live values, most regions first (ties: Git's value, then
  * report order). Regions without a digest (could not be read) take no part.
  */
 export function computeSkew(regions: readonly RegionReport[]): SkewEntry[] {
-  const objects = new Map<string, { ref: ObjectRef; paths: Map<string, Sighting[]> }>();
+  // Each field some region runs differently from Git, per Git value: a skew candidate.
+  const candidates = new Map<string, Candidate>();
+  /** `refKey + path` of each region's full entries: such a region is judged by them alone. */
+  const listed = regions.map(() => new Set<string>());
   regions.forEach((r, region) => {
-    for (const o of r.skewDigest ?? []) {
-      const key = refKey(o);
-      let seen = objects.get(key);
-      if (!seen) {
-        const ref: ObjectRef = { apiVersion: o.apiVersion, kind: o.kind, name: o.name };
-        if (o.namespace) ref.namespace = o.namespace;
-        seen = { ref, paths: new Map() };
-        objects.set(key, seen);
+    for (const d of r.skewDigest?.differs ?? []) {
+      const at = `${refKey(d)}\u0000${d.path}`;
+      listed[region].add(at);
+      const desiredKey = skewValueKey(d.desired);
+      const key = `${at}\u0000${desiredKey}`;
+      let c = candidates.get(key);
+      if (!c) {
+        const ref: ObjectRef = { apiVersion: d.apiVersion, kind: d.kind, name: d.name };
+        if (d.namespace) ref.namespace = d.namespace;
+        c = { ref, path: d.path, desired: d.desired, desiredKey, sightings: [] };
+        candidates.set(key, c);
       }
-      for (const f of o.fields) {
-        const list = seen.paths.get(f.path) ?? [];
-        const desiredKey = skewValueKey(f.desired);
-        const live = f.live ?? f.desired;
-        const liveKey = f.live ? skewValueKey(f.live) : desiredKey;
-        list.push({ region, desired: f.desired, live, desiredKey, liveKey });
-        seen.paths.set(f.path, list);
-      }
+      c.sightings.push({ region, live: d.live, liveKey: skewValueKey(d.live) });
     }
   });
+  if (candidates.size === 0) return [];
 
-  const entries: SkewEntry[] = [];
-  for (const key of [...objects.keys()].sort()) {
-    const { ref, paths } = objects.get(key)!;
-    for (const path of [...paths.keys()].sort()) {
-      for (const same of groupBy(paths.get(path)!, (s) => s.desiredKey)) {
-        if (same.length < 2) continue;
-        const byLive = groupBy(same, (s) => s.liveKey);
-        if (byLive.length < 2) continue;
-        const gitKey = same[0].desiredKey;
-        byLive.sort(
-          (a, b) =>
-            b.length - a.length ||
-            Number(b[0].liveKey === gitKey) - Number(a[0].liveKey === gitKey) ||
-            a[0].region - b[0].region,
-        );
-        entries.push({
-          ...ref,
-          path,
-          desired: same[0].desired,
-          live: byLive.map((g) => ({
-            ...g[0].live,
-            regions: g.map((s) => regions[s.region].name),
-          })),
-        });
-      }
-    }
+  // Regions whose live value is Git's there, for the same Git value, join the candidate.
+  const same = regions.map((r) => (r.skewDigest ? fingerprintSet(r.skewDigest) : new Set()));
+  for (const c of candidates.values()) {
+    const at = `${refKey(c.ref)}\u0000${c.path}`;
+    const fingerprint = skewFingerprint(c.ref, c.path, c.desiredKey);
+    regions.forEach((_, region) => {
+      if (!listed[region].has(at) && same[region].has(fingerprint))
+        c.sightings.push({ region, live: c.desired, liveKey: c.desiredKey });
+    });
+    c.sightings.sort((a, b) => a.region - b.region);
   }
-  return entries;
+
+  const entries: Array<SkewEntry & { order: [string, string, number] }> = [];
+  for (const c of candidates.values()) {
+    if (c.sightings.length < 2) continue;
+    const byLive = groupBy(c.sightings, (s) => s.liveKey);
+    if (byLive.length < 2) continue;
+    byLive.sort(
+      (a, b) =>
+        b.length - a.length ||
+        Number(b[0].liveKey === c.desiredKey) - Number(a[0].liveKey === c.desiredKey) ||
+        a[0].region - b[0].region,
+    );
+    entries.push({
+      ...c.ref,
+      path: c.path,
+      desired: c.desired,
+      live: byLive.map((g) => ({ ...g[0].live, regions: g.map((s) => regions[s.region].name) })),
+      // Object, path, then the first region with that Git value.
+      order: [refKey(c.ref), c.path, c.sightings[0].region],
+    });
+  }
+  return entries
+    .sort((a, b) => {
+      for (let i = 0; i < 3; i++)
+        if (a.order[i] !== b.order[i]) return a.order[i] < b.order[i] ? -1 : 1;
+      return 0;
+    })
+    .map(({ order: _order, ...entry }) => entry);
 }
