@@ -6,6 +6,7 @@
 //   node scripts/build.mjs --check  build into a temp folder; exit 1 if dist/ differs
 import { build } from 'esbuild';
 import {
+  chmodSync,
   cpSync,
   existsSync,
   mkdtempSync,
@@ -62,6 +63,9 @@ for (const e of entries) {
     },
   });
 }
+// The CLI is package.json's `bin`: executable, as `npm ci` would otherwise make it (and
+// then `git status` shows dist/cli.js changed right after installing).
+if (existsSync(join(out, 'cli.js'))) chmodSync(join(out, 'cli.js'), 0o755);
 for (const dir of ['templates', 'schema']) {
   if (existsSync(join(root, dir))) cpSync(join(root, dir), join(out, dir), { recursive: true });
 }
@@ -99,6 +103,7 @@ function compareTrees(a, b) {
     (f) =>
       !fa.includes(f) ||
       !fb.includes(f) ||
-      !readFileSync(join(a, f)).equals(readFileSync(join(b, f))),
+      !readFileSync(join(a, f)).equals(readFileSync(join(b, f))) ||
+      (statSync(join(a, f)).mode & 0o111) !== (statSync(join(b, f)).mode & 0o111),
   );
 }
