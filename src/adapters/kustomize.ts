@@ -54,7 +54,10 @@ export function renderKustomization(dir: string): Promise<string> {
           );
           return;
         }
-        const detail = (stderr || err.message).trim().split('\n').slice(0, 20).join('\n  ');
+        const detail = kustomizeMessage(stderr || err.message)
+          .split('\n')
+          .slice(0, 20)
+          .join('\n  ');
         reject(
           new RenderError(
             `${tool.command} ${tool.args.join(' ')} ${dir} failed:\n  ${detail}`,
@@ -64,6 +67,23 @@ export function renderKustomization(dir: string): Promise<string> {
       },
     );
   });
+}
+
+/**
+ * kustomize's complaint without the logging frame around it: `kubectl kustomize` prints
+ * `E1126 11:42:01.526655  23947 run.go:72] "command failed" err="accumulating ..."`, and
+ * only the quoted `err` tells the user anything; standalone kustomize prefixes `Error: `.
+ */
+export function kustomizeMessage(stderr: string): string {
+  return stderr
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const klog = /^[EWIF]\d{4} [\d:.]+\s+\d+ [\w.-]+:\d+\] "[^"]*" err="(.*)"$/.exec(line);
+      if (klog) return klog[1].replace(/\\(["\\])/g, '$1');
+      return line.replace(/^Error: /, '');
+    })
+    .join('\n');
 }
 
 function onPath(name: string, path: string): boolean {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findKustomize, renderKustomization } from '../../src/adapters/kustomize';
+import { findKustomize, kustomizeMessage, renderKustomization } from '../../src/adapters/kustomize';
 import { RenderError, ToolMissingError } from '../../src/core/errors';
 import { parseObjects, validateObject, type KubeObject } from '../golden/validate-objects';
 
@@ -154,6 +154,20 @@ describe('renderKustomization', () => {
     expect(err).toBeInstanceOf(RenderError);
     expect((err as Error).message).toContain(bad);
     expect((err as Error).message).toContain('missing.yaml');
+    // kustomize's own words, without kubectl's log prefix (`E1126 ... run.go:72] "command failed" err=`)
+    expect((err as Error).message).toMatch(/failed:\n {2}accumulating resources: /);
+    expect((err as Error).message).not.toMatch(/run\.go|command failed|err="/);
+  });
+
+  it('keeps only what kustomize said from a kubectl log line or an `Error:` prefix', () => {
+    expect(
+      kustomizeMessage(
+        'E1126 11:42:01.478376   23952 run.go:72] "command failed" err="accumulating resources from \'x.yaml\': MalformedYAMLError: yaml: line 7: \\"bad\\" value"\n',
+      ),
+    ).toBe('accumulating resources from \'x.yaml\': MalformedYAMLError: yaml: line 7: "bad" value');
+    expect(kustomizeMessage('Error: no such file kustomization.yaml\n')).toBe(
+      'no such file kustomization.yaml',
+    );
   });
 
   it('without kustomize and kubectl on PATH: ToolMissingError with an install hint', () => {
