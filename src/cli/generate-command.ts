@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 import { displayPath, generateTree, type GenerateResult } from '../adapters/fs/generate-tree';
+import { DEFAULT_CONFIG_FILE } from '../adapters/fs/read-config';
 import type { ChangeKind, TreeChange } from '../adapters/fs/tree-diff';
 
 interface GenerateFlags {
@@ -22,7 +23,7 @@ export function generateCommand(): Command {
     .description(
       'Write the GitOps tree (Kustomize base, one overlay per region, Argo CD or Flux objects) from the config.',
     )
-    .option('-c, --config <file>', 'config file', 'mr-drift.yaml')
+    .option('-c, --config <file>', 'config file', DEFAULT_CONFIG_FILE)
     .option(
       '-t, --templates <dir>',
       'folder of .hbs files that replace bundled templates of the same name',

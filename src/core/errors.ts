@@ -96,10 +96,15 @@ export class UsageError extends MrDriftError {}
 
 /** Refused to write because the output tree holds generated files that were edited by hand. */
 export class HandEditedFilesError extends MrDriftError {
-  constructor(readonly files: string[]) {
+  constructor(
+    /** Paths relative to the output folder. */
+    readonly files: string[],
+    /** The output folder as the user knows it; the message lists `<dir>/<file>`. */
+    dir?: string,
+  ) {
     super(
       `refusing to overwrite ${files.length} generated file${files.length === 1 ? '' : 's'} edited by hand:\n` +
-        files.map((f) => `  ${f}`).join('\n'),
+        files.map((f) => `  ${dir ? `${dir}/` : ''}${f}`).join('\n'),
       'Move your edits into the config or a template override, or re-run with --force to discard them.',
     );
   }
@@ -107,10 +112,15 @@ export class HandEditedFilesError extends MrDriftError {
 
 /** Refused to write over files in the output folder that mr-drift did not generate. */
 export class ForeignFilesError extends MrDriftError {
-  constructor(readonly files: string[]) {
+  constructor(
+    /** Paths relative to the output folder. */
+    readonly files: string[],
+    /** The output folder as the user knows it; the message lists `<dir>/<file>`. */
+    dir?: string,
+  ) {
     super(
       `refusing to overwrite ${files.length} file${files.length === 1 ? '' : 's'} that mr-drift did not generate:\n` +
-        files.map((f) => `  ${f}`).join('\n'),
+        files.map((f) => `  ${dir ? `${dir}/` : ''}${f}`).join('\n'),
       'Move or rename them, or choose another output folder; mr-drift never overwrites files it did not write.',
     );
   }

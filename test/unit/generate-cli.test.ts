@@ -144,7 +144,8 @@ describe('writing the tree', () => {
     const err = errorOf(() => generateTree({ configPath: config }));
     expect(err).toBeInstanceOf(HandEditedFilesError);
     expect((err as HandEditedFilesError).files).toEqual(['base/deployment.yaml']);
-    expect(err.message).toContain('base/deployment.yaml');
+    // Named as the user finds it: with the output folder, as --check lists files.
+    expect(err.message).toContain(`\n  ${out}/base/deployment.yaml`);
     expect(snapshot(out)).toEqual(before);
 
     const forced = generateTree({ configPath: config, force: true });
@@ -167,7 +168,7 @@ describe('writing the tree', () => {
     writeFileSync(join(out, 'base/service.yaml'), 'kind: Service # mine\n');
     const err = errorOf(() => generateTree({ configPath: config, force: true }));
     expect(err).toBeInstanceOf(ForeignFilesError);
-    expect(err.message).toContain('base/service.yaml');
+    expect(err.message).toContain(`\n  ${out}/base/service.yaml`);
     expect(snapshot(out)).toEqual({ 'base/service.yaml': 'kind: Service # mine\n' });
   });
 });
@@ -393,10 +394,25 @@ describe('CLI (mr-drift generate)', () => {
     expect(stdout).toMatch(/\n\d+ added, 0 changed, 0 removed; 0 unchanged\.\n$/);
   }, 120_000); // one CLI process under tsx: slow when the shared machine is busy
 
-  it('a missing config file exits 2 with a hint', async () => {
+  it('a missing config file exits 2 with a hint that fits how it was named', async () => {
     const r = await cli(['--config', 'nope.yaml']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('nope.yaml: file not found');
+    expect(r.stderr).toContain(
+      'nope.yaml: file not found\nhint: Check the path given with --config.',
+    );
+
+    const folder = await cli(['--config', dir]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain(
+      `${dir}: is a folder, not a config file\nhint: Pass the config file itself, e.g. --config ${dir}/mr-drift.yaml.`,
+    );
+
+    rmSync(config);
+    const first = await cli([]);
+    expect(first.code).toBe(2);
+    expect(first.stderr).toContain(
+      'mr-drift.yaml: file not found\nhint: Create mr-drift.yaml (see the README',
+    );
   });
 
   it('--out writes elsewhere, and the tree builds there like the committed one', async () => {

@@ -43,7 +43,8 @@ export function generateTree(options: GenerateOptions): GenerateResult {
   const diff = diffTree(outDir, plan);
   const write = !options.check && !options.dryRun;
   // Also with nothing to change: hand edits and foreign files get the same refusal.
-  if (write) writeTree(outDir, diff, { force: options.force ?? false });
+  if (write)
+    writeTree(outDir, diff, { force: options.force ?? false, displayDir: displayPath(outDir) });
   return { config, outDir, plan, diff, written: write && diff.changes.length > 0 };
 }
 

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parseConfig } from '../../core/config/parse-config';
 import type { Config } from '../../core/config/types';
 import { ConfigError } from '../../core/errors';
+
+/** The config file `mr-drift generate` reads by default. */
+export const DEFAULT_CONFIG_FILE = 'mr-drift.yaml';
 
 /**
  * Reads and validates the config file. The only place the config is read from disk;
@@ -13,14 +17,26 @@ export function loadConfig(file: string): Config {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') {
+      throw new ConfigError(
+        [{ file, message: 'is a folder, not a config file' }],
+        `Pass the config file itself, e.g. --config ${join(file, DEFAULT_CONFIG_FILE)}.`,
+      );
+    }
     throw new ConfigError(
       [
         {
           file,
-          message: code === 'ENOENT' ? 'file not found' : `cannot read: ${(err as Error).message}`,
+          message:
+            code === 'ENOENT'
+              ? 'file not found'
+              : `cannot read it (${code ?? (err as Error).message})`,
         },
       ],
-      'Create mr-drift.yaml (see the README) or pass --config <file>.',
+      // The default name missing: probably a first run; a name the user typed: a typo.
+      basename(file) === DEFAULT_CONFIG_FILE
+        ? `Create ${DEFAULT_CONFIG_FILE} (see the README's config reference) or pass --config <file>.`
+        : 'Check the path given with --config.',
     );
   }
   return parseConfig(text, file);

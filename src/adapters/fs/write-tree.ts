@@ -15,6 +15,8 @@ import type { TreeDiff } from './tree-diff';
 export interface WriteOptions {
   /** Overwrite or remove generated files that were edited by hand. */
   force: boolean;
+  /** The output folder as the user named it, for messages; default `outDir`. */
+  displayDir?: string;
 }
 
 /**
@@ -26,8 +28,10 @@ export interface WriteOptions {
  * is renamed last, so an interrupted run is still recognised as ours next time.
  */
 export function writeTree(outDir: string, diff: TreeDiff, options: WriteOptions): void {
-  if (diff.foreign.length > 0) throw new ForeignFilesError(diff.foreign);
-  if (diff.handEdited.length > 0 && !options.force) throw new HandEditedFilesError(diff.handEdited);
+  const shown = options.displayDir ?? outDir;
+  if (diff.foreign.length > 0) throw new ForeignFilesError(diff.foreign, shown);
+  if (diff.handEdited.length > 0 && !options.force)
+    throw new HandEditedFilesError(diff.handEdited, shown);
 
   const writes = diff.changes.filter((c) => c.kind !== 'removed');
   // Record last: see above.
