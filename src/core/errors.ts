@@ -129,17 +129,6 @@ export class ForeignFilesError extends MrDriftError {
 /** Rendering a region's manifests failed (kustomize error, unreadable YAML). */
 export class RenderError extends MrDriftError {}
 
-/** A region's cluster could not be read: unreachable, 401/403, timeout, bad kubeconfig. */
-export class ClusterAccessError extends MrDriftError {
-  constructor(
-    readonly region: string,
-    detail: string,
-    hint?: string,
-  ) {
-    super(`region ${region}: ${detail}`, hint);
-  }
-}
-
 /** The GitHub REST API refused a request. */
 export class GitHubApiError extends MrDriftError {
   constructor(

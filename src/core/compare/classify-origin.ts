@@ -19,7 +19,7 @@ import { formatPath, type FieldPath } from './field-path';
 import { builtinListKeys } from './list-keys';
 import { keyNamesAt, parseManagedFields } from './managed-fields';
 import { compareFindings, type DesiredEntry } from './compare-region';
-import { compareObject } from './compare-object';
+import { compareObject, dataKeyPath } from './compare-object';
 import { diffValues } from './value-diff';
 import type { Fingerprint } from './secret-redaction';
 import { stripServerFields } from '../normalize/server-fields';
@@ -153,19 +153,4 @@ function withFields(f: Finding, fields: FieldDiff[]): Finding {
 export function combineOrigins(origins: readonly Origin[]): Origin {
   if (origins.length === 0) return 'drift';
   return origins.every((o) => o === origins[0]) ? origins[0] : 'both';
-}
-
-/** In Secrets and ConfigMaps an empty string under data is a value, not "unset". */
-function dataKeyPath(obj: KubeObject): (path: FieldPath) => boolean {
-  const holdsData = (obj.kind === 'Secret' || obj.kind === 'ConfigMap') && obj.apiVersion === 'v1';
-  return (path) => {
-    const first = path[0];
-    return (
-      holdsData &&
-      path.length === 2 &&
-      first !== undefined &&
-      'field' in first &&
-      /^(data|binaryData)$/.test(first.field)
-    );
-  };
 }

@@ -119,8 +119,11 @@ function isAutoscalerWrite(
   );
 }
 
-/** In Secrets and ConfigMaps, an empty string under data is a real value, not "unset". */
-function dataKeyPath(obj: KubeObject): (path: FieldPath) => boolean {
+/**
+ * In Secrets and ConfigMaps, an empty string under data is a real value, not "unset": the
+ * predicate tells a value comparison which paths keep their empty values.
+ */
+export function dataKeyPath(obj: KubeObject): (path: FieldPath) => boolean {
   const holdsData = (obj.kind === 'Secret' || obj.kind === 'ConfigMap') && obj.apiVersion === 'v1';
   return (path) => {
     const first = path[0];

@@ -78,26 +78,6 @@ export function itemMatchesKey(item: Json, key: JsonObject): boolean {
   return Object.keys(key).every((k) => jsonEqual(item[k] ?? KEY_DEFAULTS[k], key[k]));
 }
 
-/** Resolves a path inside a JSON value; `undefined` when any step is absent. */
-export function getAtPath(root: Json | undefined, path: FieldPath): Json | undefined {
-  let cur: Json | undefined = root;
-  for (const seg of path) {
-    if (cur === undefined || cur === null) return undefined;
-    if ('field' in seg) {
-      if (!isJsonObject(cur) || !Object.prototype.hasOwnProperty.call(cur, seg.field))
-        return undefined;
-      cur = cur[seg.field];
-    } else if ('index' in seg) {
-      if (!Array.isArray(cur)) return undefined;
-      cur = cur[seg.index];
-    } else {
-      if (!Array.isArray(cur)) return undefined;
-      cur = cur.find((item) => itemMatchesKey(item, seg.key));
-    }
-  }
-  return cur;
-}
-
 /**
  * Parses a report path back into segments. `name=api` becomes a key segment, digits an
  * index, anything else a field. Used for ignore rules; `*` stays a field named `*`, which

@@ -44,12 +44,6 @@ export function groupOf(apiVersion: string): string {
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
-/** Version part of an apiVersion: `apps/v1` -> `v1`. */
-export function versionOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
-}
-
 /**
  * Identity of an object across API versions: group, kind, namespace, name. Two manifests
  * for `apps/v1` and `apps/v1beta2` of the same Deployment are the same object.

@@ -170,6 +170,3 @@ function truncationNote(objects: number, regions: number, fullNote: string): str
         } not shown here`;
   return `${SEPARATOR}**${what}** (the report is too long).${fullNote ? ` ${fullNote}` : ''}`;
 }
-
-/** Placeholder the prefix function may use for the part count. */
-export const PART_COUNT_PLACEHOLDER = COUNT;
