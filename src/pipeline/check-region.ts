@@ -3,7 +3,6 @@
  * -> ignore rules. Never throws: whatever goes wrong becomes this region's `error`, so the
  * other regions still complete and a region that could not be read is never "in sync".
  */
-import type { KubeConfig } from '@kubernetes/client-node';
 import { MrDriftError } from '../core/errors';
 import { describeRef, objectKey, refOf, type KubeObject } from '../core/compare/kube-object';
 import { compareFindings, compareRegion, type DesiredEntry } from '../core/compare/compare-region';
@@ -28,7 +27,9 @@ import { applyIgnoreRules, type IgnoreRule } from '../core/ignore/ignore-rules';
 import type { ComparisonMode, RegionReport } from '../core/report/model';
 import { isDriftFinding } from '../core/report/origin';
 import type { SourcedObject } from '../adapters/desired/parse-manifests';
-import { KubeApiError, KubeClient, KubeConfigProblem } from '../adapters/kube/kube-client';
+import { ContextProblem } from '../adapters/kube/cluster-access';
+import { KubeApiError, KubeClient } from '../adapters/kube/kube-client';
+import type { Kubeconfig } from '../adapters/kube/kubeconfig';
 import {
   discoverResources,
   type ResourceCatalog,
@@ -48,7 +49,7 @@ export interface RegionCheckInput {
    * changes from drift. A failure is a warning: the region is then checked without origins.
    */
   renderBase?: () => Promise<SourcedObject[]>;
-  kubeConfig: KubeConfig;
+  kubeConfig: Kubeconfig;
   mode: ComparisonMode;
   /** Explicit dry-run field manager; otherwise detected per object, else argocd-controller. */
   fieldManager?: string;
@@ -97,6 +98,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
       ...(done !== undefined ? { done, total } : {}),
     });
   input.onProgress?.({ kind: 'region-start', region });
+  let opened: KubeClient | undefined;
   try {
     // Rendering (kustomize, YAML) and reaching the cluster overlap.
     step('render');
@@ -105,6 +107,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
       (async () => {
         step('connect');
         const client = await connect(input);
+        opened = client;
         step('discover');
         const catalog = await guard(client, 'discover the API resources', () =>
           discoverResources(client),
@@ -277,6 +280,8 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
   } catch (e) {
     report.status = 'error';
     report.error = describeFailure(e);
+  } finally {
+    opened?.close();
   }
   if (warnings.length > 0) report.warnings = [...new Set(warnings)].sort();
   // Defence in depth: no message quoting a server or tool may carry a Secret value.
@@ -301,7 +306,7 @@ async function connect(input: RegionCheckInput): Promise<KubeClient> {
       ...(input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}),
     });
   } catch (e) {
-    if (e instanceof KubeConfigProblem) throw new RegionFailure(e.message, e.hint);
+    if (e instanceof ContextProblem) throw new RegionFailure(e.message, e.hint);
     throw e;
   }
 }

@@ -1,11 +1,10 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../core/errors';
-import { loadKubeConfig } from '../adapters/kube/kube-client';
+import { KubeconfigError, loadKubeconfig, type Kubeconfig } from '../adapters/kube/kubeconfig';
 
-/** Where a pod finds its ServiceAccount token; client-node then uses in-cluster config. */
+/** Where a pod finds its ServiceAccount token (the in-cluster config then applies). */
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** What the kubeconfig search looks at; tests pass their own. */
@@ -29,7 +28,7 @@ export function loadKubeconfigOrFail(
     ...(process.env.KUBECONFIG !== undefined ? { kubeconfigVar: process.env.KUBECONFIG } : {}),
     home: homedir(),
   },
-): KubeConfig {
+): Kubeconfig {
   const exists = env.exists ?? existsSync;
   if (file !== undefined && !exists(file)) {
     throw new UsageError(
@@ -54,13 +53,25 @@ export function loadKubeconfigOrFail(
       );
     }
   }
-  const where = file ?? (fromVar.length > 0 ? `KUBECONFIG=${fromVar.join(delimiter)}` : undefined);
   try {
-    return loadKubeConfig(file);
+    return loadKubeconfig(file, {
+      ...(env.kubeconfigVar !== undefined ? { kubeconfigVar: env.kubeconfigVar } : {}),
+      ...(env.home !== undefined ? { home: env.home } : {}),
+      ...(process.env.KUBERNETES_SERVICE_HOST
+        ? { serviceHost: process.env.KUBERNETES_SERVICE_HOST }
+        : {}),
+      ...(process.env.KUBERNETES_SERVICE_PORT
+        ? { servicePort: process.env.KUBERNETES_SERVICE_PORT }
+        : {}),
+    });
   } catch (e) {
-    throw new UsageError(
-      `cannot read the kubeconfig${where ? ` ${where}` : ''}: ${(e as Error).message.split('\n')[0]}`,
-      'Check that the file is a valid kubeconfig (kubectl config view should print it).',
-    );
+    // Messages name the file and field (never a value): `<file>: users[0].user.exec: ...`.
+    if (e instanceof KubeconfigError)
+      throw new UsageError(
+        `cannot read the kubeconfig: ${e.message}`,
+        e.hint ??
+          'Check that the file is a valid kubeconfig (kubectl config view should print it).',
+      );
+    throw e;
   }
 }

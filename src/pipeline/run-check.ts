@@ -12,7 +12,6 @@ import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { UsageError } from '../core/errors';
 import { DEFAULT_HAND_MANAGERS, globMatcher } from '../core/compare/managers';
 import type { Fingerprint } from '../core/compare/secret-redaction';
@@ -38,6 +37,7 @@ import type { CheckOptions, RunCheck } from './check-options';
 import { checkRegion } from './check-region';
 import { loadIgnoreFile } from './load-ignore-file';
 import { loadKubeconfigOrFail } from './load-kubeconfig';
+import type { Kubeconfig } from '../adapters/kube/kubeconfig';
 
 /**
  * A fingerprint function with a key made for this run only: a Secret value shows up as
@@ -81,7 +81,7 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
   if (!regions || regions.length === 0) {
     if (layout.kind === 'overlays') regions = layout.regions;
     else {
-      const current = kubeConfig.getCurrentContext();
+      const current = kubeConfig.currentContext;
       if (!current) {
         throw new UsageError(
           'no region given and the kubeconfig has no current context',
@@ -203,7 +203,7 @@ async function openBase(path: string, ref: string, missing: 'error' | 'warn'): P
 async function checkRegions(
   options: CheckOptions,
   regions: string[],
-  kubeConfig: KubeConfig,
+  kubeConfig: Kubeconfig,
   ignore: Awaited<ReturnType<typeof loadIgnoreFile>>,
   render: (region: string) => Promise<SourcedObject[]>,
   base: OpenBase | undefined,

@@ -154,6 +154,6 @@ describe('loadKubeconfigOrFail', () => {
 
   it('loads the named file', () => {
     const kc = loadKubeconfigOrFail(kubeconfig, {});
-    expect(kc.getContexts().map((c) => c.name)).toEqual(['us-east', 'eu-west', 'ap-southeast']);
+    expect(kc.contextNames()).toEqual(['us-east', 'eu-west', 'ap-southeast']);
   });
 });

@@ -1,17 +1,16 @@
 /**
- * A small HTTP client for one cluster. `@kubernetes/client-node` loads the kubeconfig and
- * supplies credentials and TLS (client certificates, tokens, exec plugins); the requests
- * themselves are raw, so objects stay exactly as the server sent them (the typed models
- * drop unknown fields and turn timestamps into Dates).
+ * A small HTTP client for one cluster: raw requests, so objects stay exactly as the server
+ * sent them (typed client models drop unknown fields and turn timestamps into Dates).
+ * Credentials come from the kubeconfig (kubeconfig.ts, cluster-access.ts); requests go
+ * over one HTTP/2 connection where the server offers it (transport.ts).
  *
- * Adds what client-node lacks: bounded concurrency, retries on 429/503 honouring
+ * Adds what a bare HTTP client lacks: bounded concurrency, retries on 429/503 honouring
  * Retry-After, and a timeout on every request.
  */
-import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
-import type https from 'node:https';
-import { createSecureContext } from 'node:tls';
-import { Agent, request, type Dispatcher } from 'undici';
+import { resolveAccess } from './cluster-access';
+import type { Kubeconfig } from './kubeconfig';
 import { Limiter } from './limiter';
+import { openTransport, TransportError, type Transport } from './transport';
 
 /** An error answer (or no answer) from the API server. */
 export class KubeApiError extends Error {
@@ -38,8 +37,6 @@ export interface StatusCause {
 }
 
 export interface KubeClientOptions {
-  /** kubeconfig file; default: KUBECONFIG, then ~/.kube/config. */
-  kubeconfig?: string;
   context: string;
   /** Requests in flight at once; default 16. */
   concurrency?: number;
@@ -47,24 +44,6 @@ export interface KubeClientOptions {
   timeoutMs?: number;
   /** Retries of a throttled (429) or unavailable (503) request; default 6. */
   maxRetries?: number;
-}
-
-/** Why a kubeconfig/context could not be used (the caller turns it into a region error). */
-export class KubeConfigProblem extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-  }
-}
-
-/** Loads a kubeconfig the way kubectl does (KUBECONFIG may list several files). */
-export function loadKubeConfig(file?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
-  return kc;
 }
 
 export interface KubeResponse {
@@ -86,59 +65,35 @@ export class KubeClient {
     /** Namespace of the context; `default` when it names none. */
     readonly namespace: string,
     readonly user: string,
-    private readonly headers: Record<string, string>,
-    private readonly dispatcher: Dispatcher | undefined,
+    private readonly transport: Transport,
     private readonly opts: Required<Pick<KubeClientOptions, 'timeoutMs' | 'maxRetries'>>,
     concurrency: number,
   ) {
     this.limiter = new Limiter(concurrency);
   }
 
-  /** Resolves the context and its credentials; a bad kubeconfig/context -> KubeConfigProblem. */
-  static async connect(kc: KubeConfig, options: KubeClientOptions): Promise<KubeClient> {
-    const ctx = kc.getContextObject(options.context);
-    if (!ctx) {
-      const known = kc.getContexts().map((c) => c.name);
-      throw new KubeConfigProblem(
-        `kubeconfig has no context named "${options.context}"`,
-        `Pass --context REGION=CONTEXT; contexts in the kubeconfig: ${known.length ? known.join(', ') : '(none)'}.`,
-      );
-    }
-    // Each client gets its own view of the kubeconfig, since client-node reads credentials
-    // from the "current" context.
-    const own = new KubeConfig();
-    own.loadFromOptions({
-      clusters: kc.getClusters(),
-      users: kc.getUsers(),
-      contexts: kc.getContexts(),
-      currentContext: options.context,
-    });
-    const cluster = own.getCurrentCluster();
-    if (!cluster)
-      throw new KubeConfigProblem(
-        `context "${options.context}" names cluster "${ctx.cluster}", which the kubeconfig does not define`,
-      );
-    const req = new RequestContext(cluster.server, HttpMethod.GET);
-    const tlsOptions: https.RequestOptions = {};
-    try {
-      await own.applySecurityAuthentication(req);
-      await own.applyToHTTPSOptions(tlsOptions);
-    } catch (e) {
-      throw new KubeConfigProblem(
-        `cannot load the credentials of context "${options.context}": ${(e as Error).message}`,
-      );
-    }
+  /** Resolves the context and its credentials; a bad context -> ContextProblem. */
+  static async connect(kc: Kubeconfig, options: KubeClientOptions): Promise<KubeClient> {
+    const access = await resolveAccess(kc, options.context);
+    const concurrency = options.concurrency ?? 16;
     return new KubeClient(
-      cluster.server.replace(/\/+$/, ''),
-      ctx.namespace || 'default',
-      ctx.user,
-      req.getHeaders(),
-      cluster.proxyUrl
-        ? req.getDispatcher()
-        : directDispatcher(tlsOptions, options.concurrency ?? 16),
+      access.server,
+      access.namespace,
+      access.user,
+      openTransport(access, concurrency),
       { timeoutMs: options.timeoutMs ?? 30_000, maxRetries: options.maxRetries ?? 6 },
-      options.concurrency ?? 16,
+      concurrency,
     );
+  }
+
+  /** HTTP protocol in use (`h2` or `http/1.1`). */
+  get protocol(): string {
+    return this.transport.protocol;
+  }
+
+  /** Closes the connections; requests after this reconnect. */
+  close(): void {
+    this.transport.close();
   }
 
   /**
@@ -155,49 +110,34 @@ export class KubeClient {
       accept?: string;
     } = {},
   ): Promise<KubeResponse> {
-    const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(init.query ?? {}))
-      if (v !== undefined) url.searchParams.set(k, v);
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) query.set(k, v);
+    const target = query.size > 0 ? `${path}?${query.toString()}` : path;
     this.counts[method] = (this.counts[method] ?? 0) + 1;
     return this.limiter.run(async () => {
       for (let attempt = 0; ; attempt++) {
-        let status: number;
-        let headers: Record<string, string | string[] | undefined>;
-        let text: string;
+        let res;
         try {
-          // undici's request(): the same client as fetch() without the WHATWG layers.
-          const res = await request(url, {
+          res = await this.transport.send({
             method,
+            path: target,
             headers: {
-              ...this.headers,
-              Accept: init.accept ?? 'application/json',
-              // Compression costs CPU on both ends and saves little next to a cluster;
-              // the API server compresses large lists by default when asked to.
-              'Accept-Encoding': 'identity',
-              ...(init.contentType ? { 'Content-Type': init.contentType } : {}),
+              accept: init.accept ?? 'application/json',
+              ...(init.contentType ? { 'content-type': init.contentType } : {}),
             },
             ...(init.body !== undefined ? { body: init.body } : {}),
-            signal: AbortSignal.timeout(this.opts.timeoutMs),
-            ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+            timeoutMs: this.opts.timeoutMs,
           });
-          status = res.statusCode;
-          headers = res.headers;
-          text = await res.body.text();
         } catch (e) {
-          const err = e as Error & { code?: string; cause?: { code?: string; message?: string } };
-          const code =
-            err.name === 'TimeoutError' ? 'Timeout' : (err.code ?? err.cause?.code ?? err.name);
+          const code = e instanceof TransportError ? e.code : ((e as Error).name ?? 'Error');
           // A reset connection is worth one more try; refused/unknown host/timeouts are not.
-          if ((code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') && attempt < 2) {
+          if (code === 'ECONNRESET' && attempt < 2) {
             await sleep(200 * (attempt + 1));
             continue;
           }
-          const detail =
-            code === 'Timeout'
-              ? `no answer from ${this.server} within ${this.opts.timeoutMs / 1000} s`
-              : `cannot reach ${this.server}: ${err.cause?.message ?? err.message}`;
-          throw new KubeApiError(0, code, detail);
+          throw new KubeApiError(0, code, (e as Error).message);
         }
+        const { status, headers } = res;
         const header = (name: string) => {
           const v = headers[name];
           return Array.isArray(v) ? v.join(', ') : (v ?? '');
@@ -209,6 +149,7 @@ export class KubeClient {
           await sleep(wait);
           continue;
         }
+        const text = res.body.toString('utf8');
         let body: unknown = text;
         try {
           body = text ? JSON.parse(text) : undefined;
@@ -238,36 +179,6 @@ export class KubeClient {
       })
     ).body;
   }
-}
-
-/**
- * A connection pool whose TLS context (CA, client certificate and key) is built once:
- * client-node's dispatcher rebuilds it for every new connection, which showed up as the
- * largest CPU cost of a check with many connections.
- */
-function directDispatcher(o: https.RequestOptions, connections: number): Dispatcher | undefined {
-  const material =
-    o.ca !== undefined || o.cert !== undefined || o.key !== undefined || o.pfx !== undefined;
-  if (!material && o.rejectUnauthorized === undefined && o.servername === undefined)
-    return undefined;
-  const secureContext = material
-    ? createSecureContext({
-        ...(o.ca !== undefined ? { ca: o.ca } : {}),
-        ...(o.cert !== undefined ? { cert: o.cert } : {}),
-        ...(o.key !== undefined ? { key: o.key } : {}),
-        ...(o.pfx !== undefined ? { pfx: o.pfx } : {}),
-        ...(o.passphrase !== undefined ? { passphrase: o.passphrase } : {}),
-      })
-    : undefined;
-  return new Agent({
-    connections,
-    connect: {
-      ...(secureContext ? { secureContext } : {}),
-      ...(o.rejectUnauthorized !== undefined ? { rejectUnauthorized: o.rejectUnauthorized } : {}),
-      ...(o.servername ? { servername: o.servername } : {}),
-      keepAlive: true,
-    },
-  });
 }
 
 function apiError(status: number, body: unknown): KubeApiError {
