@@ -127,7 +127,7 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
     const code = reportExitCode(report);
     if (code === 2) {
       runtime.fail(
-        `mr-drift: ${failed.length} region${failed.length === 1 ? '' : 's'} could not be checked: ${failed.join(', ')}`,
+        `mr-drift: ${failed.length} region${failed.length === 1 ? '' : 's'} could not be checked: ${failed.join(', ')} (why, and what to do: the error annotations and the job summary)`,
       );
       return 2;
     }

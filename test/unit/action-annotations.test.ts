@@ -28,6 +28,18 @@ describe('planAnnotations', () => {
       ['warning', 'mr-drift: drift in us-east', 'overlays/regions/us-east/kustomization.yaml'],
     ]);
     expect(a[0].message).toBe('connection refused');
+
+    // The hint says what to do: it comes along; a tool's output in between does not.
+    const withHint = planAnnotations(
+      report([
+        region('us-east', [], {
+          status: 'error',
+          error:
+            'kubectl kustomize failed:\n  accumulating resources\nhint: Fix the kustomization.',
+        }),
+      ]),
+    );
+    expect(withHint[0].message).toBe('kubectl kustomize failed:\nhint: Fix the kustomization.');
     expect(a[1].message).toContain('risk: replicas-to-zero');
     expect(a[2].message).toMatch(
       /^2 objects from this overlay differ in us-east: Deployment alfred\/api \(changed: \/spec\/replicas\)/,

@@ -356,6 +356,13 @@ describe('runAction with the cluster check', () => {
       expect(text).toContain('Pass a `contexts` pair region=context');
       expect(text).not.toMatch(/--mode|--context/);
     }
+    // The step's failure says where to look; each region's annotation carries its hint.
+    expect(runtime.failures[0]).toBe(
+      'mr-drift: 2 regions could not be checked: us-east, eu-west (why, and what to do: the error annotations and the job summary)',
+    );
+    expect(runtime.annotations.map((a) => a.message)).toContain(
+      'permission denied (403 Forbidden) to run the server-side apply dry-run\nhint: Grant it, or run with `mode: read-only`, which needs only get/list.',
+    );
   });
 
   it('never echoes an invalid kubeconfig', async () => {

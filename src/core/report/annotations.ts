@@ -35,7 +35,7 @@ export function planAnnotations(
     .map((r) => ({
       level: 'error',
       title: `mr-drift: could not check ${r.name}`,
-      message: firstLine(r.error ?? 'unknown error'),
+      message: errorSummary(r.error ?? 'unknown error'),
     }));
 
   const groups = new Map<string, Group>();
@@ -120,4 +120,13 @@ function cap(list: Annotation[], max: number, what: string): Annotation[] {
 function firstLine(text: string): string {
   const line = text.split('\n')[0] ?? '';
   return line.length > 500 ? `${line.slice(0, 500)}…` : line;
+}
+
+/**
+ * A region error for an annotation: what went wrong (the first line) and what to do (the
+ * `hint:` line, when there is one); the lines between (a tool's output) stay in the summary.
+ */
+function errorSummary(text: string): string {
+  const hint = text.split('\n').find((l) => l.startsWith('hint: '));
+  return hint ? `${firstLine(text)}\n${firstLine(hint)}` : firstLine(text);
 }
