@@ -18,9 +18,10 @@ export interface KubeconfigEnvironment {
 /**
  * Loads the kubeconfig of a check the way kubectl finds it: `--kubeconfig`, else the files
  * in KUBECONFIG, else `~/.kube/config`, else the in-cluster ServiceAccount. Finding none
- * is bad input (UsageError, exit 2) before any cluster is contacted: without this check
- * client-node falls back to an invented `loaded-context` on localhost:8080, and every
- * region would fail with a puzzling "no context named" instead.
+ * is bad input (UsageError, exit 2) before any cluster is contacted, naming what was looked
+ * for, rather than one "no context named ..." error per region. Unlike kubectl, which skips
+ * them silently, a KUBECONFIG entry naming a missing file is refused: it is almost always a
+ * typo, and skipping it would check other clusters than the user meant.
  */
 export function loadKubeconfigOrFail(
   file: string | undefined,
