@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { MrDriftError } from '../core/errors';
-import { generateCommand } from './generate-command';
 import { VERSION } from '../version';
 
 /**
@@ -29,13 +28,15 @@ export async function main(argv: string[]): Promise<number> {
       ].join('\n'),
     )
     .exitOverride();
-  const commands = [generateCommand()];
-  // `generate` never needs the drift check, whose modules (the Kubernetes client above
-  // all) are most of the bundle: they are loaded for every other command line only, so
-  // `mr-drift generate` starts faster (the bundle puts them in a chunk of their own).
-  if (subcommand(argv) !== 'generate') {
-    commands.push((await import('./check-command')).checkCommand());
-  }
+  // Each command's modules are loaded only when the command line may need them (the
+  // bundle puts each in a chunk of its own): `generate` never loads the drift check's
+  // (the Kubernetes client, YAML and comparison code), `check` never the generator's
+  // (Handlebars, the JSON Schema validator), which took a tenth of a check's start-up.
+  // Help and anything else load both, so help and suggestions list both commands.
+  const sub = subcommand(argv);
+  const commands: Command[] = [];
+  if (sub !== 'check') commands.push((await import('./generate-command')).generateCommand());
+  if (sub !== 'generate') commands.push((await import('./check-command')).checkCommand());
   for (const command of commands) {
     // Subcommands must also throw instead of exiting, so usage errors exit 2.
     command.copyInheritedSettings(program);

@@ -453,11 +453,58 @@ async function readLive(
       ...(ns ? { namespace: ns } : {}),
     });
   }
-  const live = new Map<string, KubeObject>();
+
+  // Extra objects: every kind users can create, filtered by the app's labels, in the
+  // namespaces Git uses (namespaced kinds) or cluster-wide (cluster-scoped kinds). Kinds
+  // listed in full above need no second look.
+  const namespaces = [
+    ...new Set(
+      planned.flatMap((p) => (p.rt?.namespaced ? [p.entry.manifest.metadata.namespace!] : [])),
+    ),
+  ].sort();
+  const searches: Array<{ rt: ResourceType; namespace?: string }> = [];
+  const listed = new Set(
+    [...lists.values()].map((l) => `${l.rt.group}|${l.rt.kind}|${l.namespace ?? ''}`),
+  );
+  for (const rt of catalog.preferred) {
+    if (!rt.verbs.includes('list') || !rt.verbs.includes('create')) continue;
+    if (kindNeverExtra(rt.group, rt.kind)) continue;
+    const wanted = (ns: string) => !listed.has(`${rt.group}|${rt.kind}|${ns}`);
+    if (!rt.namespaced) {
+      if (wanted('')) searches.push({ rt });
+    } else for (const ns of namespaces) if (wanted(ns)) searches.push({ rt, namespace: ns });
+  }
   const candidates: KubeObject[] = [];
+  const denied = new Set<string>();
+  const search = (selectors: string[]) =>
+    Promise.all(
+      searches.flatMap(({ rt, namespace }) =>
+        selectors.map(async (labelSelector) => {
+          try {
+            candidates.push(
+              ...(await listObjects(client, rt, {
+                labelSelector,
+                ...(namespace ? { namespace } : {}),
+              })),
+            );
+          } catch (e) {
+            if (e instanceof KubeApiError && e.status === 0)
+              throw accessFailure(e, 'list objects to find extra ones', client);
+            const what = `${rt.resource}${rt.group ? `.${rt.group}` : ''}`;
+            if (!denied.has(what))
+              warnings.push(
+                `could not look for extra ${what}: ${e instanceof KubeApiError ? `${e.status} ${e.reason}` : (e as Error).message}`,
+              );
+            denied.add(what);
+          }
+        }),
+      ),
+    );
+  const live = new Map<string, KubeObject>();
   const jobs = [...lists.values()];
   let done = 0;
-  await guard(client, 'list the live objects', () =>
+  // The LISTs first: the comparison waits for them, so they get the first request slots.
+  const reading = guard(client, 'list the live objects', () =>
     Promise.all(
       jobs.map(async (j) => {
         const items = await listObjects(
@@ -473,58 +520,21 @@ async function readLive(
       }),
     ),
   );
+  // The app's labels in Git are known before anything is read: that search runs alongside
+  // the LISTs instead of after them.
+  const manifests = planned.map((p) => p.entry.manifest);
+  const fromGit = appIdentity(manifests, []);
+  const early = search(identitySelectors(fromGit));
+  // A failure of the early search is reported once the LISTs have settled.
+  early.catch(() => undefined);
+  await reading;
 
-  // Extra objects: every listable kind, filtered by the app's labels, in the namespaces Git
-  // uses (namespaced kinds) or cluster-wide (cluster-scoped kinds). Kinds already listed
-  // in full above need no second look.
-  const twins = planned
-    .map((p) => live.get(objectKey(refOf(p.entry.manifest))))
+  // Labels the GitOps engine added to the live copies (Argo CD's instance label, Flux's
+  // labels) identify the app too: a second search, only for those values.
+  const twins = manifests
+    .map((m) => live.get(objectKey(refOf(m))))
     .filter((o): o is KubeObject => o !== undefined);
-  const selectors = identitySelectors(
-    appIdentity(
-      planned.map((p) => p.entry.manifest),
-      twins,
-    ),
-  );
-  const namespaces = [
-    ...new Set(
-      planned.flatMap((p) => (p.rt?.namespaced ? [p.entry.manifest.metadata.namespace!] : [])),
-    ),
-  ].sort();
-  const searches: Array<{ rt: ResourceType; namespace?: string }> = [];
-  for (const rt of catalog.preferred) {
-    if (!rt.verbs.includes('list') || kindNeverExtra(rt.group, rt.kind)) continue;
-    const listed = (ns: string) =>
-      [...lists.values()].some(
-        (l) => l.rt.group === rt.group && l.rt.kind === rt.kind && (l.namespace ?? '') === ns,
-      );
-    if (!rt.namespaced) {
-      if (!listed('')) searches.push({ rt });
-    } else for (const ns of namespaces) if (!listed(ns)) searches.push({ rt, namespace: ns });
-  }
-  const denied = new Set<string>();
-  await Promise.all(
-    searches.flatMap(({ rt, namespace }) =>
-      selectors.map(async (labelSelector) => {
-        try {
-          candidates.push(
-            ...(await listObjects(client, rt, {
-              labelSelector,
-              ...(namespace ? { namespace } : {}),
-            })),
-          );
-        } catch (e) {
-          if (e instanceof KubeApiError && e.status === 0)
-            throw accessFailure(e, 'list objects to find extra ones', client);
-          const what = `${rt.resource}${rt.group ? `.${rt.group}` : ''}`;
-          if (!denied.has(what))
-            warnings.push(
-              `could not look for extra ${what}: ${e instanceof KubeApiError ? `${e.status} ${e.reason}` : (e as Error).message}`,
-            );
-          denied.add(what);
-        }
-      }),
-    ),
-  );
+  const later = identitySelectors(appIdentity(manifests, twins), fromGit);
+  await Promise.all([early, search(later)]);
   return { live, candidates };
 }

@@ -45,6 +45,22 @@ describe('extra objects', () => {
     ]);
   });
 
+  it('a second search looks only for the label values the first one did not', () => {
+    const fromGit = appIdentity(desired, []);
+    expect(identitySelectors(fromGit)).toEqual(['app.kubernetes.io/part-of in (alfred)']);
+    expect(identitySelectors(id, fromGit)).toEqual([
+      'app.kubernetes.io/instance in (alfred-us-east)',
+    ]);
+    // A new value under a key Git already uses: only that value.
+    const renamed = obj('ConfigMap', 'cfg', {
+      'app.kubernetes.io/part-of': 'alfred-legacy',
+    });
+    expect(identitySelectors(appIdentity(desired, [renamed]), fromGit)).toEqual([
+      'app.kubernetes.io/part-of in (alfred-legacy)',
+    ]);
+    expect(identitySelectors(fromGit, fromGit)).toEqual([]);
+  });
+
   it('flags objects carrying the app labels or tracking annotation', () => {
     expect(
       isExtraCandidate(

@@ -22,7 +22,11 @@ export const APP_LABELS: readonly string[] = [
 ];
 const TRACKING_ID = 'argocd.argoproj.io/tracking-id';
 
-/** Kinds a controller creates as copies or records; never prune candidates. */
+/**
+ * Kinds a controller creates as copies or records, or the cluster's own components
+ * register (kubelets, CSI drivers, the API server's IP allocator): never prune candidates,
+ * and not worth a request when looking for extra objects.
+ */
 const NEVER_EXTRA = new Set([
   '|Event',
   'events.k8s.io|Event',
@@ -30,6 +34,12 @@ const NEVER_EXTRA = new Set([
   'discovery.k8s.io|EndpointSlice',
   'coordination.k8s.io|Lease',
   'apps|ControllerRevision',
+  '|ComponentStatus',
+  '|Node',
+  'storage.k8s.io|CSINode',
+  'storage.k8s.io|VolumeAttachment',
+  'resource.k8s.io|ResourceSlice',
+  'networking.k8s.io|IPAddress',
 ]);
 /** API groups whose objects belong to the GitOps engine, not to the app it deploys. */
 const ENGINE_GROUPS = [/^argoproj\.io$/, /\.toolkit\.fluxcd\.io$/];
@@ -74,11 +84,20 @@ export function appIdentity(
   return id;
 }
 
-/** Label selectors that find the app's objects (one per label key; selectors cannot OR). */
-export function identitySelectors(id: AppIdentity): string[] {
+/**
+ * Label selectors that find the app's objects (one per label key; selectors cannot OR).
+ * With `known`, only for the values `known` lacks: what a second search still has to look
+ * for after a first one with `known`'s selectors.
+ */
+export function identitySelectors(id: AppIdentity, known?: AppIdentity): string[] {
   return [...id.labels.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, values]) => `${key} in (${[...values].sort().join(',')})`);
+    .map(([key, values]): [string, string[]] => [
+      key,
+      [...values].filter((v) => !known?.labels.get(key)?.has(v)).sort(),
+    ])
+    .filter(([, values]) => values.length > 0)
+    .map(([key, values]) => `${key} in (${values.join(',')})`);
 }
 
 /** True when a live object belongs to the app by its labels or tracking annotation. */

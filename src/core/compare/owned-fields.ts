@@ -58,7 +58,7 @@ function walk(
       const inDesired = Array.isArray(desired) && desired.some((d) => jsonEqual(d, child.value));
       const inLive = Array.isArray(live) && live.some((l) => jsonEqual(l, child.value));
       if (!inDesired && inLive && !setReported) {
-        out.push({ path, live: live, entry });
+        out.push({ path: path.slice(), live: live, entry });
         setReported = true;
       }
       continue;
@@ -72,15 +72,15 @@ function walk(
     const liveChild = liveStep(live, seg);
     if (liveChild === undefined) continue;
     const desiredChild = desiredStep(desired, seg);
-    const childPath = [...path, seg];
+    // One path array for the whole walk, copied only into results.
+    path.push(seg);
     if (isLeaf(child.node)) {
-      if (desiredChild === undefined) out.push({ path: childPath, live: liveChild, entry });
-      continue;
+      if (desiredChild === undefined) out.push({ path: path.slice(), live: liveChild, entry });
+    } else if (child.kind !== 'field' && child.node.self && desiredChild === undefined) {
+      out.push({ path: path.slice(), live: liveChild, entry });
+    } else {
+      walk(child.node, liveChild, desiredChild, path, entry, out);
     }
-    if (child.kind !== 'field' && child.node.self && desiredChild === undefined) {
-      out.push({ path: childPath, live: liveChild, entry });
-      continue;
-    }
-    walk(child.node, liveChild, desiredChild, childPath, entry, out);
+    path.pop();
   }
 }

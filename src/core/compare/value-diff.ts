@@ -88,8 +88,13 @@ export function diffValues(
   return out;
 }
 
+/**
+ * Records a difference. The walk keeps one path array that it extends and shortens as it
+ * goes (most objects have no difference, and a copy per visited field was most of the
+ * comparison's garbage), so the path is copied only here.
+ */
 function push(out: RawDiff[], path: PathSegment[], d: Json | undefined, l: Json | undefined): void {
-  const diff: RawDiff = { path };
+  const diff: RawDiff = { path: path.slice() };
   if (d !== undefined) diff.desired = d;
   if (l !== undefined) diff.live = l;
   out.push(diff);
@@ -118,7 +123,11 @@ function walk(
       ctx.mode === 'subset'
         ? Object.keys(d).sort()
         : [...new Set([...Object.keys(d), ...Object.keys(l)])].sort();
-    for (const k of keys) walk(d[k], l[k], [...path, { field: k }], ctx, out);
+    for (const k of keys) {
+      path.push({ field: k });
+      walk(d[k], l[k], path, ctx, out);
+      path.pop();
+    }
     return;
   }
   if (Array.isArray(d) && Array.isArray(l)) {
@@ -147,7 +156,9 @@ function walkList(
       const seg = keySegmentFor(item, keys)!;
       const idx = liveByKey.findIndex((x, i) => !matched.has(i) && jsonEqual(x.seg.key, seg.key));
       if (idx >= 0) matched.add(idx);
-      walk(item, idx >= 0 ? liveByKey[idx].item : undefined, [...path, seg], ctx, out);
+      path.push(seg);
+      walk(item, idx >= 0 ? liveByKey[idx].item : undefined, path, ctx, out);
+      path.pop();
     }
     if (ctx.mode === 'exact') {
       liveByKey.forEach((x, i) => {
@@ -159,7 +170,11 @@ function walkList(
   // Without keys, position is identity: compare item by item when the lengths agree,
   // otherwise the list differs as a whole (it is atomic for the server too).
   if (d.length === l.length) {
-    d.forEach((item, i) => walk(item, l[i], [...path, { index: i }], ctx, out));
+    d.forEach((item, i) => {
+      path.push({ index: i });
+      walk(item, l[i], path, ctx, out);
+      path.pop();
+    });
     return;
   }
   push(out, path, d, l);
