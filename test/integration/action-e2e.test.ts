@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -24,6 +23,7 @@ import {
 import { runStep, type StepResult } from '../support/actions-runner';
 import { pullRequestEvent } from '../support/events';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github';
+import { gitIn } from './drift-helpers';
 
 /**
  * The Action end to end, run as the GitHub Actions runner runs it: `node dist/index.js`
@@ -205,17 +205,7 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** git in the workspace, with a fixed author. */
 function git(...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: workspace,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'Ada',
-      GIT_AUTHOR_EMAIL: 'ada@example.invalid',
-      GIT_COMMITTER_NAME: 'Ada',
-      GIT_COMMITTER_EMAIL: 'ada@example.invalid',
-    },
-  }).trim();
+  return gitIn(workspace, ...args);
 }
 
 describeCluster('the GitHub Action, end to end against the real clusters', () => {

@@ -2,15 +2,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import { clusterKubeconfig, describeCluster, kubectl, regions } from '../cluster/testing';
 import type { DriftReport } from '../../src/core/report/model';
+import { reportSchemaValidator } from '../support/report-schema';
 import {
   alfredWorkspace,
   applyInOrder,
   deleteObjects,
-  repoRoot,
   runCli,
   tempDir,
   type AlfredWorkspace,
@@ -22,13 +20,7 @@ import {
  * "in sync", the others still complete), exit codes like `kubectl diff`, and bad input.
  */
 
-const validate = (() => {
-  const ajv = new Ajv({ allErrors: true, strict: true });
-  addFormats(ajv);
-  return ajv.compile(
-    JSON.parse(readFileSync(join(repoRoot, 'schema/report.schema.json'), 'utf8')) as object,
-  );
-})();
+const validate = reportSchemaValidator();
 
 describeCluster('mr-drift check: access, errors and exit codes', () => {
   let ws: AlfredWorkspace;

@@ -205,6 +205,21 @@ export function completed(region: RegionReport): RegionReport {
   return region;
 }
 
+/** Runs git in `cwd` with a fixed author and committer, so commits never depend on the machine's git config. */
+export function gitIn(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Ada',
+      GIT_AUTHOR_EMAIL: 'ada@example.invalid',
+      GIT_COMMITTER_NAME: 'Ada',
+      GIT_COMMITTER_EMAIL: 'ada@example.invalid',
+    },
+  }).trim();
+}
+
 /** Result of running the CLI as a child process. */
 export interface CliResult {
   code: number | null;

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import { stringify } from 'yaml';
 import type { KubeObject } from '../cluster/api-client';
 import { CORPORA, corpusDir, prepareCorpus } from '../cluster/corpus';
 import { describeCluster, regions } from '../cluster/testing';
 import type { DriftReport } from '../../src/core/report/model';
+import { reportSchemaValidator } from '../support/report-schema';
 import {
   alfredWorkspace,
   applyInOrder,
@@ -16,7 +15,6 @@ import {
   completed,
   deleteObjects,
   parseObjects,
-  repoRoot,
   resourceVersions,
   summary,
   tempDir,
@@ -31,13 +29,7 @@ import { execFileSync } from 'node:child_process';
  * three regions, each through a different desired-state layout the check accepts.
  */
 
-const validate = (() => {
-  const ajv = new Ajv({ allErrors: true, strict: true });
-  addFormats(ajv);
-  return ajv.compile(
-    JSON.parse(readFileSync(join(repoRoot, 'schema/report.schema.json'), 'utf8')) as object,
-  );
-})();
+const validate = reportSchemaValidator();
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterAll(async () => {

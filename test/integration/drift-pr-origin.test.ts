@@ -17,6 +17,7 @@ import {
   check,
   completed,
   deleteObjects,
+  gitIn,
   parseObjects,
   resourceVersions,
   runCli,
@@ -44,20 +45,6 @@ const applied = new Map<string, KubeObject[]>();
 
 function git(...args: string[]): string {
   return gitIn(repo.dir, ...args);
-}
-
-function gitIn(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'Ada',
-      GIT_AUTHOR_EMAIL: 'ada@example.invalid',
-      GIT_COMMITTER_NAME: 'Ada',
-      GIT_COMMITTER_EMAIL: 'ada@example.invalid',
-    },
-  }).trim();
 }
 
 function write(path: string, value: unknown): void {

@@ -1,6 +1,3 @@
-import { readFileSync } from 'node:fs';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import MarkdownIt from 'markdown-it';
 import { describe, expect, it } from 'vitest';
 import { aggregateReports } from '../../src/core/report/aggregate';
@@ -11,6 +8,7 @@ import type { DriftReport, Finding } from '../../src/core/report/model';
 import { regionsChangedByPr } from '../../src/core/report/origin';
 import { renderText } from '../../src/core/report/text';
 import { bigRegion, changed, field, region, report } from '../support/reports';
+import { reportSchemaValidator } from '../support/report-schema';
 
 // How a report checked against a pull request's base reads: the two parts per region, the
 // line that names a hand change the merge overwrites, the table, the verdict, the JSON
@@ -173,12 +171,7 @@ describe('a report checked against the pull request’s base', () => {
   });
 
   it('matches the JSON Schema (origins, base) and survives aggregate mode', () => {
-    const schema = JSON.parse(
-      readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8'),
-    ) as object;
-    const ajv = new Ajv({ allErrors: true, strict: true });
-    addFormats(ajv);
-    const validate = ajv.compile(schema);
+    const validate = reportSchemaValidator();
     const r = prReport();
     expect(validate(JSON.parse(JSON.stringify(r))), JSON.stringify(validate.errors)).toBe(true);
     const broken = JSON.parse(JSON.stringify(r)) as {
