@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import { recordedReport } from './fixtures/build-report';
+import { reportSchemaValidator } from '../support/report-schema';
 
 const schema = JSON.parse(
   readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8'),
@@ -18,17 +17,11 @@ interface Mutable {
   }>;
 }
 
-function validator() {
-  const ajv = new Ajv({ allErrors: true, strict: true });
-  addFormats(ajv);
-  return ajv.compile(schema);
-}
-
 describe('schema/report.schema.json', () => {
   it.each(['server-side', 'read-only'] as const)(
     'accepts a report built from recorded cluster objects (%s)',
     (mode) => {
-      const validate = validator();
+      const validate = reportSchemaValidator();
       const report = recordedReport(mode, [
         { index: 1, description: 'owner label', jsonPointers: ['/metadata/labels/owner'] },
       ]);
@@ -68,7 +61,7 @@ describe('schema/report.schema.json', () => {
   });
 
   it('rejects unknown properties, bad statuses and finding types', () => {
-    const validate = validator();
+    const validate = reportSchemaValidator();
     const base = JSON.parse(JSON.stringify(recordedReport('read-only'))) as Mutable;
     const cases: Array<(r: Mutable) => void> = [
       (r) => (r.extra = 1),
