@@ -7,14 +7,15 @@
  * - `mr-drift check --mode server-side` (one process, all regions), also with
  *   `--full-dry-run` (every object through the dry-run, no no-op shortcut),
  * - `mr-drift check --mode read-only` (one process, all regions),
- * and prints medians, ratios and peak memory (max RSS of each process, from /usr/bin/time).
- * Fails if kubectl diff and mr-drift disagree on which objects drifted.
+ * and prints medians, ratios, peak memory (max RSS of each process, from /usr/bin/time) and
+ * the size of mr-drift's JSON report. Fails if kubectl diff and mr-drift disagree on which
+ * objects drifted. bench/check-phases.ts shows where the time of one check goes.
  *
  *   npm run cluster -- up
  *   npx tsx bench/check.ts [--runs 5] [--objects 1000] [--keep]
  *
  * kubectl: $MR_DRIFT_KUBECTL if set, else the kubectl 1.36 the harness builds from the pin.
- * mr-drift runs as the bundled CLI (esbuild, like dist/cli.js), not through tsx.
+ * mr-drift runs as the bundled CLI (esbuild, split like dist/cli.js), not through tsx.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -231,10 +232,14 @@ async function main(): Promise<void> {
   const file = join(dir, 'desired.yaml');
   writeFileSync(file, objects.map((o) => stringify(o, { version: '1.1' })).join('---\n'));
 
-  const cli = join(dir, 'cli.js');
+  // Bundled as scripts/build.mjs bundles dist/cli.js: split, so each command loads only
+  // its own chunks, as the released CLI does.
+  const cli = join(dir, 'cli', 'cli.js');
   await build({
-    entryPoints: [join(root, 'src/cli/main.ts')],
-    outfile: cli,
+    entryPoints: { cli: join(root, 'src/cli/main.ts') },
+    outdir: join(dir, 'cli'),
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -304,6 +309,7 @@ async function main(): Promise<void> {
     type Variant = keyof typeof variants;
     const samples: Record<string, number[]> = { 'kubectl parallel': [], 'kubectl sequential': [] };
     const rss: Record<string, number> = { kubectl: 0 };
+    const reportBytes: Record<string, number> = {};
     for (const v of Object.keys(variants)) {
       samples[v] = [];
       rss[v] = 0;
@@ -329,6 +335,7 @@ async function main(): Promise<void> {
           );
         samples[variant].push(m.ms);
         rss[variant] = Math.max(rss[variant], m.rssKiB);
+        reportBytes[variant] = Buffer.byteLength(m.stdout);
         const report = JSON.parse(m.stdout) as DriftReport;
         regions.forEach((r, i) => {
           const theirs = kubectlDrifted(diffs[i].stdout);
@@ -358,7 +365,7 @@ async function main(): Promise<void> {
     for (const variant of Object.keys(variants)) {
       const m = median(samples[variant]);
       console.log(
-        `  mr-drift check --mode ${variant}: ${fmt(m)}   ${(kp / m).toFixed(1)}x faster than parallel, ${(ks / m).toFixed(1)}x than one by one   peak RSS ${(rss[variant] / 1024).toFixed(0)} MiB`,
+        `  mr-drift check --mode ${variant}: ${fmt(m)}   ${(kp / m).toFixed(1)}x faster than parallel, ${(ks / m).toFixed(1)}x than one by one   peak RSS ${(rss[variant] / 1024).toFixed(0)} MiB   JSON report ${(reportBytes[variant] / 1024).toFixed(0)} KiB`,
       );
     }
     console.log(

@@ -64,12 +64,32 @@ export function pathStartsWith(path: FieldPath, prefix: FieldPath): boolean {
 export function keySegmentFor(item: Json, keyNames: readonly string[]): KeySegment | undefined {
   if (!isJsonObject(item)) return undefined;
   const key: JsonObject = {};
-  for (const name of [...keyNames].sort()) {
+  // Key fields in name order (usually given so already: no copy then).
+  const sorted = keyNames.every((n, i) => i === 0 || keyNames[i - 1] <= n)
+    ? keyNames
+    : [...keyNames].sort();
+  for (const name of sorted) {
     const v = item[name] ?? KEY_DEFAULTS[name];
     if (v === undefined) return undefined;
     key[name] = v;
   }
   return { key };
+}
+
+/**
+ * Text that is equal exactly when two segments made by `keySegmentFor` name the same item
+ * (their fields are in name order; nested values, rare in keys, are written key-sorted).
+ */
+export function keyText(seg: KeySegment): string {
+  return JSON.stringify(seg.key, (_k, v: unknown) =>
+    isJsonObject(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
+      : v,
+  );
 }
 
 /** True when a list item carries the given key (missing key fields take their defaults). */

@@ -4,8 +4,8 @@
  * when the live object's managedFields show it (see `keyNamesFromManagedFields`); this
  * table covers the built-in lists for manifests that have no live counterpart yet.
  */
-import { isJsonObject, jsonEqual, type Json } from './kube-object';
-import { keySegmentFor, type FieldPath } from './field-path';
+import { isJsonObject, type Json } from './kube-object';
+import { keySegmentFor, keyText, type FieldPath } from './field-path';
 
 const KEYS_BY_FIELD: Record<string, readonly string[]> = {
   containers: ['name'],
@@ -54,12 +54,13 @@ export function builtinListKeys(
  * by key would lose items, so the caller falls back to positions.
  */
 export function keysUsable(items: readonly Json[], keys: readonly string[]): boolean {
-  const seen: Json[] = [];
+  const seen = new Set<string>();
   for (const item of items) {
     const seg = keySegmentFor(item, keys);
     if (!seg) return false;
-    if (seen.some((s) => jsonEqual(s, seg.key))) return false;
-    seen.push(seg.key);
+    const text = keyText(seg);
+    if (seen.has(text)) return false;
+    seen.add(text);
   }
   return true;
 }

@@ -10,7 +10,13 @@
  *   rules (hand-made additions), not reported here.
  */
 import { isJsonObject, jsonEqual, type Json } from './kube-object';
-import { keySegmentFor, type FieldPath, type PathSegment } from './field-path';
+import {
+  keySegmentFor,
+  keyText,
+  type FieldPath,
+  type KeySegment,
+  type PathSegment,
+} from './field-path';
 import { keysUsable, type ListKeyLookup } from './list-keys';
 import { quantitiesEqual } from '../normalize/quantity';
 
@@ -150,21 +156,24 @@ function walkList(
 ): void {
   const keys = ctx.listKeys(path, [...d, ...l]);
   if (keys && keysUsable(d, keys) && keysUsable(l, keys)) {
-    const liveByKey = l.map((item) => ({ item, seg: keySegmentFor(item, keys)! }));
-    const matched = new Set<number>();
+    // Keys are distinct on each side (keysUsable), so each item has at most one twin.
+    const liveByKey = new Map<string, { item: Json; seg: KeySegment }>();
+    for (const item of l) {
+      const seg = keySegmentFor(item, keys)!;
+      liveByKey.set(keyText(seg), { item, seg });
+    }
     for (const item of d) {
       const seg = keySegmentFor(item, keys)!;
-      const idx = liveByKey.findIndex((x, i) => !matched.has(i) && jsonEqual(x.seg.key, seg.key));
-      if (idx >= 0) matched.add(idx);
+      const text = keyText(seg);
+      const twin = liveByKey.get(text);
+      liveByKey.delete(text);
       path.push(seg);
-      walk(item, idx >= 0 ? liveByKey[idx].item : undefined, path, ctx, out);
+      walk(item, twin?.item, path, ctx, out);
       path.pop();
     }
-    if (ctx.mode === 'exact') {
-      liveByKey.forEach((x, i) => {
-        if (!matched.has(i)) push(out, [...path, x.seg], undefined, x.item);
-      });
-    }
+    // Live items Git does not have, in live order.
+    if (ctx.mode === 'exact')
+      for (const x of liveByKey.values()) push(out, [...path, x.seg], undefined, x.item);
     return;
   }
   // Without keys, position is identity: compare item by item when the lengths agree,

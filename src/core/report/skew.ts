@@ -50,11 +50,21 @@ export const SKEW_FINGERPRINT_CHARS = 8;
  * region of 10,000 fields.
  */
 export function skewFingerprint(ref: ObjectRef, path: string, valueKey: string): string {
-  return createHash('sha256')
-    .update(`${refKey(ref)}\u0000${path}\u0000${valueKey}`)
-    .digest('base64url')
-    .slice(0, SKEW_FINGERPRINT_CHARS);
+  const text = `${refKey(ref)}\u0000${path}\u0000${valueKey}`;
+  let fingerprint = fingerprints.get(text);
+  if (fingerprint === undefined) {
+    fingerprint = createHash('sha256')
+      .update(text)
+      .digest('base64url')
+      .slice(0, SKEW_FINGERPRINT_CHARS);
+    // Regions mostly share objects and values: each is hashed once per run.
+    if (fingerprints.size >= 200_000) fingerprints.clear();
+    fingerprints.set(text, fingerprint);
+  }
+  return fingerprint;
 }
+
+const fingerprints = new Map<string, string>();
 
 /** A value as digests carry it: itself when short, its SHA-256 when long, `{}` when unset. */
 export function skewValue(v: unknown): SkewValue {
