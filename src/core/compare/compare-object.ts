@@ -56,10 +56,21 @@ export function compareObject(input: CompareObjectInput): FieldDiff[] {
   const listKeys = (path: FieldPath, items: readonly Json[]) =>
     keyNamesAt(entries, path, liveS) ?? builtinListKeys(path, items);
 
-  const found: Located[] =
-    mode === 'server-side' && predicted
-      ? diffValues(stripServerFields(predicted), liveS, { mode: 'exact', listKeys })
-      : diffValues(desired, liveS, { mode: 'subset', listKeys, keepsEmpty: dataKeyPath(desired) });
+  let found: Located[];
+  if (mode === 'server-side' && predicted) {
+    // The live object itself stands for the prediction when the apply is a proven no-op
+    // (apply-no-op.ts): there is nothing to walk.
+    found =
+      predicted === live
+        ? []
+        : diffValues(stripServerFields(predicted), liveS, { mode: 'exact', listKeys });
+  } else {
+    found = diffValues(desired, liveS, {
+      mode: 'subset',
+      listKeys,
+      keepsEmpty: dataKeyPath(desired),
+    });
+  }
 
   const add = (extra: Located) => {
     const overlaps = found.some(

@@ -14,7 +14,7 @@
  * replaces) is left out, so it never shows as skew.
  */
 import { groupOf, isJsonObject, objectKey, refOf, type Json, type KubeObject } from './kube-object';
-import { formatPath, type FieldPath } from './field-path';
+import { formatPath, formatSegment } from './field-path';
 import { isSecret } from './secret-redaction';
 import { encodeSkewValue, skewFingerprint } from '../report/skew';
 import type { Finding, IgnoredField, SkewDigest, SkewDigestField } from '../report/model';
@@ -53,15 +53,10 @@ function imageFields(desired: KubeObject, live: KubeObject): Map<string, [Json?,
       };
       const d = images(desired);
       const l = images(live);
-      for (const name of new Set([...d.keys(), ...l.keys()])) {
-        const path: FieldPath = [
-          ...base.map((field) => ({ field })),
-          { field: list },
-          { key: { name } },
-          { field: 'image' },
-        ];
-        out.set(formatPath(path), [d.get(name), l.get(name)]);
-      }
+      if (d.size === 0 && l.size === 0) continue;
+      const prefix = formatPath([...base.map((field) => ({ field })), { field: list }]);
+      for (const name of new Set([...d.keys(), ...l.keys()]))
+        out.set(`${prefix}/${formatSegment({ key: { name } })}/image`, [d.get(name), l.get(name)]);
     }
   }
   return out;
