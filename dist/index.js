@@ -93688,7 +93688,24 @@ async function connect2(input) {
     throw e2;
   }
 }
+var TLS_TRUST_CODES = /* @__PURE__ */ new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID"
+]);
 function accessFailure(e2, what, client, dryRun = false) {
+  if (e2.status === 0 && TLS_TRUST_CODES.has(e2.reason)) {
+    return new RegionFailure(
+      `cannot ${what}: the server's TLS certificate is not trusted (${e2.reason}: ${e2.message})`,
+      `The cluster answered, but its certificate does not verify against the certificate-authority in the kubeconfig. Check that the kubeconfig's certificate-authority(-data) belongs to this cluster and that the server address is the one the certificate was issued for.`
+    );
+  }
   if (e2.status === 0) {
     return new RegionFailure(
       `cannot ${what}: ${e2.message}`,

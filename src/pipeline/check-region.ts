@@ -311,12 +311,31 @@ async function connect(input: RegionCheckInput): Promise<KubeClient> {
   }
 }
 
+/** Node's error codes for a server certificate that does not verify (the server was reached). */
+const TLS_TRUST_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 function accessFailure(
   e: KubeApiError,
   what: string,
   client: KubeClient,
   dryRun = false,
 ): RegionFailure {
+  if (e.status === 0 && TLS_TRUST_CODES.has(e.reason)) {
+    return new RegionFailure(
+      `cannot ${what}: the server's TLS certificate is not trusted (${e.reason}: ${e.message})`,
+      `The cluster answered, but its certificate does not verify against the certificate-authority in the kubeconfig. Check that the kubeconfig's certificate-authority(-data) belongs to this cluster and that the server address is the one the certificate was issued for.`,
+    );
+  }
   if (e.status === 0) {
     return new RegionFailure(
       `cannot ${what}: ${e.message}`,

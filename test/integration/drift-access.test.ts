@@ -55,6 +55,16 @@ describeCluster('mr-drift check: access, errors and exit codes', () => {
       context: { cluster: 'nowhere', user: `${drifted}-admin` },
     });
     config.contexts.push({ name: 'bad-token', context: { cluster: drifted, user: 'bad-token' } });
+    // The first region's address with the second region's CA: reached, but not trusted.
+    const otherCa = config.clusters.find((c) => c.name === clean)!.cluster;
+    config.clusters.push({
+      name: 'wrong-ca',
+      cluster: { ...otherCa, server: real.cluster.server },
+    });
+    config.contexts.push({
+      name: 'wrong-ca',
+      context: { cluster: 'wrong-ca', user: `${drifted}-admin` },
+    });
     kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, stringify(config));
   });
@@ -199,6 +209,15 @@ describeCluster('mr-drift check: access, errors and exit codes', () => {
       const res = await cli('--regions', drifted, '--context', `${drifted}=bad-token`);
       expect(res.code).toBe(2);
       expect(res.stdout).toMatch(/rejected the credentials .*401 Unauthorized/);
+      expect(res.stdout).toContain('1 with errors');
+    });
+
+    it('a server whose certificate the kubeconfig does not trust', async () => {
+      const res = await cli('--regions', drifted, '--context', `${drifted}=wrong-ca`);
+      expect(res.code).toBe(2);
+      expect(res.stdout).toMatch(/the server's TLS certificate is not trusted \([A-Z_]+: /);
+      expect(res.stdout).toContain('certificate-authority(-data) belongs to this cluster');
+      expect(res.stdout).not.toContain('Check that the cluster is up');
       expect(res.stdout).toContain('1 with errors');
     });
 
