@@ -2,8 +2,9 @@
 import { createRequire as __mrDriftCreateRequire } from 'node:module';
 const require = __mrDriftCreateRequire(import.meta.url);
 import {
-  VERSION
-} from "./chunks/chunk-PUVBPRWZ.js";
+  VERSION,
+  exitOnSignals
+} from "./chunks/chunk-5ZRIIPTH.js";
 import {
   Command,
   MrDriftError
@@ -29,7 +30,7 @@ async function main(argv) {
   const sub = subcommand(argv);
   const commands = [];
   if (sub !== "check") commands.push((await import("./chunks/generate-command-V4EP2GJD.js")).generateCommand());
-  if (sub !== "generate") commands.push((await import("./chunks/check-command-QJNK6RCU.js")).checkCommand());
+  if (sub !== "generate") commands.push((await import("./chunks/check-command-O3OPJU4B.js")).checkCommand());
   for (const command of commands) {
     command.copyInheritedSettings(program);
     program.addCommand(command);
@@ -68,6 +69,7 @@ function reportError(err, debug) {
 }
 var invokedDirectly = import.meta.url === `file://${process.argv[1]}` || /(?:^|[/\\])(?:main\.ts|cli\.js|mr-drift)$/.test(process.argv[1] ?? "");
 if (invokedDirectly) {
+  exitOnSignals();
   main(process.argv).then(
     (code) => exitAfterOutput(code),
     (err) => {

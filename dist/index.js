@@ -97,10 +97,10 @@ var require_tunnel = __commonJS({
       self.on("free", function onFree(socket, host, port, localAddress) {
         var options2 = toOptions(host, port, localAddress);
         for (var i2 = 0, len = self.requests.length; i2 < len; ++i2) {
-          var pending = self.requests[i2];
-          if (pending.host === options2.host && pending.port === options2.port) {
+          var pending2 = self.requests[i2];
+          if (pending2.host === options2.host && pending2.port === options2.port) {
             self.requests.splice(i2, 1);
-            pending.request.onSocket(socket);
+            pending2.request.onSocket(socket);
             return;
           }
         }
@@ -214,10 +214,10 @@ var require_tunnel = __commonJS({
         return;
       }
       this.sockets.splice(pos, 1);
-      var pending = this.requests.shift();
-      if (pending) {
-        this.createSocket(pending, function(socket2) {
-          pending.request.onSocket(socket2);
+      var pending2 = this.requests.shift();
+      if (pending2) {
+        this.createSocket(pending2, function(socket2) {
+          pending2.request.onSocket(socket2);
         });
       }
     };
@@ -8611,8 +8611,8 @@ var require_pool_base = __commonJS({
       }
       get [kPending]() {
         let ret = this[kQueued];
-        for (const { [kPending]: pending } of this[kClients]) {
-          ret += pending;
+        for (const { [kPending]: pending2 } of this[kClients]) {
+          ret += pending2;
         }
         return ret;
       }
@@ -12155,19 +12155,19 @@ var require_mock_agent = __commonJS({
       }
       pendingInterceptors() {
         const mockAgentClients = this[kClients];
-        return Array.from(mockAgentClients.entries()).flatMap(([origin, result]) => result.dispatcher[kDispatches].map((dispatch) => ({ ...dispatch, origin }))).filter(({ pending }) => pending);
+        return Array.from(mockAgentClients.entries()).flatMap(([origin, result]) => result.dispatcher[kDispatches].map((dispatch) => ({ ...dispatch, origin }))).filter(({ pending: pending2 }) => pending2);
       }
       assertNoPendingInterceptors({ pendingInterceptorsFormatter = new PendingInterceptorsFormatter() } = {}) {
-        const pending = this.pendingInterceptors();
-        if (pending.length === 0) {
+        const pending2 = this.pendingInterceptors();
+        if (pending2.length === 0) {
           return;
         }
         throw new UndiciError(
-          pending.length === 1 ? `1 interceptor is pending:
+          pending2.length === 1 ? `1 interceptor is pending:
 
-${pendingInterceptorsFormatter.format(pending)}`.trim() : `${pending.length} interceptors are pending:
+${pendingInterceptorsFormatter.format(pending2)}`.trim() : `${pending2.length} interceptors are pending:
 
-${pendingInterceptorsFormatter.format(pending)}`.trim()
+${pendingInterceptorsFormatter.format(pending2)}`.trim()
         );
       }
     };
@@ -77796,14 +77796,14 @@ var require_streamx = __commonJS({
         return data;
       }
       unshift(data) {
-        const pending = [this.map !== null ? this.map(data) : data];
-        while (this.buffered > 0) pending.push(this.shift());
-        for (let i2 = 0; i2 < pending.length - 1; i2++) {
-          const data2 = pending[i2];
+        const pending2 = [this.map !== null ? this.map(data) : data];
+        while (this.buffered > 0) pending2.push(this.shift());
+        for (let i2 = 0; i2 < pending2.length - 1; i2++) {
+          const data2 = pending2[i2];
           this.buffered += this.byteLength(data2);
           this.queue.push(data2);
         }
-        this.push(pending[pending.length - 1]);
+        this.push(pending2[pending2.length - 1]);
       }
       read() {
         const stream = this.stream;
@@ -78319,8 +78319,8 @@ var require_streamx = __commonJS({
       static drained(ws) {
         if (ws.destroyed) return Promise.resolve(false);
         const state = ws._writableState;
-        const pending = isWritev(ws) ? Math.min(1, state.queue.length) : state.queue.length;
-        const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
+        const pending2 = isWritev(ws) ? Math.min(1, state.queue.length) : state.queue.length;
+        const writes = pending2 + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
         return new Promise((resolve6) => {
@@ -87439,6 +87439,36 @@ var require_dist = __commonJS({
   }
 });
 
+// src/adapters/interrupt.ts
+import { rmSync } from "node:fs";
+var pending = /* @__PURE__ */ new Set();
+var listening = false;
+function removePending() {
+  for (const dir of pending) rmSync(dir, { recursive: true, force: true });
+  pending.clear();
+}
+function removeOnExit(dir) {
+  if (!listening) {
+    process.on("exit", removePending);
+    listening = true;
+  }
+  pending.add(dir);
+  return { release: () => void pending.delete(dir) };
+}
+function exitOnSignals() {
+  for (const [signal3, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143]
+  ]) {
+    process.once(signal3, () => {
+      process.stderr.write(`
+mr-drift: interrupted (${signal3}); removing temporary files
+`);
+      process.exit(code);
+    });
+  }
+}
+
 // node_modules/@actions/core/lib/command.js
 import * as os from "os";
 
@@ -91359,7 +91389,11 @@ async function checkoutBase(path2, ref, tempParent = tmpdir()) {
     );
   }
   const root = await mkdtemp(join3(tempParent, "mr-drift-base-"));
-  const dispose = () => rm2(root, { recursive: true, force: true });
+  const guard2 = removeOnExit(root);
+  const dispose = async () => {
+    await rm2(root, { recursive: true, force: true });
+    guard2.release();
+  };
   try {
     const tree = join3(root, "tree");
     const env = { ...process.env, GIT_INDEX_FILE: join3(root, "index") };
@@ -92712,10 +92746,10 @@ function execCredential(user, cluster) {
   return fresh(key, user.exec, cluster);
 }
 function fresh(key, exec, cluster) {
-  const pending = runPlugin(exec, cluster);
-  cache.set(key, pending);
-  pending.catch(() => cache.delete(key));
-  return pending;
+  const pending2 = runPlugin(exec, cluster);
+  cache.set(key, pending2);
+  pending2.catch(() => cache.delete(key));
+  return pending2;
 }
 function runPlugin(exec, cluster) {
   const what = `the kubeconfig's exec plugin \`${exec.command}\``;
@@ -93005,12 +93039,12 @@ var NegotiatingTransport = class {
   protocol = "h2";
   async send(request) {
     if (!this.fallback) {
-      const pending = this.session ??= this.connect();
+      const pending2 = this.session ??= this.connect();
       let session;
       try {
-        session = await pending;
+        session = await pending2;
       } catch (e2) {
-        if (this.session === pending) this.session = void 0;
+        if (this.session === pending2) this.session = void 0;
         throw e2;
       }
       if (session) return this.stream(session, request);
@@ -93057,9 +93091,9 @@ var NegotiatingTransport = class {
           // Large LIST answers flow without waiting for window updates.
           settings: { initialWindowSize: 16 * 1024 * 1024 }
         });
-        const pending = this.session;
+        const pending2 = this.session;
         const forget = () => {
-          if (this.session === pending) this.session = void 0;
+          if (this.session === pending2) this.session = void 0;
         };
         session.on("connect", () => session.setLocalWindowSize(64 * 1024 * 1024));
         session.on("error", forget);
@@ -94458,13 +94492,13 @@ function sharedRenderer(renderRegion2, layout) {
   const renders = /* @__PURE__ */ new Map();
   return (region) => {
     const key = layout.kind === "overlays" ? region : "";
-    let pending = renders.get(key);
-    if (!pending) {
-      pending = renderRegion2(region);
-      pending.catch(() => void 0);
-      renders.set(key, pending);
+    let pending2 = renders.get(key);
+    if (!pending2) {
+      pending2 = renderRegion2(region);
+      pending2.catch(() => void 0);
+      renders.set(key, pending2);
     }
-    return pending;
+    return pending2;
   };
 }
 async function openBase(path2, ref, missing) {
@@ -94561,7 +94595,7 @@ import { tmpdir as tmpdir2 } from "node:os";
 import { join as join8 } from "node:path";
 
 // src/adapters/actions/kubeconfig-file.ts
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync as rmSync2, writeFileSync } from "node:fs";
 import { basename, dirname as dirname4, join as join6, resolve as resolve4, sep } from "node:path";
 var KUBECONFIG_STATE = "kubeconfig-path";
 var KUBECONFIG_DIR_PREFIX = "mr-drift-kubeconfig-";
@@ -94577,7 +94611,7 @@ function removeKubeconfigFile(file, tempRoot) {
   const root = resolve4(tempRoot);
   if (!dir.startsWith(root + sep) || !basename(dir).startsWith(KUBECONFIG_DIR_PREFIX)) return false;
   if (basename(file) !== "kubeconfig") return false;
-  rmSync(dir, { recursive: true, force: true });
+  rmSync2(dir, { recursive: true, force: true });
   return true;
 }
 
@@ -94876,14 +94910,14 @@ function originObjects(region, limits, options, render) {
   const prHeading = `**This PR will change** ${count(pr.findings.length)} \xB7 \`-\` in the cluster now, \`+\` after the merge`;
   const driftHeading = `**Drift already in the cluster** ${count(drift.findings.length)} \xB7 \`-\` Git, \`+\` the cluster`;
   const out = [];
-  let pending = "";
-  if (prObjects.length === 0) pending = `**This PR will change**: nothing in this region.
+  let pending2 = "";
+  if (prObjects.length === 0) pending2 = `**This PR will change**: nothing in this region.
 
 `;
   else out.push(...glue(`${prHeading}
 
 `, prObjects));
-  if (driftObjects.length > 0) out.push(...glue(`${pending}${driftHeading}
+  if (driftObjects.length > 0) out.push(...glue(`${pending2}${driftHeading}
 
 `, driftObjects));
   else if (out.length > 0) {
@@ -96151,6 +96185,7 @@ function reportFailure(err, runtime, secrets) {
 }
 
 // src/action/index.ts
+exitOnSignals();
 process.exitCode = await runAction({
   runtime: actionsRuntime(),
   runCheck,

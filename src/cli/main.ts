@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { exitOnSignals } from '../adapters/interrupt';
 import { MrDriftError } from '../core/errors';
 import { VERSION } from '../version';
 
@@ -84,6 +85,7 @@ const invokedDirectly =
   import.meta.url === `file://${process.argv[1]}` ||
   /(?:^|[/\\])(?:main\.ts|cli\.js|mr-drift)$/.test(process.argv[1] ?? '');
 if (invokedDirectly) {
+  exitOnSignals();
   main(process.argv).then(
     (code) => exitAfterOutput(code),
     (err: unknown) => {

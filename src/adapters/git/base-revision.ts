@@ -13,6 +13,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { removeOnExit } from '../interrupt';
 
 /** A base commit whose tree is on disk until `dispose`. */
 export interface BaseTree {
@@ -114,7 +115,11 @@ export async function checkoutBase(
   }
 
   const root = await mkdtemp(join(tempParent, 'mr-drift-base-'));
-  const dispose = () => rm(root, { recursive: true, force: true });
+  const guard = removeOnExit(root);
+  const dispose = async () => {
+    await rm(root, { recursive: true, force: true });
+    guard.release();
+  };
   try {
     const tree = join(root, 'tree');
     const env = { ...process.env, GIT_INDEX_FILE: join(root, 'index') };
