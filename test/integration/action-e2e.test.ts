@@ -621,4 +621,58 @@ describeCluster('the GitHub Action, end to end against the real clusters', () =>
       baseSha = saved;
     }
   });
+  it("a report too large for one comment: parts under GitHub's limit, then back to one", async () => {
+    // 600 hand-made ConfigMaps with the app's labels: each is drift (an extra object).
+    const extras = Array.from({ length: 600 }, (_, i) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: `hand-made-${String(i).padStart(3, '0')}`,
+        labels: { 'app.kubernetes.io/part-of': partOf, 'e2e-batch': 'large' },
+      },
+      data: { note: `created by hand during an incident, number ${i}` },
+    }));
+    const list = stringify({ apiVersion: 'v1', kind: 'List', items: extras });
+    await kubectl('eu-west', ['apply', '-f', '-'], { namespace: ns, input: list });
+    const key = 'large';
+    const ours = () =>
+      gh.comments(REPO, PR).filter((c) => c.body.startsWith(`<!-- mr-drift:comment key=${key}`));
+    try {
+      const step = await runAction({ kubeconfig: kubeconfigText, 'comment-key': key });
+      expect(step.exitCode, step.log).toBe(1);
+      const parts = ours();
+      expect(parts.length).toBeGreaterThan(1);
+      // The fake server answers 422 above 65,536 characters, so each part was accepted.
+      for (const [i, c] of parts.entries()) {
+        expect(c.body.length).toBeLessThanOrEqual(65_536);
+        expect(c.body).toMatch(new RegExp(`[Pp]art ${i + 1} of ${parts.length}\\b`));
+      }
+      // Every hand-made object is in one of the parts, or the last part counts what it left out.
+      const all = parts.map((c) => c.body).join('\n');
+      const shown = extras.filter((o) => all.includes(o.metadata.name)).length;
+      writeFileSync(
+        join(root, '.tmp', 'action-e2e', 'large-report-parts.txt'),
+        `${parts.length} parts of ${parts.map((c) => c.body.length).join(', ')} characters; ${shown} of ${extras.length} hand-made objects shown\n`,
+      );
+      if (shown < extras.length) expect(all).toContain('not shown here');
+      else expect(shown).toBe(extras.length);
+      const report = JSON.parse(readFileSync(step.outputs.report, 'utf8')) as {
+        regions: Array<{ name: string; findings: Array<{ type: string; name: string }> }>;
+      };
+      const west = report.regions.find((r) => r.name === 'eu-west')!;
+      expect(west.findings.filter((f) => f.name.startsWith('hand-made-'))).toHaveLength(600);
+    } finally {
+      // ConfigMaps have no finalizers: gone when DELETE answers, no need to wait (2 min for 600).
+      await kubectl('eu-west', ['delete', 'configmap', '-l', 'e2e-batch=large', '--wait=false'], {
+        namespace: ns,
+      });
+    }
+    // Fixed by hand: the surplus parts are deleted and part 1 is edited, never duplicated.
+    const step = await runAction({ kubeconfig: kubeconfigText, 'comment-key': key });
+    expect(step.exitCode, step.log).toBe(1);
+    const after = ours();
+    expect(after).toHaveLength(1);
+    expect(after[0].body).not.toContain('hand-made-');
+    expect(after[0].body).not.toMatch(/[Pp]art \d+ of \d+/);
+  });
 });
