@@ -93998,6 +93998,19 @@ function parseIgnoreFile(text, file) {
     throw new IgnoreFileError([
       { file, line: 1, message: "expected a mapping with `ignoreDifferences:`" }
     ]);
+  const topKeys = root.items.map((pair) => (0, import_yaml.isScalar)(pair.key) ? String(pair.key.value) : "");
+  if (topKeys.includes("app") && topKeys.includes("regions") && !topKeys.includes("ignoreDifferences")) {
+    throw new IgnoreFileError(
+      [
+        {
+          file,
+          line: 1,
+          message: "this is a generator config (it has `app:` and `regions:`), not ignore rules (`ignoreDifferences:`)"
+        }
+      ],
+      "Give the ignore rules to --ignore-file (default .mr-drift-ignore.yaml); the generator config goes to `mr-drift generate --config`."
+    );
+  }
   const stringList = (node, field) => {
     if (!(0, import_yaml.isSeq)(node) || node.items.some((i2) => !(0, import_yaml.isScalar)(i2) || typeof i2.value !== "string")) {
       at2(node, field, "expected a list of strings");
@@ -94111,7 +94124,7 @@ function byPosition(problems) {
 }
 
 // src/pipeline/load-ignore-file.ts
-var DEFAULT_IGNORE_FILE = ".mr-drift.yaml";
+var DEFAULT_IGNORE_FILE = ".mr-drift-ignore.yaml";
 async function loadIgnoreFile(file) {
   const path2 = file ?? DEFAULT_IGNORE_FILE;
   let text;
@@ -94121,7 +94134,7 @@ async function loadIgnoreFile(file) {
     if (file === void 0 && e2.code === "ENOENT") return { rules: [] };
     throw new UsageError(
       `--ignore-file ${path2}: cannot read it (${e2.code ?? e2.message})`,
-      "Check the path, or leave --ignore-file out to use .mr-drift.yaml when present."
+      "Check the path, or leave --ignore-file out to use .mr-drift-ignore.yaml when present."
     );
   }
   return parseIgnoreFile(text, path2);

@@ -53,7 +53,7 @@ export function checkCommand(): Command {
         .choices(['server-side', 'read-only'])
         .default('server-side'),
     )
-    .option('--ignore-file <file>', 'ignore rules (default: .mr-drift.yaml when present)')
+    .option('--ignore-file <file>', 'ignore rules (default: .mr-drift-ignore.yaml when present)')
     .option(
       '--field-manager <name>',
       'field manager of the GitOps engine (default: detected, else argocd-controller)',

@@ -154,7 +154,7 @@ export class ReportFileError extends MrDriftError {
   }
 }
 
-/** The ignore-rules file (`.mr-drift.yaml`) is malformed or invalid; lists every problem. */
+/** The ignore-rules file (`.mr-drift-ignore.yaml`) is malformed or invalid; lists every problem. */
 export class IgnoreFileError extends MrDriftError {
   constructor(
     readonly problems: Problem[],

@@ -16,7 +16,7 @@ export interface CheckOptions {
   /** region -> kubeconfig context; a region's context defaults to its own name. */
   contexts?: Record<string, string>;
   mode: ComparisonMode;
-  /** Ignore-rules file; default `.mr-drift.yaml` in the working directory when present. */
+  /** Ignore-rules file; default `.mr-drift-ignore.yaml` in the working directory when present. */
   ignoreFile?: string;
   /** Field manager used for the server-side apply dry-run; default: the GitOps engine's. */
   fieldManager?: string;

@@ -4,7 +4,7 @@ import { parseIgnoreFile } from '../core/ignore/parse-ignore-file';
 import type { IgnoreFile } from '../core/ignore/ignore-rules';
 
 /** Name of the ignore-rules file looked for in the working directory. */
-export const DEFAULT_IGNORE_FILE = '.mr-drift.yaml';
+export const DEFAULT_IGNORE_FILE = '.mr-drift-ignore.yaml';
 
 /**
  * Reads the ignore-rules file. An explicitly named file must exist; the default one is
@@ -19,7 +19,7 @@ export async function loadIgnoreFile(file: string | undefined): Promise<IgnoreFi
     if (file === undefined && (e as NodeJS.ErrnoException).code === 'ENOENT') return { rules: [] };
     throw new UsageError(
       `--ignore-file ${path}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      'Check the path, or leave --ignore-file out to use .mr-drift.yaml when present.',
+      'Check the path, or leave --ignore-file out to use .mr-drift-ignore.yaml when present.',
     );
   }
   return parseIgnoreFile(text, path);

@@ -24,7 +24,7 @@ describe('ignore file parsing', () => {
         '    name: stray*',
         '    findings: [extra]',
       ].join('\n'),
-      '.mr-drift.yaml',
+      '.mr-drift-ignore.yaml',
     );
     expect(file.fieldManager).toBe('kustomize-controller');
     expect(file.handManagers).toEqual(['kubectl', 'kubectl-*', 'alice']);
@@ -58,7 +58,7 @@ describe('ignore file parsing', () => {
     ].join('\n');
     let err: unknown;
     try {
-      parseIgnoreFile(text, '.mr-drift.yaml');
+      parseIgnoreFile(text, '.mr-drift-ignore.yaml');
     } catch (e) {
       err = e;
     }
@@ -73,7 +73,7 @@ describe('ignore file parsing', () => {
       '7:ignoreDifferences[2]',
       '8:extras',
     ]);
-    expect((err as Error).message).toContain('.mr-drift.yaml:3:');
+    expect((err as Error).message).toContain('.mr-drift-ignore.yaml:3:');
     expect((err as Error).message).toContain('start it with /');
     expect((err as Error).message).toContain(
       'ignoreDifferences[0].colour: unknown field; allowed here: description, group, kind,',
@@ -86,6 +86,18 @@ describe('ignore file parsing', () => {
     ).toThrow(
       'x.yaml:3:5: ignoreDifferences[0].jsonPointer: unknown field (did you mean `jsonPointers`?); allowed here:',
     );
+  });
+
+  it('recognises the generator config given by mistake', () => {
+    const config = 'app:\n  name: alfred\nregions:\n  - name: us-east\n';
+    expect(() => parseIgnoreFile(config, 'mr-drift.yaml')).toThrow(
+      'mr-drift.yaml:1: this is a generator config (it has `app:` and `regions:`), not ignore rules',
+    );
+    try {
+      parseIgnoreFile(config, 'mr-drift.yaml');
+    } catch (e) {
+      expect((e as IgnoreFileError).hint).toContain('mr-drift generate --config');
+    }
   });
 
   it('reports YAML syntax errors with their line', () => {

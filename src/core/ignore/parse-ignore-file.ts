@@ -1,5 +1,5 @@
 /**
- * Parses and validates the ignore-rules file (`.mr-drift.yaml`). Every problem is
+ * Parses and validates the ignore-rules file (`.mr-drift-ignore.yaml`). Every problem is
  * collected with its line and field, then reported at once (IgnoreFileError).
  *
  * ```yaml
@@ -73,6 +73,26 @@ export function parseIgnoreFile(text: string, file: string): IgnoreFile {
     throw new IgnoreFileError([
       { file, line: 1, message: 'expected a mapping with `ignoreDifferences:`' },
     ]);
+
+  // The generator's config given by mistake: say so instead of listing every key as unknown.
+  const topKeys = root.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : ''));
+  if (
+    topKeys.includes('app') &&
+    topKeys.includes('regions') &&
+    !topKeys.includes('ignoreDifferences')
+  ) {
+    throw new IgnoreFileError(
+      [
+        {
+          file,
+          line: 1,
+          message:
+            'this is a generator config (it has `app:` and `regions:`), not ignore rules (`ignoreDifferences:`)',
+        },
+      ],
+      'Give the ignore rules to --ignore-file (default .mr-drift-ignore.yaml); the generator config goes to `mr-drift generate --config`.',
+    );
+  }
 
   const stringList = (node: unknown, field: string): string[] | undefined => {
     if (!isSeq(node) || node.items.some((i) => !isScalar(i) || typeof i.value !== 'string')) {
