@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { clusterKubeconfig, describeCluster, kubectl, regions } from '../cluster/testing';
@@ -123,6 +123,23 @@ describeCluster('mr-drift check: access, errors and exit codes', () => {
         }),
       ]);
     });
+  });
+
+  it('reads .mr-drift-ignore.yaml from the working directory when --ignore-file is not given', async () => {
+    const here = join(dir, 'cwd-with-ignore-file');
+    mkdirSync(here, { recursive: true });
+    writeFileSync(
+      join(here, '.mr-drift-ignore.yaml'),
+      'ignoreDifferences:\n  - kind: Deployment\n    jsonPointers: [/metadata/labels/owner]\n',
+    );
+    const args = ['check', '--path', resolve(ws.dir), '--kubeconfig', kubeconfig];
+    const withFile = await runCli([...args, '--regions', drifted, '--output', 'json'], {}, here);
+    expect(withFile.code, withFile.stderr).toBe(0);
+    const [region] = json(withFile.stdout).regions;
+    expect(region.ignored?.map((i) => i.path)).toEqual(['/metadata/labels/owner']);
+    // Elsewhere (no such file) the same drift is reported.
+    const without = await runCli([...args, '--regions', drifted], {}, dir);
+    expect(without.code, without.stderr).toBe(1);
   });
 
   describe('users', () => {

@@ -12,6 +12,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import type { KubeObject } from '../cluster/api-client';
 import { toStream } from '../cluster/corpus';
@@ -228,13 +229,20 @@ export interface CliResult {
 }
 
 /** Runs `mr-drift` (the TypeScript entry through tsx) with the given arguments. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+const tsxLoader = pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
+
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd: string = repoRoot,
+): Promise<CliResult> {
   return new Promise((done, fail) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(repoRoot, 'src/cli/main.ts'), ...args],
+      // tsx by path: `--import tsx` would be resolved from `cwd`, which may be anywhere.
+      ['--import', tsxLoader, join(repoRoot, 'src/cli/main.ts'), ...args],
       {
-        cwd: repoRoot,
+        cwd,
         env: { ...process.env, NO_COLOR: '1', ...env },
       },
     );
