@@ -8,7 +8,7 @@ import {
 import {
   Command,
   MrDriftError
-} from "./chunks/chunk-WEGHJ6KC.js";
+} from "./chunks/chunk-5GR4KLCC.js";
 import "./chunks/chunk-6WB2FJIM.js";
 
 // src/cli/main.ts
@@ -29,8 +29,8 @@ async function main(argv) {
   ).exitOverride();
   const sub = subcommand(argv);
   const commands = [];
-  if (sub !== "check") commands.push((await import("./chunks/generate-command-V4EP2GJD.js")).generateCommand());
-  if (sub !== "generate") commands.push((await import("./chunks/check-command-GIISCAQF.js")).checkCommand());
+  if (sub !== "check") commands.push((await import("./chunks/generate-command-FZGOUWES.js")).generateCommand());
+  if (sub !== "generate") commands.push((await import("./chunks/check-command-M7OYQKHK.js")).checkCommand());
   for (const command of commands) {
     command.copyInheritedSettings(program);
     program.addCommand(command);

@@ -93039,7 +93039,7 @@ var NegotiatingTransport = class {
   protocol = "h2";
   async send(request) {
     if (!this.fallback) {
-      const pending2 = this.session ??= this.connect();
+      const pending2 = this.session ??= this.connect(request.timeoutMs);
       let session;
       try {
         session = await pending2;
@@ -93051,8 +93051,12 @@ var NegotiatingTransport = class {
     }
     return this.fallback.send(request);
   }
-  /** The TLS handshake, then HTTP/2 on that socket if the server chose it. */
-  connect() {
+  /**
+   * The TLS handshake, then HTTP/2 on that socket if the server chose it. Bounded by the
+   * request timeout: an address that drops packets, or a server that accepts connections
+   * and never finishes the handshake, fails the region instead of hanging the check.
+   */
+  connect(timeoutMs) {
     const { tls: t } = this.access;
     const servername = t.servername ?? (isName(this.url.hostname) ? this.url.hostname : void 0);
     return new Promise((done, fail) => {
@@ -93064,11 +93068,21 @@ var NegotiatingTransport = class {
         ALPNProtocols: ["h2", "http/1.1"],
         ...servername ? { servername } : {}
       });
-      socket.once(
-        "error",
-        (e2) => fail(new TransportError(errorCode(e2), connectMessage(this.url, e2)))
-      );
+      const timer = setTimeout(() => {
+        socket.destroy();
+        fail(
+          new TransportError(
+            "Timeout",
+            `cannot reach ${this.url.origin}: no TLS connection within ${timeoutMs / 1e3} s`
+          )
+        );
+      }, timeoutMs);
+      socket.once("error", (e2) => {
+        clearTimeout(timer);
+        fail(new TransportError(errorCode(e2), connectMessage(this.url, e2)));
+      });
       socket.once("secureConnect", () => {
+        clearTimeout(timer);
         if (socket.alpnProtocol !== "h2") {
           socket.destroy();
           this.protocol = "http/1.1";
@@ -93738,6 +93752,12 @@ function accessFailure(e2, what, client, dryRun = false) {
     return new RegionFailure(
       `cannot ${what}: the server's TLS certificate is not trusted (${e2.reason}: ${e2.message})`,
       `The cluster answered, but its certificate does not verify against the certificate-authority in the kubeconfig. Check that the kubeconfig's certificate-authority(-data) belongs to this cluster and that the server address is the one the certificate was issued for.`
+    );
+  }
+  if (e2.status === 0 && e2.reason === "Timeout") {
+    return new RegionFailure(
+      `cannot ${what}: ${e2.message}`,
+      "Check that the cluster is up and reachable (a firewall that drops packets looks like this), or raise --request-timeout if it is only slow."
     );
   }
   if (e2.status === 0) {
@@ -95833,7 +95853,8 @@ var INPUT_OF_FLAG = {
   "field-manager": "field-manager",
   base: "base-ref",
   "fail-on-pr-changes": "fail-on-pr-changes",
-  "report-file": "report-file"
+  "report-file": "report-file",
+  "request-timeout": "request-timeout"
 };
 var FLAGS = Object.keys(INPUT_OF_FLAG).sort((a, b) => b.length - a.length).join("|");
 var RULES = [
@@ -95927,6 +95948,13 @@ function readInputs(getInput2) {
   if (!COMMENT_KEY_PATTERN.test(commentKey)) {
     problems.push("input comment-key: use 1 to 64 letters, digits, dots, dashes or underscores");
   }
+  const timeoutText = optional("request-timeout");
+  const requestTimeout = timeoutText === void 0 ? 30 : Number(timeoutText);
+  if (!(Number.isFinite(requestTimeout) && requestTimeout > 0)) {
+    problems.push(
+      `input request-timeout: expected a number of seconds greater than 0, got ${JSON.stringify(timeoutText)}`
+    );
+  }
   const aggregate = list(getInput2("aggregate"));
   const inputs = {
     path: optional("path") ?? "overlays",
@@ -95935,6 +95963,7 @@ function readInputs(getInput2) {
     failOnPrChanges: bool2("fail-on-pr-changes", false),
     comment: bool2("comment", true),
     commentKey,
+    requestTimeout,
     ...regions.length > 0 ? { regions } : {},
     ...contexts ? { contexts } : {},
     ...optional("kubeconfig") ? { kubeconfig: getInput2("kubeconfig") } : {},
@@ -96099,6 +96128,7 @@ async function check(inputs, kubeconfigFile, deps, eventBaseSha) {
     ...inputs.contexts ? { contexts: inputs.contexts } : {},
     ...inputs.ignoreFile ? { ignoreFile: inputs.ignoreFile } : {},
     ...inputs.fieldManager ? { fieldManager: inputs.fieldManager } : {},
+    timeoutMs: inputs.requestTimeout * 1e3,
     onProgress: (e2) => {
       if (e2.kind === "region-start") runtime.info(`${e2.region}: checking`);
       else if (e2.kind === "region-done") runtime.info(`${e2.region}: ${e2.status}`);

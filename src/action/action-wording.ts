@@ -19,6 +19,7 @@ const INPUT_OF_FLAG: Readonly<Record<string, string>> = {
   base: 'base-ref',
   'fail-on-pr-changes': 'fail-on-pr-changes',
   'report-file': 'report-file',
+  'request-timeout': 'request-timeout',
 };
 
 const FLAGS = Object.keys(INPUT_OF_FLAG)

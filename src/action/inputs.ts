@@ -20,6 +20,8 @@ export interface ActionInputs {
   githubToken?: string;
   ignoreFile?: string;
   fieldManager?: string;
+  /** Seconds to wait for a cluster to connect or answer a request (default 30). */
+  requestTimeout: number;
   /** Aggregate mode: report files or folders to combine instead of checking clusters. */
   aggregate?: string[];
   /** Where to write the JSON report; default under RUNNER_TEMP. */
@@ -41,6 +43,7 @@ export const INPUT_NAMES = [
   'github-token',
   'ignore-file',
   'field-manager',
+  'request-timeout',
   'aggregate',
   'report-file',
 ] as const;
@@ -107,6 +110,14 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
     problems.push('input comment-key: use 1 to 64 letters, digits, dots, dashes or underscores');
   }
 
+  const timeoutText = optional('request-timeout');
+  const requestTimeout = timeoutText === undefined ? 30 : Number(timeoutText);
+  if (!(Number.isFinite(requestTimeout) && requestTimeout > 0)) {
+    problems.push(
+      `input request-timeout: expected a number of seconds greater than 0, got ${JSON.stringify(timeoutText)}`,
+    );
+  }
+
   const aggregate = list(getInput('aggregate'));
   const inputs: ActionInputs = {
     path: optional('path') ?? 'overlays',
@@ -115,6 +126,7 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
     failOnPrChanges: bool('fail-on-pr-changes', false),
     comment: bool('comment', true),
     commentKey,
+    requestTimeout,
     ...(regions.length > 0 ? { regions } : {}),
     ...(contexts ? { contexts } : {}),
     ...(optional('kubeconfig') ? { kubeconfig: getInput('kubeconfig') } : {}),

@@ -1,6 +1,6 @@
 import { renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { UsageError } from '../core/errors';
 import { reportExitCode, type ComparisonMode, type DriftReport } from '../core/report/model';
@@ -23,6 +23,7 @@ interface CheckFlags {
   fullDryRun?: boolean;
   base?: string;
   failOnPrChanges?: boolean;
+  requestTimeout: number;
   progress: boolean;
 }
 
@@ -73,6 +74,12 @@ export function checkCommand(): Command {
     )
     .option('--fail-on-pr-changes', "with --base: exit 1 for the PR's own changes too")
     .option('--report-file <file>', 'also write the JSON report to this file')
+    .option(
+      '--request-timeout <seconds>',
+      'give up on a cluster that does not answer a request (or connect) within this time',
+      parseSeconds,
+      30,
+    )
     .option('--no-progress', 'do not show progress on stderr')
     .addHelpText(
       'after',
@@ -107,6 +114,7 @@ export function checkCommand(): Command {
         ...(flags.fieldManager ? { fieldManager: flags.fieldManager } : {}),
         ...(flags.fullDryRun ? { fullDryRun: true } : {}),
         ...(flags.base !== undefined ? { base: flags.base } : {}),
+        timeoutMs: flags.requestTimeout * 1000,
         ...(flags.progress ? { onProgress: progressPrinter() } : {}),
       });
       if (flags.reportFile)
@@ -227,4 +235,12 @@ function progressPrinter(): (e: CheckProgress) => void {
     if (finished) process.stderr.write('\r\x1b[2K');
     else draw(e.kind !== 'region-step');
   };
+}
+
+/** `--request-timeout`: seconds, a positive number (fractions allowed). */
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError('expected a number of seconds greater than 0, e.g. 30 or 2.5');
+  return n;
 }

@@ -336,6 +336,12 @@ function accessFailure(
       `The cluster answered, but its certificate does not verify against the certificate-authority in the kubeconfig. Check that the kubeconfig's certificate-authority(-data) belongs to this cluster and that the server address is the one the certificate was issued for.`,
     );
   }
+  if (e.status === 0 && e.reason === 'Timeout') {
+    return new RegionFailure(
+      `cannot ${what}: ${e.message}`,
+      'Check that the cluster is up and reachable (a firewall that drops packets looks like this), or raise --request-timeout if it is only slow.',
+    );
+  }
   if (e.status === 0) {
     return new RegionFailure(
       `cannot ${what}: ${e.message}`,

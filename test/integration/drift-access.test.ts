@@ -1,8 +1,20 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import {
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+} from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { clusterKubeconfig, describeCluster, kubectl, regions } from '../cluster/testing';
+import {
+  clusterKubeconfig,
+  describeCluster,
+  kubectl,
+  regionRecord,
+  regions,
+} from '../cluster/testing';
 import type { DriftReport } from '../../src/core/report/model';
 import { reportSchemaValidator } from '../support/report-schema';
 import {
@@ -27,6 +39,8 @@ describeCluster('mr-drift check: access, errors and exit codes', () => {
   let kubeconfig: string;
   let dir: string;
   let dispose: () => void;
+  let silentTcp: NetServer | undefined;
+  let silentH2: Http2SecureServer | undefined;
   const [drifted, clean] = [regions()[0], regions()[1]];
 
   beforeAll(async () => {
@@ -65,10 +79,34 @@ describeCluster('mr-drift check: access, errors and exit codes', () => {
       name: 'wrong-ca',
       context: { cluster: 'wrong-ca', user: `${drifted}-admin` },
     });
+    // Two addresses that never answer: one accepts TCP and never starts TLS (like a
+    // half-open load balancer), one finishes the TLS and HTTP/2 handshake with the
+    // region's own serving certificate and then never answers a request.
+    silentTcp = createNetServer(() => undefined);
+    const pki = join(regionRecord(drifted).dir, 'pki');
+    silentH2 = createSecureServer({
+      cert: readFileSync(join(pki, 'server.crt')),
+      key: readFileSync(join(pki, 'server.key')),
+    });
+    silentH2.on('stream', () => undefined);
+    for (const [name, server] of [
+      ['silent-tcp', silentTcp],
+      ['silent-h2', silentH2],
+    ] as const) {
+      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+      const { port } = server.address() as AddressInfo;
+      config.clusters.push({
+        name,
+        cluster: { ...real.cluster, server: `https://127.0.0.1:${port}` },
+      });
+      config.contexts.push({ name, context: { cluster: name, user: `${drifted}-admin` } });
+    }
     kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, stringify(config));
   });
   afterAll(async () => {
+    silentTcp?.close();
+    silentH2?.close();
     for (const r of [drifted, clean]) await deleteObjects(r, ws.objects(r));
     ws.dispose();
     dispose();
@@ -236,6 +274,41 @@ describeCluster('mr-drift check: access, errors and exit codes', () => {
       expect(res.stdout).toContain('certificate-authority(-data) belongs to this cluster');
       expect(res.stdout).not.toContain('Check that the cluster is up');
       expect(res.stdout).toContain('1 with errors');
+    });
+
+    it.each([
+      ['accepts TCP but never starts TLS', 'silent-tcp', /no TLS connection within 1\.5 s/],
+      ['finishes the handshake but never answers', 'silent-h2', /no answer from .* within 1\.5 s/],
+    ])(
+      'a server that %s: an error after --request-timeout, the other region completes',
+      async (_what, context, message) => {
+        const started = Date.now();
+        const res = await cli(
+          '--regions',
+          `${drifted},${clean}`,
+          '--context',
+          `${drifted}=${context}`,
+          '--request-timeout',
+          '1.5',
+          '--output',
+          'json',
+        );
+        const seconds = (Date.now() - started) / 1000;
+        expect(res.code, res.stderr).toBe(2);
+        const [bad, good] = json(res.stdout).regions;
+        expect(bad.status).toBe('error');
+        expect(bad.error).toMatch(message);
+        expect(bad.error).toContain('raise --request-timeout');
+        expect(good.status).toBe('in-sync');
+        // Bounded by the timeout (not the 30 s default, not forever); generous for CI.
+        expect(seconds).toBeLessThan(20);
+      },
+    );
+
+    it('a --request-timeout that is not a positive number', async () => {
+      const res = await cli('--regions', drifted, '--request-timeout', '0');
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain('expected a number of seconds greater than 0');
     });
 
     it('a region whose context is not in the kubeconfig', async () => {

@@ -23,7 +23,16 @@ describe('readInputs', () => {
       failOnPrChanges: false,
       comment: true,
       commentKey: 'default',
+      requestTimeout: 30,
     });
+  });
+
+  it('reads request-timeout in seconds and refuses anything but a positive number', () => {
+    expect(readInputs(get({ 'request-timeout': '2.5' })).requestTimeout).toBe(2.5);
+    for (const bad of ['0', '-1', 'ten', '30s'])
+      expect(() => readInputs(get({ 'request-timeout': bad }))).toThrow(
+        `input request-timeout: expected a number of seconds greater than 0, got "${bad}"`,
+      );
   });
 
   it('reads base-ref and fail-on-pr-changes, refusing a ref git could take for an option', () => {

@@ -93,7 +93,7 @@ class NegotiatingTransport implements Transport {
 
   async send(request: TransportRequest): Promise<TransportResponse> {
     if (!this.fallback) {
-      const pending = (this.session ??= this.connect());
+      const pending = (this.session ??= this.connect(request.timeoutMs));
       let session: http2.ClientHttp2Session | undefined;
       try {
         session = await pending;
@@ -106,8 +106,12 @@ class NegotiatingTransport implements Transport {
     return this.fallback!.send(request);
   }
 
-  /** The TLS handshake, then HTTP/2 on that socket if the server chose it. */
-  private connect(): Promise<http2.ClientHttp2Session | undefined> {
+  /**
+   * The TLS handshake, then HTTP/2 on that socket if the server chose it. Bounded by the
+   * request timeout: an address that drops packets, or a server that accepts connections
+   * and never finishes the handshake, fails the region instead of hanging the check.
+   */
+  private connect(timeoutMs: number): Promise<http2.ClientHttp2Session | undefined> {
     const { tls: t } = this.access;
     const servername = t.servername ?? (isName(this.url.hostname) ? this.url.hostname : undefined);
     return new Promise((done, fail) => {
@@ -119,10 +123,21 @@ class NegotiatingTransport implements Transport {
         ALPNProtocols: ['h2', 'http/1.1'],
         ...(servername ? { servername } : {}),
       });
-      socket.once('error', (e: Error) =>
-        fail(new TransportError(errorCode(e), connectMessage(this.url, e))),
-      );
+      const timer = setTimeout(() => {
+        socket.destroy();
+        fail(
+          new TransportError(
+            'Timeout',
+            `cannot reach ${this.url.origin}: no TLS connection within ${timeoutMs / 1000} s`,
+          ),
+        );
+      }, timeoutMs);
+      socket.once('error', (e: Error) => {
+        clearTimeout(timer);
+        fail(new TransportError(errorCode(e), connectMessage(this.url, e)));
+      });
       socket.once('secureConnect', () => {
+        clearTimeout(timer);
         if (socket.alpnProtocol !== 'h2') {
           // No HTTP/2 here: an HTTP/1.1 pool with the same TLS settings from now on.
           socket.destroy();
