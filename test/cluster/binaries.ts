@@ -164,7 +164,16 @@ export async function ensureBinary(
       mkdirSync(tmpDir, { recursive: true });
       log(`building ${name} from test/cluster/go/${spec.module} (cached after the first build)`);
       const started = Date.now();
-      await runGo(buildArgs(spec, join(tmpDir, name)), goModuleDir(spec.module), name);
+      // A cold kube-apiserver build is minutes of silence from go: say it is still going.
+      const heartbeat = setInterval(
+        () => log(`still building ${name} (${Math.round((Date.now() - started) / 1000)} s)`),
+        30_000,
+      );
+      try {
+        await runGo(buildArgs(spec, join(tmpDir, name)), goModuleDir(spec.module), name);
+      } finally {
+        clearInterval(heartbeat);
+      }
       // Rename the folder into place only once the build is complete, so an interrupted
       // build never leaves something that looks like a finished binary.
       renameSync(tmpDir, finalDir);
