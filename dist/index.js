@@ -88409,7 +88409,7 @@ function renderKustomization(dir) {
           );
           return;
         }
-        const detail = kustomizeMessage(stderr || err.message).split("\n").slice(0, 20).join("\n  ");
+        const detail = hideQuotedValues(kustomizeMessage(stderr || err.message)).split("\n").slice(0, 20).join("\n  ");
         reject(
           new RenderError(
             `${tool.command} ${tool.args.join(" ")} ${dir} failed:
@@ -88427,6 +88427,13 @@ function kustomizeMessage(stderr) {
     if (klog) return klog[1].replace(/\\(["\\])/g, "$1");
     return line.replace(/^Error: /, "");
   }).join("\n");
+}
+function hideQuotedValues(message) {
+  const hidden = "(hidden: may be a secret)";
+  return message.replace(/literal sources \[[^\]\n]*\]/g, `literal sources [${hidden}]`).replace(
+    /invalid literal source .*?, expected key=value/g,
+    `invalid literal source ${hidden}, expected key=value`
+  ).replace(/(invalid map key:).*$/gm, `$1 ${hidden}`).replace(/`[^`\n]*`/g, `\`${hidden}\``).replace(/\{[^{}\n]*"[^{}\n]*\}/g, `{${hidden}}`);
 }
 function onPath(name, path2) {
   for (const dir of path2.split(delimiter)) {

@@ -54,7 +54,7 @@ export function renderKustomization(dir: string): Promise<string> {
           );
           return;
         }
-        const detail = kustomizeMessage(stderr || err.message)
+        const detail = hideQuotedValues(kustomizeMessage(stderr || err.message))
           .split('\n')
           .slice(0, 20)
           .join('\n  ');
@@ -84,6 +84,31 @@ export function kustomizeMessage(stderr: string): string {
       return line.replace(/^Error: /, '');
     })
     .join('\n');
+}
+
+/**
+ * kustomize's messages sometimes quote the content of the files it read: a generator's
+ * literal with a typo (`invalid literal source hunter2`), a YAML key or value it could not
+ * parse. That content may be a Secret's value, and a render error goes to logs and pull
+ * request comments, so every such quotation is hidden; the file, line and kind of error
+ * remain, which is what the reader needs to find and fix it.
+ */
+export function hideQuotedValues(message: string): string {
+  const hidden = '(hidden: may be a secret)';
+  return (
+    message
+      // configMapGenerator / secretGenerator `literals:`
+      .replace(/literal sources \[[^\]\n]*\]/g, `literal sources [${hidden}]`)
+      .replace(
+        /invalid literal source .*?, expected key=value/g,
+        `invalid literal source ${hidden}, expected key=value`,
+      )
+      // YAML parse errors that print the offending key or value
+      .replace(/(invalid map key:).*$/gm, `$1 ${hidden}`)
+      .replace(/`[^`\n]*`/g, `\`${hidden}\``)
+      // Go values printed with their contents: map[string]interface {}{"key":"value"}
+      .replace(/\{[^{}\n]*"[^{}\n]*\}/g, `{${hidden}}`)
+  );
 }
 
 function onPath(name: string, path: string): boolean {

@@ -2,7 +2,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findKustomize, kustomizeMessage, renderKustomization } from '../../src/adapters/kustomize';
+import {
+  findKustomize,
+  hideQuotedValues,
+  kustomizeMessage,
+  renderKustomization,
+} from '../../src/adapters/kustomize';
 import { RenderError, ToolMissingError } from '../../src/core/errors';
 import { parseObjects, validateObject, type KubeObject } from '../golden/validate-objects';
 
@@ -168,6 +173,60 @@ describe('renderKustomization', () => {
     expect(kustomizeMessage('Error: no such file kustomization.yaml\n')).toBe(
       'no such file kustomization.yaml',
     );
+  });
+
+  it('never quotes a generator literal or YAML content that may be a secret', async () => {
+    // A secretGenerator literal without `key=`: kustomize's message quotes the value.
+    const literal = join(dir, 'bad-literal');
+    mkdirSync(literal);
+    writeFileSync(
+      join(literal, 'kustomization.yaml'),
+      'secretGenerator:\n  - name: db\n    literals: [hunter2-leaky-literal]\n',
+    );
+    // A Secret whose value is not valid YAML: kustomize's message quotes it as a map key.
+    const yaml = join(dir, 'bad-yaml');
+    mkdirSync(yaml);
+    writeFileSync(join(yaml, 'kustomization.yaml'), 'resources: [secret.yaml]\n');
+    writeFileSync(
+      join(yaml, 'secret.yaml'),
+      'apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\nstringData:\n  password: {{ leaky-yaml-value }}\n',
+    );
+    for (const [folder, value] of [
+      [literal, 'hunter2-leaky-literal'],
+      [yaml, 'leaky-yaml-value'],
+    ] as const) {
+      const err = await renderKustomization(folder).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RenderError);
+      const message = (err as Error).message;
+      expect(message).toContain(folder);
+      expect(message).toContain('(hidden: may be a secret)');
+      expect(message).not.toContain(value);
+    }
+  });
+
+  it('hides the quoting shapes of kustomize and Go YAML errors, and nothing else', () => {
+    const cases: Array<[string, string]> = [
+      [
+        'loading KV pairs: literal sources [=hunter2]: invalid literal source =hunter2, expected key=value',
+        'loading KV pairs: literal sources [(hidden: may be a secret)]: invalid literal source (hidden: may be a secret), expected key=value',
+      ],
+      [
+        'map[string]interface {}(nil): yaml: invalid map key: map[string]interface {}{"s3cr3t":""}',
+        'map[string]interface {}(nil): yaml: invalid map key: (hidden: may be a secret)',
+      ],
+      [
+        'yaml: unmarshal errors:\n  line 6: cannot unmarshal !!str `s3cr3t` into map[string]string',
+        'yaml: unmarshal errors:\n  line 6: cannot unmarshal !!str `(hidden: may be a secret)` into map[string]string',
+      ],
+      [
+        'json: map[string]interface {}{"password":"s3cr3t"} is not a list',
+        'json: map[string]interface {}{(hidden: may be a secret)} is not a list',
+      ],
+    ];
+    for (const [input, expected] of cases) expect(hideQuotedValues(input)).toBe(expected);
+    const plain =
+      "accumulating resources: accumulating resources from 's.yaml': MalformedYAMLError: yaml: line 6: found unexpected end of stream in File: s.yaml";
+    expect(hideQuotedValues(plain)).toBe(plain);
   });
 
   it('without kustomize and kubectl on PATH: ToolMissingError with an install hint', () => {
