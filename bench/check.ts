@@ -7,12 +7,17 @@
  * - `mr-drift check --mode server-side` (one process, all regions), also with
  *   `--full-dry-run` (every object through the dry-run, no no-op shortcut),
  * - `mr-drift check --mode read-only` (one process, all regions),
- * and prints medians, ratios, peak memory (max RSS of each process, from /usr/bin/time) and
- * the size of mr-drift's JSON report. Fails if kubectl diff and mr-drift disagree on which
- * objects drifted. bench/check-phases.ts shows where the time of one check goes.
+ * and prints medians, ratios, peak memory (max RSS of each process, from /usr/bin/time),
+ * the size of mr-drift's JSON report and the CPU the clusters spent serving each command.
+ * Fails if kubectl diff and mr-drift disagree on which objects drifted in any run.
+ * bench/check-phases.ts shows where the time of one check goes.
  *
  *   npm run cluster -- up
- *   npx tsx bench/check.ts [--runs 5] [--objects 1000] [--keep]
+ *   npx tsx bench/check.ts [--runs 5] [--objects 1000] [--keep] [--interleaved]
+ *
+ * By default each command gets one unmeasured warm-up run and then its runs in a row (as
+ * hyperfine does); --interleaved times round after round of all commands instead. Both
+ * wait for the clusters to be idle before each command (settle()).
  *
  * kubectl: $MR_DRIFT_KUBECTL if set, else the kubectl 1.36 the harness builds from the pin.
  * mr-drift runs as the bundled CLI (esbuild, split like dist/cli.js), not through tsx.
@@ -24,7 +29,8 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { stringify } from 'yaml';
 import { buildKubectl, defaultKubeconfig, kubectl } from '../test/cluster/kubectl';
-import { DEFAULT_REGIONS } from '../test/cluster/paths';
+import { clusterDir, DEFAULT_REGIONS } from '../test/cluster/paths';
+import { readState } from '../test/cluster/state';
 import type { DriftReport } from '../src/core/report/model';
 
 const arg = (name: string, fallback: number) => {
@@ -34,6 +40,8 @@ const arg = (name: string, fallback: number) => {
 const RUNS = arg('--runs', 5);
 /** Leave the objects and the bundle in place (prints where), e.g. to profile by hand. */
 const KEEP = process.argv.includes('--keep');
+/** Time the commands round after round instead of each one's runs in a row. */
+const INTERLEAVED = process.argv.includes('--interleaved');
 const OBJECTS = arg('--objects', 1000);
 const FIELD_MANAGER = 'argocd-controller';
 const root = new URL('..', import.meta.url).pathname;
@@ -192,6 +200,38 @@ function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Prom
   });
 }
 
+/** CPU time (ms) the clusters' API servers and etcds have used so far, from /proc. */
+function clusterCpuMs(): number {
+  const pids = Object.values(readState(clusterDir()).regions).flatMap((r) => [
+    r.apiserver.pid,
+    r.etcd.pid,
+  ]);
+  const tick = 100; // USER_HZ on Linux
+  return pids.reduce((sum, pid) => {
+    try {
+      // Fields after the command name: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return sum + ((Number(fields[11]) + Number(fields[12])) * 1000) / tick;
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
+/**
+ * Waits until the clusters are idle: the API servers and etcds together below 5 % of one
+ * core over half a second (at most 20 s), so no command is timed while the servers are
+ * still busy with the previous one.
+ */
+async function settle(): Promise<void> {
+  const started = performance.now();
+  while (performance.now() - started < 20_000) {
+    const before = clusterCpuMs();
+    await new Promise((r) => setTimeout(r, 500));
+    if (clusterCpuMs() - before < 25) return;
+  }
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -310,54 +350,95 @@ async function main(): Promise<void> {
     const samples: Record<string, number[]> = { 'kubectl parallel': [], 'kubectl sequential': [] };
     const rss: Record<string, number> = { kubectl: 0 };
     const reportBytes: Record<string, number> = {};
+    /** CPU the API servers and etcds spent serving each command. */
+    const serverCpu: Record<string, number[]> = { 'kubectl parallel': [] };
     for (const v of Object.keys(variants)) {
+      serverCpu[v] = [];
       samples[v] = [];
       rss[v] = 0;
     }
 
-    for (let run = 0; run < RUNS; run++) {
-      // kubectl diff, one process per region: all at once (its best case) ...
-      let start = performance.now();
-      const diffs = await Promise.all(regions.map((r) => measure(kubectlBin, diffArgs(r))));
+    let diffs: Measured[] = [];
+    const kubectlParallel = async (record: boolean) => {
+      await settle();
+      const cpuBefore = clusterCpuMs();
+      const start = performance.now();
+      diffs = await Promise.all(regions.map((r) => measure(kubectlBin, diffArgs(r))));
+      if (!record) return;
       samples['kubectl parallel'].push(performance.now() - start);
-      // ... and one region after another, as a script looping over contexts runs it.
-      start = performance.now();
-      for (const r of regions) await measure(kubectlBin, diffArgs(r));
-      samples['kubectl sequential'].push(performance.now() - start);
+      serverCpu['kubectl parallel'].push(clusterCpuMs() - cpuBefore);
       rss.kubectl = Math.max(rss.kubectl, ...diffs.map((d) => d.rssKiB));
-      for (const [variant, flags] of Object.entries(variants) as Array<
-        [Variant, readonly string[]]
-      >) {
-        const m = await measure(process.execPath, [...checkArgs, ...flags]);
-        if (m.code !== 1)
+      regions.forEach((r, i) => {
+        if (diffs[i].code !== 1) throw new Error(`kubectl diff in ${r} exited ${diffs[i].code}`);
+      });
+    };
+    const kubectlSequential = async (record: boolean) => {
+      await settle();
+      const start = performance.now();
+      for (const r of regions) await measure(kubectlBin, diffArgs(r));
+      if (record) samples['kubectl sequential'].push(performance.now() - start);
+    };
+    const mrDrift = async (variant: Variant, record: boolean) => {
+      await settle();
+      const cpuBefore = clusterCpuMs();
+      const m = await measure(process.execPath, [...checkArgs, ...variants[variant]]);
+      const cpu = clusterCpuMs() - cpuBefore;
+      if (m.code !== 1)
+        throw new Error(
+          `mr-drift ${variant} exited ${m.code}; expected 1 (drift)\n${m.stdout.slice(0, 2000)}`,
+        );
+      // Every run, measured or not, must find what kubectl diff found.
+      const report = JSON.parse(m.stdout) as DriftReport;
+      regions.forEach((r, i) => {
+        const theirs = kubectlDrifted(diffs[i].stdout);
+        const ours = mrDriftDrifted(report, r);
+        if (JSON.stringify(theirs) !== JSON.stringify(ours)) {
           throw new Error(
-            `mr-drift ${variant} exited ${m.code}; expected 1 (drift)\n${m.stdout.slice(0, 2000)}`,
+            `${r} (${variant}): kubectl diff found ${theirs.join(', ')}; mr-drift found ${ours.join(', ')}`,
           );
-        samples[variant].push(m.ms);
-        rss[variant] = Math.max(rss[variant], m.rssKiB);
-        reportBytes[variant] = Buffer.byteLength(m.stdout);
-        const report = JSON.parse(m.stdout) as DriftReport;
-        regions.forEach((r, i) => {
-          const theirs = kubectlDrifted(diffs[i].stdout);
-          const ours = mrDriftDrifted(report, r);
-          if (diffs[i].code !== 1) throw new Error(`kubectl diff in ${r} exited ${diffs[i].code}`);
-          if (JSON.stringify(theirs) !== JSON.stringify(ours)) {
-            throw new Error(
-              `${r} (${variant}): kubectl diff found ${theirs.join(', ')}; mr-drift found ${ours.join(', ')}`,
-            );
-          }
-          if (run === 0 && variant === 'server-side')
-            console.log(
-              `${r}: kubectl diff and mr-drift found the same ${ours.length} drifted objects`,
-            );
-        });
+        }
+        if (!agreed.has(r)) {
+          agreed.add(r);
+          console.log(
+            `${r}: kubectl diff and mr-drift found the same ${ours.length} drifted objects`,
+          );
+        }
+      });
+      if (!record) return;
+      samples[variant].push(m.ms);
+      serverCpu[variant].push(cpu);
+      rss[variant] = Math.max(rss[variant], m.rssKiB);
+      reportBytes[variant] = Buffer.byteLength(m.stdout);
+    };
+    const agreed = new Set<string>();
+    const variantNames = Object.keys(variants) as Variant[];
+
+    if (INTERLEAVED) {
+      // Round after round of every command: each is timed right after a different one.
+      for (let run = 0; run < RUNS; run++) {
+        await kubectlParallel(true);
+        await kubectlSequential(true);
+        for (const v of variantNames) await mrDrift(v, true);
+      }
+    } else {
+      // Each command: one unmeasured warm-up run, then RUNS runs in a row (as hyperfine
+      // does), so no command is timed while the servers still feel the previous one.
+      await kubectlParallel(false);
+      for (let run = 0; run < RUNS; run++) await kubectlParallel(true);
+      await kubectlSequential(false);
+      for (let run = 0; run < RUNS; run++) await kubectlSequential(true);
+      for (const v of variantNames) {
+        await mrDrift(v, false);
+        for (let run = 0; run < RUNS; run++) await mrDrift(v, true);
       }
     }
 
     const kp = median(samples['kubectl parallel']);
     const ks = median(samples['kubectl sequential']);
     const fmt = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-    console.log(`\nmedians of ${RUNS} runs (3 regions x ${objects.length} objects):`);
+    console.log(
+      `\nmedians of ${RUNS} runs (3 regions x ${objects.length} objects; ${INTERLEAVED ? 'interleaved' : 'each command after a warm-up run, its runs in a row'}):`,
+    );
     console.log(`  kubectl diff --server-side, 3 in parallel:  ${fmt(kp)}`);
     console.log(
       `  kubectl diff --server-side, one by one:     ${fmt(ks)}   (peak RSS per process ${(rss.kubectl / 1024).toFixed(0)} MiB)`,
@@ -368,6 +449,11 @@ async function main(): Promise<void> {
         `  mr-drift check --mode ${variant}: ${fmt(m)}   ${(kp / m).toFixed(1)}x faster than parallel, ${(ks / m).toFixed(1)}x than one by one   peak RSS ${(rss[variant] / 1024).toFixed(0)} MiB   JSON report ${(reportBytes[variant] / 1024).toFixed(0)} KiB`,
       );
     }
+    console.log(
+      `  CPU of the API servers and etcds per command (median): ${Object.entries(serverCpu)
+        .map(([n, xs]) => `${n} ${Math.round(median(xs))} ms`)
+        .join(', ')}`,
+    );
     console.log(
       `  all samples (ms): ${JSON.stringify(Object.fromEntries(Object.entries(samples).map(([n, xs]) => [n, xs.map(Math.round)])))}`,
     );
