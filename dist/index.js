@@ -92125,6 +92125,20 @@ function isExtraCandidate(obj, id, claimPatterns) {
     return false;
   return carriesIdentity(obj, id);
 }
+function creatorOf(obj) {
+  const raw = obj.metadata.managedFields;
+  const entries = (Array.isArray(raw) ? raw : []).filter(
+    (e2) => typeof e2.manager === "string" && e2.manager !== "" && !e2.subresource
+  );
+  if (entries.length === 0) return void 0;
+  const oldest = entries.reduce((a, b) => (b.time ?? "~") < (a.time ?? "~") ? b : a);
+  const creator = { manager: oldest.manager };
+  if (oldest.operation) creator.operation = oldest.operation;
+  const created = obj.metadata.creationTimestamp;
+  const time = typeof created === "string" ? created : oldest.time;
+  if (typeof time === "string") creator.time = time;
+  return creator;
+}
 
 // src/core/compare/compare-region.ts
 var TYPE_ORDER = { missing: 0, changed: 1, extra: 2 };
@@ -92179,8 +92193,15 @@ function compareRegion(input) {
     const key = objectKey(refOf(obj));
     if (desiredKeys.has(key) || seen.has(key)) continue;
     seen.add(key);
-    if (isExtraCandidate(obj, identity, claims))
-      findings.push({ ...refOf(obj), type: "extra", fields: [] });
+    if (isExtraCandidate(obj, identity, claims)) {
+      const createdBy = creatorOf(obj);
+      findings.push({
+        ...refOf(obj),
+        type: "extra",
+        fields: [],
+        ...createdBy ? { createdBy } : {}
+      });
+    }
   }
   return findings.sort(compareFindings);
 }
@@ -95238,7 +95259,7 @@ ${f.risks.map((r) => `\u{1F6A9} **Risk** ${inlineCode(r)}: ${escapeInline(RISK_R
 }
 function renderObject(f, limits, options) {
   const out = [objectHeading(f, options)];
-  const who = whoAndWhen(f.fields);
+  const who = f.createdBy ? madeBy(f.createdBy) : whoAndWhen(f.fields);
   if (who) out.push(who);
   if (f.fields.length > 0) {
     const shown = f.fields.slice(0, limits.maxFields);
@@ -95264,6 +95285,10 @@ function whoAndWhen(fields) {
   }
   if (items.length === 0) return void 0;
   return `Changed by ${items.join("; ")}`;
+}
+function madeBy(c) {
+  const when = c.time ? ` at ${escapeInline(formatTime(c.time))}` : "";
+  return `Made by ${inlineCode(c.manager)}${when}`;
 }
 function fieldDiffLines(d, maxValueChars, fingerprints2) {
   if (d.origin === "both") {

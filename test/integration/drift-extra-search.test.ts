@@ -105,9 +105,27 @@ describeCluster('extra objects of kinds Git does not use', () => {
       expect(
         summary(region.findings).sort((a, b) => `${a.kind}`.localeCompare(`${b.kind}`)),
       ).toEqual([
-        { kind: 'ClusterRole', name: clusterRole, type: 'extra', fields: {} },
-        { kind: 'Role', name: 'stray-role', type: 'extra', fields: {} },
-        { kind: 'ServiceAccount', name: 'stray-account', type: 'extra', fields: {} },
+        {
+          kind: 'ClusterRole',
+          name: clusterRole,
+          type: 'extra',
+          fields: {},
+          createdBy: 'kubectl-create',
+        },
+        {
+          kind: 'Role',
+          name: 'stray-role',
+          type: 'extra',
+          fields: {},
+          createdBy: 'kubectl-create',
+        },
+        {
+          kind: 'ServiceAccount',
+          name: 'stray-account',
+          type: 'extra',
+          fields: {},
+          createdBy: 'kubectl-create',
+        },
       ]);
       expect(region.warnings ?? []).toEqual([]);
     },

@@ -45,6 +45,8 @@ interface Expected {
   name: string;
   type: string;
   fields: Record<string, string>;
+  /** For an extra object: the manager that made it. */
+  createdBy?: string;
 }
 
 interface Scenario {
@@ -344,7 +346,15 @@ const scenarios: Scenario[] = [
           data: { a: 'b' },
         }),
       ),
-    expected: [{ kind: 'ConfigMap', name: 'alfred-stray', type: 'extra', fields: {} }],
+    expected: [
+      {
+        kind: 'ConfigMap',
+        name: 'alfred-stray',
+        type: 'extra',
+        fields: {},
+        createdBy: 'kubectl-create',
+      },
+    ],
   },
   {
     name: 'a changed Secret value',

@@ -189,14 +189,20 @@ export function check(
 }
 
 /** A finding reduced to what the tests compare: kind/name, type and field path -> manager. */
-export function summary(
-  findings: Finding[],
-): Array<{ kind: string; name: string; type: string; fields: Record<string, string> }> {
+export function summary(findings: Finding[]): Array<{
+  kind: string;
+  name: string;
+  type: string;
+  fields: Record<string, string>;
+  createdBy?: string;
+}> {
   return findings.map((f) => ({
     kind: f.kind,
     name: f.name,
     type: f.type,
     fields: Object.fromEntries(f.fields.map((d) => [d.path, d.manager ?? '(none)'])),
+    // An extra object names its maker, as a changed field names its manager.
+    ...(f.createdBy ? { createdBy: f.createdBy.manager } : {}),
   }));
 }
 

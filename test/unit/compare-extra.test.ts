@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/core/compare/kube-object';
 import {
   appIdentity,
+  creatorOf,
   identitySelectors,
   isExtraCandidate,
   statefulSetClaimPatterns,
@@ -131,5 +132,63 @@ describe('extra objects', () => {
       metadata: { name: 'x.example.com', labels: { 'app.kubernetes.io/part-of': 'upstream' } },
     } as KubeObject;
     expect(identitySelectors(appIdentity([crd], []))).toEqual([]);
+  });
+});
+
+describe('who made an extra object', () => {
+  const entry = (manager: string, time?: string, extra: Record<string, unknown> = {}) => ({
+    manager,
+    operation: 'Update',
+    fieldsType: 'FieldsV1',
+    fieldsV1: {},
+    ...(time ? { time } : {}),
+    ...extra,
+  });
+
+  it('is the oldest managedFields entry, dated by the creation time', () => {
+    const made = obj(
+      'ConfigMap',
+      'stray',
+      {},
+      {
+        creationTimestamp: '2026-11-26T10:00:00Z',
+        managedFields: [
+          entry('kubectl-label', '2026-11-26T10:05:00Z'),
+          entry('kubectl-create', '2026-11-26T10:00:01Z'),
+          entry('kubectl-edit', '2026-11-26T11:00:00Z'),
+        ],
+      },
+    );
+    expect(creatorOf(made)).toEqual({
+      manager: 'kubectl-create',
+      operation: 'Update',
+      time: '2026-11-26T10:00:00Z',
+    });
+  });
+
+  it('leaves out subresources and entries without a manager; an entry without a time comes last', () => {
+    const made = obj(
+      'ConfigMap',
+      'stray',
+      {},
+      {
+        managedFields: [
+          entry('status-writer', '2026-01-01T00:00:00Z', { subresource: 'status' }),
+          entry('', '2026-01-01T00:00:00Z'),
+          entry('undated'),
+          entry('helm', '2026-03-01T00:00:00Z'),
+        ],
+      },
+    );
+    expect(creatorOf(made)).toEqual({
+      manager: 'helm',
+      operation: 'Update',
+      time: '2026-03-01T00:00:00Z',
+    });
+  });
+
+  it('is unknown without managedFields', () => {
+    expect(creatorOf(obj('ConfigMap', 'stray'))).toBeUndefined();
+    expect(creatorOf(obj('ConfigMap', 'stray', {}, { managedFields: 'garbage' }))).toBeUndefined();
   });
 });

@@ -25,6 +25,13 @@ describe('report outputs', () => {
       /\/spec\/template\/spec\/containers\/name=app\/image: "nginx:1\.25" -> "nginx:1\.26" {2}\(kubectl-set, Update, 20\d\d-/,
     );
     expect(text).toMatch(/\/metadata\/labels\/owner: \(unset\) -> "bob" {2}\(kubectl-label/);
+    // An extra object names who made it and when (recorded: `kubectl create configmap`).
+    expect(text).toMatch(
+      /^ {2}\+ v1 ConfigMap \S+\/stray {2}extra {2}\(not in Git: prune candidate; made by kubectl-create, Update, 20\d\d-\d\d-\d\dT[\d:]+Z\)$/m,
+    );
+    expect(renderMarkdownReport(report)).toMatch(
+      /\/stray<\/code> \(v1\) · in the cluster but not in Git\n\nMade by <code>kubectl-create<\/code> at 20\d\d-/,
+    );
     expect(text).toContain('hint: Check that the cluster is up.');
     expect(text.endsWith('3 regions: 1 in sync, 1 with drift, 1 with errors.\n')).toBe(true);
     expect(reportExitCode(report)).toBe(2);

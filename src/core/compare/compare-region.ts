@@ -6,7 +6,12 @@
 import { groupOf, objectKey, refOf, type KubeObject } from './kube-object';
 import { compareObject } from './compare-object';
 import { replicasLeftToAutoscaler } from './autoscaled-replicas';
-import { appIdentity, isExtraCandidate, statefulSetClaimPatterns } from './extra-objects';
+import {
+  appIdentity,
+  creatorOf,
+  isExtraCandidate,
+  statefulSetClaimPatterns,
+} from './extra-objects';
 import type { Fingerprint } from './secret-redaction';
 import type { ComparisonMode, Finding, FindingType } from '../report/model';
 
@@ -99,8 +104,15 @@ export function compareRegion(input: CompareRegionInput): Finding[] {
     const key = objectKey(refOf(obj));
     if (desiredKeys.has(key) || seen.has(key)) continue;
     seen.add(key);
-    if (isExtraCandidate(obj, identity, claims))
-      findings.push({ ...refOf(obj), type: 'extra', fields: [] });
+    if (isExtraCandidate(obj, identity, claims)) {
+      const createdBy = creatorOf(obj);
+      findings.push({
+        ...refOf(obj),
+        type: 'extra',
+        fields: [],
+        ...(createdBy ? { createdBy } : {}),
+      });
+    }
   }
   return findings.sort(compareFindings);
 }

@@ -4,7 +4,8 @@
  * not flagging what a controller made (anything with an owner, Endpoints, PVCs a
  * StatefulSet created) or what the GitOps engine keeps for itself (Argo CD / Flux objects).
  */
-import { groupOf, isJsonObject, type KubeObject } from './kube-object';
+import type { Creator } from '../report/model';
+import { groupOf, isJsonObject, type KubeObject, type ManagedFieldsEntry } from './kube-object';
 
 /** How objects of this app are recognised in a cluster. */
 export interface AppIdentity {
@@ -158,4 +159,27 @@ export function isExtraCandidate(
   )
     return false;
   return carriesIdentity(obj, id);
+}
+
+/**
+ * Who made an object that is not in Git: the manager of its oldest managedFields entry
+ * (status and other subresources left out), with the object's creation time. `kubectl
+ * create` records `kubectl-create`, `kubectl apply` `kubectl-client-side-apply`, a
+ * controller its own name. Best effort: an entry whose fields all moved to other managers
+ * is gone, and then the oldest remaining one is named.
+ */
+export function creatorOf(obj: KubeObject): Creator | undefined {
+  const raw = obj.metadata.managedFields;
+  const entries = (Array.isArray(raw) ? (raw as ManagedFieldsEntry[]) : []).filter(
+    (e) => typeof e.manager === 'string' && e.manager !== '' && !e.subresource,
+  );
+  if (entries.length === 0) return undefined;
+  // ISO 8601 UTC times sort as strings; an entry without a time goes last.
+  const oldest = entries.reduce((a, b) => ((b.time ?? '~') < (a.time ?? '~') ? b : a));
+  const creator: Creator = { manager: oldest.manager! };
+  if (oldest.operation) creator.operation = oldest.operation;
+  const created = obj.metadata.creationTimestamp;
+  const time = typeof created === 'string' ? created : oldest.time;
+  if (typeof time === 'string') creator.time = time;
+  return creator;
 }

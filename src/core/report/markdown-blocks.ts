@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { codeBlock, escapeInline, fileLink, inlineCode } from './markdown-escape';
 import {
   countFindings,
+  type Creator,
   type DriftReport,
   type FieldDiff,
   type Finding,
@@ -343,7 +344,7 @@ function objectHeading(f: Finding, options: BlockOptions, what = TYPE_TEXT[f.typ
 
 function renderObject(f: Finding, limits: DetailLimits, options: BlockOptions): string {
   const out = [objectHeading(f, options)];
-  const who = whoAndWhen(f.fields);
+  const who = f.createdBy ? madeBy(f.createdBy) : whoAndWhen(f.fields);
   if (who) out.push(who);
   if (f.fields.length > 0) {
     const shown = f.fields.slice(0, limits.maxFields);
@@ -371,6 +372,12 @@ function whoAndWhen(fields: FieldDiff[]): string | undefined {
   }
   if (items.length === 0) return undefined;
   return `Changed by ${items.join('; ')}`;
+}
+
+/** "Made by kubectl-create at …" for an object nobody put in Git. */
+function madeBy(c: Creator): string {
+  const when = c.time ? ` at ${escapeInline(formatTime(c.time))}` : '';
+  return `Made by ${inlineCode(c.manager)}${when}`;
 }
 
 function fieldDiffLines(d: FieldDiff, maxValueChars: number, fingerprints: boolean): string[] {

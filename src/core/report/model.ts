@@ -90,6 +90,18 @@ export interface Finding extends ObjectRef {
   risks?: RiskId[];
   /** With a base revision: `pr`, `drift`, or `both` when the fields are of both kinds. */
   origin?: Origin;
+  /** For `extra`: who made the object and when (see `creatorOf` in compare/extra-objects.ts). */
+  createdBy?: Creator;
+}
+
+/** The field manager behind an object nobody put in Git. */
+export interface Creator {
+  /** Manager of the object's oldest managedFields entry, e.g. `kubectl-create`. */
+  manager: string;
+  /** That entry's operation: `Update` or `Apply`. */
+  operation?: string;
+  /** metadata.creationTimestamp of the object (else that entry's time), ISO 8601. */
+  time?: string;
 }
 
 /**

@@ -118,8 +118,11 @@ function regionLines(r: RegionReport, style: TextStyle): string[] {
         );
         lines.push(...risks);
       } else if (f.type === 'extra') {
+        const made = f.createdBy
+          ? `; made by ${[f.createdBy.manager, f.createdBy.operation, f.createdBy.time].filter(Boolean).join(', ')}`
+          : '';
         lines.push(
-          `  ${style.yellow('+')} ${objectLine(f)}  ${style.yellow('extra')}${style.dim('  (not in Git: prune candidate)')}`,
+          `  ${style.yellow('+')} ${objectLine(f)}  ${style.yellow('extra')}${style.dim(`  (not in Git: prune candidate${made})`)}`,
         );
         lines.push(...risks);
       } else {
