@@ -88390,16 +88390,26 @@ function findKustomize(path2 = process.env.PATH ?? "") {
   if (path2 === process.env.PATH) cached = tool;
   return tool;
 }
-function renderKustomization(dir) {
+var RENDER_TIMEOUT_MS = 12e4;
+function renderKustomization(dir, timeoutMs = RENDER_TIMEOUT_MS) {
   const tool = findKustomize();
   return new Promise((resolve6, reject) => {
     execFile(
       tool.command,
       [...tool.args, dir],
-      { maxBuffer: 256 * 1024 * 1024, env: process.env },
+      { maxBuffer: 256 * 1024 * 1024, env: process.env, timeout: timeoutMs },
       (err, stdout, stderr) => {
         if (!err) {
           resolve6(stdout);
+          return;
+        }
+        if (err.killed && err.signal === "SIGTERM") {
+          reject(
+            new RenderError(
+              `${tool.command} ${tool.args.join(" ")} ${dir} did not finish within ${timeoutMs / 1e3} s`,
+              "A remote resource or base (an https:// or git URL in a kustomization) is probably not answering: check that this machine can reach it, or vendor it into the repository."
+            )
+          );
           return;
         }
         if (err.code === "ENOENT") {

@@ -32,19 +32,38 @@ export function findKustomize(path = process.env.PATH ?? ''): KustomizeTool {
 }
 
 /**
- * Builds a kustomization folder and returns the multi-document YAML kustomize prints.
- * A failing build -> RenderError naming the folder, with kustomize's own message.
+ * How long one kustomize build may take. A local build takes well under a second; one
+ * that takes minutes waits on a remote resource or base (an `https://` or git URL) that
+ * does not answer, and kustomize itself never gives up on those.
  */
-export function renderKustomization(dir: string): Promise<string> {
+export const RENDER_TIMEOUT_MS = 120_000;
+
+/**
+ * Builds a kustomization folder and returns the multi-document YAML kustomize prints.
+ * A failing or hanging build -> RenderError naming the folder, with kustomize's own message.
+ */
+export function renderKustomization(
+  dir: string,
+  timeoutMs: number = RENDER_TIMEOUT_MS,
+): Promise<string> {
   const tool = findKustomize();
   return new Promise((resolve, reject) => {
     execFile(
       tool.command,
       [...tool.args, dir],
-      { maxBuffer: 256 * 1024 * 1024, env: process.env },
+      { maxBuffer: 256 * 1024 * 1024, env: process.env, timeout: timeoutMs },
       (err, stdout, stderr) => {
         if (!err) {
           resolve(stdout);
+          return;
+        }
+        if (err.killed && err.signal === 'SIGTERM') {
+          reject(
+            new RenderError(
+              `${tool.command} ${tool.args.join(' ')} ${dir} did not finish within ${timeoutMs / 1000} s`,
+              'A remote resource or base (an https:// or git URL in a kustomization) is probably not answering: check that this machine can reach it, or vendor it into the repository.',
+            ),
+          );
           return;
         }
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -228,6 +229,29 @@ describe('renderKustomization', () => {
       "accumulating resources: accumulating resources from 's.yaml': MalformedYAMLError: yaml: line 6: found unexpected end of stream in File: s.yaml";
     expect(hideQuotedValues(plain)).toBe(plain);
   });
+
+  it('a remote resource that never answers: RenderError after the timeout, not a hang', async () => {
+    // A local server that accepts the connection and never answers, as a dead remote does.
+    const server = createServer(() => undefined);
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const remote = join(dir, 'remote');
+      mkdirSync(remote);
+      writeFileSync(
+        join(remote, 'kustomization.yaml'),
+        `resources:\n  - http://127.0.0.1:${port}/deploy.yaml\n`,
+      );
+      const started = Date.now();
+      const err = await renderKustomization(remote, 2_000).catch((e: unknown) => e);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      expect(err).toBeInstanceOf(RenderError);
+      expect((err as Error).message).toContain(`${remote} did not finish within 2 s`);
+      expect((err as RenderError).hint).toContain('remote resource or base');
+    } finally {
+      server.close();
+    }
+  }, 30_000);
 
   it('without kustomize and kubectl on PATH: ToolMissingError with an install hint', () => {
     const err = (() => {
