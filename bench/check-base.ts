@@ -20,20 +20,15 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { stringify } from 'yaml';
 import { defaultKubeconfig, kubectl } from '../test/cluster/kubectl';
 import { DEFAULT_REGIONS } from '../test/cluster/paths';
 import type { DriftReport } from '../src/core/report/model';
+import { bundleLikeDist, median, numberArg } from './support';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const RUNS = arg('--runs', 5);
-const OBJECTS = arg('--objects', 1000);
+const RUNS = numberArg('--runs', 5);
+const OBJECTS = numberArg('--objects', 1000);
 const KEEP = process.argv.includes('--keep');
-const root = new URL('..', import.meta.url).pathname;
 
 type Obj = { apiVersion: string; kind: string; metadata: Record<string, unknown> } & Record<
   string,
@@ -156,12 +151,6 @@ function run(
   });
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 /** Fields per origin in each region: the bench's own correctness check. */
 function originCounts(report: DriftReport): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
@@ -205,19 +194,7 @@ async function main(): Promise<void> {
       },
     }).trim();
 
-  const cli = join(dir, 'cli.js');
-  await build({
-    entryPoints: [join(root, 'src/cli/main.ts')],
-    outfile: cli,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    banner: {
-      js: "import { createRequire as __req } from 'node:module'; const require = __req(import.meta.url);",
-    },
-  });
+  const cli = await bundleLikeDist('src/cli/main.ts', join(dir, 'cli'));
   console.log(
     `machine: ${cpus().length} cores, load ${loadavg()
       .map((l) => l.toFixed(2))

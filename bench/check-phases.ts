@@ -15,6 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundleLikeDist, median } from './support';
 
 const arg = (name: string, fallback?: string) => {
   const i = process.argv.indexOf(name);
@@ -33,31 +34,15 @@ async function launch(): Promise<void> {
     );
     process.exit(2);
   }
-  const { build } = await import('esbuild');
-  const root = new URL('..', import.meta.url).pathname;
   const dir = mkdtempSync(join(tmpdir(), 'mr-drift-bench-phases-'));
   try {
-    await build({
-      entryPoints: { probe: join(root, 'bench/check-phases.ts') },
-      outdir: dir,
-      splitting: true,
-      chunkNames: 'chunks/[name]-[hash]',
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'warning',
-      external: ['esbuild'],
-      banner: {
-        js: "import { createRequire as __req } from 'node:module'; const require = __req(import.meta.url);",
-      },
-    });
+    const probe = await bundleLikeDist('bench/check-phases.ts', dir, 'probe', ['esbuild']);
     const { defaultKubeconfig } = await import('../test/cluster/kubectl');
     const { DEFAULT_REGIONS } = await import('../test/cluster/paths');
     const out = execFileSync(
       process.execPath,
       [
-        join(dir, 'probe.js'),
+        probe,
         '--probe',
         '--path',
         path,
@@ -145,7 +130,6 @@ async function probe(): Promise<void> {
 
   const byServer = new Map<string, Sent[]>();
   for (const s of sent) byServer.set(s.server, [...(byServer.get(s.server) ?? []), s]);
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
   for (const [server, list] of byServer) {
     const selected = list.filter((s) => s.selector);
     const others = list.filter((s) => !s.selector);

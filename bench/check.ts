@@ -26,25 +26,20 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { stringify } from 'yaml';
 import { buildKubectl, defaultKubeconfig, kubectl } from '../test/cluster/kubectl';
 import { clusterDir, DEFAULT_REGIONS } from '../test/cluster/paths';
 import { readState } from '../test/cluster/state';
 import type { DriftReport } from '../src/core/report/model';
+import { bundleLikeDist, median, numberArg } from './support';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const RUNS = arg('--runs', 5);
+const RUNS = numberArg('--runs', 5);
 /** Leave the objects and the bundle in place (prints where), e.g. to profile by hand. */
 const KEEP = process.argv.includes('--keep');
 /** Time the commands round after round instead of each one's runs in a row. */
 const INTERLEAVED = process.argv.includes('--interleaved');
-const OBJECTS = arg('--objects', 1000);
+const OBJECTS = numberArg('--objects', 1000);
 const FIELD_MANAGER = 'argocd-controller';
-const root = new URL('..', import.meta.url).pathname;
 
 type Obj = {
   apiVersion: string;
@@ -232,12 +227,6 @@ async function settle(): Promise<void> {
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 /** Objects kubectl diff printed a diff for: `kind/name` from its `diff -u -N` headers. */
 function kubectlDrifted(out: string): string[] {
   const names = new Set<string>();
@@ -272,23 +261,8 @@ async function main(): Promise<void> {
   const file = join(dir, 'desired.yaml');
   writeFileSync(file, objects.map((o) => stringify(o, { version: '1.1' })).join('---\n'));
 
-  // Bundled as scripts/build.mjs bundles dist/cli.js: split, so each command loads only
-  // its own chunks, as the released CLI does.
-  const cli = join(dir, 'cli', 'cli.js');
-  await build({
-    entryPoints: { cli: join(root, 'src/cli/main.ts') },
-    outdir: join(dir, 'cli'),
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    banner: {
-      js: "import { createRequire as __req } from 'node:module'; const require = __req(import.meta.url);",
-    },
-  });
+  // Bundled from the current source as dist/cli.js is (see bench/support.ts).
+  const cli = await bundleLikeDist('src/cli/main.ts', join(dir, 'cli'));
 
   console.log(
     `machine: ${cpus().length} cores, load ${loadavg()

@@ -11,8 +11,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { build } from 'esbuild';
 import { generateTree } from '../src/adapters/fs/generate-tree';
+import { bundleLikeDist, median } from './support';
 
 const REGIONS = 50;
 const SHARDS_PER_REGION = 8;
@@ -58,12 +58,6 @@ function benchConfig(): string {
   return `${lines.join('\n')}\n`;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
 /** CPU time (user + system) of this process for each timed run: not inflated by load. */
 const cpu: { fresh: number[]; rerun: number[] } = { fresh: [], rerun: [] };
 
@@ -102,21 +96,7 @@ try {
   // The CLI as shipped: bundled from the current source the way scripts/build.mjs does
   // (not dist/, which may be stale or being rebuilt). Templates are found in the repo.
   // Split like dist/: the drift check's modules go to a chunk `generate` never loads.
-  const bundle = join(dir, 'cli.js');
-  await build({
-    entryPoints: { cli: join(root, 'src/cli/main.ts') },
-    outdir: dir,
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'warning',
-    banner: {
-      js: "import { createRequire as __req } from 'node:module'; const require = __req(import.meta.url);",
-    },
-  });
+  const bundle = await bundleLikeDist('src/cli/main.ts', dir);
   const [cmd, args] = [process.execPath, [bundle]];
   const cli: number[] = [];
   for (let i = 0; i < Math.min(RUNS, 5); i++) {

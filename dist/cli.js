@@ -30,7 +30,7 @@ async function main(argv) {
   const sub = subcommand(argv);
   const commands = [];
   if (sub !== "check") commands.push((await import("./chunks/generate-command-FZGOUWES.js")).generateCommand());
-  if (sub !== "generate") commands.push((await import("./chunks/check-command-EIH6U7L5.js")).checkCommand());
+  if (sub !== "generate") commands.push((await import("./chunks/check-command-Y2EJCFEQ.js")).checkCommand());
   for (const command of commands) {
     command.copyInheritedSettings(program);
     program.addCommand(command);

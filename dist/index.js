@@ -95290,15 +95290,16 @@ function whoAndWhen(fields) {
     const key = `${d.manager}\0${d.time ?? ""}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const when = d.time ? ` at ${escapeInline(formatTime(d.time))}` : "";
-    items.push(`${inlineCode(d.manager)}${when}`);
+    items.push(managerAt(d.manager, d.time));
   }
   if (items.length === 0) return void 0;
   return `Changed by ${items.join("; ")}`;
 }
 function madeBy(c) {
-  const when = c.time ? ` at ${escapeInline(formatTime(c.time))}` : "";
-  return `Made by ${inlineCode(c.manager)}${when}`;
+  return `Made by ${managerAt(c.manager, c.time)}`;
+}
+function managerAt(manager, time) {
+  return `${inlineCode(manager)}${time ? ` at ${escapeInline(formatTime(time))}` : ""}`;
 }
 function fieldDiffLines(d, maxValueChars, fingerprints2) {
   if (d.origin === "both") {

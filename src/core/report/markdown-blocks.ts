@@ -367,8 +367,7 @@ function whoAndWhen(fields: FieldDiff[]): string | undefined {
     const key = `${d.manager}\u0000${d.time ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const when = d.time ? ` at ${escapeInline(formatTime(d.time))}` : '';
-    items.push(`${inlineCode(d.manager)}${when}`);
+    items.push(managerAt(d.manager, d.time));
   }
   if (items.length === 0) return undefined;
   return `Changed by ${items.join('; ')}`;
@@ -376,8 +375,12 @@ function whoAndWhen(fields: FieldDiff[]): string | undefined {
 
 /** "Made by kubectl-create at …" for an object nobody put in Git. */
 function madeBy(c: Creator): string {
-  const when = c.time ? ` at ${escapeInline(formatTime(c.time))}` : '';
-  return `Made by ${inlineCode(c.manager)}${when}`;
+  return `Made by ${managerAt(c.manager, c.time)}`;
+}
+
+/** `kubectl-edit` at 2026-11-26 10:00:00 UTC (the time when known). */
+function managerAt(manager: string, time: string | undefined): string {
+  return `${inlineCode(manager)}${time ? ` at ${escapeInline(formatTime(time))}` : ''}`;
 }
 
 function fieldDiffLines(d: FieldDiff, maxValueChars: number, fingerprints: boolean): string[] {

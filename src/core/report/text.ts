@@ -52,8 +52,13 @@ function objectLine(f: Pick<Finding, 'apiVersion' | 'kind' | 'namespace' | 'name
   return `${f.apiVersion} ${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}`;
 }
 
+/** "kubectl-set, Update, 2026-…" from what managedFields says of a field or an object. */
+function whoText(w: { manager?: string; operation?: string; time?: string }): string {
+  return [w.manager, w.operation, w.time].filter(Boolean).join(', ');
+}
+
 function fieldLine(d: FieldDiff, style: TextStyle): string {
-  const who = [d.manager, d.operation, d.time].filter(Boolean).join(', ');
+  const who = whoText(d);
   if (d.origin === 'both') {
     // Its values are in the PR part, next to the warning; here it only counts as drift.
     return `      ${d.path}: changed in the cluster${who ? ` (${who})` : ''}; ${style.bold('this PR changes it too')} (see above)`;
@@ -118,9 +123,7 @@ function regionLines(r: RegionReport, style: TextStyle): string[] {
         );
         lines.push(...risks);
       } else if (f.type === 'extra') {
-        const made = f.createdBy
-          ? `; made by ${[f.createdBy.manager, f.createdBy.operation, f.createdBy.time].filter(Boolean).join(', ')}`
-          : '';
+        const made = f.createdBy ? `; made by ${whoText(f.createdBy)}` : '';
         lines.push(
           `  ${style.yellow('+')} ${objectLine(f)}  ${style.yellow('extra')}${style.dim(`  (not in Git: prune candidate${made})`)}`,
         );
@@ -168,7 +171,7 @@ function prFindingLines(f: Finding, style: TextStyle): string[] {
     const values = `${style.red(formatValue(d.live))} -> ${style.green(formatValue(d.desired))}`;
     const secret = d.redacted ? style.dim('  [secret value: fingerprints only]') : '';
     if (d.origin === 'both') {
-      const who = [d.manager, d.operation, d.time].filter(Boolean).join(', ');
+      const who = whoText(d);
       lines.push(
         `      ${d.path}: ${values}${secret}  ${style.yellow(`OVERWRITES a change made in the cluster${who ? ` (${who})` : ''}`)}`,
       );
