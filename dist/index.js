@@ -88050,7 +88050,7 @@ var ReportFileError = class extends MrDriftError {
   problems;
 };
 var IgnoreFileError = class extends MrDriftError {
-  constructor(problems, hint = 'Fix the ignore file; its format is described in the README (section "Ignore rules").') {
+  constructor(problems, hint = 'Fix the ignore file; its format is described in docs/drift.md (section "Ignore rules").') {
     super(
       `${problems.length} problem${problems.length === 1 ? "" : "s"} in the ignore file:
 ` + problems.map((p) => `  ${formatProblem(p)}`).join("\n"),

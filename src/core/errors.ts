@@ -158,7 +158,7 @@ export class ReportFileError extends MrDriftError {
 export class IgnoreFileError extends MrDriftError {
   constructor(
     readonly problems: Problem[],
-    hint = 'Fix the ignore file; its format is described in the README (section "Ignore rules").',
+    hint = 'Fix the ignore file; its format is described in docs/drift.md (section "Ignore rules").',
   ) {
     super(
       `${problems.length} problem${problems.length === 1 ? '' : 's'} in the ignore file:\n` +

@@ -411,7 +411,7 @@ describe('CLI (mr-drift generate)', () => {
     const first = await cli([]);
     expect(first.code).toBe(2);
     expect(first.stderr).toContain(
-      'mr-drift.yaml: file not found\nhint: Create mr-drift.yaml (see the README',
+      'mr-drift.yaml: file not found\nhint: Create mr-drift.yaml (see docs/config.md)',
     );
   });
 

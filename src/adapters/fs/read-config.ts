@@ -35,7 +35,7 @@ export function loadConfig(file: string): Config {
       ],
       // The default name missing: probably a first run; a name the user typed: a typo.
       basename(file) === DEFAULT_CONFIG_FILE
-        ? `Create ${DEFAULT_CONFIG_FILE} (see the README's config reference) or pass --config <file>.`
+        ? `Create ${DEFAULT_CONFIG_FILE} (see docs/config.md) or pass --config <file>.`
         : 'Check the path given with --config.',
     );
   }

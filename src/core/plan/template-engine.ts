@@ -89,7 +89,7 @@ export function compileTemplates(sources: TemplateSources): TemplateRenderer {
           t.origin,
           detail,
           err instanceof MissingVariable || /not defined/.test(detail)
-            ? 'Use only the variables of the view model (src/core/plan/view-model.ts; see the README), or fix the name.'
+            ? 'Use only the variables of the view model (src/core/plan/view-model.ts; see docs/generator.md), or fix the name.'
             : undefined,
         );
       }
