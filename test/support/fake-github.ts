@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -22,6 +23,13 @@ export interface FakeGitHubOptions {
   tokens: Record<string, { access: 'read' | 'write'; login?: string }>;
   /** "owner/repo" -> issue (pull request) numbers that exist. */
   repos: Record<string, number[]>;
+  /**
+   * Path the API is served under: empty for api.github.com, `/api/v3` as on GitHub
+   * Enterprise Server. Requests outside it get 404.
+   */
+  pathPrefix?: string;
+  /** Serve HTTPS with this key and certificate (PEM) instead of plain HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 export interface FakeComment {
@@ -51,14 +59,20 @@ export interface RecordedRequest {
 }
 
 export interface FakeGitHub {
-  /** Base URL to use as GITHUB_API_URL. */
+  /** Base URL to use as GITHUB_API_URL (with the path prefix, if any). */
   url: string;
+  /** Port the server listens on (127.0.0.1). */
+  port: number;
   requests: RecordedRequest[];
   /** Comments of one issue, ascending id. */
   comments(repo: string, issue: number): FakeComment[];
   /** Adds a comment as if someone else wrote it. */
   seedComment(repo: string, issue: number, body: string, login?: string): FakeComment;
-  /** Makes the next `count` requests answer with `status` (e.g. 502) before handling. */
+  /**
+   * Makes the next `count` requests answer with `status` before handling: 5xx a server
+   * error; 403/429 the primary rate limit when the headers say `x-ratelimit-remaining: 0`,
+   * else the secondary rate limit (GitHub's messages for each).
+   */
   failNext(count: number, status: number, headers?: Record<string, string>): void;
   /** API writes recorded (POST, PATCH, DELETE) with a 2xx status. */
   writes(): RecordedRequest[];
@@ -91,9 +105,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const c: FakeComment = {
       id,
       node_id: `IC_kwDO${id.toString(36)}`,
-      url: `${baseUrl}/repos/${repo}/issues/comments/${id}`,
+      url: `${baseUrl}${prefix}/repos/${repo}/issues/comments/${id}`,
       html_url: `https://github.com/${repo}/pull/${issue}#issuecomment-${id}`,
-      issue_url: `${baseUrl}/repos/${repo}/issues/${issue}`,
+      issue_url: `${baseUrl}${prefix}/repos/${repo}/issues/${issue}`,
       body,
       user: { login, id: type === 'Bot' ? 41898282 : 1000 + login.length, type },
       created_at: t,
@@ -113,12 +127,17 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     return rest;
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     void handle(req, res);
-  });
+  };
+  const server = options.tls ? createTlsServer(options.tls, onRequest) : createServer(onRequest);
+
+  const prefix = (options.pathPrefix ?? '').replace(/\/+$/, '');
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', baseUrl);
+    // The route, below the API's path prefix (GitHub Enterprise Server's /api/v3).
+    const route = url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : '';
     const method = req.method ?? 'GET';
     const raw = await readBody(req);
     const record: RecordedRequest = {
@@ -146,7 +165,9 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       const message =
         failure.status >= 500
           ? 'Server Error'
-          : 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.';
+          : failure.headers['x-ratelimit-remaining'] === '0'
+            ? 'API rate limit exceeded for installation ID 40000001.'
+            : 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.';
       return send(
         failure.status,
         {
@@ -165,7 +186,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
     const who = options.tokens[token];
     if (!who) return error(401, 'Bad credentials', 'https://docs.github.com/rest');
 
-    let m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(url.pathname);
+    let m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/(\d+)\/comments$/.exec(route);
     if (m) {
       const repo = `${decodeURIComponent(m[1])}/${decodeURIComponent(m[2])}`;
       const issue = Number(m[3]);
@@ -180,7 +201,12 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
         const last = Math.max(1, Math.ceil(all.length / perPage));
         const slice = all.slice((page - 1) * perPage, page * perPage).map(publicView);
         const link = (p: number, rel: string) => {
-          const u = new URL(url.pathname, baseUrl);
+          // Like GitHub, link to the host the client asked for (a proxy may stand between).
+          const scheme = options.tls ? 'https' : 'http';
+          const u = new URL(
+            url.pathname,
+            req.headers.host ? `${scheme}://${req.headers.host}` : baseUrl,
+          );
           u.searchParams.set('per_page', String(perPage));
           u.searchParams.set('page', String(p));
           return `<${u.toString()}>; rel="${rel}"`;
@@ -215,7 +241,7 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       return error(404, 'Not Found');
     }
 
-    m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(url.pathname);
+    m = /^\/repos\/([^/]+)\/([^/]+)\/issues\/comments\/(\d+)$/.exec(route);
     if (m) {
       const repo = `${decodeURIComponent(m[1])}/${decodeURIComponent(m[2])}`;
       const c = comments.get(Number(m[3]));
@@ -258,10 +284,11 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    url: baseUrl,
+    url: `${baseUrl}${prefix}`,
+    port: (server.address() as AddressInfo).port,
     requests,
     comments: (repo, issue) =>
       [...comments.values()].filter((c) => c._repo === repo && c._issue === issue),

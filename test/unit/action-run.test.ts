@@ -89,7 +89,7 @@ function deps(
     env: e,
     cwd: dir,
     runCheck: runCheck ?? (() => Promise.reject(new Error('runCheck must not be called'))),
-    commentsApi: (o) => createIssueCommentsApi({ ...o, retryDelayMs: 1 }),
+    commentsApi: (o) => createIssueCommentsApi({ ...o, waitUnitMs: 1, writeGapMs: 0 }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIssueCommentsApi, type IssueRef } from '../../src/adapters/github/issue-comments';
-import { nextLink } from '../../src/adapters/github/rest-client';
+import { createServer, type Server } from 'node:net';
 import { syncReportComments } from '../../src/adapters/github/sync-comments';
 import { GitHubApiError } from '../../src/core/errors';
 import { commentMarker } from '../../src/core/report/markdown-comment';
@@ -22,7 +22,10 @@ afterEach(async () => {
   await gh.close();
 });
 
-const api = (token = WRITE) => createIssueCommentsApi({ token, apiUrl: gh.url, retryDelayMs: 1 });
+// Waits counted in milliseconds instead of seconds, and no spacing between writes, so
+// the retry and rate-limit paths run in a blink; everything else is as on a runner.
+const fast = { waitUnitMs: 1, writeGapMs: 0 };
+const api = (token = WRITE, apiUrl = gh.url) => createIssueCommentsApi({ token, apiUrl, ...fast });
 const body = (part: number, text: string, key = 'default') =>
   `${commentMarker(key, part)}\n${text}\n`;
 
@@ -49,10 +52,35 @@ describe('issue comments client against the fake GitHub', () => {
     ]);
   });
 
-  it('sends the token as a bearer token with the API version header', async () => {
+  it('sends the token as Octokit does, with the API version header', async () => {
     await api().list(PR);
-    expect(gh.requests[0].authorization).toBe(`Bearer ${WRITE}`);
+    expect(gh.requests[0].authorization).toBe(`token ${WRITE}`);
     expect(gh.requests[0].apiVersion).toBe('2022-11-28');
+  });
+
+  it('talks to GitHub Enterprise Server under its /api/v3 prefix, pages included', async () => {
+    const ghes = await startFakeGitHub({
+      tokens: { [WRITE]: { access: 'write' } },
+      repos: { [REPO]: [42] },
+      pathPrefix: '/api/v3',
+    });
+    try {
+      expect(ghes.url).toMatch(/\/api\/v3$/);
+      for (let i = 0; i < 150; i++) ghes.seedComment(REPO, 42, `c${i}`);
+      const client = api(WRITE, ghes.url);
+      expect(await client.list(PR)).toHaveLength(150);
+      await client.create(PR, 'hello from GHES');
+      expect(ghes.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+        'GET /api/v3/repos/alfred/gitops/issues/42/comments?per_page=100 200',
+        'GET /api/v3/repos/alfred/gitops/issues/42/comments?per_page=100&page=2 200',
+        'POST /api/v3/repos/alfred/gitops/issues/42/comments 201',
+      ]);
+      // Without the prefix the same server answers 404, so the prefix was really used.
+      const wrong = await rejection(api(WRITE, ghes.url.replace('/api/v3', '')).list(PR));
+      expect(wrong.status).toBe(404);
+    } finally {
+      await ghes.close();
+    }
   });
 
   it('turns a read-only token into a 403 with a permissions hint, never quoting the token', async () => {
@@ -83,23 +111,77 @@ describe('issue comments client against the fake GitHub', () => {
     expect(ok.body).toHaveLength(65_536);
   });
 
-  it('retries server errors and honours Retry-After, then gives up', async () => {
+  it('retries server errors and secondary rate limits, then gives up', async () => {
     gh.failNext(2, 502);
     expect(await api().list(PR)).toEqual([]);
-    gh.failNext(1, 403, { 'retry-after': '0' });
-    expect(await api().list(PR)).toEqual([]);
-    gh.failNext(3, 503);
+    expect(gh.requests.map((r) => r.status)).toEqual([502, 502, 200]);
+    gh.failNext(1, 403, { 'retry-after': '1' });
+    expect(await api().create(PR, 'after the secondary limit')).toMatchObject({
+      body: 'after the secondary limit',
+    });
+    expect(gh.requests.slice(3).map((r) => `${r.method} ${r.status}`)).toEqual([
+      'POST 403',
+      'POST 201',
+    ]);
+    // Three retries after the first attempt, then the error with GitHub's status.
+    gh.failNext(4, 503);
+    const before = gh.requests.length;
     expect((await rejection(api().list(PR))).status).toBe(503);
+    expect(gh.requests.length - before).toBe(4);
   });
 
-  it('parses Link headers with several relations', () => {
-    expect(
-      nextLink(
-        '<https://x/a?page=1>; rel="prev", <https://x/a?page=3>; rel="next", <https://x/a?page=9>; rel="last"',
-      ),
-    ).toBe('https://x/a?page=3');
-    expect(nextLink('<https://x/a?page=1>; rel="first"')).toBeUndefined();
-    expect(nextLink(null)).toBeUndefined();
+  it('does not wait out a long rate limit: fails at once with a hint', async () => {
+    const reset = String(Math.floor(Date.now() / 1000) + 3600);
+    gh.failNext(1, 403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset });
+    const lines: string[] = [];
+    const err = await rejection(
+      createIssueCommentsApi({
+        token: WRITE,
+        apiUrl: gh.url,
+        ...fast,
+        log: (l) => lines.push(l),
+      }).list(PR),
+    );
+    expect(err.status).toBe(403);
+    expect(err.hint).toContain('rate limit is used up');
+    expect(gh.requests).toHaveLength(1);
+    expect(lines.join('\n')).toMatch(/rate limit reached .*not waiting 36\d\d s/);
+  });
+
+  it('a GitHub that cannot be reached, or never answers, is status 0 with a network hint', async () => {
+    const closed = await rejection(
+      createIssueCommentsApi({
+        token: WRITE,
+        apiUrl: 'http://127.0.0.1:9',
+        ...fast,
+        retries: 1,
+      }).list(PR),
+    );
+    expect(closed.status).toBe(0);
+    expect(closed.message).toContain('GET /repos/alfred/gitops/issues/42/comments failed');
+    expect(closed.hint).toContain('HTTPS_PROXY');
+
+    // Accepts the connection, never answers: each attempt ends at the timeout.
+    const silent: Server = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const started = Date.now();
+      const hung = await rejection(
+        createIssueCommentsApi({
+          token: WRITE,
+          apiUrl: `http://127.0.0.1:${port}`,
+          ...fast,
+          retries: 1,
+          timeoutMs: 300,
+        }).list(PR),
+      );
+      expect(hung.status).toBe(0);
+      expect(hung.message).toMatch(/timeout/i);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      silent.close();
+    }
   });
 });
 

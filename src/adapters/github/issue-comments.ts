@@ -1,4 +1,5 @@
-import { RestClient, type RestClientOptions } from './rest-client';
+import { createGitHubClient, type GitHubClientOptions } from './github-client';
+import { toGitHubApiError, type GitHubPermission } from './github-errors';
 
 /** A repository on GitHub. */
 export interface RepoRef {
@@ -20,8 +21,8 @@ export interface IssueComment {
 }
 
 /**
- * What the Action needs from GitHub: the comments of one pull request. A small interface
- * so the sync logic can be tested against anything that behaves like GitHub.
+ * What the Action needs from GitHub: the comments of one pull request (or issue). A small
+ * interface so the sync logic can be tested against anything that behaves like GitHub.
  */
 export interface IssueCommentsApi {
   /** Every comment on the issue, oldest first (GitHub orders them by ascending id). */
@@ -31,27 +32,81 @@ export interface IssueCommentsApi {
   remove(repo: RepoRef, id: number): Promise<void>;
 }
 
-/** Issue comments over GitHub's REST API (`/repos/{owner}/{repo}/issues/...`). */
-export function createIssueCommentsApi(options: RestClientOptions): IssueCommentsApi {
-  const client = new RestClient(options);
-  const base = (r: RepoRef) =>
-    `/repos/${encodeURIComponent(r.owner)}/${encodeURIComponent(r.repo)}`;
+export interface IssueCommentsOptions extends GitHubClientOptions {
+  /** The permission named in the hint when GitHub refuses a write; default pull requests'. */
+  permission?: GitHubPermission;
+}
+
+/**
+ * Issue comments over GitHub's REST API (`/repos/{owner}/{repo}/issues/...`) through
+ * Octokit. Failures become GitHubApiError with a hint.
+ */
+export function createIssueCommentsApi(options: IssueCommentsOptions): IssueCommentsApi {
+  const octokit = createGitHubClient(options);
+  const permission = options.permission ?? 'pull-requests: write';
+  const call = async <T>(send: () => Promise<T>): Promise<T> => {
+    try {
+      return await send();
+    } catch (err) {
+      throw toGitHubApiError(err, permission);
+    }
+  };
+  const asComment = (c: {
+    id: number;
+    body?: string | null;
+    html_url?: string;
+    user?: { login: string; type?: string } | null;
+  }): IssueComment => ({
+    id: c.id,
+    body: c.body ?? '',
+    ...(c.html_url ? { html_url: c.html_url } : {}),
+    ...(c.user !== undefined ? { user: c.user } : {}),
+  });
   return {
     list: (issue) =>
-      client.paginate<IssueComment>(`${base(issue)}/issues/${issue.number}/comments`),
-    create: async (issue, body) =>
-      (
-        await client.request<IssueComment>(
-          'POST',
-          `${base(issue)}/issues/${issue.number}/comments`,
-          { body },
-        )
-      ).data,
-    update: async (repo, id, body) =>
-      (await client.request<IssueComment>('PATCH', `${base(repo)}/issues/comments/${id}`, { body }))
-        .data,
-    remove: async (repo, id) => {
-      await client.request<undefined>('DELETE', `${base(repo)}/issues/comments/${id}`);
-    },
+      call(async () =>
+        (
+          await octokit.paginate(octokit.rest.issues.listComments, {
+            owner: issue.owner,
+            repo: issue.repo,
+            issue_number: issue.number,
+            per_page: 100,
+          })
+        ).map(asComment),
+      ),
+    create: (issue, body) =>
+      call(async () =>
+        asComment(
+          (
+            await octokit.rest.issues.createComment({
+              owner: issue.owner,
+              repo: issue.repo,
+              issue_number: issue.number,
+              body,
+            })
+          ).data,
+        ),
+      ),
+    update: (repo, id, body) =>
+      call(async () =>
+        asComment(
+          (
+            await octokit.rest.issues.updateComment({
+              owner: repo.owner,
+              repo: repo.repo,
+              comment_id: id,
+              body,
+            })
+          ).data,
+        ),
+      ),
+    remove: (repo, id) =>
+      call(async () => {
+        await octokit.rest.issues.deleteComment({
+          owner: repo.owner,
+          repo: repo.repo,
+          comment_id: id,
+        });
+      }),
   };
 }
