@@ -1,6 +1,7 @@
 import { UsageError } from '../core/errors';
 import { COMMENT_KEY_PATTERN, DEFAULT_COMMENT_KEY } from '../core/report/markdown-comment';
 import type { ComparisonMode } from '../core/report/model';
+import { count } from '../core/text/plural';
 
 /** The Action's inputs, parsed and checked (see action.yml for their documentation). */
 export interface ActionInputs {
@@ -154,7 +155,7 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
   }
   if (problems.length > 0) {
     throw new UsageError(
-      `${problems.length} problem${problems.length === 1 ? '' : 's'} with the Action's inputs:\n${problems
+      `${count(problems.length, 'problem')} with the Action's inputs:\n${problems
         .map((p) => `  ${p}`)
         .join('\n')}`,
       'See the inputs in action.yml or docs/action.md.',

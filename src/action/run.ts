@@ -23,6 +23,7 @@ import type { RunCheck } from '../pipeline/check-options';
 import { inActionTerms, reportInActionTerms } from './action-wording';
 import { readInputs, type ActionInputs } from './inputs';
 import { scrubSecrets } from './scrub-secrets';
+import { count } from '../core/text/plural';
 
 /** What the Action runs with; the entry point passes the real ones, tests may not. */
 export interface ActionDependencies {
@@ -127,7 +128,7 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
     const code = reportExitCode(report);
     if (code === 2) {
       runtime.fail(
-        `mr-drift: ${failed.length} region${failed.length === 1 ? '' : 's'} could not be checked: ${failed.join(', ')} (why, and what to do: the error annotations and the job summary)`,
+        `mr-drift: ${count(failed.length, 'region')} could not be checked: ${failed.join(', ')} (why, and what to do: the error annotations and the job summary)`,
       );
       return 2;
     }
@@ -181,7 +182,7 @@ async function check(
 function combine(inputs: ActionInputs, cwd: string, runtime: ActionsRuntime): DriftReport {
   const files = readReportFiles(inputs.aggregate!, cwd);
   runtime.info(
-    `mr-drift: combining ${files.length} report${files.length === 1 ? '' : 's'}: ${files.map((f) => f.file).join(', ')}`,
+    `mr-drift: combining ${count(files.length, 'report')}: ${files.map((f) => f.file).join(', ')}`,
   );
   return aggregateReports(files, { ...(inputs.regions ? { expectRegions: inputs.regions } : {}) });
 }

@@ -3,6 +3,7 @@ import { createTwoFilesPatch } from 'diff';
 import { displayPath, generateTree, type GenerateResult } from '../adapters/fs/generate-tree';
 import { DEFAULT_CONFIG_FILE } from '../adapters/fs/read-config';
 import type { ChangeKind, TreeChange } from '../adapters/fs/tree-diff';
+import { count } from '../core/text/plural';
 
 interface GenerateFlags {
   config: string;
@@ -90,7 +91,7 @@ export function unifiedDiff(changes: readonly TreeChange[]): string {
 function summary(result: GenerateResult, flags: GenerateFlags): string {
   const { diff, plan, config } = result;
   const where = `${displayPath(result.outDir)}/`;
-  const what = `${config.gitops.engine}${config.gitops.engine === 'flux' ? ` (${config.gitops.flux.layout} layout)` : ''}, ${config.regions.length} region${config.regions.length === 1 ? '' : 's'}, ${config.database.shards} shard${config.database.shards === 1 ? '' : 's'}`;
+  const what = `${config.gitops.engine}${config.gitops.engine === 'flux' ? ` (${config.gitops.flux.layout} layout)` : ''}, ${count(config.regions.length, 'region')}, ${count(config.database.shards, 'shard')}`;
   if (diff.changes.length === 0 && diff.foreign.length === 0) {
     return `${where} is up to date (${plan.length} files; ${what}).\n`;
   }

@@ -5,6 +5,8 @@
  *
  * Drift is not an error: it is a result (exit 1), see core/report.
  */
+import { count } from './text/plural';
+
 export abstract class MrDriftError extends Error {
   /** Exit code for the CLI; every user-facing error is 2, like `kubectl diff`. */
   readonly exitCode = 2;
@@ -39,17 +41,21 @@ export function formatProblem(p: Problem): string {
   return `${where}: ${p.field ? `${p.field}: ` : ''}${p.message}`;
 }
 
+/** `2 problems in the config:` followed by one indented `file:line:col: field: message` each. */
+export function listProblems(problems: readonly Problem[], where: string): string {
+  return (
+    `${count(problems.length, 'problem')} ${where}:\n` +
+    problems.map((p) => `  ${formatProblem(p)}`).join('\n')
+  );
+}
+
 /** The config file is malformed or invalid; carries every problem found, not just the first. */
 export class ConfigError extends MrDriftError {
   constructor(
     readonly problems: Problem[],
     hint = 'Fix the problems above; the schema is in schema/config.schema.json.',
   ) {
-    super(
-      `${problems.length} problem${problems.length === 1 ? '' : 's'} in the config:\n` +
-        problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
-      hint,
-    );
+    super(listProblems(problems, 'in the config'), hint);
   }
 }
 
@@ -74,7 +80,7 @@ export class AutoscaledReplicasError extends MrDriftError {
     hint = 'Remove replicas from these templates and leave them to the HorizontalPodAutoscaler; its bounds come from regions[].replicas (min, max).',
   ) {
     super(
-      `${problems.length} template${problems.length === 1 ? '' : 's'} would set replicas that a HorizontalPodAutoscaler owns:\n` +
+      `${count(problems.length, 'template')} would set replicas that a HorizontalPodAutoscaler owns:\n` +
         problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
       hint,
     );
@@ -103,7 +109,7 @@ export class HandEditedFilesError extends MrDriftError {
     dir?: string,
   ) {
     super(
-      `refusing to overwrite ${files.length} generated file${files.length === 1 ? '' : 's'} edited by hand:\n` +
+      `refusing to overwrite ${count(files.length, 'generated file')} edited by hand:\n` +
         files.map((f) => `  ${dir ? `${dir}/` : ''}${f}`).join('\n'),
       'Move your edits into the config or a template override, or re-run with --force to discard them.',
     );
@@ -119,7 +125,7 @@ export class ForeignFilesError extends MrDriftError {
     dir?: string,
   ) {
     super(
-      `refusing to overwrite ${files.length} file${files.length === 1 ? '' : 's'} that mr-drift did not generate:\n` +
+      `refusing to overwrite ${count(files.length, 'file')} that mr-drift did not generate:\n` +
         files.map((f) => `  ${dir ? `${dir}/` : ''}${f}`).join('\n'),
       'Move or rename them, or choose another output folder; mr-drift never overwrites files it did not write.',
     );
@@ -146,11 +152,7 @@ export class ReportFileError extends MrDriftError {
     readonly problems: Problem[],
     hint = 'Pass the JSON reports written by `mr-drift check --output json` or by the Action (its `report` output), all from the same commit and mode.',
   ) {
-    super(
-      `${problems.length} problem${problems.length === 1 ? '' : 's'} in the drift reports:\n` +
-        problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
-      hint,
-    );
+    super(listProblems(problems, 'in the drift reports'), hint);
   }
 }
 
@@ -160,10 +162,6 @@ export class IgnoreFileError extends MrDriftError {
     readonly problems: Problem[],
     hint = 'Fix the ignore file; its format is described in docs/drift.md (section "Ignore rules").',
   ) {
-    super(
-      `${problems.length} problem${problems.length === 1 ? '' : 's'} in the ignore file:\n` +
-        problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
-      hint,
-    );
+    super(listProblems(problems, 'in the ignore file'), hint);
   }
 }

@@ -38,6 +38,7 @@ import {
 import { listObjects } from '../adapters/kube/read-live';
 import { dryRunApply } from '../adapters/kube/dry-run-apply';
 import type { CheckProgress } from './check-options';
+import { count } from '../core/text/plural';
 
 export interface RegionCheckInput {
   region: string;
@@ -272,7 +273,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
     if (digest.same !== '' || digest.differs.length > 0) report.skewDigest = digest;
     if (objectErrors.length > 0) {
       report.status = 'error';
-      report.error = `${objectErrors.length} object${objectErrors.length === 1 ? '' : 's'} could not be compared:\n${objectErrors.sort().join('\n')}`;
+      report.error = `${count(objectErrors.length, 'object')} could not be compared:\n${objectErrors.sort().join('\n')}`;
     } else {
       // The pull request's own changes are not drift: the cluster matches the base there.
       report.status = report.findings.some(isDriftFinding) ? 'drift' : 'in-sync';

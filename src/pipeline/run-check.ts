@@ -38,6 +38,7 @@ import { checkRegion } from './check-region';
 import { loadIgnoreFile } from './load-ignore-file';
 import { loadKubeconfigOrFail } from './load-kubeconfig';
 import type { Kubeconfig } from '../adapters/kube/kubeconfig';
+import { plural } from '../core/text/plural';
 
 /**
  * A fingerprint function with a key made for this run only: a Secret value shows up as
@@ -97,7 +98,7 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
     const unknown = regions.filter((r) => !layout.regions.includes(r));
     if (unknown.length > 0) {
       throw new UsageError(
-        `no overlay for region${unknown.length === 1 ? '' : 's'} ${unknown.join(', ')} under ${displayPath(options.path)}`,
+        `no overlay for ${plural(unknown.length, 'region')} ${unknown.join(', ')} under ${displayPath(options.path)}`,
         `Regions with an overlay: ${layout.regions.join(', ')}.`,
       );
     }
@@ -105,7 +106,7 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
   const strayContexts = Object.keys(options.contexts ?? {}).filter((r) => !regions.includes(r));
   if (strayContexts.length > 0) {
     throw new UsageError(
-      `--context names region${strayContexts.length === 1 ? '' : 's'} not being checked: ${strayContexts.join(', ')}`,
+      `--context names ${plural(strayContexts.length, 'region')} not being checked: ${strayContexts.join(', ')}`,
       `Checked regions: ${regions.join(', ')}.`,
     );
   }

@@ -4,7 +4,7 @@
  * `yes` is true). Every problem is collected with file and line, then reported at once.
  * Messages never quote document text, which may hold Secret values.
  */
-import { RenderError, formatProblem, type Problem } from '../../core/errors';
+import { RenderError, listProblems, type Problem } from '../../core/errors';
 import { loadYamlDocuments } from './load-yaml';
 import { isJsonObject, type KubeObject } from '../../core/compare/kube-object';
 
@@ -76,11 +76,10 @@ function checkObject(
 export function throwIfProblems(problems: Problem[], what: string): void {
   if (problems.length === 0) return;
   throw new RenderError(
-    `${problems.length} problem${problems.length === 1 ? '' : 's'} in ${what}:\n` +
-      [...problems]
-        .sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0))
-        .map((p) => `  ${formatProblem(p)}`)
-        .join('\n'),
+    listProblems(
+      [...problems].sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0)),
+      `in ${what}`,
+    ),
     'Fix the manifests (each document needs apiVersion, kind and metadata.name).',
   );
 }

@@ -1,5 +1,6 @@
-import { objectName } from './markdown-blocks';
+import { objectName } from './markdown-values';
 import type { DriftReport, Finding } from './model';
+import { count } from '../text/plural';
 
 /**
  * Check-run annotations for a report: one per region and overlay file with drift, one
@@ -102,7 +103,7 @@ function describeGroup(g: Group): string {
   });
   const more = n > shown.length ? `; and ${n - shown.length} more` : '';
   const from = g.file ? 'from this overlay ' : '';
-  return `${n} object${n === 1 ? '' : 's'} ${from}differ${n === 1 ? 's' : ''} in ${g.region}: ${shown.join('; ')}${more}. See the job summary for the diffs.`;
+  return `${count(n, 'object')} ${from}differ${n === 1 ? 's' : ''} in ${g.region}: ${shown.join('; ')}${more}. See the job summary for the diffs.`;
 }
 
 function cap(list: Annotation[], max: number, what: string): Annotation[] {

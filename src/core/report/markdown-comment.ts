@@ -1,4 +1,5 @@
-import { COMMENT_LIMITS, renderReportBlocks } from './markdown-blocks';
+import { renderReportBlocks } from './markdown-blocks';
+import { COMMENT_LIMITS } from './markdown-limits';
 import { codeBlock, escapeInline } from './markdown-escape';
 import { packReport } from './markdown-pack';
 import type { DriftReport } from './model';

@@ -1,4 +1,5 @@
 import type { ReportBlocks } from './markdown-blocks';
+import { count, plural } from '../text/plural';
 
 /**
  * Packs report blocks into one or more Markdown documents ("parts"), each at most
@@ -165,8 +166,6 @@ function truncationNote(objects: number, regions: number, fullNote: string): str
   const what =
     objects === 0
       ? 'Some region notes are not shown here'
-      : `${objects} more drifted object${objects === 1 ? '' : 's'} in ${regions} region${
-          regions === 1 ? '' : 's'
-        } not shown here`;
+      : `${objects} more drifted ${plural(objects, 'object')} in ${count(regions, 'region')} not shown here`;
   return `${SEPARATOR}**${what}** (the report is too long).${fullNote ? ` ${fullNote}` : ''}`;
 }

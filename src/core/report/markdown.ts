@@ -1,8 +1,9 @@
-import { FULL_LIMITS, renderReportBlocks, type DetailLimits } from './markdown-blocks';
+import { renderReportBlocks } from './markdown-blocks';
+import { FULL_LIMITS, type DetailLimits } from './markdown-limits';
 import { packReport } from './markdown-pack';
 import type { DriftReport } from './model';
 
-export { verdictLine } from './markdown-blocks';
+export { verdictLine } from './markdown-head';
 
 /** Options of the full Markdown report (job summary, `mr-drift check --output markdown`). */
 export interface MarkdownReportOptions {

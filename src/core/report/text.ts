@@ -2,6 +2,7 @@
  * The drift report as plain text for a terminal (`mr-drift check`, the default output).
  * Pure: colours come in as a style object, so the CLI decides about TTY and NO_COLOR.
  */
+import { count } from '../text/plural';
 import {
   countFindings,
   type DriftReport,
@@ -44,10 +45,6 @@ function formatValue(v: unknown): string {
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
 function objectLine(f: Pick<Finding, 'apiVersion' | 'kind' | 'namespace' | 'name'>): string {
   return `${f.apiVersion} ${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}`;
 }
@@ -70,7 +67,7 @@ function fieldLine(d: FieldDiff, style: TextStyle): string {
 function regionLines(r: RegionReport, style: TextStyle): string[] {
   const lines: string[] = [];
   const c = countFindings(r);
-  const objects = r.objects !== undefined ? `${plural(r.objects, 'object')}` : '';
+  const objects = r.objects !== undefined ? `${count(r.objects, 'object')}` : '';
   if (r.status === 'error') {
     lines.push(
       `${style.bold(r.name)}  ${style.red('error')}${r.context ? style.dim(`  (context ${r.context})`) : ''}`,
@@ -98,7 +95,7 @@ function regionLines(r: RegionReport, style: TextStyle): string[] {
     const o = countOrigins(r);
     lines.push(
       style.dim(
-        `  this PR changes ${plural(o.pr, 'object')}; ${plural(o.drift, 'object')} drifted${o.both > 0 ? `; the merge overwrites hand changes in ${plural(o.both, 'object')}` : ''}`,
+        `  this PR changes ${count(o.pr, 'object')}; ${count(o.drift, 'object')} drifted${o.both > 0 ? `; the merge overwrites hand changes in ${count(o.both, 'object')}` : ''}`,
       ),
     );
   }
@@ -142,7 +139,7 @@ function regionLines(r: RegionReport, style: TextStyle): string[] {
     const byRule = new Map<string, number>();
     for (const i of r.ignored) byRule.set(i.rule, (byRule.get(i.rule) ?? 0) + 1);
     for (const [rule, n] of byRule)
-      lines.push(style.dim(`  ignored: ${plural(n, 'difference')} hidden by rule ${rule}`));
+      lines.push(style.dim(`  ignored: ${count(n, 'difference')} hidden by rule ${rule}`));
   }
   for (const w of r.warnings ?? []) lines.push(style.yellow(`  warning: ${w}`));
   return lines;
@@ -189,7 +186,7 @@ function skewValueText(v: SkewValue): string {
 function skewLines(skew: SkewEntry[], style: TextStyle): string[] {
   const lines = [
     style.bold(
-      `skew between regions: ${plural(skew.length, 'field')} where Git has one value and the clusters do not`,
+      `skew between regions: ${count(skew.length, 'field')} where Git has one value and the clusters do not`,
     ),
   ];
   for (const e of skew) {
@@ -215,10 +212,10 @@ export function renderText(report: DriftReport, style: TextStyle = PLAIN_STYLE):
   if (report.skew && report.skew.length > 0) lines.push(...skewLines(report.skew, style), '');
   const n = (s: RegionReport['status']) => report.regions.filter((r) => r.status === s).length;
   const changedByPr = comparedWithBase(report)
-    ? `; this PR changes ${plural(regionsChangedByPr(report).length, 'region')} (compared with base ${report.source.base!.revision!.slice(0, 12)})`
+    ? `; this PR changes ${count(regionsChangedByPr(report).length, 'region')} (compared with base ${report.source.base!.revision!.slice(0, 12)})`
     : '';
   lines.push(
-    `${plural(report.regions.length, 'region')}: ${n('in-sync')} in sync, ${n('drift')} with drift, ${n('error')} with errors${changedByPr}.`,
+    `${count(report.regions.length, 'region')}: ${n('in-sync')} in sync, ${n('drift')} with drift, ${n('error')} with errors${changedByPr}.`,
   );
   if (report.source.base?.warning)
     lines.push(style.yellow(`warning: ${report.source.base.warning}`));
