@@ -8,7 +8,7 @@ import {
 import {
   Command,
   MrDriftError
-} from "./chunks/chunk-HTVH7HOJ.js";
+} from "./chunks/chunk-P555QYMW.js";
 import "./chunks/chunk-6WB2FJIM.js";
 
 // src/cli/main.ts
@@ -29,8 +29,8 @@ async function main(argv) {
   ).exitOverride();
   const sub = subcommand(argv);
   const commands = [];
-  if (sub !== "check") commands.push((await import("./chunks/generate-command-BVM4YXVC.js")).generateCommand());
-  if (sub !== "generate") commands.push((await import("./chunks/check-command-UT3Z6VZ5.js")).checkCommand());
+  if (sub !== "check") commands.push((await import("./chunks/generate-command-PKHLBSMM.js")).generateCommand());
+  if (sub !== "generate") commands.push((await import("./chunks/check-command-4GZ3VXS7.js")).checkCommand());
   for (const command of commands) {
     command.copyInheritedSettings(program);
     program.addCommand(command);

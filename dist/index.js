@@ -16311,8 +16311,8 @@ var require_headers = __commonJS({
       static getHeadersGuard(o) {
         return o.#guard;
       }
-      static setHeadersGuard(o, guard2) {
-        o.#guard = guard2;
+      static setHeadersGuard(o, guard) {
+        o.#guard = guard;
       }
       /**
        * @param {Headers} o
@@ -16736,13 +16736,13 @@ var require_response = __commonJS({
         }
       }
     }
-    function fromInnerResponse(innerResponse, guard2) {
+    function fromInnerResponse(innerResponse, guard) {
       const response = new Response2(kConstruct);
       setResponseState(response, innerResponse);
       const headers2 = new Headers3(kConstruct);
       setResponseHeaders(response, headers2);
       setHeadersList(headers2, innerResponse.headersList);
-      setHeadersGuard(headers2, guard2);
+      setHeadersGuard(headers2, guard);
       if (innerResponse.body?.stream) {
         streamRegistry.register(response, new WeakRef(innerResponse.body.stream));
       }
@@ -17414,7 +17414,7 @@ var require_request2 = __commonJS({
       }
       return newRequest;
     }
-    function fromInnerRequest(innerRequest, dispatcher, signal3, guard2) {
+    function fromInnerRequest(innerRequest, dispatcher, signal3, guard) {
       const request = new Request2(kConstruct);
       setRequestState(request, innerRequest);
       setRequestDispatcher(request, dispatcher);
@@ -17422,7 +17422,7 @@ var require_request2 = __commonJS({
       const headers2 = new Headers3(kConstruct);
       setRequestHeaders(request, headers2);
       setHeadersList(headers2, innerRequest.headersList);
-      setHeadersGuard(headers2, guard2);
+      setHeadersGuard(headers2, guard);
       return request;
     }
     Object.defineProperties(Request2.prototype, {
@@ -88043,6 +88043,18 @@ var UsageError = class extends MrDriftError {
 };
 var RenderError = class extends MrDriftError {
 };
+var DuplicateObjectsError = class extends MrDriftError {
+  constructor(duplicates) {
+    super(
+      `the desired state defines ${duplicates.length === 1 ? "an object" : "objects"} twice: ${duplicates.join("; ")}`,
+      "Each object may appear once per region; remove the duplicate."
+    );
+    this.duplicates = duplicates;
+  }
+  duplicates;
+};
+var ClusterAccessError = class extends MrDriftError {
+};
 var GitHubApiError = class extends MrDriftError {
   constructor(status, detail, hint) {
     super(`GitHub API answered ${status}: ${detail}`, hint);
@@ -88237,6 +88249,9 @@ function globMatcher(patterns) {
     )
   );
   return (name) => res.some((re) => re.test(name));
+}
+function detectManager(entries) {
+  return entries.find((e2) => e2.operation === "Apply" && GITOPS_MANAGERS.includes(e2.manager))?.manager ?? entries.find((e2) => GITOPS_MANAGERS.includes(e2.manager))?.manager;
 }
 
 // src/core/report/model.ts
@@ -91412,10 +91427,10 @@ async function checkoutBase(path2, ref, tempParent = tmpdir()) {
     );
   }
   const root = await mkdtemp(join3(tempParent, "mr-drift-base-"));
-  const guard2 = removeOnExit(root);
+  const guard = removeOnExit(root);
   const dispose = async () => {
     await rm2(root, { recursive: true, force: true });
-    guard2.release();
+    guard.release();
   };
   try {
     const tree = join3(root, "tree");
@@ -91502,45 +91517,6 @@ function parsePath(pointer) {
   });
 }
 
-// src/core/compare/list-keys.ts
-var KEYS_BY_FIELD = {
-  containers: ["name"],
-  initContainers: ["name"],
-  ephemeralContainers: ["name"],
-  env: ["name"],
-  volumes: ["name"],
-  imagePullSecrets: ["name"],
-  volumeMounts: ["mountPath"],
-  volumeDevices: ["devicePath"],
-  hostAliases: ["ip"],
-  resourceClaims: ["name"],
-  topologySpreadConstraints: ["topologyKey", "whenUnsatisfiable"],
-  ownerReferences: ["uid"],
-  conditions: ["type"]
-};
-function builtinListKeys(path2, items) {
-  const last = path2[path2.length - 1];
-  if (!last || !("field" in last)) return void 0;
-  let keys = KEYS_BY_FIELD[last.field];
-  if (last.field === "ports") {
-    if (items.some((i2) => isJsonObject(i2) && "containerPort" in i2))
-      keys = ["containerPort", "protocol"];
-    else if (items.some((i2) => isJsonObject(i2) && "port" in i2)) keys = ["port", "protocol"];
-  }
-  return keys;
-}
-function keysUsable(items, keys) {
-  const seen = /* @__PURE__ */ new Set();
-  for (const item of items) {
-    const seg = keySegmentFor(item, keys);
-    if (!seg) return false;
-    const text = keyText(seg);
-    if (seen.has(text)) return false;
-    seen.add(text);
-  }
-  return true;
-}
-
 // src/core/compare/managed-fields.ts
 function parseFieldsV1(raw) {
   const node = { self: false, children: [] };
@@ -91569,6 +91545,11 @@ function parseFieldsV1(raw) {
 }
 function isLeaf(node) {
   return node.children.length === 0;
+}
+function managedFieldsOf(obj) {
+  return parseManagedFields(
+    obj.metadata.managedFields
+  );
 }
 var parsedCache = /* @__PURE__ */ new WeakMap();
 function parseManagedFields(entries) {
@@ -91641,48 +91622,6 @@ function keyNamesAt(entries, path2, live) {
   return void 0;
 }
 
-// src/core/compare/owned-fields.ts
-function desiredStep(value, seg) {
-  if (value === void 0 || value === null) return void 0;
-  if ("field" in seg)
-    return isJsonObject(value) && Object.hasOwn(value, seg.field) ? value[seg.field] : void 0;
-  if (!Array.isArray(value)) return void 0;
-  if ("index" in seg) return value[seg.index];
-  return value.find((i2) => itemMatchesKey(i2, seg.key));
-}
-function uncoveredFields(entry, live, desired) {
-  const out = [];
-  walk(entry.root, live, desired, [], entry, out);
-  return out;
-}
-function walk(node, live, desired, path2, entry, out) {
-  let setReported = false;
-  for (const child of node.children) {
-    if (child.kind === "value") {
-      const inDesired = Array.isArray(desired) && desired.some((d) => jsonEqual(d, child.value));
-      const inLive = Array.isArray(live) && live.some((l) => jsonEqual(l, child.value));
-      if (!inDesired && inLive && !setReported) {
-        out.push({ path: path2.slice(), live, entry });
-        setReported = true;
-      }
-      continue;
-    }
-    const seg = child.kind === "field" ? { field: child.name } : child.kind === "key" ? { key: child.key } : { index: child.index };
-    const liveChild = liveStep(live, seg);
-    if (liveChild === void 0) continue;
-    const desiredChild = desiredStep(desired, seg);
-    path2.push(seg);
-    if (isLeaf(child.node)) {
-      if (desiredChild === void 0) out.push({ path: path2.slice(), live: liveChild, entry });
-    } else if (child.kind !== "field" && child.node.self && desiredChild === void 0) {
-      out.push({ path: path2.slice(), live: liveChild, entry });
-    } else {
-      walk(child.node, liveChild, desiredChild, path2, entry, out);
-    }
-    path2.pop();
-  }
-}
-
 // src/core/normalize/quantity.ts
 var QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei)|([numkMGTPE])|[eE]([+-]?\d+))?$/;
 var BINARY = {
@@ -91732,8 +91671,557 @@ function quantitiesEqual(a, b) {
   return milli(ra) === milli(rb);
 }
 
+// src/core/compare/apply-no-op.ts
+var QUANTITY_PARENTS = /* @__PURE__ */ new Set(["limits", "requests", "hard", "capacity", "overhead"]);
+function applyIsNoOp(manifest, live, entry) {
+  if (!entry || entry.operation !== "Apply" || entry.subresource) return false;
+  if (entry.apiVersion !== void 0 && entry.apiVersion !== manifest.apiVersion) return false;
+  const body = { ...manifest };
+  delete body.apiVersion;
+  delete body.kind;
+  const meta = { ...manifest.metadata };
+  delete meta.name;
+  delete meta.namespace;
+  if (Object.keys(meta).length > 0) body.metadata = meta;
+  else delete body.metadata;
+  let root = entry.root;
+  if (manifest.kind === "Secret" && manifest.apiVersion === "v1" && body.stringData !== void 0) {
+    const node = root.children.find((c) => c.kind === "field" && c.name === "stringData");
+    if (!node || !stringDataApplied(manifest, live, node.node)) return false;
+    delete body.stringData;
+    root = { ...root, children: root.children.filter((c) => c !== node) };
+  }
+  return matches(body, root, live, "", "");
+}
+function stringDataApplied(manifest, live, node) {
+  const sd = manifest.stringData;
+  if (!isJsonObject(sd)) return false;
+  const keys = Object.keys(sd);
+  const data = isJsonObject(live.data) ? live.data : {};
+  const own = isJsonObject(manifest.data) ? manifest.data : {};
+  if (node.children.length !== keys.length) return false;
+  return keys.every((k) => {
+    const child = node.children.find((c) => c.kind === "field" && c.name === k);
+    const v = sd[k];
+    return child !== void 0 && isLeaf(child.node) && !(k in own) && typeof v === "string" && data[k] === Buffer.from(v, "utf8").toString("base64");
+  });
+}
+function matches(d, node, l, name, container) {
+  if (d === null || l === void 0) return false;
+  if (isJsonObject(d)) {
+    if (!isJsonObject(l)) return false;
+    if (isLeaf(node)) return jsonEqual(d, l);
+    const keys = Object.keys(d);
+    if (node.children.some((c) => c.kind !== "field") || node.children.length !== keys.length)
+      return false;
+    return keys.every((k) => {
+      const child = node.children.find((c) => c.kind === "field" && c.name === k);
+      return child !== void 0 && matches(d[k], child.node, l[k], k, name);
+    });
+  }
+  if (Array.isArray(d)) {
+    if (!Array.isArray(l)) return false;
+    if (isLeaf(node)) return jsonEqual(d, l);
+    if (node.children.length !== d.length) return false;
+    if (node.children.every((c) => c.kind === "value")) {
+      return d.every(
+        (v) => node.children.some((c) => c.kind === "value" && jsonEqual(c.value, v)) && l.some((x) => jsonEqual(x, v))
+      );
+    }
+    return d.every((item) => {
+      const owned = node.children.filter((c) => c.kind === "key" && itemMatchesKey(item, c.key));
+      if (owned.length !== 1 || owned[0].kind !== "key") return false;
+      const key = owned[0].key;
+      const liveItems = l.filter((x) => itemMatchesKey(x, key));
+      return liveItems.length === 1 && matches(item, owned[0].node, liveItems[0], name, container);
+    });
+  }
+  if (!isLeaf(node)) return false;
+  if (d === l) return true;
+  return QUANTITY_PARENTS.has(container) && typeof l === "string" && quantitiesEqual(d, l);
+}
+
+// src/core/compare/dry-run-targets.ts
+function chooseDryRunTargets(desired, live, options) {
+  const provenNoOp = /* @__PURE__ */ new Map();
+  const targets2 = [];
+  for (const object of desired) {
+    const key = objectKey(refOf(object.entry.manifest));
+    const liveObject = live.get(key);
+    const resourceType = object.resourceType;
+    if (!resourceType || !liveObject) continue;
+    const entries = managedFieldsOf(liveObject);
+    const manager = options.fieldManager ?? detectManager(entries) ?? DEFAULT_FIELD_MANAGER;
+    const applied = entries.find(
+      (e2) => e2.manager === manager && e2.operation === "Apply" && !e2.subresource
+    );
+    if (!options.fullDryRun && applyIsNoOp(object.entry.manifest, liveObject, applied))
+      provenNoOp.set(key, liveObject);
+    else targets2.push({ object, resourceType, key, manager });
+  }
+  return { provenNoOp, targets: targets2 };
+}
+
+// src/core/compare/extra-objects.ts
+var APP_LABELS = [
+  "app.kubernetes.io/part-of",
+  "app.kubernetes.io/instance",
+  "kustomize.toolkit.fluxcd.io/name"
+];
+var TRACKING_ID = "argocd.argoproj.io/tracking-id";
+var NEVER_EXTRA = /* @__PURE__ */ new Set([
+  "|Event",
+  "events.k8s.io|Event",
+  "|Endpoints",
+  "discovery.k8s.io|EndpointSlice",
+  "coordination.k8s.io|Lease",
+  "apps|ControllerRevision",
+  "|ComponentStatus",
+  "|Node",
+  "storage.k8s.io|CSINode",
+  "storage.k8s.io|VolumeAttachment",
+  "resource.k8s.io|ResourceSlice",
+  "networking.k8s.io|IPAddress"
+]);
+var ENGINE_GROUPS = [/^argoproj\.io$/, /\.toolkit\.fluxcd\.io$/];
+function kindNeverExtra(group, kind) {
+  return NEVER_EXTRA.has(`${group}|${kind}`) || ENGINE_GROUPS.some((re) => re.test(group));
+}
+function trackingApp(obj) {
+  const id = obj.metadata.annotations?.[TRACKING_ID];
+  if (typeof id !== "string") return void 0;
+  const colon = id.indexOf(":");
+  return colon > 0 ? id.slice(0, colon) : void 0;
+}
+function appIdentity(desired, liveTwins) {
+  const id = { labels: /* @__PURE__ */ new Map(), argoApps: /* @__PURE__ */ new Set() };
+  for (const obj of [...desired, ...liveTwins]) {
+    if (obj.kind === "CustomResourceDefinition") continue;
+    for (const key of APP_LABELS) {
+      const v = obj.metadata.labels?.[key];
+      if (typeof v !== "string" || v === "") continue;
+      if (!id.labels.has(key)) id.labels.set(key, /* @__PURE__ */ new Set());
+      id.labels.get(key).add(v);
+    }
+  }
+  for (const obj of liveTwins) {
+    const app = trackingApp(obj);
+    if (app) id.argoApps.add(app);
+  }
+  return id;
+}
+function identitySelectors(id, known) {
+  return [...id.labels.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, values]) => [
+    key,
+    [...values].filter((v) => !known?.labels.get(key)?.has(v)).sort()
+  ]).filter(([, values]) => values.length > 0).map(([key, values]) => `${key} in (${values.join(",")})`);
+}
+function carriesIdentity(obj, id) {
+  for (const [key, values] of id.labels) {
+    const v = obj.metadata.labels?.[key];
+    if (typeof v === "string" && values.has(v)) return true;
+  }
+  const app = trackingApp(obj);
+  return app !== void 0 && id.argoApps.has(app);
+}
+function statefulSetClaimPatterns(desired) {
+  const out = [];
+  for (const obj of desired) {
+    if (obj.kind !== "StatefulSet" || groupOf2(obj.apiVersion) !== "apps") continue;
+    const spec = obj.spec;
+    const templates = isJsonObject(spec) && Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : [];
+    for (const t of templates) {
+      const name = isJsonObject(t) && isJsonObject(t.metadata) ? t.metadata.name : void 0;
+      if (typeof name !== "string") continue;
+      const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      out.push({
+        namespace: obj.metadata.namespace ?? "",
+        re: new RegExp(`^${esc(name)}-${esc(obj.metadata.name)}-\\d+$`)
+      });
+    }
+  }
+  return out;
+}
+function isExtraCandidate(obj, id, claimPatterns) {
+  const group = groupOf2(obj.apiVersion);
+  if (kindNeverExtra(group, obj.kind)) return false;
+  const owners = obj.metadata.ownerReferences;
+  if (Array.isArray(owners) && owners.length > 0) return false;
+  if (obj.kind === "PersistentVolumeClaim" && group === "" && claimPatterns.some(
+    (p) => p.namespace === (obj.metadata.namespace ?? "") && p.re.test(obj.metadata.name)
+  ))
+    return false;
+  return carriesIdentity(obj, id);
+}
+function creatorOf(obj) {
+  const raw = obj.metadata.managedFields;
+  const entries = (Array.isArray(raw) ? raw : []).filter(
+    (e2) => typeof e2.manager === "string" && e2.manager !== "" && !e2.subresource
+  );
+  if (entries.length === 0) return void 0;
+  const oldest = entries.reduce((a, b) => (b.time ?? "~") < (a.time ?? "~") ? b : a);
+  const creator = { manager: oldest.manager };
+  if (oldest.operation) creator.operation = oldest.operation;
+  const created = obj.metadata.creationTimestamp;
+  const time = typeof created === "string" ? created : oldest.time;
+  if (typeof time === "string") creator.time = time;
+  return creator;
+}
+
+// src/core/compare/read-plan.ts
+function planRegionReads(desired, catalog, alsoRead = []) {
+  const lists = /* @__PURE__ */ new Map();
+  for (const o of [...desired, ...alsoRead]) {
+    const rt = o.resourceType;
+    if (!rt) continue;
+    const ns = rt.namespaced ? o.entry.manifest.metadata.namespace : void 0;
+    lists.set(`${rt.group}/${rt.version}/${rt.resource}/${ns ?? ""}`, {
+      resourceType: rt,
+      ...ns ? { namespace: ns } : {}
+    });
+  }
+  const namespaces = [
+    ...new Set(
+      desired.flatMap(
+        (o) => o.resourceType?.namespaced ? [o.entry.manifest.metadata.namespace] : []
+      )
+    )
+  ].sort();
+  const listed = new Set(
+    [...lists.values()].map(
+      (l) => `${l.resourceType.group}|${l.resourceType.kind}|${l.namespace ?? ""}`
+    )
+  );
+  const searches = [];
+  for (const rt of catalog.preferred) {
+    if (!rt.verbs.includes("list") || !rt.verbs.includes("create")) continue;
+    if (kindNeverExtra(rt.group, rt.kind)) continue;
+    const wanted = (ns) => !listed.has(`${rt.group}|${rt.kind}|${ns}`);
+    if (!rt.namespaced) {
+      if (wanted("")) searches.push({ resourceType: rt });
+    } else
+      for (const ns of namespaces)
+        if (wanted(ns)) searches.push({ resourceType: rt, namespace: ns });
+  }
+  return { lists: [...lists.values()], searches };
+}
+
+// src/core/ignore/ignore-rules.ts
+function ruleLabel(rule) {
+  return rule.description ? `#${rule.index} (${rule.description})` : `#${rule.index}`;
+}
+function matchesObject(rule, f, region) {
+  const glob = (pattern, value) => pattern === void 0 || globMatcher([pattern])(value);
+  return (rule.group === void 0 || rule.group === groupOf2(f.apiVersion)) && glob(rule.kind, f.kind) && glob(rule.namespace, f.namespace ?? "") && glob(rule.name, f.name) && (rule.regions === void 0 || rule.regions.includes(region));
+}
+function segmentMatches(pattern, seg) {
+  if ("field" in pattern && pattern.field === "*") return true;
+  if ("field" in pattern) return "field" in seg && seg.field === pattern.field;
+  if ("index" in pattern) return "index" in seg && seg.index === pattern.index;
+  return "key" in seg && jsonEqual(pattern.key, seg.key);
+}
+function pointerCovers(pointer, path2) {
+  const pat = parsePath(pointer);
+  const segs = parsePath(path2);
+  return pat.length <= segs.length && pat.every((p, i2) => segmentMatches(p, segs[i2]));
+}
+function applyIgnoreRules(findings, rules, region) {
+  const kept = [];
+  const ignored = [];
+  for (const f of findings) {
+    const rulesHere = rules.filter((r) => matchesObject(r, f, region));
+    const whole = rulesHere.find((r) => r.findings?.includes(f.type));
+    const ref = {
+      apiVersion: f.apiVersion,
+      kind: f.kind,
+      ...f.namespace ? { namespace: f.namespace } : {},
+      name: f.name
+    };
+    if (whole) {
+      ignored.push({ ...ref, path: "", type: f.type, rule: ruleLabel(whole) });
+      continue;
+    }
+    if (f.type !== "changed") {
+      kept.push(f);
+      continue;
+    }
+    const fields = f.fields.filter((field) => {
+      const rule = rulesHere.find(
+        (r) => r.jsonPointers?.some((p) => pointerCovers(p, field.path)) || field.manager !== void 0 && r.managedFieldsManagers?.includes(field.manager)
+      );
+      if (rule) ignored.push({ ...ref, path: field.path, type: f.type, rule: ruleLabel(rule) });
+      return !rule;
+    });
+    if (fields.length > 0) kept.push({ ...f, fields });
+  }
+  return { findings: kept, ignored };
+}
+
+// src/core/report/origin.ts
+function comparedWithBase(report) {
+  const base = report.source.base;
+  return base !== void 0 && base.revision !== void 0 && base.warning === void 0;
+}
+function isDriftFinding(f) {
+  return f.origin !== "pr";
+}
+function prPart(f) {
+  if (f.type !== "changed" || f.fields.length === 0) return f.origin === "pr" ? f : void 0;
+  const fields = f.fields.filter((d) => d.origin === "pr" || d.origin === "both");
+  return fields.length > 0 ? { ...f, fields } : void 0;
+}
+function driftPart(f) {
+  if (f.type !== "changed" || f.fields.length === 0) return isDriftFinding(f) ? f : void 0;
+  const fields = f.fields.filter((d) => d.origin !== "pr");
+  return fields.length > 0 ? { ...f, fields } : void 0;
+}
+function overwritesDrift(f) {
+  return f.fields.some((d) => d.origin === "both");
+}
+function countOrigins(region) {
+  const counts = { pr: 0, drift: 0, both: 0 };
+  for (const f of region.findings) {
+    if (prPart(f)) counts.pr++;
+    if (driftPart(f)) counts.drift++;
+    if (overwritesDrift(f)) counts.both++;
+  }
+  return counts;
+}
+function regionsChangedByPr(report) {
+  return report.regions.filter((r) => r.status !== "error" && r.findings.some((f) => prPart(f) !== void 0)).map((r) => r.name);
+}
+function originSections(region) {
+  if (!region.findings.some((f) => f.origin !== void 0)) return void 0;
+  const pick2 = (fn) => region.findings.map(fn).filter((f) => f !== void 0);
+  return [
+    { part: "pr", findings: pick2(prPart) },
+    { part: "drift", findings: pick2(driftPart) }
+  ];
+}
+
+// src/core/report/risks.ts
+var RISK_IDS = [
+  "prune-data",
+  "immutable-field",
+  "selector-change",
+  "replicas-to-zero"
+];
+var RISK_REASONS = {
+  "prune-data": "a sync would delete this object and what it holds: a claim and its volume, every custom resource of a CRD, everything in a Namespace, the pods of a StatefulSet with volume claims",
+  "immutable-field": "the API server refuses to update this field in place: a sync fails until the object is deleted and recreated (Argo CD Force=true,Replace=true; Flux force: true)",
+  "selector-change": "the selector decides which pods a Service sends traffic to or a workload owns: a sync changes it",
+  "replicas-to-zero": "Git sets replicas to 0: a sync stops every pod of this workload"
+};
+function sortRisks(risks) {
+  const set2 = new Set(risks);
+  return RISK_IDS.filter((r) => set2.has(r));
+}
+
+// src/core/compare/assess-risks.ts
+var STATEFULSET_MUTABLE = /* @__PURE__ */ new Set([
+  "replicas",
+  "ordinals",
+  "template",
+  "updateStrategy",
+  "revisionHistoryLimit",
+  "persistentVolumeClaimRetentionPolicy",
+  "minReadySeconds"
+]);
+var WORKLOADS = /* @__PURE__ */ new Set([
+  "apps|Deployment",
+  "apps|ReplicaSet",
+  "apps|DaemonSet",
+  "apps|StatefulSet"
+]);
+function tokens(path2) {
+  if (path2 === "") return [];
+  return path2.slice(1).split("/").map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
+}
+function startsWith(t, ...prefix) {
+  return prefix.every((p, i2) => t[i2] === p);
+}
+function syncWrites(d) {
+  return d.desired !== void 0 || d.operation === "Apply";
+}
+function quantityLess(a, b) {
+  const qa = parseQuantity(a);
+  const qb = parseQuantity(b);
+  return qa !== void 0 && qb !== void 0 && qa.num * qb.den < qb.num * qa.den;
+}
+function isImmutableField(kindKey, d, live) {
+  if (!syncWrites(d)) return false;
+  const t = tokens(d.path);
+  switch (kindKey) {
+    case "apps|Deployment":
+    case "apps|ReplicaSet":
+    case "apps|DaemonSet":
+      return startsWith(t, "spec", "selector");
+    case "apps|StatefulSet":
+      return t[0] === "spec" && t.length > 1 && !STATEFULSET_MUTABLE.has(t[1]);
+    case "batch|Job": {
+      if (startsWith(t, "spec", "selector") || startsWith(t, "spec", "template")) return true;
+      if (startsWith(t, "spec", "completionMode")) return true;
+      const spec = live?.spec;
+      const indexed = isJsonObject(spec) && spec.completionMode === "Indexed";
+      return startsWith(t, "spec", "completions") && !indexed;
+    }
+    case "|Service":
+      return (startsWith(t, "spec", "clusterIP") || startsWith(t, "spec", "clusterIPs")) && d.desired !== void 0 && d.live !== void 0;
+    case "|PersistentVolumeClaim": {
+      if (t[0] !== "spec" || t.length < 2) return false;
+      if (t[1] === "volumeAttributesClassName") return false;
+      if (startsWith(t, "spec", "resources", "requests"))
+        return t[3] === "storage" && quantityLess(d.desired, d.live);
+      if (t[1] === "volumeName") return d.live !== void 0 && d.live !== "";
+      return true;
+    }
+    case "|ConfigMap":
+    case "|Secret":
+      if (kindKey === "|Secret" && t[0] === "type" && d.live !== void 0) return true;
+      return live?.immutable === true && (t[0] === "data" || t[0] === "binaryData" || t[0] === "immutable");
+    case "rbac.authorization.k8s.io|RoleBinding":
+    case "rbac.authorization.k8s.io|ClusterRoleBinding":
+      return t[0] === "roleRef";
+    default:
+      return false;
+  }
+}
+var IMMUTABLE_WORDING = /\bimmutable\b|may not change once set|cannot change|updates to \S+ spec for fields other than|can not be less than previous value/i;
+function refusalIsImmutable(causes, message) {
+  if (causes.length === 0) return IMMUTABLE_WORDING.test(message);
+  return causes.every((c) => IMMUTABLE_WORDING.test(c.message ?? ""));
+}
+function prunesData(kindKey, live) {
+  switch (kindKey) {
+    case "|PersistentVolumeClaim":
+    case "|Namespace":
+    case "apiextensions.k8s.io|CustomResourceDefinition":
+      return true;
+    case "apps|StatefulSet": {
+      const spec = live?.spec;
+      return isJsonObject(spec) && Array.isArray(spec.volumeClaimTemplates) && spec.volumeClaimTemplates.length > 0;
+    }
+    default:
+      return false;
+  }
+}
+function findingRisks(f, mode, ctx = {}) {
+  const kindKey = `${groupOf2(f.apiVersion)}|${f.kind}`;
+  const risks = [];
+  if (f.type === "extra") {
+    if (prunesData(kindKey, ctx.live)) risks.push("prune-data");
+    return sortRisks(risks);
+  }
+  if (f.type !== "changed") return risks;
+  const immutable = mode === "server-side" ? ctx.refusedAsImmutable === true : f.fields.some((d) => isImmutableField(kindKey, d, ctx.live));
+  if (immutable) {
+    risks.push("immutable-field");
+    if (kindKey === "|PersistentVolumeClaim") risks.push("prune-data");
+  }
+  const selector = kindKey === "|Service" || WORKLOADS.has(kindKey) ? f.fields.some((d) => startsWith(tokens(d.path), "spec", "selector")) : false;
+  if (selector) risks.push("selector-change");
+  const toZero = f.fields.some(
+    (d) => d.path === "/spec/replicas" && d.desired === 0 && d.live !== 0
+  );
+  if (toZero) risks.push("replicas-to-zero");
+  return sortRisks(risks);
+}
+function assessRisks(findings, mode, context) {
+  return findings.map((f) => {
+    const risks = findingRisks(f, mode, context(f));
+    if (risks.length === 0) {
+      if (f.risks === void 0) return f;
+      const copy = { ...f };
+      delete copy.risks;
+      return copy;
+    }
+    return { ...f, risks };
+  });
+}
+
+// src/core/compare/list-keys.ts
+var KEYS_BY_FIELD = {
+  containers: ["name"],
+  initContainers: ["name"],
+  ephemeralContainers: ["name"],
+  env: ["name"],
+  volumes: ["name"],
+  imagePullSecrets: ["name"],
+  volumeMounts: ["mountPath"],
+  volumeDevices: ["devicePath"],
+  hostAliases: ["ip"],
+  resourceClaims: ["name"],
+  topologySpreadConstraints: ["topologyKey", "whenUnsatisfiable"],
+  ownerReferences: ["uid"],
+  conditions: ["type"]
+};
+function builtinListKeys(path2, items) {
+  const last = path2[path2.length - 1];
+  if (!last || !("field" in last)) return void 0;
+  let keys = KEYS_BY_FIELD[last.field];
+  if (last.field === "ports") {
+    if (items.some((i2) => isJsonObject(i2) && "containerPort" in i2))
+      keys = ["containerPort", "protocol"];
+    else if (items.some((i2) => isJsonObject(i2) && "port" in i2)) keys = ["port", "protocol"];
+  }
+  return keys;
+}
+function keysUsable(items, keys) {
+  const seen = /* @__PURE__ */ new Set();
+  for (const item of items) {
+    const seg = keySegmentFor(item, keys);
+    if (!seg) return false;
+    const text = keyText(seg);
+    if (seen.has(text)) return false;
+    seen.add(text);
+  }
+  return true;
+}
+
+// src/core/compare/owned-fields.ts
+function desiredStep(value, seg) {
+  if (value === void 0 || value === null) return void 0;
+  if ("field" in seg)
+    return isJsonObject(value) && Object.hasOwn(value, seg.field) ? value[seg.field] : void 0;
+  if (!Array.isArray(value)) return void 0;
+  if ("index" in seg) return value[seg.index];
+  return value.find((i2) => itemMatchesKey(i2, seg.key));
+}
+function uncoveredFields(entry, live, desired) {
+  const out = [];
+  walk(entry.root, live, desired, [], entry, out);
+  return out;
+}
+function walk(node, live, desired, path2, entry, out) {
+  let setReported = false;
+  for (const child of node.children) {
+    if (child.kind === "value") {
+      const inDesired = Array.isArray(desired) && desired.some((d) => jsonEqual(d, child.value));
+      const inLive = Array.isArray(live) && live.some((l) => jsonEqual(l, child.value));
+      if (!inDesired && inLive && !setReported) {
+        out.push({ path: path2.slice(), live, entry });
+        setReported = true;
+      }
+      continue;
+    }
+    const seg = child.kind === "field" ? { field: child.name } : child.kind === "key" ? { key: child.key } : { index: child.index };
+    const liveChild = liveStep(live, seg);
+    if (liveChild === void 0) continue;
+    const desiredChild = desiredStep(desired, seg);
+    path2.push(seg);
+    if (isLeaf(child.node)) {
+      if (desiredChild === void 0) out.push({ path: path2.slice(), live: liveChild, entry });
+    } else if (child.kind !== "field" && child.node.self && desiredChild === void 0) {
+      out.push({ path: path2.slice(), live: liveChild, entry });
+    } else {
+      walk(child.node, liveChild, desiredChild, path2, entry, out);
+    }
+    path2.pop();
+  }
+}
+
 // src/core/compare/value-diff.ts
-var QUANTITY_PARENTS = /* @__PURE__ */ new Set([
+var QUANTITY_PARENTS2 = /* @__PURE__ */ new Set([
   "limits",
   "requests",
   "hard",
@@ -91750,7 +92238,7 @@ function isQuantityPath(path2) {
   const last = path2[path2.length - 1];
   const parent = path2[path2.length - 2];
   if (last && "field" in last && last.field === "sizeLimit") return true;
-  return parent !== void 0 && "field" in parent && QUANTITY_PARENTS.has(parent.field);
+  return parent !== void 0 && "field" in parent && QUANTITY_PARENTS2.has(parent.field);
 }
 function isEmptyish(v) {
   if (v === void 0 || v === null || v === "" || v === false || v === 0) return true;
@@ -91980,9 +92468,7 @@ function stripServerFields(obj) {
 function compareObject(input) {
   const { mode, desired, live, predicted, isApplier, isHandManager } = input;
   const liveS = stripServerFields(live);
-  const entries = parseManagedFields(live.metadata.managedFields).filter(
-    (e2) => e2.subresource !== "status"
-  );
+  const entries = managedFieldsOf(live).filter((e2) => e2.subresource !== "status");
   const listKeys = (path2, items) => keyNamesAt(entries, path2, liveS) ?? builtinListKeys(path2, items);
   let found;
   if (mode === "server-side" && predicted) {
@@ -92048,112 +92534,6 @@ function toFieldDiff(d, owner) {
     if (owner.operation) out.operation = owner.operation;
   }
   return out;
-}
-
-// src/core/compare/extra-objects.ts
-var APP_LABELS = [
-  "app.kubernetes.io/part-of",
-  "app.kubernetes.io/instance",
-  "kustomize.toolkit.fluxcd.io/name"
-];
-var TRACKING_ID = "argocd.argoproj.io/tracking-id";
-var NEVER_EXTRA = /* @__PURE__ */ new Set([
-  "|Event",
-  "events.k8s.io|Event",
-  "|Endpoints",
-  "discovery.k8s.io|EndpointSlice",
-  "coordination.k8s.io|Lease",
-  "apps|ControllerRevision",
-  "|ComponentStatus",
-  "|Node",
-  "storage.k8s.io|CSINode",
-  "storage.k8s.io|VolumeAttachment",
-  "resource.k8s.io|ResourceSlice",
-  "networking.k8s.io|IPAddress"
-]);
-var ENGINE_GROUPS = [/^argoproj\.io$/, /\.toolkit\.fluxcd\.io$/];
-function kindNeverExtra(group, kind) {
-  return NEVER_EXTRA.has(`${group}|${kind}`) || ENGINE_GROUPS.some((re) => re.test(group));
-}
-function trackingApp(obj) {
-  const id = obj.metadata.annotations?.[TRACKING_ID];
-  if (typeof id !== "string") return void 0;
-  const colon = id.indexOf(":");
-  return colon > 0 ? id.slice(0, colon) : void 0;
-}
-function appIdentity(desired, liveTwins) {
-  const id = { labels: /* @__PURE__ */ new Map(), argoApps: /* @__PURE__ */ new Set() };
-  for (const obj of [...desired, ...liveTwins]) {
-    if (obj.kind === "CustomResourceDefinition") continue;
-    for (const key of APP_LABELS) {
-      const v = obj.metadata.labels?.[key];
-      if (typeof v !== "string" || v === "") continue;
-      if (!id.labels.has(key)) id.labels.set(key, /* @__PURE__ */ new Set());
-      id.labels.get(key).add(v);
-    }
-  }
-  for (const obj of liveTwins) {
-    const app = trackingApp(obj);
-    if (app) id.argoApps.add(app);
-  }
-  return id;
-}
-function identitySelectors(id, known) {
-  return [...id.labels.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, values]) => [
-    key,
-    [...values].filter((v) => !known?.labels.get(key)?.has(v)).sort()
-  ]).filter(([, values]) => values.length > 0).map(([key, values]) => `${key} in (${values.join(",")})`);
-}
-function carriesIdentity(obj, id) {
-  for (const [key, values] of id.labels) {
-    const v = obj.metadata.labels?.[key];
-    if (typeof v === "string" && values.has(v)) return true;
-  }
-  const app = trackingApp(obj);
-  return app !== void 0 && id.argoApps.has(app);
-}
-function statefulSetClaimPatterns(desired) {
-  const out = [];
-  for (const obj of desired) {
-    if (obj.kind !== "StatefulSet" || groupOf2(obj.apiVersion) !== "apps") continue;
-    const spec = obj.spec;
-    const templates = isJsonObject(spec) && Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : [];
-    for (const t of templates) {
-      const name = isJsonObject(t) && isJsonObject(t.metadata) ? t.metadata.name : void 0;
-      if (typeof name !== "string") continue;
-      const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      out.push({
-        namespace: obj.metadata.namespace ?? "",
-        re: new RegExp(`^${esc(name)}-${esc(obj.metadata.name)}-\\d+$`)
-      });
-    }
-  }
-  return out;
-}
-function isExtraCandidate(obj, id, claimPatterns) {
-  const group = groupOf2(obj.apiVersion);
-  if (kindNeverExtra(group, obj.kind)) return false;
-  const owners = obj.metadata.ownerReferences;
-  if (Array.isArray(owners) && owners.length > 0) return false;
-  if (obj.kind === "PersistentVolumeClaim" && group === "" && claimPatterns.some(
-    (p) => p.namespace === (obj.metadata.namespace ?? "") && p.re.test(obj.metadata.name)
-  ))
-    return false;
-  return carriesIdentity(obj, id);
-}
-function creatorOf(obj) {
-  const raw = obj.metadata.managedFields;
-  const entries = (Array.isArray(raw) ? raw : []).filter(
-    (e2) => typeof e2.manager === "string" && e2.manager !== "" && !e2.subresource
-  );
-  if (entries.length === 0) return void 0;
-  const oldest = entries.reduce((a, b) => (b.time ?? "~") < (a.time ?? "~") ? b : a);
-  const creator = { manager: oldest.manager };
-  if (oldest.operation) creator.operation = oldest.operation;
-  const created = obj.metadata.creationTimestamp;
-  const time = typeof created === "string" ? created : oldest.time;
-  if (typeof time === "string") creator.time = time;
-  return creator;
 }
 
 // src/core/compare/compare-region.ts
@@ -92225,7 +92605,7 @@ function compareRegion(input) {
 // src/core/compare/classify-origin.ts
 function changedPaths(before, after, live) {
   const liveS = live ? stripServerFields(live) : void 0;
-  const entries = live ? parseManagedFields(live.metadata.managedFields) : [];
+  const entries = live ? managedFieldsOf(live) : [];
   const listKeys = (path2, items) => (liveS ? keyNamesAt(entries, path2, liveS) : void 0) ?? builtinListKeys(path2, items);
   const keepsEmpty = dataKeyPath(after);
   const paths = /* @__PURE__ */ new Set();
@@ -92304,214 +92684,118 @@ function combineOrigins(origins) {
   return origins.every((o) => o === origins[0]) ? origins[0] : "both";
 }
 
-// src/core/compare/apply-no-op.ts
-var QUANTITY_PARENTS2 = /* @__PURE__ */ new Set(["limits", "requests", "hard", "capacity", "overhead"]);
-function applyIsNoOp(manifest, live, entry) {
-  if (!entry || entry.operation !== "Apply" || entry.subresource) return false;
-  if (entry.apiVersion !== void 0 && entry.apiVersion !== manifest.apiVersion) return false;
-  const body = { ...manifest };
-  delete body.apiVersion;
-  delete body.kind;
-  const meta = { ...manifest.metadata };
-  delete meta.name;
-  delete meta.namespace;
-  if (Object.keys(meta).length > 0) body.metadata = meta;
-  else delete body.metadata;
-  let root = entry.root;
-  if (manifest.kind === "Secret" && manifest.apiVersion === "v1" && body.stringData !== void 0) {
-    const node = root.children.find((c) => c.kind === "field" && c.name === "stringData");
-    if (!node || !stringDataApplied(manifest, live, node.node)) return false;
-    delete body.stringData;
-    root = { ...root, children: root.children.filter((c) => c !== node) };
-  }
-  return matches(body, root, live, "", "");
-}
-function stringDataApplied(manifest, live, node) {
-  const sd = manifest.stringData;
-  if (!isJsonObject(sd)) return false;
-  const keys = Object.keys(sd);
-  const data = isJsonObject(live.data) ? live.data : {};
-  const own = isJsonObject(manifest.data) ? manifest.data : {};
-  if (node.children.length !== keys.length) return false;
-  return keys.every((k) => {
-    const child = node.children.find((c) => c.kind === "field" && c.name === k);
-    const v = sd[k];
-    return child !== void 0 && isLeaf(child.node) && !(k in own) && typeof v === "string" && data[k] === Buffer.from(v, "utf8").toString("base64");
-  });
-}
-function matches(d, node, l, name, container) {
-  if (d === null || l === void 0) return false;
-  if (isJsonObject(d)) {
-    if (!isJsonObject(l)) return false;
-    if (isLeaf(node)) return jsonEqual(d, l);
-    const keys = Object.keys(d);
-    if (node.children.some((c) => c.kind !== "field") || node.children.length !== keys.length)
-      return false;
-    return keys.every((k) => {
-      const child = node.children.find((c) => c.kind === "field" && c.name === k);
-      return child !== void 0 && matches(d[k], child.node, l[k], k, name);
-    });
-  }
-  if (Array.isArray(d)) {
-    if (!Array.isArray(l)) return false;
-    if (isLeaf(node)) return jsonEqual(d, l);
-    if (node.children.length !== d.length) return false;
-    if (node.children.every((c) => c.kind === "value")) {
-      return d.every(
-        (v) => node.children.some((c) => c.kind === "value" && jsonEqual(c.value, v)) && l.some((x) => jsonEqual(x, v))
-      );
-    }
-    return d.every((item) => {
-      const owned = node.children.filter((c) => c.kind === "key" && itemMatchesKey(item, c.key));
-      if (owned.length !== 1 || owned[0].kind !== "key") return false;
-      const key = owned[0].key;
-      const liveItems = l.filter((x) => itemMatchesKey(x, key));
-      return liveItems.length === 1 && matches(item, owned[0].node, liveItems[0], name, container);
-    });
-  }
-  if (!isLeaf(node)) return false;
-  if (d === l) return true;
-  return QUANTITY_PARENTS2.has(container) && typeof l === "string" && quantitiesEqual(d, l);
-}
-
-// src/core/report/risks.ts
-var RISK_IDS = [
-  "prune-data",
-  "immutable-field",
-  "selector-change",
-  "replicas-to-zero"
+// src/core/normalize/prepare-desired.ts
+var ENGINE_LABELS = [
+  "app.kubernetes.io/instance",
+  "kustomize.toolkit.fluxcd.io/name",
+  "kustomize.toolkit.fluxcd.io/namespace"
 ];
-var RISK_REASONS = {
-  "prune-data": "a sync would delete this object and what it holds: a claim and its volume, every custom resource of a CRD, everything in a Namespace, the pods of a StatefulSet with volume claims",
-  "immutable-field": "the API server refuses to update this field in place: a sync fails until the object is deleted and recreated (Argo CD Force=true,Replace=true; Flux force: true)",
-  "selector-change": "the selector decides which pods a Service sends traffic to or a workload owns: a sync changes it",
-  "replicas-to-zero": "Git sets replicas to 0: a sync stops every pod of this workload"
-};
-function sortRisks(risks) {
-  const set2 = new Set(risks);
-  return RISK_IDS.filter((r) => set2.has(r));
+var ENGINE_ANNOTATIONS = [
+  "argocd.argoproj.io/tracking-id",
+  "argocd.argoproj.io/installation-id"
+];
+function settleNamespace(obj, namespaced, defaultNamespace) {
+  const copy = { ...obj, metadata: { ...obj.metadata } };
+  if (namespaced) {
+    if (!copy.metadata.namespace) copy.metadata.namespace = defaultNamespace;
+  } else delete copy.metadata.namespace;
+  return copy;
+}
+function withEngineMetadata(manifest, live, entries, isApplier) {
+  const appliers = entries.filter((e2) => isApplier(e2.manager));
+  let copy;
+  for (const [field, keys] of [
+    ["labels", ENGINE_LABELS],
+    ["annotations", ENGINE_ANNOTATIONS]
+  ]) {
+    const liveMap = live.metadata[field];
+    if (!isJsonObject(liveMap)) continue;
+    for (const key of keys) {
+      const value = liveMap[key];
+      if (typeof value !== "string") continue;
+      if (isJsonObject(manifest.metadata[field]) && key in manifest.metadata[field]) continue;
+      const path2 = [{ field: "metadata" }, { field }, { field: key }];
+      if (!appliers.some((e2) => entryOwns(e2, path2, live))) continue;
+      copy ??= cloneJson(manifest);
+      const target = isJsonObject(copy.metadata[field]) ? copy.metadata[field] : {};
+      target[key] = value;
+      copy.metadata[field] = target;
+    }
+  }
+  return copy ?? manifest;
+}
+function canonicalBase64(v) {
+  const bytes = Buffer.from(v, "base64");
+  return bytes.toString("base64").replace(/=+$/, "") === v.replace(/\s+/g, "").replace(/=+$/, "") ? bytes.toString("base64") : v;
+}
+function comparableForm(manifest) {
+  if (manifest.kind !== "Secret" || manifest.apiVersion !== "v1") return manifest;
+  const copy = cloneJson(manifest);
+  const data = {};
+  if (isJsonObject(copy.data)) {
+    for (const [k, v] of Object.entries(copy.data))
+      data[k] = typeof v === "string" ? canonicalBase64(v) : v;
+  }
+  if (isJsonObject(copy.stringData)) {
+    for (const [k, v] of Object.entries(copy.stringData)) {
+      if (typeof v === "string") data[k] = Buffer.from(v, "utf8").toString("base64");
+    }
+  }
+  delete copy.stringData;
+  if (Object.keys(data).length > 0) copy.data = data;
+  return copy;
 }
 
-// src/core/compare/assess-risks.ts
-var STATEFULSET_MUTABLE = /* @__PURE__ */ new Set([
-  "replicas",
-  "ordinals",
-  "template",
-  "updateStrategy",
-  "revisionHistoryLimit",
-  "persistentVolumeClaimRetentionPolicy",
-  "minReadySeconds"
-]);
-var WORKLOADS = /* @__PURE__ */ new Set([
-  "apps|Deployment",
-  "apps|ReplicaSet",
-  "apps|DaemonSet",
-  "apps|StatefulSet"
-]);
-function tokens(path2) {
-  if (path2 === "") return [];
-  return path2.slice(1).split("/").map((t) => t.replace(/~1/g, "/").replace(/~0/g, "~"));
-}
-function startsWith(t, ...prefix) {
-  return prefix.every((p, i2) => t[i2] === p);
-}
-function syncWrites(d) {
-  return d.desired !== void 0 || d.operation === "Apply";
-}
-function quantityLess(a, b) {
-  const qa = parseQuantity(a);
-  const qb = parseQuantity(b);
-  return qa !== void 0 && qb !== void 0 && qa.num * qb.den < qb.num * qa.den;
-}
-function isImmutableField(kindKey, d, live) {
-  if (!syncWrites(d)) return false;
-  const t = tokens(d.path);
-  switch (kindKey) {
-    case "apps|Deployment":
-    case "apps|ReplicaSet":
-    case "apps|DaemonSet":
-      return startsWith(t, "spec", "selector");
-    case "apps|StatefulSet":
-      return t[0] === "spec" && t.length > 1 && !STATEFULSET_MUTABLE.has(t[1]);
-    case "batch|Job": {
-      if (startsWith(t, "spec", "selector") || startsWith(t, "spec", "template")) return true;
-      if (startsWith(t, "spec", "completionMode")) return true;
-      const spec = live?.spec;
-      const indexed = isJsonObject(spec) && spec.completionMode === "Indexed";
-      return startsWith(t, "spec", "completions") && !indexed;
+// src/core/compare/resolve-desired.ts
+function resolveDesired(sourced, catalog, defaultNamespace) {
+  const objects = [];
+  const seen = /* @__PURE__ */ new Map();
+  const duplicates = [];
+  const notServed = [];
+  for (const s of sourced) {
+    const resourceType = catalog.find(s.object.apiVersion, s.object.kind);
+    if (!resourceType)
+      notServed.push(
+        `${s.object.apiVersion} ${s.object.kind} is not served by the cluster (CRD not installed?): ${s.object.metadata.name} counts as missing`
+      );
+    const manifest = settleNamespace(
+      s.object,
+      resourceType ? resourceType.namespaced : Boolean(s.object.metadata.namespace),
+      defaultNamespace
+    );
+    const key = objectKey(refOf(manifest));
+    const before = seen.get(key);
+    if (before) {
+      duplicates.push(`${describeRef(refOf(manifest))} (${where(before)} and ${where(s)})`);
+      continue;
     }
-    case "|Service":
-      return (startsWith(t, "spec", "clusterIP") || startsWith(t, "spec", "clusterIPs")) && d.desired !== void 0 && d.live !== void 0;
-    case "|PersistentVolumeClaim": {
-      if (t[0] !== "spec" || t.length < 2) return false;
-      if (t[1] === "volumeAttributesClassName") return false;
-      if (startsWith(t, "spec", "resources", "requests"))
-        return t[3] === "storage" && quantityLess(d.desired, d.live);
-      if (t[1] === "volumeName") return d.live !== void 0 && d.live !== "";
-      return true;
-    }
-    case "|ConfigMap":
-    case "|Secret":
-      if (kindKey === "|Secret" && t[0] === "type" && d.live !== void 0) return true;
-      return live?.immutable === true && (t[0] === "data" || t[0] === "binaryData" || t[0] === "immutable");
-    case "rbac.authorization.k8s.io|RoleBinding":
-    case "rbac.authorization.k8s.io|ClusterRoleBinding":
-      return t[0] === "roleRef";
-    default:
-      return false;
+    seen.set(key, s);
+    objects.push({
+      sourced: s,
+      entry: { manifest, comparable: comparableForm(manifest), source: s.source },
+      ...resourceType ? { resourceType } : {}
+    });
   }
+  return { objects, duplicates, notServed };
 }
-var IMMUTABLE_WORDING = /\bimmutable\b|may not change once set|cannot change|updates to \S+ spec for fields other than|can not be less than previous value/i;
-function refusalIsImmutable(causes, message) {
-  if (causes.length === 0) return IMMUTABLE_WORDING.test(message);
-  return causes.every((c) => IMMUTABLE_WORDING.test(c.message ?? ""));
+function where(s) {
+  return s.line ? `${s.source}:${s.line}` : s.source;
 }
-function prunesData(kindKey, live) {
-  switch (kindKey) {
-    case "|PersistentVolumeClaim":
-    case "|Namespace":
-    case "apiextensions.k8s.io|CustomResourceDefinition":
-      return true;
-    case "apps|StatefulSet": {
-      const spec = live?.spec;
-      return isJsonObject(spec) && Array.isArray(spec.volumeClaimTemplates) && spec.volumeClaimTemplates.length > 0;
-    }
-    default:
-      return false;
+function byObjectKey(objects) {
+  return new Map(objects.map((o) => [objectKey(refOf(o.entry.manifest)), o.entry]));
+}
+function addEngineMetadata(objects, live, isApplier) {
+  for (const o of objects) {
+    const liveObject = live.get(objectKey(refOf(o.entry.manifest)));
+    if (!liveObject) continue;
+    o.entry.manifest = withEngineMetadata(
+      o.entry.manifest,
+      liveObject,
+      managedFieldsOf(liveObject),
+      isApplier
+    );
+    o.entry.comparable = comparableForm(o.entry.manifest);
   }
-}
-function findingRisks(f, mode, ctx = {}) {
-  const kindKey = `${groupOf2(f.apiVersion)}|${f.kind}`;
-  const risks = [];
-  if (f.type === "extra") {
-    if (prunesData(kindKey, ctx.live)) risks.push("prune-data");
-    return sortRisks(risks);
-  }
-  if (f.type !== "changed") return risks;
-  const immutable = mode === "server-side" ? ctx.refusedAsImmutable === true : f.fields.some((d) => isImmutableField(kindKey, d, ctx.live));
-  if (immutable) {
-    risks.push("immutable-field");
-    if (kindKey === "|PersistentVolumeClaim") risks.push("prune-data");
-  }
-  const selector = kindKey === "|Service" || WORKLOADS.has(kindKey) ? f.fields.some((d) => startsWith(tokens(d.path), "spec", "selector")) : false;
-  if (selector) risks.push("selector-change");
-  const toZero = f.fields.some(
-    (d) => d.path === "/spec/replicas" && d.desired === 0 && d.live !== 0
-  );
-  if (toZero) risks.push("replicas-to-zero");
-  return sortRisks(risks);
-}
-function assessRisks(findings, mode, context) {
-  return findings.map((f) => {
-    const risks = findingRisks(f, mode, context(f));
-    if (risks.length === 0) {
-      if (f.risks === void 0) return f;
-      const copy = { ...f };
-      delete copy.risks;
-      return copy;
-    }
-    return { ...f, risks };
-  });
 }
 
 // src/core/compare/skew-digest.ts
@@ -92609,159 +92893,65 @@ function buildSkewDigest(input) {
   return { same: same.sort().join(""), differs };
 }
 
-// src/core/normalize/prepare-desired.ts
-var ENGINE_LABELS = [
-  "app.kubernetes.io/instance",
-  "kustomize.toolkit.fluxcd.io/name",
-  "kustomize.toolkit.fluxcd.io/namespace"
-];
-var ENGINE_ANNOTATIONS = [
-  "argocd.argoproj.io/tracking-id",
-  "argocd.argoproj.io/installation-id"
-];
-function settleNamespace(obj, namespaced, defaultNamespace) {
-  const copy = { ...obj, metadata: { ...obj.metadata } };
-  if (namespaced) {
-    if (!copy.metadata.namespace) copy.metadata.namespace = defaultNamespace;
-  } else delete copy.metadata.namespace;
-  return copy;
-}
-function withEngineMetadata(manifest, live, entries, isApplier) {
-  const appliers = entries.filter((e2) => isApplier(e2.manager));
-  let copy;
-  for (const [field, keys] of [
-    ["labels", ENGINE_LABELS],
-    ["annotations", ENGINE_ANNOTATIONS]
-  ]) {
-    const liveMap = live.metadata[field];
-    if (!isJsonObject(liveMap)) continue;
-    for (const key of keys) {
-      const value = liveMap[key];
-      if (typeof value !== "string") continue;
-      if (isJsonObject(manifest.metadata[field]) && key in manifest.metadata[field]) continue;
-      const path2 = [{ field: "metadata" }, { field }, { field: key }];
-      if (!appliers.some((e2) => entryOwns(e2, path2, live))) continue;
-      copy ??= cloneJson(manifest);
-      const target = isJsonObject(copy.metadata[field]) ? copy.metadata[field] : {};
-      target[key] = value;
-      copy.metadata[field] = target;
-    }
+// src/core/compare/region-verdict.ts
+function regionVerdict(input) {
+  const found = compareRegion({
+    mode: input.mode,
+    desired: input.desired.map((o) => o.entry),
+    // An object the server refused to dry-run has no verdict; it is reported as an error.
+    unjudged: input.unjudged,
+    compareReadOnly: new Set(input.refused.keys()),
+    live: input.live,
+    predicted: input.predicted,
+    candidates: input.candidates,
+    isApplier: input.isApplier,
+    isHandManager: input.isHandManager,
+    fingerprint: input.fingerprint
+  });
+  const objectErrors = [...input.objectErrors];
+  for (const [key, message] of input.refused) {
+    if (!found.some((f) => f.type === "changed" && objectKey(f) === key))
+      objectErrors.push(`${message.split("\n")[0]} (the server refused the dry-run apply)`);
   }
-  return copy ?? manifest;
-}
-function canonicalBase64(v) {
-  const bytes = Buffer.from(v, "base64");
-  return bytes.toString("base64").replace(/=+$/, "") === v.replace(/\s+/g, "").replace(/=+$/, "") ? bytes.toString("base64") : v;
-}
-function comparableForm(manifest) {
-  if (manifest.kind !== "Secret" || manifest.apiVersion !== "v1") return manifest;
-  const copy = cloneJson(manifest);
-  const data = {};
-  if (isJsonObject(copy.data)) {
-    for (const [k, v] of Object.entries(copy.data))
-      data[k] = typeof v === "string" ? canonicalBase64(v) : v;
-  }
-  if (isJsonObject(copy.stringData)) {
-    for (const [k, v] of Object.entries(copy.stringData)) {
-      if (typeof v === "string") data[k] = Buffer.from(v, "utf8").toString("base64");
-    }
-  }
-  delete copy.stringData;
-  if (Object.keys(data).length > 0) copy.data = data;
-  return copy;
-}
-
-// src/core/ignore/ignore-rules.ts
-function ruleLabel(rule) {
-  return rule.description ? `#${rule.index} (${rule.description})` : `#${rule.index}`;
-}
-function matchesObject(rule, f, region) {
-  const glob = (pattern, value) => pattern === void 0 || globMatcher([pattern])(value);
-  return (rule.group === void 0 || rule.group === groupOf2(f.apiVersion)) && glob(rule.kind, f.kind) && glob(rule.namespace, f.namespace ?? "") && glob(rule.name, f.name) && (rule.regions === void 0 || rule.regions.includes(region));
-}
-function segmentMatches(pattern, seg) {
-  if ("field" in pattern && pattern.field === "*") return true;
-  if ("field" in pattern) return "field" in seg && seg.field === pattern.field;
-  if ("index" in pattern) return "index" in seg && seg.index === pattern.index;
-  return "key" in seg && jsonEqual(pattern.key, seg.key);
-}
-function pointerCovers(pointer, path2) {
-  const pat = parsePath(pointer);
-  const segs = parsePath(path2);
-  return pat.length <= segs.length && pat.every((p, i2) => segmentMatches(p, segs[i2]));
-}
-function applyIgnoreRules(findings, rules, region) {
-  const kept = [];
-  const ignored = [];
-  for (const f of findings) {
-    const rulesHere = rules.filter((r) => matchesObject(r, f, region));
-    const whole = rulesHere.find((r) => r.findings?.includes(f.type));
-    const ref = {
-      apiVersion: f.apiVersion,
-      kind: f.kind,
-      ...f.namespace ? { namespace: f.namespace } : {},
-      name: f.name
+  const versions = input.base ? { head: byObjectKey(input.desired), base: byObjectKey(input.base), live: input.live } : void 0;
+  const all = versions ? [...found, ...removedByPr(found, versions)].sort(compareFindings) : found;
+  const { findings: kept, ignored } = applyIgnoreRules(all, input.rules, input.region);
+  const classified = versions ? classifyOrigins(kept, {
+    ...versions,
+    isApplier: input.isApplier,
+    isHandManager: input.isHandManager,
+    fingerprint: input.fingerprint
+  }) : kept;
+  const liveByKey = new Map(input.live);
+  for (const obj of input.candidates) liveByKey.set(objectKey(refOf(obj)), obj);
+  const findings = assessRisks(classified, input.mode, (f) => {
+    const key = objectKey(f);
+    const liveObject = liveByKey.get(key);
+    return {
+      ...liveObject ? { live: liveObject } : {},
+      refusedAsImmutable: input.refused.has(key)
     };
-    if (whole) {
-      ignored.push({ ...ref, path: "", type: f.type, rule: ruleLabel(whole) });
-      continue;
-    }
-    if (f.type !== "changed") {
-      kept.push(f);
-      continue;
-    }
-    const fields = f.fields.filter((field) => {
-      const rule = rulesHere.find(
-        (r) => r.jsonPointers?.some((p) => pointerCovers(p, field.path)) || field.manager !== void 0 && r.managedFieldsManagers?.includes(field.manager)
-      );
-      if (rule) ignored.push({ ...ref, path: field.path, type: f.type, rule: ruleLabel(rule) });
-      return !rule;
-    });
-    if (fields.length > 0) kept.push({ ...f, fields });
+  });
+  const verdict = { status: "in-sync", findings };
+  if (ignored.length > 0) verdict.ignored = ignored;
+  const digest = buildSkewDigest({
+    compared: input.desired.flatMap((o) => {
+      const key = objectKey(refOf(o.entry.manifest));
+      const liveObject = input.live.get(key);
+      return liveObject && !input.unjudged.has(key) ? [{ desired: o.entry.comparable, live: liveObject }] : [];
+    }),
+    findings,
+    ignored
+  });
+  if (digest.same !== "" || digest.differs.length > 0) verdict.skewDigest = digest;
+  if (objectErrors.length > 0) {
+    verdict.status = "error";
+    verdict.error = `${count(objectErrors.length, "object")} could not be compared:
+${objectErrors.sort().join("\n")}`;
+  } else {
+    verdict.status = findings.some(isDriftFinding) ? "drift" : "in-sync";
   }
-  return { findings: kept, ignored };
-}
-
-// src/core/report/origin.ts
-function comparedWithBase(report) {
-  const base = report.source.base;
-  return base !== void 0 && base.revision !== void 0 && base.warning === void 0;
-}
-function isDriftFinding(f) {
-  return f.origin !== "pr";
-}
-function prPart(f) {
-  if (f.type !== "changed" || f.fields.length === 0) return f.origin === "pr" ? f : void 0;
-  const fields = f.fields.filter((d) => d.origin === "pr" || d.origin === "both");
-  return fields.length > 0 ? { ...f, fields } : void 0;
-}
-function driftPart(f) {
-  if (f.type !== "changed" || f.fields.length === 0) return isDriftFinding(f) ? f : void 0;
-  const fields = f.fields.filter((d) => d.origin !== "pr");
-  return fields.length > 0 ? { ...f, fields } : void 0;
-}
-function overwritesDrift(f) {
-  return f.fields.some((d) => d.origin === "both");
-}
-function countOrigins(region) {
-  const counts = { pr: 0, drift: 0, both: 0 };
-  for (const f of region.findings) {
-    if (prPart(f)) counts.pr++;
-    if (driftPart(f)) counts.drift++;
-    if (overwritesDrift(f)) counts.both++;
-  }
-  return counts;
-}
-function regionsChangedByPr(report) {
-  return report.regions.filter((r) => r.status !== "error" && r.findings.some((f) => prPart(f) !== void 0)).map((r) => r.name);
-}
-function originSections(region) {
-  if (!region.findings.some((f) => f.origin !== void 0)) return void 0;
-  const pick2 = (fn) => region.findings.map(fn).filter((f) => f !== void 0);
-  return [
-    { part: "pr", findings: pick2(prPart) },
-    { part: "drift", findings: pick2(driftPart) }
-  ];
+  return verdict;
 }
 
 // src/adapters/kube/cluster-access.ts
@@ -92891,30 +93081,22 @@ function readCredential(text) {
 }
 
 // src/adapters/kube/cluster-access.ts
-var ContextProblem = class extends Error {
-  constructor(message, hint) {
-    super(message);
-    this.hint = hint;
-    this.name = "ContextProblem";
-  }
-  hint;
-};
 async function resolveAccess(kc, contextName) {
   const context = kc.contexts.get(contextName);
   if (!context) {
     const known = kc.contextNames();
-    throw new ContextProblem(
+    throw new ClusterAccessError(
       `kubeconfig has no context named "${contextName}"`,
       `Pass --context REGION=CONTEXT; contexts in the kubeconfig: ${known.length ? known.join(", ") : "(none)"}.`
     );
   }
   const cluster = kc.clusters.get(context.cluster);
   if (!cluster)
-    throw new ContextProblem(
+    throw new ClusterAccessError(
       `context "${contextName}" names cluster "${context.cluster}", which the kubeconfig does not define`
     );
   if (context.user !== void 0 && !kc.users.has(context.user))
-    throw new ContextProblem(
+    throw new ClusterAccessError(
       `context "${contextName}" names user "${context.user}", which the kubeconfig does not define`
     );
   const user = context.user ? kc.users.get(context.user) : { name: "(no user)" };
@@ -92924,17 +93106,17 @@ async function resolveAccess(kc, contextName) {
     if (user.authProvider || cluster.proxyUrl) return await viaClientNode(cluster, user, namespace);
     return await direct(cluster, user, namespace);
   } catch (e2) {
-    if (e2 instanceof ContextProblem) throw e2;
+    if (e2 instanceof ClusterAccessError) throw e2;
     if (e2 instanceof ExecCredentialError)
-      throw new ContextProblem(`cannot load ${what}: ${e2.message}`, e2.hint);
-    throw new ContextProblem(`cannot load ${what}: ${e2.message}`);
+      throw new ClusterAccessError(`cannot load ${what}: ${e2.message}`, e2.hint);
+    throw new ClusterAccessError(`cannot load ${what}: ${e2.message}`);
   }
 }
 function readFile2(file, field) {
   try {
     return readFileSync(file);
   } catch (e2) {
-    throw new ContextProblem(
+    throw new ClusterAccessError(
       `cannot read ${field} ${file} (${e2.code ?? e2.message})`,
       "Fix the path in the kubeconfig (relative paths are relative to the kubeconfig file)."
     );
@@ -93423,13 +93605,67 @@ function apiError(status, body) {
   return new KubeApiError(status, reason, message, causes);
 }
 
-// src/adapters/kube/discovery.ts
+// src/adapters/kube/access-errors.ts
+var TLS_TRUST_CODES = /* @__PURE__ */ new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID"
+]);
+function isAccessFailure(e2) {
+  return e2 instanceof KubeApiError && (e2.status === 0 || e2.status === 401 || e2.status === 403);
+}
+function accessFailure(e2, what, client, dryRun = false) {
+  if (e2.status === 0 && TLS_TRUST_CODES.has(e2.reason)) {
+    return new ClusterAccessError(
+      `cannot ${what}: the server's TLS certificate is not trusted (${e2.reason}: ${e2.message})`,
+      `The cluster answered, but its certificate does not verify against the certificate-authority in the kubeconfig. Check that the kubeconfig's certificate-authority(-data) belongs to this cluster and that the server address is the one the certificate was issued for.`
+    );
+  }
+  if (e2.status === 0 && e2.reason === "Timeout") {
+    return new ClusterAccessError(
+      `cannot ${what}: ${e2.message}`,
+      "Check that the cluster is up and reachable (a firewall that drops packets looks like this), or raise --request-timeout if it is only slow."
+    );
+  }
+  if (e2.status === 0) {
+    return new ClusterAccessError(
+      `cannot ${what}: ${e2.message}`,
+      "Check that the cluster is up and reachable, and that the kubeconfig context points at it."
+    );
+  }
+  if (e2.status === 401) {
+    return new ClusterAccessError(
+      `the cluster rejected the credentials of user "${client.user}" (401 Unauthorized) while trying to ${what}`,
+      "Refresh the credentials in the kubeconfig, or pick another context with --context REGION=CONTEXT."
+    );
+  }
+  return new ClusterAccessError(
+    `permission denied (403 Forbidden) to ${what}: ${e2.message}`,
+    dryRun ? "Server-side mode needs the `patch` verb on every kind in Git (the dry-run never writes, but RBAC cannot tell). Grant it, or run with --mode read-only, which needs only get/list." : `The check needs get and list on every kind in Git and list on the others (to find extra objects); grant them to user "${client.user}".`
+  );
+}
+async function withAccessErrors(client, what, requests) {
+  try {
+    return await requests();
+  } catch (e2) {
+    if (isAccessFailure(e2)) throw accessFailure(e2, what, client);
+    if (e2 instanceof KubeApiError)
+      throw new ClusterAccessError(
+        `cannot ${what}: the server answered ${e2.status} ${e2.reason}: ${e2.message}`
+      );
+    throw e2;
+  }
+}
+
+// src/core/compare/resource-catalog.ts
 function apiVersionOf(rt) {
   return rt.group ? `${rt.group}/${rt.version}` : rt.version;
-}
-function collectionPath(rt, namespace) {
-  const base = rt.group ? `/apis/${rt.group}/${rt.version}` : `/api/${rt.version}`;
-  return rt.namespaced && namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${rt.resource}` : `${base}/${rt.resource}`;
 }
 var ResourceCatalog = class {
   byGvk = /* @__PURE__ */ new Map();
@@ -93443,11 +93679,21 @@ var ResourceCatalog = class {
     if (preferred && !this.preferred.some((p) => p.group === rt.group && p.kind === rt.kind))
       this.preferred.push(rt);
   }
+  /** Every type, in the order discovery added them. */
+  all() {
+    return [...this.byGvk.values()];
+  }
   /** The resource serving `kind` in `apiVersion`, if any. */
   find(apiVersion, kind) {
     return this.byGvk.get(`${apiVersion}|${kind}`);
   }
 };
+
+// src/adapters/kube/discovery.ts
+function collectionPath(rt, namespace) {
+  const base = rt.group ? `/apis/${rt.group}/${rt.version}` : `/api/${rt.version}`;
+  return rt.namespaced && namespace ? `${base}/namespaces/${encodeURIComponent(namespace)}/${rt.resource}` : `${base}/${rt.resource}`;
+}
 var AGGREGATED_ACCEPT = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
 async function discoverResources(client) {
   const catalog = new ResourceCatalog();
@@ -93538,6 +93784,55 @@ async function legacyDiscovery(client, catalog, core2, groups) {
   });
 }
 
+// src/adapters/kube/dry-run-apply.ts
+async function dryRunApply(client, rt, manifest, fieldManager) {
+  const path2 = `${collectionPath(rt, manifest.metadata.namespace)}/${encodeURIComponent(manifest.metadata.name)}`;
+  const res = await client.request("PATCH", path2, {
+    query: { dryRun: "All", fieldManager, force: "true" },
+    // JSON is valid YAML; the apply content type is what makes this a server-side apply.
+    body: JSON.stringify(manifest),
+    contentType: "application/apply-patch+yaml"
+  });
+  return { object: res.body, warnings: res.warnings };
+}
+
+// src/pipeline/predict-by-dry-run.ts
+async function predictByDryRun(client, targets2, progress) {
+  const results = {
+    predicted: /* @__PURE__ */ new Map(),
+    refused: /* @__PURE__ */ new Map(),
+    unjudged: /* @__PURE__ */ new Set(),
+    errors: [],
+    warnings: []
+  };
+  let done = 0;
+  progress(0, targets2.length);
+  await Promise.all(
+    targets2.map(async ({ object, resourceType, key, manager }) => {
+      const manifest = object.entry.manifest;
+      try {
+        const res = await dryRunApply(client, resourceType, manifest, manager);
+        results.predicted.set(key, res.object);
+        for (const w of res.warnings)
+          results.warnings.push(`${describeRef(refOf(manifest))}: ${w}`);
+      } catch (e2) {
+        if (isAccessFailure(e2))
+          throw accessFailure(e2, "run the server-side apply dry-run", client, true);
+        if (e2 instanceof KubeApiError && e2.status === 422 && refusalIsImmutable(e2.causes, e2.message))
+          results.refused.set(key, `${describeRef(refOf(manifest))}: ${e2.message}`);
+        else {
+          results.unjudged.add(key);
+          results.errors.push(
+            `${describeRef(refOf(manifest))}: the server refused the dry-run apply (${e2 instanceof KubeApiError ? `${e2.status} ${e2.reason}: ${e2.message}` : e2.message})`
+          );
+        }
+      }
+      progress(++done, targets2.length);
+    })
+  );
+  return results;
+}
+
 // src/adapters/kube/read-live.ts
 var PAGE = 500;
 async function listObjects(client, rt, options = {}) {
@@ -93560,26 +93855,61 @@ async function listObjects(client, rt, options = {}) {
   return out;
 }
 
-// src/adapters/kube/dry-run-apply.ts
-async function dryRunApply(client, rt, manifest, fieldManager) {
-  const path2 = `${collectionPath(rt, manifest.metadata.namespace)}/${encodeURIComponent(manifest.metadata.name)}`;
-  const res = await client.request("PATCH", path2, {
-    query: { dryRun: "All", fieldManager, force: "true" },
-    // JSON is valid YAML; the apply content type is what makes this a server-side apply.
-    body: JSON.stringify(manifest),
-    contentType: "application/apply-patch+yaml"
-  });
-  return { object: res.body, warnings: res.warnings };
+// src/pipeline/read-region-live.ts
+async function readRegionLive(client, plan, desired, warnings, progress) {
+  const candidates = [];
+  const denied = /* @__PURE__ */ new Set();
+  const search = (selectors) => Promise.all(
+    plan.searches.flatMap(
+      (collection) => selectors.map(
+        (labelSelector) => searchCollection(client, collection, labelSelector, candidates, (what, e2) => {
+          if (!denied.has(what))
+            warnings.push(
+              `could not look for extra ${what}: ${e2 instanceof KubeApiError ? `${e2.status} ${e2.reason}` : e2.message}`
+            );
+          denied.add(what);
+        })
+      )
+    )
+  );
+  const live = /* @__PURE__ */ new Map();
+  let done = 0;
+  const reading = withAccessErrors(
+    client,
+    "list the live objects",
+    () => Promise.all(
+      plan.lists.map(async ({ resourceType, namespace }) => {
+        const items = await listObjects(client, resourceType, namespace ? { namespace } : {});
+        for (const item of items) {
+          live.set(objectKey(refOf(item)), item);
+          candidates.push(item);
+        }
+        progress(++done, plan.lists.length);
+      })
+    )
+  );
+  const fromGit = appIdentity(desired, []);
+  const early = search(identitySelectors(fromGit));
+  early.catch(() => void 0);
+  await reading;
+  const liveCopies = desired.map((m) => live.get(objectKey(refOf(m)))).filter((o) => o !== void 0);
+  const later = identitySelectors(appIdentity(desired, liveCopies), fromGit);
+  await Promise.all([early, search(later)]);
+  return { live, candidates };
+}
+async function searchCollection(client, { resourceType: rt, namespace }, labelSelector, found, refused) {
+  try {
+    found.push(
+      ...await listObjects(client, rt, { labelSelector, ...namespace ? { namespace } : {} })
+    );
+  } catch (e2) {
+    if (e2 instanceof KubeApiError && e2.status === 0)
+      throw accessFailure(e2, "list objects to find extra ones", client);
+    refused(`${rt.resource}${rt.group ? `.${rt.group}` : ""}`, e2);
+  }
 }
 
 // src/pipeline/check-region.ts
-var RegionFailure = class extends Error {
-  constructor(message, hint) {
-    super(message);
-    this.hint = hint;
-  }
-  hint;
-};
 async function checkRegion(input) {
   const { region } = input;
   const report = {
@@ -93590,6 +93920,9 @@ async function checkRegion(input) {
   };
   const warnings = [];
   const secrets = [];
+  const seeSecrets = (objects) => {
+    for (const o of objects) if (o.kind === "Secret") secrets.push(...secretValueForms(o));
+  };
   const step = (name, done, total) => input.onProgress?.({
     kind: "region-step",
     region,
@@ -93607,7 +93940,7 @@ async function checkRegion(input) {
         const client2 = await connect2(input);
         opened = client2;
         step("discover");
-        const catalog2 = await guard(
+        const catalog2 = await withAccessErrors(
           client2,
           "discover the API resources",
           () => discoverResources(client2)
@@ -93618,137 +93951,69 @@ async function checkRegion(input) {
     ]);
     if (rendered.status === "rejected") throw rendered.reason;
     if (reached.status === "rejected") throw reached.reason;
-    const sourced = rendered.value;
     const { client, catalog } = reached.value;
-    for (const s of sourced)
-      if (s.object.kind === "Secret") secrets.push(...secretValueForms(s.object));
-    report.objects = sourced.length;
+    seeSecrets(rendered.value.map((s) => s.object));
+    report.objects = rendered.value.length;
     warnings.push(...catalog.warnings);
-    const planned = plan(sourced, catalog, client.namespace, warnings);
-    let basePlanned;
+    const head = resolveDesired(rendered.value, catalog, client.namespace);
+    warnings.push(...head.notServed);
+    if (head.duplicates.length > 0) throw new DuplicateObjectsError(head.duplicates);
+    const desired = head.objects;
+    let base;
     if (baseRendered.status === "rejected") {
       warnings.push(
         `the base revision could not be rendered, so this PR's changes are not told apart from drift in this region: ${describeFailure(baseRendered.reason)}`
       );
     } else if (baseRendered.value) {
-      for (const s of baseRendered.value)
-        if (s.object.kind === "Secret") secrets.push(...secretValueForms(s.object));
-      basePlanned = planBase(baseRendered.value, catalog, client.namespace);
+      seeSecrets(baseRendered.value.map((s) => s.object));
+      base = resolveDesired(baseRendered.value, catalog, client.namespace).objects;
     }
-    const headKeys = new Set(planned.map((p) => objectKey(refOf(p.entry.manifest))));
-    const removed = (basePlanned ?? []).filter(
-      (p) => !headKeys.has(objectKey(refOf(p.entry.manifest)))
-    );
+    const headKeys = new Set(desired.map((o) => objectKey(refOf(o.entry.manifest))));
+    const removed = (base ?? []).filter((o) => !headKeys.has(objectKey(refOf(o.entry.manifest))));
     step("read live");
-    const { live, candidates } = await readLive(client, catalog, planned, warnings, step, removed);
-    for (const obj of candidates) if (obj.kind === "Secret") secrets.push(...secretValueForms(obj));
+    const { live, candidates } = await readRegionLive(
+      client,
+      planRegionReads(desired, catalog, removed),
+      desired.map((o) => o.entry.manifest),
+      warnings,
+      (done, total) => step("read live", done, total)
+    );
+    seeSecrets(candidates);
     const isApplier = (m) => m === input.fieldManager || GITOPS_MANAGERS.includes(m);
-    for (const p of [...planned, ...basePlanned ?? []]) {
-      const twin = live.get(objectKey(refOf(p.entry.manifest)));
-      if (!twin) continue;
-      const entries = parseManagedFields(twin.metadata.managedFields);
-      p.entry.manifest = withEngineMetadata(p.entry.manifest, twin, entries, isApplier);
-      p.entry.comparable = comparableForm(p.entry.manifest);
-    }
-    const predicted = /* @__PURE__ */ new Map();
-    const objectErrors = [];
-    const failedKeys = /* @__PURE__ */ new Set();
-    const refused = /* @__PURE__ */ new Map();
+    addEngineMetadata([...desired, ...base ?? []], live, isApplier);
+    let dryRun;
     if (input.mode === "server-side") {
-      const targets2 = [];
-      for (const p of planned) {
-        const key = objectKey(refOf(p.entry.manifest));
-        const twin = live.get(key);
-        if (!p.rt || !twin) continue;
-        const entries = parseManagedFields(twin.metadata.managedFields);
-        const manager = input.fieldManager ?? detectManager(entries) ?? DEFAULT_FIELD_MANAGER;
-        const applied = entries.find(
-          (e2) => e2.manager === manager && e2.operation === "Apply" && !e2.subresource
-        );
-        if (!input.fullDryRun && applyIsNoOp(p.entry.manifest, twin, applied))
-          predicted.set(key, twin);
-        else targets2.push({ p, key, manager });
-      }
-      let done = 0;
-      step("dry-run", 0, targets2.length);
-      await Promise.all(
-        targets2.map(async ({ p, key, manager }) => {
-          try {
-            const res = await dryRunApply(client, p.rt, p.entry.manifest, manager);
-            predicted.set(key, res.object);
-            for (const w of res.warnings)
-              warnings.push(`${describeRef(refOf(p.entry.manifest))}: ${w}`);
-          } catch (e2) {
-            if (e2 instanceof KubeApiError && (e2.status === 401 || e2.status === 403 || e2.status === 0)) {
-              throw accessFailure(e2, "run the server-side apply dry-run", client, true);
-            }
-            if (e2 instanceof KubeApiError && e2.status === 422 && refusalIsImmutable(e2.causes, e2.message)) {
-              refused.set(key, `${describeRef(refOf(p.entry.manifest))}: ${e2.message}`);
-              step("dry-run", ++done, targets2.length);
-              return;
-            }
-            failedKeys.add(key);
-            objectErrors.push(
-              `${describeRef(refOf(p.entry.manifest))}: the server refused the dry-run apply (${e2 instanceof KubeApiError ? `${e2.status} ${e2.reason}: ${e2.message}` : e2.message})`
-            );
-          }
-          step("dry-run", ++done, targets2.length);
-        })
+      const { provenNoOp, targets: targets2 } = chooseDryRunTargets(desired, live, input);
+      dryRun = await predictByDryRun(
+        client,
+        targets2,
+        (done, total) => step("dry-run", done, total)
       );
+      for (const [key, object] of provenNoOp) dryRun.predicted.set(key, object);
+      warnings.push(...dryRun.warnings);
     }
     step("compare");
-    const found = compareRegion({
+    const verdict = regionVerdict({
+      region,
       mode: input.mode,
-      desired: planned.map((p) => p.entry),
-      // An object the server refused to dry-run has no verdict; it is reported as an error.
-      unjudged: failedKeys,
-      compareReadOnly: new Set(refused.keys()),
+      desired,
+      base,
       live,
-      predicted,
       candidates,
+      predicted: dryRun?.predicted ?? /* @__PURE__ */ new Map(),
+      refused: dryRun?.refused ?? /* @__PURE__ */ new Map(),
+      unjudged: dryRun?.unjudged ?? /* @__PURE__ */ new Set(),
+      objectErrors: dryRun?.errors ?? [],
+      rules: input.rules,
       isApplier,
       isHandManager: input.isHandManager,
       fingerprint: input.fingerprint
     });
-    for (const [key, message] of refused) {
-      if (!found.some((f) => f.type === "changed" && objectKey(f) === key))
-        objectErrors.push(`${message.split("\n")[0]} (the server refused the dry-run apply)`);
-    }
-    const byKey = (list2) => new Map(list2.map((p) => [objectKey(refOf(p.entry.manifest)), p.entry]));
-    const versions = basePlanned ? { head: byKey(planned), base: byKey(basePlanned), live } : void 0;
-    const all = versions ? [...found, ...removedByPr(found, versions)].sort(compareFindings) : found;
-    const { findings: kept, ignored } = applyIgnoreRules(all, input.rules, region);
-    const findings = versions ? classifyOrigins(kept, {
-      ...versions,
-      isApplier,
-      isHandManager: input.isHandManager,
-      fingerprint: input.fingerprint
-    }) : kept;
-    const liveByKey = new Map(live);
-    for (const obj of candidates) liveByKey.set(objectKey(refOf(obj)), obj);
-    report.findings = assessRisks(findings, input.mode, (f) => {
-      const key = objectKey(f);
-      const twin = liveByKey.get(key);
-      return { ...twin ? { live: twin } : {}, refusedAsImmutable: refused.has(key) };
-    });
-    if (ignored.length > 0) report.ignored = ignored;
-    const digest = buildSkewDigest({
-      compared: planned.flatMap((p) => {
-        const key = objectKey(refOf(p.entry.manifest));
-        const twin = live.get(key);
-        return twin && !failedKeys.has(key) ? [{ desired: p.entry.comparable, live: twin }] : [];
-      }),
-      findings: report.findings,
-      ignored
-    });
-    if (digest.same !== "" || digest.differs.length > 0) report.skewDigest = digest;
-    if (objectErrors.length > 0) {
-      report.status = "error";
-      report.error = `${count(objectErrors.length, "object")} could not be compared:
-${objectErrors.sort().join("\n")}`;
-    } else {
-      report.status = report.findings.some(isDriftFinding) ? "drift" : "in-sync";
-    }
+    report.findings = verdict.findings;
+    if (verdict.ignored) report.ignored = verdict.ignored;
+    if (verdict.skewDigest) report.skewDigest = verdict.skewDigest;
+    report.status = verdict.status;
+    if (verdict.error !== void 0) report.error = verdict.error;
   } catch (e2) {
     report.status = "error";
     report.error = describeFailure(e2);
@@ -93762,221 +94027,16 @@ ${objectErrors.sort().join("\n")}`;
   return report;
 }
 function describeFailure(e2) {
-  if (e2 instanceof RegionFailure || e2 instanceof MrDriftError) {
-    return e2.hint ? `${e2.message}
+  if (e2 instanceof MrDriftError) return e2.hint ? `${e2.message}
 hint: ${e2.hint}` : e2.message;
-  }
   return `unexpected error: ${e2?.message ?? String(e2)}`;
 }
-async function connect2(input) {
-  try {
-    return await KubeClient.connect(input.kubeConfig, {
-      context: input.context,
-      ...input.concurrency ? { concurrency: input.concurrency } : {},
-      ...input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}
-    });
-  } catch (e2) {
-    if (e2 instanceof ContextProblem) throw new RegionFailure(e2.message, e2.hint);
-    throw e2;
-  }
-}
-var TLS_TRUST_CODES = /* @__PURE__ */ new Set([
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_SIGNATURE_FAILURE",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "ERR_TLS_CERT_ALTNAME_INVALID"
-]);
-function accessFailure(e2, what, client, dryRun = false) {
-  if (e2.status === 0 && TLS_TRUST_CODES.has(e2.reason)) {
-    return new RegionFailure(
-      `cannot ${what}: the server's TLS certificate is not trusted (${e2.reason}: ${e2.message})`,
-      `The cluster answered, but its certificate does not verify against the certificate-authority in the kubeconfig. Check that the kubeconfig's certificate-authority(-data) belongs to this cluster and that the server address is the one the certificate was issued for.`
-    );
-  }
-  if (e2.status === 0 && e2.reason === "Timeout") {
-    return new RegionFailure(
-      `cannot ${what}: ${e2.message}`,
-      "Check that the cluster is up and reachable (a firewall that drops packets looks like this), or raise --request-timeout if it is only slow."
-    );
-  }
-  if (e2.status === 0) {
-    return new RegionFailure(
-      `cannot ${what}: ${e2.message}`,
-      "Check that the cluster is up and reachable, and that the kubeconfig context points at it."
-    );
-  }
-  if (e2.status === 401) {
-    return new RegionFailure(
-      `the cluster rejected the credentials of user "${client.user}" (401 Unauthorized) while trying to ${what}`,
-      "Refresh the credentials in the kubeconfig, or pick another context with --context REGION=CONTEXT."
-    );
-  }
-  return new RegionFailure(
-    `permission denied (403 Forbidden) to ${what}: ${e2.message}`,
-    dryRun ? "Server-side mode needs the `patch` verb on every kind in Git (the dry-run never writes, but RBAC cannot tell). Grant it, or run with --mode read-only, which needs only get/list." : `The check needs get and list on every kind in Git and list on the others (to find extra objects); grant them to user "${client.user}".`
-  );
-}
-async function guard(client, what, fn) {
-  try {
-    return await fn();
-  } catch (e2) {
-    if (e2 instanceof KubeApiError && (e2.status === 0 || e2.status === 401 || e2.status === 403))
-      throw accessFailure(e2, what, client);
-    if (e2 instanceof KubeApiError)
-      throw new RegionFailure(
-        `cannot ${what}: the server answered ${e2.status} ${e2.reason}: ${e2.message}`
-      );
-    throw e2;
-  }
-}
-function plan(sourced, catalog, defaultNamespace, warnings) {
-  const out = [];
-  const seen = /* @__PURE__ */ new Map();
-  const duplicates = [];
-  for (const s of sourced) {
-    const rt = catalog.find(s.object.apiVersion, s.object.kind);
-    if (!rt)
-      warnings.push(
-        `${s.object.apiVersion} ${s.object.kind} is not served by the cluster (CRD not installed?): ${s.object.metadata.name} counts as missing`
-      );
-    const manifest = settleNamespace(
-      s.object,
-      rt ? rt.namespaced : Boolean(s.object.metadata.namespace),
-      defaultNamespace
-    );
-    const key = objectKey(refOf(manifest));
-    const before = seen.get(key);
-    if (before) {
-      duplicates.push(`${describeRef(refOf(manifest))} (${where(before)} and ${where(s)})`);
-      continue;
-    }
-    seen.set(key, s);
-    out.push({
-      sourced: s,
-      entry: { manifest, comparable: comparableForm(manifest), source: s.source },
-      ...rt ? { rt } : {}
-    });
-  }
-  if (duplicates.length > 0) {
-    throw new RegionFailure(
-      `the desired state defines ${duplicates.length === 1 ? "an object" : "objects"} twice: ${duplicates.join("; ")}`,
-      "Each object may appear once per region; remove the duplicate."
-    );
-  }
-  return out;
-}
-function planBase(sourced, catalog, defaultNamespace) {
-  const out = /* @__PURE__ */ new Map();
-  for (const s of sourced) {
-    const rt = catalog.find(s.object.apiVersion, s.object.kind);
-    const manifest = settleNamespace(
-      s.object,
-      rt ? rt.namespaced : Boolean(s.object.metadata.namespace),
-      defaultNamespace
-    );
-    const key = objectKey(refOf(manifest));
-    if (out.has(key)) continue;
-    out.set(key, {
-      sourced: s,
-      entry: { manifest, comparable: comparableForm(manifest) },
-      ...rt ? { rt } : {}
-    });
-  }
-  return [...out.values()];
-}
-function where(s) {
-  return s.line ? `${s.source}:${s.line}` : s.source;
-}
-function detectManager(entries) {
-  return entries.find((e2) => e2.operation === "Apply" && GITOPS_MANAGERS.includes(e2.manager))?.manager ?? entries.find((e2) => GITOPS_MANAGERS.includes(e2.manager))?.manager;
-}
-async function readLive(client, catalog, planned, warnings, step, alsoRead = []) {
-  const lists = /* @__PURE__ */ new Map();
-  for (const p of [...planned, ...alsoRead]) {
-    if (!p.rt) continue;
-    const ns = p.rt.namespaced ? p.entry.manifest.metadata.namespace : void 0;
-    lists.set(`${p.rt.group}/${p.rt.version}/${p.rt.resource}/${ns ?? ""}`, {
-      rt: p.rt,
-      ...ns ? { namespace: ns } : {}
-    });
-  }
-  const namespaces = [
-    ...new Set(
-      planned.flatMap((p) => p.rt?.namespaced ? [p.entry.manifest.metadata.namespace] : [])
-    )
-  ].sort();
-  const searches = [];
-  const listed = new Set(
-    [...lists.values()].map((l) => `${l.rt.group}|${l.rt.kind}|${l.namespace ?? ""}`)
-  );
-  for (const rt of catalog.preferred) {
-    if (!rt.verbs.includes("list") || !rt.verbs.includes("create")) continue;
-    if (kindNeverExtra(rt.group, rt.kind)) continue;
-    const wanted = (ns) => !listed.has(`${rt.group}|${rt.kind}|${ns}`);
-    if (!rt.namespaced) {
-      if (wanted("")) searches.push({ rt });
-    } else for (const ns of namespaces) if (wanted(ns)) searches.push({ rt, namespace: ns });
-  }
-  const candidates = [];
-  const denied = /* @__PURE__ */ new Set();
-  const search = (selectors) => Promise.all(
-    searches.flatMap(
-      ({ rt, namespace }) => selectors.map(async (labelSelector) => {
-        try {
-          candidates.push(
-            ...await listObjects(client, rt, {
-              labelSelector,
-              ...namespace ? { namespace } : {}
-            })
-          );
-        } catch (e2) {
-          if (e2 instanceof KubeApiError && e2.status === 0)
-            throw accessFailure(e2, "list objects to find extra ones", client);
-          const what = `${rt.resource}${rt.group ? `.${rt.group}` : ""}`;
-          if (!denied.has(what))
-            warnings.push(
-              `could not look for extra ${what}: ${e2 instanceof KubeApiError ? `${e2.status} ${e2.reason}` : e2.message}`
-            );
-          denied.add(what);
-        }
-      })
-    )
-  );
-  const live = /* @__PURE__ */ new Map();
-  const jobs = [...lists.values()];
-  let done = 0;
-  const reading = guard(
-    client,
-    "list the live objects",
-    () => Promise.all(
-      jobs.map(async (j) => {
-        const items = await listObjects(
-          client,
-          j.rt,
-          j.namespace ? { namespace: j.namespace } : {}
-        );
-        for (const item of items) {
-          live.set(objectKey(refOf(item)), item);
-          candidates.push(item);
-        }
-        step("read live", ++done, jobs.length);
-      })
-    )
-  );
-  const manifests = planned.map((p) => p.entry.manifest);
-  const fromGit = appIdentity(manifests, []);
-  const early = search(identitySelectors(fromGit));
-  early.catch(() => void 0);
-  await reading;
-  const twins = manifests.map((m) => live.get(objectKey(refOf(m)))).filter((o) => o !== void 0);
-  const later = identitySelectors(appIdentity(manifests, twins), fromGit);
-  await Promise.all([early, search(later)]);
-  return { live, candidates };
+function connect2(input) {
+  return KubeClient.connect(input.kubeConfig, {
+    context: input.context,
+    ...input.concurrency ? { concurrency: input.concurrency } : {},
+    ...input.timeoutMs ? { timeoutMs: input.timeoutMs } : {}
+  });
 }
 
 // src/pipeline/load-ignore-file.ts

@@ -135,6 +135,26 @@ export class ForeignFilesError extends MrDriftError {
 /** Rendering a region's manifests failed (kustomize error, unreadable YAML). */
 export class RenderError extends MrDriftError {}
 
+/** The desired state of a region defines an object more than once. */
+export class DuplicateObjectsError extends MrDriftError {
+  constructor(
+    /** Each object, with the two places that define it. */
+    readonly duplicates: string[],
+  ) {
+    super(
+      `the desired state defines ${duplicates.length === 1 ? 'an object' : 'objects'} twice: ${duplicates.join('; ')}`,
+      'Each object may appear once per region; remove the duplicate.',
+    );
+  }
+}
+
+/**
+ * A region's cluster cannot be used: its kubeconfig context is incomplete, the server does
+ * not answer or is not trusted, or it refuses the credentials (401) or a verb (403). It
+ * becomes that region's error; the other regions still complete.
+ */
+export class ClusterAccessError extends MrDriftError {}
+
 /** The GitHub REST API refused a request. */
 export class GitHubApiError extends MrDriftError {
   constructor(

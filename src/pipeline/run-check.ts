@@ -29,7 +29,7 @@ import {
   renderDesired,
   type DesiredLayout,
 } from '../adapters/desired/render-desired';
-import type { SourcedObject } from '../adapters/desired/parse-manifests';
+import type { SourcedObject } from '../core/compare/kube-object';
 import { BaseUnavailable, checkoutBase, type BaseTree } from '../adapters/git/base-revision';
 import { findKustomize } from '../adapters/kustomize';
 import { VERSION } from '../version';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { objectKey, refOf, jsonEqual } from '../../src/core/compare/kube-object';
 import { applyIsNoOp } from '../../src/core/compare/apply-no-op';
-import { parseManagedFields } from '../../src/core/compare/managed-fields';
+import { managedFieldsOf } from '../../src/core/compare/managed-fields';
 import { stripServerFields } from '../../src/core/normalize/server-fields';
 import { loadRecording, regionInput } from './fixtures/load-recording';
 
@@ -14,7 +14,7 @@ function verdicts(file: string) {
     const live = input.live.get(key);
     const predicted = input.predicted?.get(key);
     if (!live || !predicted) return [];
-    const entry = parseManagedFields(live.metadata.managedFields as never).find(
+    const entry = managedFieldsOf(live).find(
       (e) => e.manager === rec.fieldManager && e.operation === 'Apply',
     );
     return [

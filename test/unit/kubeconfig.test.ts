@@ -11,7 +11,8 @@ import {
   loadKubeconfig,
   readInto,
 } from '../../src/adapters/kube/kubeconfig';
-import { ContextProblem, resolveAccess } from '../../src/adapters/kube/cluster-access';
+import { resolveAccess } from '../../src/adapters/kube/cluster-access';
+import { ClusterAccessError } from '../../src/core/errors';
 import { openTransport } from '../../src/adapters/kube/transport';
 
 // The kubeconfig reader and credential resolution without a cluster: file search and
@@ -234,7 +235,7 @@ describe('resolveAccess', () => {
     expect((await resolveAccess(kc, 'nouser')).headers).toEqual({});
   });
 
-  it('a missing context, cluster, user or file is a ContextProblem with a hint', async () => {
+  it('a missing context, cluster, user or file is a ClusterAccessError with a hint', async () => {
     const kc = kcOf({
       clusters: [cluster('c', 'https://a:6443', { 'certificate-authority': 'no-such-ca.pem' })],
       contexts: [
@@ -247,10 +248,10 @@ describe('resolveAccess', () => {
       try {
         await resolveAccess(kc, name);
       } catch (e) {
-        expect(e).toBeInstanceOf(ContextProblem);
-        return e as ContextProblem;
+        expect(e).toBeInstanceOf(ClusterAccessError);
+        return e as ClusterAccessError;
       }
-      throw new Error(`expected a ContextProblem for ${name}`);
+      throw new Error(`expected a ClusterAccessError for ${name}`);
     };
     const missing = await problem('us-east');
     expect(missing.message).toBe('kubeconfig has no context named "us-east"');
@@ -338,8 +339,8 @@ describe('resolveAccess', () => {
     for (const name of ['leaky', 'garbled', 'absent']) {
       await resolveAccess(kc, name).then(
         () => expect.unreachable(`${name} should fail`),
-        (e: ContextProblem) => {
-          expect(e).toBeInstanceOf(ContextProblem);
+        (e: ClusterAccessError) => {
+          expect(e).toBeInstanceOf(ClusterAccessError);
           messages.push(`${e.message} | ${e.hint}`);
         },
       );

@@ -6,16 +6,7 @@
  */
 import { RenderError, listProblems, type Problem } from '../../core/errors';
 import { loadYamlDocuments } from './load-yaml';
-import { isJsonObject, type KubeObject } from '../../core/compare/kube-object';
-
-/** An object from Git, with the file it came from. */
-export interface SourcedObject {
-  object: KubeObject;
-  /** Repo-relative (or as given) path of the file or kustomization. */
-  source: string;
-  /** 1-based line of the document in that file, when it is a plain YAML file. */
-  line?: number;
-}
+import { isJsonObject, type KubeObject, type SourcedObject } from '../../core/compare/kube-object';
 
 /**
  * Parses `text` (named `file` in messages). Empty documents are skipped; `kind: List`

@@ -13,7 +13,8 @@ import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { RenderError, UsageError, type Problem } from '../../core/errors';
 import { renderKustomization } from '../kustomize';
-import { parseManifests, throwIfProblems, type SourcedObject } from './parse-manifests';
+import type { SourcedObject } from '../../core/compare/kube-object';
+import { parseManifests, throwIfProblems } from './parse-manifests';
 
 const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Agent } from 'node:http';
+import { ClusterAccessError } from '../../core/errors';
 import { execCredential, ExecCredentialError } from './exec-credential';
 import type { Kubeconfig, KubeconfigCluster, KubeconfigUser } from './kubeconfig';
 
@@ -36,34 +37,23 @@ export interface ClusterAccess {
   agent?: Agent;
 }
 
-/** Why a context cannot be used, and what to do (the caller turns it into a region error). */
-export class ContextProblem extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'ContextProblem';
-  }
-}
-
-/** Resolves `contextName` into what requests need. Problems -> ContextProblem. */
+/** Resolves `contextName` into what requests need. Problems -> ClusterAccessError. */
 export async function resolveAccess(kc: Kubeconfig, contextName: string): Promise<ClusterAccess> {
   const context = kc.contexts.get(contextName);
   if (!context) {
     const known = kc.contextNames();
-    throw new ContextProblem(
+    throw new ClusterAccessError(
       `kubeconfig has no context named "${contextName}"`,
       `Pass --context REGION=CONTEXT; contexts in the kubeconfig: ${known.length ? known.join(', ') : '(none)'}.`,
     );
   }
   const cluster = kc.clusters.get(context.cluster);
   if (!cluster)
-    throw new ContextProblem(
+    throw new ClusterAccessError(
       `context "${contextName}" names cluster "${context.cluster}", which the kubeconfig does not define`,
     );
   if (context.user !== undefined && !kc.users.has(context.user))
-    throw new ContextProblem(
+    throw new ClusterAccessError(
       `context "${contextName}" names user "${context.user}", which the kubeconfig does not define`,
     );
   const user: KubeconfigUser = context.user ? kc.users.get(context.user)! : { name: '(no user)' };
@@ -73,10 +63,10 @@ export async function resolveAccess(kc: Kubeconfig, contextName: string): Promis
     if (user.authProvider || cluster.proxyUrl) return await viaClientNode(cluster, user, namespace);
     return await direct(cluster, user, namespace);
   } catch (e) {
-    if (e instanceof ContextProblem) throw e;
+    if (e instanceof ClusterAccessError) throw e;
     if (e instanceof ExecCredentialError)
-      throw new ContextProblem(`cannot load ${what}: ${e.message}`, e.hint);
-    throw new ContextProblem(`cannot load ${what}: ${(e as Error).message}`);
+      throw new ClusterAccessError(`cannot load ${what}: ${e.message}`, e.hint);
+    throw new ClusterAccessError(`cannot load ${what}: ${(e as Error).message}`);
   }
 }
 
@@ -84,7 +74,7 @@ function readFile(file: string, field: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new ContextProblem(
+    throw new ClusterAccessError(
       `cannot read ${field} ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
       'Fix the path in the kubeconfig (relative paths are relative to the kubeconfig file).',
     );

@@ -7,7 +7,8 @@
  */
 import type { KubeObject } from '../../core/compare/kube-object';
 import type { KubeClient } from './kube-client';
-import { collectionPath, type ResourceType } from './discovery';
+import type { ResourceType } from '../../core/compare/resource-catalog';
+import { collectionPath } from './discovery';
 
 /** Returns what the object would look like after applying `manifest` as `fieldManager`. */
 export async function dryRunApply(

@@ -4,7 +4,8 @@
  */
 import type { KubeObject } from '../../core/compare/kube-object';
 import type { KubeClient } from './kube-client';
-import { apiVersionOf, collectionPath, type ResourceType } from './discovery';
+import { apiVersionOf, type ResourceType } from '../../core/compare/resource-catalog';
+import { collectionPath } from './discovery';
 
 /** Items per page: large enough for few round trips, small enough to bound memory. */
 const PAGE = 500;

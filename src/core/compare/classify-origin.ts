@@ -17,7 +17,7 @@
 import { objectKey, refOf, type Json, type KubeObject } from './kube-object';
 import { formatPath, type FieldPath } from './field-path';
 import { builtinListKeys } from './list-keys';
-import { keyNamesAt, parseManagedFields } from './managed-fields';
+import { keyNamesAt, managedFieldsOf } from './managed-fields';
 import { compareFindings, type DesiredEntry } from './compare-region';
 import { compareObject, dataKeyPath } from './compare-object';
 import { diffValues } from './value-diff';
@@ -45,7 +45,7 @@ export function changedPaths(
 ): string[] {
   // The same list keys as the comparison with live uses, so that paths name items alike.
   const liveS = live ? stripServerFields(live) : undefined;
-  const entries = live ? parseManagedFields(live.metadata.managedFields as never) : [];
+  const entries = live ? managedFieldsOf(live) : [];
   const listKeys = (path: FieldPath, items: readonly Json[]) =>
     (liveS ? keyNamesAt(entries, path, liveS) : undefined) ?? builtinListKeys(path, items);
   const keepsEmpty = dataKeyPath(after);

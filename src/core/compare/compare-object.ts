@@ -13,7 +13,7 @@
 import { type Json, type KubeObject } from './kube-object';
 import { formatPath, pathStartsWith, type FieldPath } from './field-path';
 import { builtinListKeys } from './list-keys';
-import { entryOwns, keyNamesAt, parseManagedFields, type ParsedEntry } from './managed-fields';
+import { entryOwns, keyNamesAt, managedFieldsOf, type ParsedEntry } from './managed-fields';
 import { uncoveredFields } from './owned-fields';
 import { diffValues, type RawDiff } from './value-diff';
 import { REPLICAS_PATH } from './autoscaled-replicas';
@@ -50,9 +50,7 @@ interface Located extends RawDiff {
 export function compareObject(input: CompareObjectInput): FieldDiff[] {
   const { mode, desired, live, predicted, isApplier, isHandManager } = input;
   const liveS = stripServerFields(live);
-  const entries = parseManagedFields(live.metadata.managedFields as never).filter(
-    (e) => e.subresource !== 'status',
-  );
+  const entries = managedFieldsOf(live).filter((e) => e.subresource !== 'status');
   const listKeys = (path: FieldPath, items: readonly Json[]) =>
     keyNamesAt(entries, path, liveS) ?? builtinListKeys(path, items);
 

@@ -33,6 +33,15 @@ export interface KubeObject extends JsonObject {
   };
 }
 
+/** An object from Git, with the file it came from. */
+export interface SourcedObject {
+  object: KubeObject;
+  /** Repo-relative (or as given) path of the file or kustomization. */
+  source: string;
+  /** 1-based line of the document in that file, when it is a plain YAML file. */
+  line?: number;
+}
+
 /** True for a non-null, non-array object. */
 export function isJsonObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -11,6 +11,7 @@ import {
   jsonEqual,
   type Json,
   type JsonObject,
+  type KubeObject,
   type ManagedFieldsEntry,
 } from './kube-object';
 import { itemMatchesKey, type FieldPath, type PathSegment } from './field-path';
@@ -71,6 +72,13 @@ export function parseFieldsV1(raw: JsonObject): FieldsNode {
 /** True when the node is a leaf `{}`: it owns its whole value, atomically. */
 export function isLeaf(node: FieldsNode): boolean {
   return node.children.length === 0;
+}
+
+/** The parsed managedFields of a live object (an object without them has none). */
+export function managedFieldsOf(obj: KubeObject): ParsedEntry[] {
+  return parseManagedFields(
+    obj.metadata.managedFields as readonly ManagedFieldsEntry[] | undefined,
+  );
 }
 
 /** Parsed tries by managedFields array: one object is looked at by several rules. */

@@ -4,6 +4,8 @@
  * whose fields are never drift).
  */
 
+import type { ParsedEntry } from './managed-fields';
+
 /** Field managers of the GitOps engines mr-drift knows. */
 export const GITOPS_MANAGERS: readonly string[] = ['argocd-controller', 'kustomize-controller'];
 
@@ -40,4 +42,12 @@ export function globMatcher(patterns: readonly string[]): (name: string) => bool
       ),
   );
   return (name) => res.some((re) => re.test(name));
+}
+
+/** The GitOps engine that applied an object, from its managedFields (its Apply entry first). */
+export function detectManager(entries: readonly ParsedEntry[]): string | undefined {
+  return (
+    entries.find((e) => e.operation === 'Apply' && GITOPS_MANAGERS.includes(e.manager))?.manager ??
+    entries.find((e) => GITOPS_MANAGERS.includes(e.manager))?.manager
+  );
 }
