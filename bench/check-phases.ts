@@ -68,9 +68,10 @@ async function probe(): Promise<void> {
   const note = (text: string) =>
     lines.push(`${performance.now().toFixed(0).padStart(6)} ms  ${text}`);
   note('script starts (Node start-up before this line)');
-  const [{ KubeClient }, { runCheck }] = await Promise.all([
+  const [{ KubeClient }, { runCheck }, { CLI_WORDING }] = await Promise.all([
     import('../src/adapters/kube/kube-client'),
     import('../src/pipeline/run-check'),
+    import('../src/cli/cli-wording'),
   ]);
   note(`check modules loaded (${(performance.now() - booted).toFixed(0)} ms)`);
 
@@ -110,6 +111,7 @@ async function probe(): Promise<void> {
     regions: arg('--regions')!.split(','),
     kubeconfig: arg('--kubeconfig')!,
     mode,
+    wording: CLI_WORDING,
     onProgress: (e) => {
       if (e.kind === 'region-done') note(`${e.region}: done, ${e.status}`);
       // Counted steps: their start and their end only.

@@ -11,52 +11,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { generateTree } from '../src/adapters/fs/generate-tree';
-import { bundleLikeDist, median } from './support';
+import { runGenerate } from '../src/pipeline/run-generate';
+import { REGIONS, SHARDS_PER_REGION, benchConfig } from './bench-config';
+import { bundleLikeDist, median, numberArg } from './support';
 
-const REGIONS = 50;
-const SHARDS_PER_REGION = 8;
-const WAVES = 5;
 const BUDGET_MS = 1000;
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 7;
-
-function benchConfig(): string {
-  const lines = [
-    'app:',
-    '  name: alfred',
-    '  namespace: alfred',
-    '  image: { repository: ghcr.io/alfred/api, tag: "1.42.0" }',
-    'gitops:',
-    '  engine: argocd',
-    '  repoURL: https://github.com/alfred/deploy.git',
-    '  revision: main',
-    '  path: overlays',
-    'database:',
-    '  shardKey: org',
-    `  shards: ${REGIONS * SHARDS_PER_REGION}`,
-    '  mode: in-cluster',
-    'cache:',
-    '  mode: redis-cluster',
-    'regions:',
-  ];
-  for (let r = 0; r < REGIONS; r++) {
-    const shards = Array.from(
-      { length: SHARDS_PER_REGION },
-      (_, s) => `db-${r * SHARDS_PER_REGION + s + 1}`,
-    );
-    lines.push(
-      `  - name: region-${String(r + 1).padStart(2, '0')}`,
-      `    cluster: { server: https://region-${r + 1}.k8s.example.com }`,
-      '    replicas: { min: 2, max: 10 }',
-      `    wave: ${Math.floor((r * WAVES) / REGIONS) + 1}`,
-      `    host: region-${r + 1}.alfred.example.com`,
-      `    shards: [${shards.join(', ')}]`,
-      ...(r % 2 === 1 ? ['    cache: region-local'] : []),
-    );
-  }
-  return `${lines.join('\n')}\n`;
-}
+const RUNS = numberArg('--runs', 7);
 
 /** CPU time (user + system) of this process for each timed run: not inflated by load. */
 const cpu: { fresh: number[]; rerun: number[] } = { fresh: [], rerun: [] };
@@ -87,10 +47,10 @@ try {
     const out = join(dir, `out-${i}`);
     fresh.push(
       time(() => {
-        files = generateTree({ configPath, outDir: out }).plan.length;
+        files = runGenerate({ configPath, outDir: out }).plan.length;
       }, cpu.fresh),
     );
-    rerun.push(time(() => generateTree({ configPath, outDir: out }), cpu.rerun));
+    rerun.push(time(() => runGenerate({ configPath, outDir: out }), cpu.rerun));
   }
 
   // The CLI as shipped: bundled from the current source the way scripts/build.mjs does

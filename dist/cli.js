@@ -2,13 +2,14 @@
 import { createRequire as __mrDriftCreateRequire } from 'node:module';
 const require = __mrDriftCreateRequire(import.meta.url);
 import {
+  CLI_WORDING,
   VERSION,
   exitOnSignals
-} from "./chunks/chunk-5ZRIIPTH.js";
+} from "./chunks/chunk-QRC3HVK7.js";
 import {
   Command,
   MrDriftError
-} from "./chunks/chunk-P555QYMW.js";
+} from "./chunks/chunk-Z4INGBII.js";
 import "./chunks/chunk-6WB2FJIM.js";
 
 // src/cli/main.ts
@@ -29,8 +30,8 @@ async function main(argv) {
   ).exitOverride();
   const sub = subcommand(argv);
   const commands = [];
-  if (sub !== "check") commands.push((await import("./chunks/generate-command-PKHLBSMM.js")).generateCommand());
-  if (sub !== "generate") commands.push((await import("./chunks/check-command-4GZ3VXS7.js")).checkCommand());
+  if (sub !== "check") commands.push((await import("./chunks/generate-command-Z2IHULAB.js")).generateCommand());
+  if (sub !== "generate") commands.push((await import("./chunks/check-command-DTJNTJMW.js")).checkCommand());
   for (const command of commands) {
     command.copyInheritedSettings(program);
     program.addCommand(command);
@@ -51,9 +52,10 @@ function reportError(err, debug) {
     return e.exitCode === 0 ? 0 : 2;
   }
   if (err instanceof MrDriftError) {
-    process.stderr.write(`error: ${err.message}
+    const { message, hint } = err.worded(CLI_WORDING);
+    process.stderr.write(`error: ${message}
 `);
-    if (err.hint) process.stderr.write(`hint: ${err.hint}
+    if (hint) process.stderr.write(`hint: ${hint}
 `);
     if (debug && err.stack) process.stderr.write(`${err.stack}
 `);

@@ -20,7 +20,7 @@ import { renderCommentParts, renderFailureComment } from '../core/report/markdow
 import { reportExitCode, type DriftReport } from '../core/report/model';
 import { regionsChangedByPr } from '../core/report/origin';
 import type { RunCheck } from '../pipeline/check-options';
-import { inActionTerms, reportInActionTerms } from './action-wording';
+import { ACTION_WORDING } from './input-wording';
 import { readInputs, type ActionInputs } from './inputs';
 import { scrubSecrets } from './scrub-secrets';
 import { count } from '../core/text/plural';
@@ -78,13 +78,11 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
 
     let report: DriftReport;
     try {
-      report = reportInActionTerms(
-        scrubSecrets(
-          inputs.aggregate
-            ? combine(inputs, cwd, runtime)
-            : await check(inputs, kubeconfigFile, deps, ctx.baseSha),
-          secrets,
-        ),
+      report = scrubSecrets(
+        inputs.aggregate
+          ? combine(inputs, cwd, runtime)
+          : await check(inputs, kubeconfigFile, deps, ctx.baseSha),
+        secrets,
       );
     } catch (err) {
       // No report at all: say so where the report would have been, then fail.
@@ -165,6 +163,7 @@ async function check(
   return deps.runCheck({
     path: inputs.path,
     mode: inputs.mode,
+    wording: ACTION_WORDING,
     ...(base ? { base, baseMissing: 'warn' as const } : {}),
     ...(inputs.regions ? { regions: inputs.regions } : {}),
     ...(kubeconfigFile ? { kubeconfig: kubeconfigFile } : {}),
@@ -276,7 +275,8 @@ function runFooter(ctx: RunContext): string {
 
 /** An error's message and hint, in the Action's terms (inputs, not CLI flags). */
 function errorText(err: MrDriftError): string {
-  return inActionTerms(`${err.message}${err.hint ? `\n${err.hint}` : ''}`);
+  const { message, hint } = err.worded(ACTION_WORDING);
+  return hint ? `${message}\n${hint}` : message;
 }
 
 function reportFailure(err: unknown, runtime: ActionsRuntime, secrets: string[]): number {

@@ -27,7 +27,8 @@ export function loadTemplates(overrideDir?: string): TemplateSources {
       files = listHbs(overrideDir);
     } catch (err) {
       throw new UsageError(
-        `--templates ${overrideDir}: cannot read the folder (${(err as Error).message})`,
+        (say) =>
+          `${say.subject('templates', overrideDir)}: cannot read the folder (${(err as Error).message})`,
         'Pass a folder that holds .hbs files named like those under templates/.',
       );
     }

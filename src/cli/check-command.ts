@@ -8,6 +8,7 @@ import { renderText, PLAIN_STYLE, type TextStyle } from '../core/report/text';
 import { renderMarkdownReport } from '../core/report/markdown';
 import { regionsChangedByPr } from '../core/report/origin';
 import { runCheck } from '../pipeline/run-check';
+import { CLI_WORDING } from './cli-wording';
 import type { CheckProgress } from '../pipeline/check-options';
 
 interface CheckFlags {
@@ -110,6 +111,7 @@ export function checkCommand(): Command {
         ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
         contexts: parseContexts(flags.context ?? []),
         mode: flags.mode,
+        wording: CLI_WORDING,
         ...(flags.ignoreFile ? { ignoreFile: flags.ignoreFile } : {}),
         ...(flags.fieldManager ? { fieldManager: flags.fieldManager } : {}),
         ...(flags.fullDryRun ? { fullDryRun: true } : {}),

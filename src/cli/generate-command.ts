@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { createTwoFilesPatch } from 'diff';
-import { displayPath, generateTree, type GenerateResult } from '../adapters/fs/generate-tree';
+import { displayPath } from '../adapters/fs/display-path';
+import { runGenerate, type GenerateResult } from '../pipeline/run-generate';
 import { DEFAULT_CONFIG_FILE } from '../adapters/fs/read-config';
 import type { ChangeKind, TreeChange } from '../adapters/fs/tree-diff';
 import { count } from '../core/text/plural';
@@ -54,7 +55,7 @@ export function generateCommand(): Command {
       ].join('\n'),
     )
     .action((flags: GenerateFlags) => {
-      const result = generateTree({
+      const result = runGenerate({
         configPath: flags.config,
         templatesDir: flags.templates,
         outDir: flags.out,

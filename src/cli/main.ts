@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { exitOnSignals } from '../adapters/interrupt';
 import { MrDriftError } from '../core/errors';
 import { VERSION } from '../version';
+import { CLI_WORDING } from './cli-wording';
 
 /**
  * `mr-drift` command line: `generate` writes the GitOps tree, `check` reports drift.
@@ -66,8 +67,9 @@ function reportError(err: unknown, debug: boolean): number {
     return e.exitCode === 0 ? 0 : 2;
   }
   if (err instanceof MrDriftError) {
-    process.stderr.write(`error: ${err.message}\n`);
-    if (err.hint) process.stderr.write(`hint: ${err.hint}\n`);
+    const { message, hint } = err.worded(CLI_WORDING);
+    process.stderr.write(`error: ${message}\n`);
+    if (hint) process.stderr.write(`hint: ${hint}\n`);
     if (debug && err.stack) process.stderr.write(`${err.stack}\n`);
     return err.exitCode;
   }

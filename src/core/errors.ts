@@ -5,18 +5,38 @@
  *
  * Drift is not an error: it is a result (exit 1), see core/report.
  */
+import { KEY_WORDING, word, type OptionWording, type Wordable } from './option-wording';
 import { count } from './text/plural';
 
 export abstract class MrDriftError extends Error {
   /** Exit code for the CLI; every user-facing error is 2, like `kubectl diff`. */
   readonly exitCode = 2;
-  constructor(
-    message: string,
-    /** What to do about it, one line. */
-    readonly hint?: string,
-  ) {
-    super(message);
+  /** What to do about it, one line (options named by key; see `worded`). */
+  readonly hint?: string;
+  readonly #text: { message: Wordable; hint?: Wordable | undefined };
+
+  constructor(message: Wordable, hint?: Wordable) {
+    super(word(message, KEY_WORDING));
     this.name = new.target.name;
+    if (hint !== undefined) this.hint = word(hint, KEY_WORDING);
+    this.#text = { message, hint };
+  }
+
+  /**
+   * The message and hint as an entry point says them: options named as its flags or its
+   * inputs. A plain message is taken as it is now (a caller may have rewritten it).
+   */
+  worded(say: OptionWording): { message: string; hint?: string } {
+    const { message, hint } = this.#text;
+    const text = typeof message === 'string' ? this.message : message(say);
+    if (hint === undefined) return { message: text };
+    return { message: text, hint: typeof hint === 'string' ? hint : hint(say) };
+  }
+
+  /** `message`, then `hint: ...` on a line of its own, in the words of `say`. */
+  describe(say: OptionWording): string {
+    const { message, hint } = this.worded(say);
+    return hint ? `${message}\nhint: ${hint}` : message;
   }
 }
 
@@ -53,7 +73,7 @@ export function listProblems(problems: readonly Problem[], where: string): strin
 export class ConfigError extends MrDriftError {
   constructor(
     readonly problems: Problem[],
-    hint = 'Fix the problems above; the schema is in schema/config.schema.json.',
+    hint: Wordable = 'Fix the problems above; the schema is in schema/config.schema.json.',
   ) {
     super(listProblems(problems, 'in the config'), hint);
   }
@@ -64,7 +84,7 @@ export class TemplateError extends MrDriftError {
   constructor(
     readonly template: string,
     detail: string,
-    hint?: string,
+    hint?: Wordable,
   ) {
     super(`template ${template}: ${detail}`, hint);
   }
@@ -111,7 +131,8 @@ export class HandEditedFilesError extends MrDriftError {
     super(
       `refusing to overwrite ${count(files.length, 'generated file')} edited by hand:\n` +
         files.map((f) => `  ${dir ? `${dir}/` : ''}${f}`).join('\n'),
-      'Move your edits into the config or a template override, or re-run with --force to discard them.',
+      (say) =>
+        `Move your edits into the config or a template override, or re-run with ${say.option('force')} to discard them.`,
     );
   }
 }
@@ -155,6 +176,12 @@ export class DuplicateObjectsError extends MrDriftError {
  */
 export class ClusterAccessError extends MrDriftError {}
 
+/** The kubeconfig is missing, cannot be read, or makes no sense (file and field named, never a value). */
+export class KubeconfigError extends MrDriftError {}
+
+/** The pull request's base revision cannot be read: no git, no repository, or not fetched. */
+export class BaseUnavailable extends MrDriftError {}
+
 /** The GitHub REST API refused a request. */
 export class GitHubApiError extends MrDriftError {
   constructor(
@@ -180,7 +207,7 @@ export class ReportFileError extends MrDriftError {
 export class IgnoreFileError extends MrDriftError {
   constructor(
     readonly problems: Problem[],
-    hint = 'Fix the ignore file; its format is described in docs/drift.md (section "Ignore rules").',
+    hint: Wordable = 'Fix the ignore file; its format is described in docs/drift.md (section "Ignore rules").',
   ) {
     super(listProblems(problems, 'in the ignore file'), hint);
   }

@@ -1,3 +1,4 @@
+import type { OptionWording } from '../core/option-wording';
 import type { ComparisonMode, DriftReport } from '../core/report/model';
 
 /**
@@ -16,6 +17,11 @@ export interface CheckOptions {
   /** region -> kubeconfig context; a region's context defaults to its own name. */
   contexts?: Record<string, string>;
   mode: ComparisonMode;
+  /**
+   * How the entry point names its options (CLI flags, Action inputs): region errors and
+   * warnings in the report are worded with it, so each says what to set in its own terms.
+   */
+  wording: OptionWording;
   /** Ignore-rules file; default `.mr-drift-ignore.yaml` in the working directory when present. */
   ignoreFile?: string;
   /** Field manager used for the server-side apply dry-run; default: the GitOps engine's. */
@@ -39,7 +45,7 @@ export interface CheckOptions {
   base?: string;
   /**
    * When `base` cannot be read (not in the checkout, no repository): `error` stops the run
-   * (exit 2, the CLI's choice for an explicit --base); `warn` checks without origins and
+   * (exit 2, the CLI's choice for an explicit base); `warn` checks without origins and
    * says why in `source.base.warning` (the Action's choice: a shallow clone must not fail).
    */
   baseMissing?: 'error' | 'warn';

@@ -21,6 +21,7 @@ import {
   type Fingerprint,
 } from '../core/compare/secret-redaction';
 import type { IgnoreRule } from '../core/ignore/ignore-rules';
+import type { OptionWording } from '../core/option-wording';
 import type { ComparisonMode, RegionReport } from '../core/report/model';
 import { withAccessErrors } from '../adapters/kube/access-errors';
 import { discoverResources } from '../adapters/kube/discovery';
@@ -42,6 +43,8 @@ export interface RegionCheckInput {
   renderBase?: () => Promise<SourcedObject[]>;
   kubeConfig: Kubeconfig;
   mode: ComparisonMode;
+  /** How the entry point names its options, for the region's error and warnings. */
+  wording: OptionWording;
   /** Explicit dry-run field manager; otherwise detected per object, else argocd-controller. */
   fieldManager?: string;
   /** Dry-run every object, even those whose apply is provably a no-op. */
@@ -110,7 +113,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
     let base: ResolvedObject[] | undefined;
     if (baseRendered.status === 'rejected') {
       warnings.push(
-        `the base revision could not be rendered, so this PR's changes are not told apart from drift in this region: ${describeFailure(baseRendered.reason)}`,
+        `the base revision could not be rendered, so this PR's changes are not told apart from drift in this region: ${describeFailure(baseRendered.reason, input.wording)}`,
       );
     } else if (baseRendered.value) {
       seeSecrets(baseRendered.value.map((s) => s.object));
@@ -169,7 +172,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
     if (verdict.error !== undefined) report.error = verdict.error;
   } catch (e) {
     report.status = 'error';
-    report.error = describeFailure(e);
+    report.error = describeFailure(e, input.wording);
   } finally {
     opened?.close();
   }
@@ -181,8 +184,8 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
   return report;
 }
 
-function describeFailure(e: unknown): string {
-  if (e instanceof MrDriftError) return e.hint ? `${e.message}\nhint: ${e.hint}` : e.message;
+function describeFailure(e: unknown, wording: OptionWording): string {
+  if (e instanceof MrDriftError) return e.describe(wording);
   return `unexpected error: ${(e as Error)?.message ?? String(e)}`;
 }
 

@@ -8,13 +8,13 @@
  * Everything that goes wrong inside one region becomes that region's `error`; regions run
  * concurrently and independently.
  */
-import { execFile } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { UsageError } from '../core/errors';
+import { BaseUnavailable, UsageError } from '../core/errors';
 import { DEFAULT_HAND_MANAGERS, globMatcher } from '../core/compare/managers';
+import type { SourcedObject } from '../core/compare/kube-object';
 import type { Fingerprint } from '../core/compare/secret-redaction';
+import type { IgnoreFile } from '../core/ignore/ignore-rules';
+import type { OptionWording } from '../core/option-wording';
 import {
   REPORT_SCHEMA_VERSION,
   type BaseSource,
@@ -23,22 +23,21 @@ import {
   type SkewEntry,
 } from '../core/report/model';
 import { computeSkew } from '../core/report/skew';
+import { plural } from '../core/text/plural';
 import {
   detectLayout,
-  displayPath,
   renderDesired,
   type DesiredLayout,
 } from '../adapters/desired/render-desired';
-import type { SourcedObject } from '../core/compare/kube-object';
-import { BaseUnavailable, checkoutBase, type BaseTree } from '../adapters/git/base-revision';
+import { displayPath } from '../adapters/fs/display-path';
+import { readIgnoreFile } from '../adapters/fs/read-ignore-file';
+import { checkoutBase, type BaseTree } from '../adapters/git/base-revision';
+import { headRevision } from '../adapters/git/head-revision';
+import { loadKubeconfig, type Kubeconfig } from '../adapters/kube/kubeconfig';
 import { findKustomize } from '../adapters/kustomize';
 import { VERSION } from '../version';
 import type { CheckOptions, RunCheck } from './check-options';
 import { checkRegion } from './check-region';
-import { loadIgnoreFile } from './load-ignore-file';
-import { loadKubeconfigOrFail } from './load-kubeconfig';
-import type { Kubeconfig } from '../adapters/kube/kubeconfig';
-import { plural } from '../core/text/plural';
 
 /**
  * A fingerprint function with a key made for this run only: a Secret value shows up as
@@ -49,34 +48,20 @@ export function runFingerprint(key: Buffer = randomBytes(32)): Fingerprint {
   return (value) => `hmac:${createHmac('sha256', key).update(value).digest('hex').slice(0, 12)}`;
 }
 
-function gitRevision(path: string): Promise<string | undefined> {
-  let cwd = process.cwd();
-  try {
-    const full = resolve(path);
-    cwd = statSync(full).isDirectory() ? full : dirname(full);
-  } catch {
-    // The path is checked (and reported) elsewhere; the revision is optional.
-  }
-  return new Promise((done) => {
-    execFile('git', ['rev-parse', 'HEAD'], { cwd, timeout: 5_000 }, (err, stdout) =>
-      done(err ? undefined : stdout.trim() || undefined),
-    );
-  });
-}
-
 /** Runs a drift check; see the module comment. */
 export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftReport> => {
   if (options.mode !== 'server-side' && options.mode !== 'read-only') {
     throw new UsageError(
       `unknown mode "${String(options.mode)}"`,
-      'Use --mode server-side (the default) or --mode read-only.',
+      (say) =>
+        `Use ${say.setting('mode', 'server-side')} (the default) or ${say.setting('mode', 'read-only')}.`,
     );
   }
   const layout = await detectLayout(options.path);
   // A missing kustomize is one error for the run, not the same error in every region.
   if (layout.kind === 'overlays' || layout.kind === 'kustomization') findKustomize();
-  const ignore = await loadIgnoreFile(options.ignoreFile);
-  const kubeConfig = loadKubeconfigOrFail(options.kubeconfig);
+  const ignore = await readIgnoreFile(options.ignoreFile);
+  const kubeConfig = loadKubeconfig(options.kubeconfig);
 
   let regions = options.regions?.filter(Boolean);
   if (!regions || regions.length === 0) {
@@ -86,14 +71,17 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
       if (!current) {
         throw new UsageError(
           'no region given and the kubeconfig has no current context',
-          'Pass --regions NAME (the kubeconfig context of the same name is used, or --context NAME=CONTEXT).',
+          (say) =>
+            `Pass ${say.option('regions', 'NAME')} (the kubeconfig context of the same name is used, or ${say.setting('context', 'NAME=CONTEXT')}).`,
         );
       }
       regions = [current];
     }
   }
   if (new Set(regions).size !== regions.length)
-    throw new UsageError(`--regions lists a region twice: ${regions.join(',')}`);
+    throw new UsageError(
+      (say) => `${say.subject('regions')} lists a region twice: ${regions.join(',')}`,
+    );
   if (layout.kind === 'overlays') {
     const unknown = regions.filter((r) => !layout.regions.includes(r));
     if (unknown.length > 0) {
@@ -106,7 +94,8 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
   const strayContexts = Object.keys(options.contexts ?? {}).filter((r) => !regions.includes(r));
   if (strayContexts.length > 0) {
     throw new UsageError(
-      `--context names ${plural(strayContexts.length, 'region')} not being checked: ${strayContexts.join(', ')}`,
+      (say) =>
+        `${say.subject('context')} names ${plural(strayContexts.length, 'region')} not being checked: ${strayContexts.join(', ')}`,
       `Checked regions: ${regions.join(', ')}.`,
     );
   }
@@ -115,7 +104,7 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
   const render = sharedRenderer((region) => renderDesired(layout, region), layout);
 
   const base = options.base
-    ? await openBase(options.path, options.base, options.baseMissing ?? 'error')
+    ? await openBase(options.path, options.base, options.baseMissing ?? 'error', options.wording)
     : undefined;
   try {
     return await checkRegions(options, regions, kubeConfig, ignore, render, base);
@@ -154,17 +143,27 @@ interface OpenBase {
  * Writes the base revision's tree to a temporary folder and prepares its renderer. A base
  * that cannot be read stops the run (`error`) or becomes a warning in the report (`warn`).
  */
-async function openBase(path: string, ref: string, missing: 'error' | 'warn'): Promise<OpenBase> {
+async function openBase(
+  path: string,
+  ref: string,
+  missing: 'error' | 'warn',
+  wording: OptionWording,
+): Promise<OpenBase> {
   let tree: BaseTree;
   try {
     tree = await checkoutBase(path, ref);
   } catch (e) {
     if (!(e instanceof BaseUnavailable)) throw e;
-    if (missing === 'error') throw new UsageError(`--base: ${e.message}`, e.hint);
+    if (missing === 'error')
+      throw new UsageError(
+        (say) => `${say.subject('base')}: ${e.worded(say).message}`,
+        (say) => e.worded(say).hint ?? '',
+      );
+    const { message, hint } = e.worded(wording);
     return {
       source: {
         ref,
-        warning: `${e.message}; this PR's changes are not told apart from drift (every difference counts as drift). ${e.hint}`,
+        warning: `${message}; this PR's changes are not told apart from drift (every difference counts as drift). ${hint ?? ''}`,
       },
     };
   }
@@ -205,7 +204,7 @@ async function checkRegions(
   options: CheckOptions,
   regions: string[],
   kubeConfig: Kubeconfig,
-  ignore: Awaited<ReturnType<typeof loadIgnoreFile>>,
+  ignore: IgnoreFile,
   render: (region: string) => Promise<SourcedObject[]>,
   base: OpenBase | undefined,
 ): Promise<DriftReport> {
@@ -213,7 +212,7 @@ async function checkRegions(
   const isHandManager = globMatcher(ignore.handManagers ?? DEFAULT_HAND_MANAGERS);
   const fieldManager = options.fieldManager ?? ignore.fieldManager;
   const [revision, reports] = await Promise.all([
-    options.revision ? Promise.resolve(options.revision) : gitRevision(options.path),
+    options.revision ? Promise.resolve(options.revision) : headRevision(options.path),
     Promise.all(
       regions.map((region) =>
         checkRegion({
@@ -223,6 +222,7 @@ async function checkRegions(
           ...(base?.render ? { renderBase: () => base.render!(region) } : {}),
           kubeConfig,
           mode: options.mode,
+          wording: options.wording,
           ...(fieldManager ? { fieldManager } : {}),
           ...(options.fullDryRun ? { fullDryRun: true } : {}),
           rules: ignore.rules,

@@ -18,6 +18,7 @@ import type { KubeObject } from '../cluster/api-client';
 import { toStream } from '../cluster/corpus';
 import { clusterKubeconfig, kubectl, kubectlJson, uniqueName } from '../cluster/testing';
 import { runCheck } from '../../src/pipeline/run-check';
+import { CLI_WORDING } from '../../src/cli/cli-wording';
 import type { CheckOptions } from '../../src/pipeline/check-options';
 import type {
   ComparisonMode,
@@ -185,7 +186,15 @@ export function check(
   mode: ComparisonMode,
   extra: Partial<CheckOptions> = {},
 ): Promise<DriftReport> {
-  return runCheck({ path, regions, mode, kubeconfig: clusterKubeconfig(), ...extra });
+  // In the CLI's words, as the tests that spawn the CLI read them.
+  return runCheck({
+    path,
+    regions,
+    mode,
+    kubeconfig: clusterKubeconfig(),
+    wording: CLI_WORDING,
+    ...extra,
+  });
 }
 
 /** A finding reduced to what the tests compare: kind/name, type and field path -> manager. */

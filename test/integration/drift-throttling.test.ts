@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { clusterKubeconfig, describeCluster, kubectl, regions } from '../cluster/testing';
 import { runCheck } from '../../src/pipeline/run-check';
+import { CLI_WORDING } from '../../src/cli/cli-wording';
 import {
   alfredWorkspace,
   applyInOrder,
@@ -136,6 +137,7 @@ describeCluster('throttled by API Priority and Fairness', () => {
     const report = await runCheck({
       path: ws.dir,
       regions: [region],
+      wording: CLI_WORDING,
       contexts: { [region]: 'throttled' },
       kubeconfig,
       mode: 'read-only',

@@ -14,7 +14,11 @@ import { runPost } from '../../src/action/cleanup';
 import { runAction, type ActionDependencies } from '../../src/action/run';
 import { KUBECONFIG_STATE } from '../../src/adapters/actions/kubeconfig-file';
 import { createIssueCommentsApi } from '../../src/adapters/github/issue-comments';
-import { RenderError } from '../../src/core/errors';
+import { Kubeconfig, readInto } from '../../src/adapters/kube/kubeconfig';
+import { accessFailure } from '../../src/adapters/kube/access-errors';
+import { resolveAccess } from '../../src/adapters/kube/cluster-access';
+import { KubeApiError } from '../../src/adapters/kube/kube-client';
+import { ClusterAccessError, RenderError } from '../../src/core/errors';
 import type { CheckOptions } from '../../src/pipeline/check-options';
 import { runCheck } from '../../src/pipeline/run-check';
 import type { DriftReport } from '../../src/core/report/model';
@@ -328,24 +332,31 @@ describe('runAction with the cluster check', () => {
     expect(gh.comments(REPO, 7)[0].body).toContain('input path: no/such/overlays');
   });
 
-  it('rewords the CLI flags in a region’s error for the comment and summary', async () => {
+  it('has the pipeline word a region’s error in its inputs, for the comment and summary', async () => {
     const runtime = new RecordingRuntime({ 'github-token': TOKEN });
+    // The errors the adapters raise for these regions, worded as the Action asks.
+    const kc = new Kubeconfig(['test']);
+    readInto(
+      kc,
+      'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\ncontexts: [{name: prod, context: {cluster: c}}]\n',
+      join(dir, 'kubeconfig'),
+    );
+    const noContext = await resolveAccess(kc, 'eu-west').then(
+      () => expect.unreachable('the context is not in the kubeconfig'),
+      (e: ClusterAccessError) => e,
+    );
+    const forbidden = accessFailure(
+      new KubeApiError(403, 'Forbidden', 'deployments.apps "api" is forbidden'),
+      'run the server-side apply dry-run',
+      { user: 'ci' },
+      true,
+    );
     await runAction(
-      deps(runtime, env(prEvent()), () =>
+      deps(runtime, env(prEvent()), (options: CheckOptions) =>
         Promise.resolve(
           report([
-            region('us-east', [], {
-              status: 'error',
-              error:
-                'permission denied (403 Forbidden) to run the server-side apply dry-run\n' +
-                'hint: Grant it, or run with --mode read-only, which needs only get/list.',
-            }),
-            region('eu-west', [], {
-              status: 'error',
-              error:
-                'kubeconfig has no context named "eu-west"\n' +
-                'hint: Pass --context REGION=CONTEXT; contexts in the kubeconfig: prod.',
-            }),
+            region('us-east', [], { status: 'error', error: forbidden.describe(options.wording) }),
+            region('eu-west', [], { status: 'error', error: noContext.describe(options.wording) }),
           ]),
         ),
       ),
@@ -361,7 +372,8 @@ describe('runAction with the cluster check', () => {
       'mr-drift: 2 regions could not be checked: us-east, eu-west (why, and what to do: the error annotations and the job summary)',
     );
     expect(runtime.annotations.map((a) => a.message)).toContain(
-      'permission denied (403 Forbidden) to run the server-side apply dry-run\nhint: Grant it, or run with `mode: read-only`, which needs only get/list.',
+      'permission denied (403 Forbidden) to run the server-side apply dry-run: deployments.apps "api" is forbidden\n' +
+        'hint: Server-side mode needs the `patch` verb on every kind in Git (the dry-run never writes, but RBAC cannot tell). Grant it, or run with `mode: read-only`, which needs only get/list.',
     );
   });
 

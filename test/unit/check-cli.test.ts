@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadKubeconfigOrFail } from '../../src/pipeline/load-kubeconfig';
-import { UsageError } from '../../src/core/errors';
+import { loadKubeconfig } from '../../src/adapters/kube/kubeconfig';
+import { CLI_WORDING } from '../../src/cli/cli-wording';
+import { KubeconfigError } from '../../src/core/errors';
 
 // The command line as a user meets it before any cluster is involved: help, usage errors,
 // and the bad input that must stop `check` up front (exit 2, one clear message, nothing on
@@ -136,24 +137,38 @@ describe('bad input stops `check` before any cluster is contacted', () => {
   });
 });
 
-describe('loadKubeconfigOrFail', () => {
+describe('loadKubeconfig, as the check uses it', () => {
   const none = () => false;
+  /** The error's text as the CLI prints it. */
+  const failure = (load: () => unknown): string => {
+    try {
+      load();
+    } catch (e) {
+      expect(e).toBeInstanceOf(KubeconfigError);
+      return (e as KubeconfigError).describe(CLI_WORDING);
+    }
+    throw new Error('expected a KubeconfigError');
+  };
   it('falls back like kubectl and says what it looked for when nothing is there', () => {
-    expect(() => loadKubeconfigOrFail(undefined, { home: '/h', exists: none })).toThrow(
-      'no kubeconfig: --kubeconfig is not given, KUBECONFIG is not set, and /h/.kube/config does not exist',
+    expect(failure(() => loadKubeconfig(undefined, { home: '/h', exists: none }))).toBe(
+      'no kubeconfig: --kubeconfig is not given, KUBECONFIG is not set, and /h/.kube/config does not exist\nhint: Pass --kubeconfig <file>, or set KUBECONFIG.',
     );
-    expect(() =>
-      loadKubeconfigOrFail(undefined, {
-        kubeconfigVar: '/a:/b',
-        home: '/h',
-        exists: (f) => f === '/a',
-      }),
-    ).toThrow('KUBECONFIG names a file that does not exist: /b');
-    expect(() => loadKubeconfigOrFail('/x', { exists: none })).toThrow(UsageError);
+    expect(
+      failure(() =>
+        loadKubeconfig(undefined, {
+          kubeconfigVar: '/a:/b',
+          home: '/h',
+          exists: (f) => f === '/a',
+        }),
+      ),
+    ).toContain('KUBECONFIG names a file that does not exist: /b');
+    expect(failure(() => loadKubeconfig('/x', { exists: none }))).toContain(
+      '--kubeconfig /x: no such file',
+    );
   });
 
   it('loads the named file', () => {
-    const kc = loadKubeconfigOrFail(kubeconfig, {});
+    const kc = loadKubeconfig(kubeconfig, {});
     expect(kc.contextNames()).toEqual(['us-east', 'eu-west', 'ap-southeast']);
   });
 });

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { generateTree } from '../../src/adapters/fs/generate-tree';
+import { runGenerate } from '../../src/pipeline/run-generate';
 import {
   ConfigError,
   ForeignFilesError,
@@ -81,28 +81,28 @@ function dropApSoutheast(): void {
 
 describe('writing the tree', () => {
   it('writes the tree; a second run changes nothing', () => {
-    const first = generateTree({ configPath: config });
+    const first = runGenerate({ configPath: config });
     expect(first.outDir).toBe(out);
     expect(first.written).toBe(true);
     expect(first.diff.changes.every((c) => c.kind === 'added')).toBe(true);
     const before = snapshot(out);
     expect(Object.keys(before)).toHaveLength(first.plan.length);
 
-    const second = generateTree({ configPath: config });
+    const second = runGenerate({ configPath: config });
     expect(second.written).toBe(false);
     expect(second.diff.changes).toEqual([]);
     expect(snapshot(out)).toEqual(before);
   });
 
   it('writes the same bytes as the committed overlays/ for the bundled config', () => {
-    generateTree({ configPath: config });
+    runGenerate({ configPath: config });
     expect(snapshot(out)).toEqual(snapshot(join(repo, 'overlays')));
   });
 
   it('changes only the files a config change affects', () => {
-    generateTree({ configPath: config });
+    runGenerate({ configPath: config });
     editConfig('replicas: { min: 2, max: 8 }', 'replicas: { min: 4, max: 8 }');
-    const r = generateTree({ configPath: config });
+    const r = runGenerate({ configPath: config });
     // The region's replica bounds live on the HPA only: the Deployment has no replicas.
     expect(r.diff.changes.map((c) => `${c.kind} ${c.path}`)).toEqual([
       'changed regions/eu-west/patch-hpa.yaml',
@@ -110,11 +110,11 @@ describe('writing the tree', () => {
   });
 
   it('removes the files of a dropped region, and its folders, but keeps files it did not write', () => {
-    generateTree({ configPath: config });
+    runGenerate({ configPath: config });
     writeFileSync(join(out, 'README.md'), 'my notes\n');
     writeFileSync(join(out, 'regions/eu-west/notes.txt'), 'hand-made\n');
     dropApSoutheast();
-    const r = generateTree({ configPath: config });
+    const r = runGenerate({ configPath: config });
     const removed = r.diff.changes.filter((c) => c.kind === 'removed');
     expect(removed.length).toBeGreaterThan(5);
     expect(removed.every((c) => c.group === 'ap-southeast')).toBe(true);
@@ -128,37 +128,37 @@ describe('writing the tree', () => {
   });
 
   it('keeps a region folder that still holds a file it did not write', () => {
-    generateTree({ configPath: config });
+    runGenerate({ configPath: config });
     writeFileSync(join(out, 'regions/ap-southeast/keep.txt'), 'mine\n');
     dropApSoutheast();
-    generateTree({ configPath: config });
+    runGenerate({ configPath: config });
     expect(readdirSync(join(out, 'regions/ap-southeast'))).toEqual(['keep.txt']);
   });
 
   it('refuses to overwrite a generated file edited by hand, listing it, and writes nothing', () => {
-    generateTree({ configPath: config });
+    runGenerate({ configPath: config });
     const edited = join(out, 'base/deployment.yaml');
     writeFileSync(edited, readFileSync(edited, 'utf8').replace('maxSurge: 1', 'maxSurge: 2'));
     editConfig('replicas: { min: 2, max: 8 }', 'replicas: { min: 4, max: 8 }');
     const before = snapshot(out);
-    const err = errorOf(() => generateTree({ configPath: config }));
+    const err = errorOf(() => runGenerate({ configPath: config }));
     expect(err).toBeInstanceOf(HandEditedFilesError);
     expect((err as HandEditedFilesError).files).toEqual(['base/deployment.yaml']);
     // Named as the user finds it: with the output folder, as --check lists files.
     expect(err.message).toContain(`\n  ${out}/base/deployment.yaml`);
     expect(snapshot(out)).toEqual(before);
 
-    const forced = generateTree({ configPath: config, force: true });
+    const forced = runGenerate({ configPath: config, force: true });
     expect(forced.written).toBe(true);
     expect(readFileSync(edited, 'utf8')).toContain('maxSurge: 1');
   });
 
   it('refuses to remove a hand-edited file of a dropped region without --force', () => {
-    generateTree({ configPath: config });
+    runGenerate({ configPath: config });
     const edited = join(out, 'regions/ap-southeast/cache.yaml');
     writeFileSync(edited, readFileSync(edited, 'utf8') + '# my note\n');
     dropApSoutheast();
-    const err = errorOf(() => generateTree({ configPath: config }));
+    const err = errorOf(() => runGenerate({ configPath: config }));
     expect((err as HandEditedFilesError).files).toEqual(['regions/ap-southeast/cache.yaml']);
     expect(existsSync(edited)).toBe(true);
   });
@@ -166,7 +166,7 @@ describe('writing the tree', () => {
   it('never overwrites a file it did not generate that sits where it would write', () => {
     mkdirSync(join(out, 'base'), { recursive: true });
     writeFileSync(join(out, 'base/service.yaml'), 'kind: Service # mine\n');
-    const err = errorOf(() => generateTree({ configPath: config, force: true }));
+    const err = errorOf(() => runGenerate({ configPath: config, force: true }));
     expect(err).toBeInstanceOf(ForeignFilesError);
     expect(err.message).toContain(`\n  ${out}/base/service.yaml`);
     expect(snapshot(out)).toEqual({ 'base/service.yaml': 'kind: Service # mine\n' });
@@ -175,13 +175,13 @@ describe('writing the tree', () => {
 
 describe('a failing run leaves the previous tree untouched', () => {
   beforeEach(() => {
-    generateTree({ configPath: config });
+    runGenerate({ configPath: config });
   });
 
   it('bad config', () => {
     const before = snapshot(out);
     editConfig('replicas: { min: 2, max: 8 }', 'replicas: { min: 9, max: 8 }');
-    expect(errorOf(() => generateTree({ configPath: config }))).toBeInstanceOf(ConfigError);
+    expect(errorOf(() => runGenerate({ configPath: config }))).toBeInstanceOf(ConfigError);
     expect(snapshot(out)).toEqual(before);
   });
 
@@ -195,7 +195,7 @@ describe('a failing run leaves the previous tree untouched', () => {
     );
     editConfig('replicas: { min: 2, max: 8 }', 'replicas: { min: 4, max: 8 }');
     const err = errorOf(() =>
-      generateTree({ configPath: config, templatesDir: join(dir, 'my-templates') }),
+      runGenerate({ configPath: config, templatesDir: join(dir, 'my-templates') }),
     );
     expect(err).toBeInstanceOf(TemplateError);
     expect(err.message).toContain('service.yaml.hbs');
@@ -222,7 +222,7 @@ describe('a failing run leaves the previous tree untouched', () => {
     // after other files were already staged.
     writeFileSync(join(out, 'regions/sa-east'), 'in the way\n');
     const before = snapshot(out);
-    const err = errorOf(() => generateTree({ configPath: config }));
+    const err = errorOf(() => runGenerate({ configPath: config }));
     expect((err as NodeJS.ErrnoException).code).toMatch(/ENOTDIR|EEXIST/);
     expect(snapshot(out)).toEqual(before); // no temp files left, nothing replaced
   });
@@ -234,7 +234,7 @@ describe('template overrides (--templates)', () => {
     mkdirSync(tpl, { recursive: true });
     const original = readFileSync(join(repo, 'templates/base/service.yaml.hbs'), 'utf8');
     writeFileSync(join(tpl, 'service.yaml.hbs'), original.replace('port: 80', 'port: 8081'));
-    generateTree({ configPath: config, templatesDir: join(dir, 'my-templates') });
+    runGenerate({ configPath: config, templatesDir: join(dir, 'my-templates') });
     expect(readFileSync(join(out, 'base/service.yaml'), 'utf8')).toContain('port: 8081');
     expect(readFileSync(join(out, 'base/deployment.yaml'), 'utf8')).toBe(
       readFileSync(join(repo, 'overlays/base/deployment.yaml'), 'utf8'),
@@ -245,7 +245,7 @@ describe('template overrides (--templates)', () => {
     mkdirSync(join(dir, 'my-templates'), { recursive: true });
     writeFileSync(join(dir, 'my-templates/deploymnet.yaml.hbs'), 'x: 1\n');
     const err = errorOf(() =>
-      generateTree({ configPath: config, templatesDir: join(dir, 'my-templates') }),
+      runGenerate({ configPath: config, templatesDir: join(dir, 'my-templates') }),
     );
     expect(err).toBeInstanceOf(TemplateError);
     expect(err.message).toMatch(/overrides no bundled template/);

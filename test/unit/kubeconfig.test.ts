@@ -5,14 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  Kubeconfig,
-  KubeconfigError,
-  loadKubeconfig,
-  readInto,
-} from '../../src/adapters/kube/kubeconfig';
+import { Kubeconfig, loadKubeconfig, readInto } from '../../src/adapters/kube/kubeconfig';
 import { resolveAccess } from '../../src/adapters/kube/cluster-access';
-import { ClusterAccessError } from '../../src/core/errors';
+import { ClusterAccessError, KubeconfigError } from '../../src/core/errors';
 import { openTransport } from '../../src/adapters/kube/transport';
 
 // The kubeconfig reader and credential resolution without a cluster: file search and
@@ -56,7 +51,7 @@ describe('loadKubeconfig', () => {
       users: [{ name: 'u', user: { token: 'second-token' } }],
       contexts: [context('two', 'c2', 'u', 'apps')],
     });
-    const kc = loadKubeconfig(undefined, { kubeconfigVar: [a, join(dir, 'missing'), b].join(':') });
+    const kc = loadKubeconfig(undefined, { kubeconfigVar: [a, b].join(':') });
     expect(kc.files).toEqual([a, b]);
     expect(kc.currentContext).toBe('one');
     expect(kc.clusters.get('c1')?.server).toBe('https://first:6443');
@@ -68,6 +63,17 @@ describe('loadKubeconfig', () => {
       user: 'u',
       namespace: 'apps',
     });
+  });
+
+  it('refuses a KUBECONFIG entry naming a missing file (a typo would check other clusters)', () => {
+    const a = write('merge/a.yaml', {
+      clusters: [cluster('c1')],
+      contexts: [context('one', 'c1')],
+    });
+    const missing = join(dir, 'missing');
+    expect(() => loadKubeconfig(undefined, { kubeconfigVar: [a, missing].join(':') })).toThrow(
+      `KUBECONFIG names a file that does not exist: ${missing}`,
+    );
   });
 
   it('falls back to ~/.kube/config, then the in-cluster ServiceAccount, else says what it looked for', () => {
@@ -93,7 +99,7 @@ describe('loadKubeconfig', () => {
     expect(inPod.contexts.get('inClusterContext')?.namespace).toBe('ops');
 
     expect(() => loadKubeconfig(undefined, { home: join(dir, 'nohome') })).toThrow(
-      `no kubeconfig: KUBECONFIG is not set and ${join(dir, 'nohome')}/.kube/config does not exist`,
+      `KUBECONFIG is not set, and ${join(dir, 'nohome')}/.kube/config does not exist`,
     );
   });
 

@@ -10,8 +10,9 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { RenderError, UsageError, type Problem } from '../../core/errors';
+import { displayPath } from '../fs/display-path';
 import { renderKustomization } from '../kustomize';
 import type { SourcedObject } from '../../core/compare/kube-object';
 import { parseManifests, throwIfProblems } from './parse-manifests';
@@ -46,8 +47,9 @@ export async function detectLayout(path: string): Promise<DesiredLayout> {
     info = await stat(path);
   } catch {
     throw new UsageError(
-      `--path ${path}: no such file or folder`,
-      'Point --path at the overlays folder (default: overlays), a folder of manifests or a YAML file.',
+      (say) => `${say.subject('path', path)}: no such file or folder`,
+      (say) =>
+        `Point ${say.option('path')} at the overlays folder (default: overlays), a folder of manifests or a YAML file.`,
     );
   }
   if (info.isFile()) return { kind: 'file', file: path };
@@ -60,12 +62,6 @@ export async function detectLayout(path: string): Promise<DesiredLayout> {
   if (direct.length > 0)
     return { kind: 'overlays', regions: direct, regionDir: (r) => join(path, r) };
   return { kind: 'folder', dir: path };
-}
-
-/** Repo-relative form of a path for reports (relative to the working directory). */
-export function displayPath(p: string): string {
-  const rel = relative(process.cwd(), p);
-  return rel === '' ? '.' : rel.startsWith('..') ? p : rel;
 }
 
 async function yamlFilesUnder(dir: string): Promise<string[]> {
@@ -110,7 +106,8 @@ export async function renderDesired(
     const files = layout.kind === 'file' ? [layout.file] : await yamlFilesUnder(layout.dir);
     if (files.length === 0)
       throw new UsageError(
-        `--path ${layout.kind === 'folder' ? layout.dir : ''}: no .yaml, .yml or .json files found`,
+        (say) =>
+          `${say.subject('path', layout.kind === 'folder' ? layout.dir : '')}: no .yaml, .yml or .json files found`,
       );
     objects = [];
     for (const f of files)

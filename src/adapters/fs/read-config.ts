@@ -20,7 +20,8 @@ export function loadConfig(file: string): Config {
     if (code === 'EISDIR') {
       throw new ConfigError(
         [{ file, message: 'is a folder, not a config file' }],
-        `Pass the config file itself, e.g. --config ${join(file, DEFAULT_CONFIG_FILE)}.`,
+        (say) =>
+          `Pass the config file itself, e.g. ${say.setting('config', join(file, DEFAULT_CONFIG_FILE))}.`,
       );
     }
     throw new ConfigError(
@@ -35,8 +36,9 @@ export function loadConfig(file: string): Config {
       ],
       // The default name missing: probably a first run; a name the user typed: a typo.
       basename(file) === DEFAULT_CONFIG_FILE
-        ? `Create ${DEFAULT_CONFIG_FILE} (see docs/config.md) or pass --config <file>.`
-        : 'Check the path given with --config.',
+        ? (say) =>
+            `Create ${DEFAULT_CONFIG_FILE} (see docs/config.md) or pass ${say.option('config', '<file>')}.`
+        : (say) => `Check the path given with ${say.option('config')}.`,
     );
   }
   return parseConfig(text, file);

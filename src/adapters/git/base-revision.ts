@@ -8,12 +8,13 @@
  * prune, no index or HEAD touched), and files come out as a checkout writes them (unlike
  * `git archive`, which drops `export-ignore` paths).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { BaseUnavailable } from '../../core/errors';
 import { removeOnExit } from '../interrupt';
+import { git } from './run-git';
 
 /** A base commit whose tree is on disk until `dispose`. */
 export interface BaseTree {
@@ -25,34 +26,6 @@ export interface BaseTree {
   root: string;
   /** Removes the folder; safe to call twice. */
   dispose: () => Promise<void>;
-}
-
-/** Why the base cannot be used, with what to do about it. */
-export class BaseUnavailable extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
-}
-
-function git(
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ ok: boolean; stdout: string; stderr: string; missing?: boolean }> {
-  return new Promise((done) => {
-    execFile(
-      'git',
-      args,
-      { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
-      (err, stdout, stderr) => {
-        const missing = (err as NodeJS.ErrnoException | null)?.code === 'ENOENT';
-        done({ ok: !err, stdout: String(stdout), stderr: String(stderr), missing });
-      },
-    );
-  });
 }
 
 async function existingDir(path: string): Promise<string> {
@@ -78,7 +51,7 @@ export async function checkoutBase(
   if (ref === '' || ref.startsWith('-') || /[\s\0]/.test(ref)) {
     throw new BaseUnavailable(
       `base revision ${JSON.stringify(ref)} is not a Git ref or commit`,
-      'Pass a branch, tag or commit SHA, e.g. --base origin/main.',
+      (say) => `Pass a branch, tag or commit SHA, e.g. ${say.setting('base', 'origin/main')}.`,
     );
   }
   const cwd = await existingDir(path);
@@ -110,7 +83,7 @@ export async function checkoutBase(
   if (relPath.startsWith('..') || isAbsolute(relPath)) {
     throw new BaseUnavailable(
       `${path} is outside the Git repository ${repo}`,
-      'Point --path inside the repository to compare with a base revision.',
+      (say) => `Point ${say.option('path')} inside the repository to compare with a base revision.`,
     );
   }
 

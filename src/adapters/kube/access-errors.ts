@@ -43,7 +43,8 @@ export function accessFailure(
   if (e.status === 0 && e.reason === 'Timeout') {
     return new ClusterAccessError(
       `cannot ${what}: ${e.message}`,
-      'Check that the cluster is up and reachable (a firewall that drops packets looks like this), or raise --request-timeout if it is only slow.',
+      (say) =>
+        `Check that the cluster is up and reachable (a firewall that drops packets looks like this), or raise ${say.option('request-timeout')} if it is only slow.`,
     );
   }
   if (e.status === 0) {
@@ -55,13 +56,15 @@ export function accessFailure(
   if (e.status === 401) {
     return new ClusterAccessError(
       `the cluster rejected the credentials of user "${client.user}" (401 Unauthorized) while trying to ${what}`,
-      'Refresh the credentials in the kubeconfig, or pick another context with --context REGION=CONTEXT.',
+      (say) =>
+        `Refresh the credentials in the kubeconfig, or pick another context with ${say.setting('context', 'REGION=CONTEXT')}.`,
     );
   }
   return new ClusterAccessError(
     `permission denied (403 Forbidden) to ${what}: ${e.message}`,
     dryRun
-      ? 'Server-side mode needs the `patch` verb on every kind in Git (the dry-run never writes, but RBAC cannot tell). Grant it, or run with --mode read-only, which needs only get/list.'
+      ? (say) =>
+          `Server-side mode needs the \`patch\` verb on every kind in Git (the dry-run never writes, but RBAC cannot tell). Grant it, or run with ${say.setting('mode', 'read-only')}, which needs only get/list.`
       : `The check needs get and list on every kind in Git and list on the others (to find extra objects); grant them to user "${client.user}".`,
   );
 }

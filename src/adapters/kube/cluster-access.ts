@@ -44,7 +44,8 @@ export async function resolveAccess(kc: Kubeconfig, contextName: string): Promis
     const known = kc.contextNames();
     throw new ClusterAccessError(
       `kubeconfig has no context named "${contextName}"`,
-      `Pass --context REGION=CONTEXT; contexts in the kubeconfig: ${known.length ? known.join(', ') : '(none)'}.`,
+      (say) =>
+        `Pass ${say.setting('context', 'REGION=CONTEXT')}; contexts in the kubeconfig: ${known.length ? known.join(', ') : '(none)'}.`,
     );
   }
   const cluster = kc.clusters.get(context.cluster);

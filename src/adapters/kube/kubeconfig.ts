@@ -2,7 +2,7 @@
  * Reads kubeconfig files the way kubectl does, without @kubernetes/client-node (whose
  * module graph took longer to load than a whole read-only check spends on its clusters).
  *
- * - `--kubeconfig FILE` reads that file only; otherwise the files listed in KUBECONFIG are
+ * - An explicit file is read alone; otherwise the files listed in KUBECONFIG are
  *   merged (the first file to define a cluster, user or context name wins, and the first to
  *   set `current-context`), else `~/.kube/config`, else the in-cluster ServiceAccount.
  * - Relative file paths (certificates, keys, token files, an exec command with a slash)
@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import yaml from 'js-yaml';
+import { KubeconfigError } from '../../core/errors';
 
 /** A cluster entry: where the API server is and how to trust it. */
 export interface KubeconfigCluster {
@@ -67,17 +68,6 @@ export interface KubeconfigContext {
   namespace?: string;
 }
 
-/** A kubeconfig file (or several, merged) that could not be read or makes no sense. */
-export class KubeconfigError extends Error {
-  constructor(
-    message: string,
-    readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'KubeconfigError';
-  }
-}
-
 /** The merged kubeconfig. */
 export class Kubeconfig {
   readonly clusters = new Map<string, KubeconfigCluster>();
@@ -108,6 +98,8 @@ export interface KubeconfigSearch {
   serviceHost?: string;
   servicePort?: string;
   serviceAccountDir?: string;
+  /** Whether a file exists (tests pass their own). */
+  exists?: (file: string) => boolean;
 }
 
 function defaultSearch(): KubeconfigSearch {
@@ -124,29 +116,46 @@ function defaultSearch(): KubeconfigSearch {
 }
 
 /**
- * Loads the kubeconfig: `file` when given, else KUBECONFIG's files (missing ones are
- * skipped, as kubectl does), else `~/.kube/config`, else the in-cluster ServiceAccount.
- * Throws KubeconfigError when there is none or a file is malformed.
+ * Loads the kubeconfig the way kubectl finds it: `file` when given, else the files in
+ * KUBECONFIG (merged), else `~/.kube/config`, else the in-cluster ServiceAccount. Finding
+ * none is bad input before any cluster is contacted, naming what was looked for, rather
+ * than one "no context named ..." error per region. Unlike kubectl, which skips them
+ * silently, a KUBECONFIG entry naming a missing file is refused: it is almost always a
+ * typo, and skipping it would check other clusters than the user meant. A malformed file
+ * is refused naming the file and field (never a value).
  */
 export function loadKubeconfig(
   file?: string,
   search: KubeconfigSearch = defaultSearch(),
 ): Kubeconfig {
-  if (file !== undefined) return mergeFiles([file]);
+  const exists = search.exists ?? existsSync;
+  if (file !== undefined) {
+    if (!exists(file))
+      throw new KubeconfigError(
+        (say) => `${say.subject('kubeconfig', file)}: no such file`,
+        (say) =>
+          `Pass the path of a kubeconfig file, or leave ${say.option('kubeconfig')} out to use KUBECONFIG or ~/.kube/config.`,
+      );
+    return mergeFiles([file]);
+  }
   const listed = (search.kubeconfigVar ?? '').split(delimiter).filter(Boolean);
   if (listed.length > 0) {
-    const present = listed.filter((f) => existsSync(f));
-    if (present.length === 0)
-      throw new KubeconfigError(`none of the files in KUBECONFIG exists: ${listed.join(', ')}`);
-    return mergeFiles(present);
+    const missing = listed.filter((f) => !exists(f));
+    if (missing.length > 0)
+      throw new KubeconfigError(
+        `KUBECONFIG names ${missing.length === 1 ? 'a file that does' : 'files that do'} not exist: ${missing.join(', ')}`,
+        (say) => `Fix KUBECONFIG, or pass ${say.option('kubeconfig', '<file>')}.`,
+      );
+    return mergeFiles(listed);
   }
   const home = search.home ? join(search.home, '.kube', 'config') : undefined;
-  if (home && existsSync(home)) return mergeFiles([home]);
+  if (home && exists(home)) return mergeFiles([home]);
   const inCluster = inClusterConfig(search);
   if (inCluster) return inCluster;
   throw new KubeconfigError(
-    `no kubeconfig: KUBECONFIG is not set and ${home ?? '~/.kube/config'} does not exist`,
-    'Pass --kubeconfig <file>, or set KUBECONFIG.',
+    (say) =>
+      `no kubeconfig: ${say.option('kubeconfig')} is not given, KUBECONFIG is not set, and ${home ?? '~/.kube/config'} does not exist`,
+    (say) => `Pass ${say.option('kubeconfig', '<file>')}, or set KUBECONFIG.`,
   );
 }
 
@@ -159,10 +168,21 @@ function mergeFiles(files: string[]): Kubeconfig {
       text = readFileSync(file, 'utf8');
     } catch (e) {
       throw new KubeconfigError(
-        `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        `cannot read the kubeconfig: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+        'Check that the file is a valid kubeconfig (kubectl config view should print it).',
       );
     }
-    readInto(kc, text, file);
+    try {
+      readInto(kc, text, file);
+    } catch (e) {
+      // Messages name the file and field (never a value): `<file>: users[0].user.exec: ...`.
+      if (!(e instanceof KubeconfigError)) throw e;
+      throw new KubeconfigError(
+        `cannot read the kubeconfig: ${e.message}`,
+        e.hint ??
+          'Check that the file is a valid kubeconfig (kubectl config view should print it).',
+      );
+    }
   }
   return kc;
 }
@@ -336,7 +356,8 @@ function readExec(
 function inClusterConfig(search: KubeconfigSearch): Kubeconfig | undefined {
   const dir = search.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
   const tokenFile = join(dir, 'token');
-  if (!search.serviceHost || !search.servicePort || !existsSync(tokenFile)) return undefined;
+  if (!search.serviceHost || !search.servicePort || !(search.exists ?? existsSync)(tokenFile))
+    return undefined;
   const host = search.serviceHost.includes(':') ? `[${search.serviceHost}]` : search.serviceHost;
   const kc = new Kubeconfig([tokenFile]);
   kc.clusters.set('inCluster', {

@@ -90,7 +90,8 @@ export function parseIgnoreFile(text: string, file: string): IgnoreFile {
             'this is a generator config (it has `app:` and `regions:`), not ignore rules (`ignoreDifferences:`)',
         },
       ],
-      'Give the ignore rules to --ignore-file (default .mr-drift-ignore.yaml); the generator config goes to `mr-drift generate --config`.',
+      (say) =>
+        `Give the ignore rules to ${say.option('ignore-file')} (default .mr-drift-ignore.yaml); the generator config goes to \`mr-drift generate --config\`.`,
     );
   }
 

@@ -1,10 +1,11 @@
-import { basename, dirname, join, relative } from 'node:path';
-import type { Config } from '../../core/config/types';
-import { planTree, type PlannedFile } from '../../core/plan/plan-tree';
-import { loadTemplates } from '../templates';
-import { loadConfig } from './read-config';
-import { diffTree, type TreeDiff } from './tree-diff';
-import { writeTree } from './write-tree';
+import { basename, dirname, join } from 'node:path';
+import type { Config } from '../core/config/types';
+import { planTree, type PlannedFile } from '../core/plan/plan-tree';
+import { displayPath } from '../adapters/fs/display-path';
+import { loadConfig } from '../adapters/fs/read-config';
+import { diffTree, type TreeDiff } from '../adapters/fs/tree-diff';
+import { writeTree } from '../adapters/fs/write-tree';
+import { loadTemplates } from '../adapters/templates';
 
 export interface GenerateOptions {
   /** Config file (default mr-drift.yaml in the working directory). */
@@ -35,7 +36,7 @@ export interface GenerateResult {
  * tree in memory (rendering and YAML checks happen here, so any failure stops the run
  * before a byte is written), compare with the output folder, then write unless checking.
  */
-export function generateTree(options: GenerateOptions): GenerateResult {
+export function runGenerate(options: GenerateOptions): GenerateResult {
   const config = loadConfig(options.configPath);
   const templates = loadTemplates(options.templatesDir);
   const plan = planTree(config, templates, { configName: basename(options.configPath) });
@@ -46,10 +47,4 @@ export function generateTree(options: GenerateOptions): GenerateResult {
   if (write)
     writeTree(outDir, diff, { force: options.force ?? false, displayDir: displayPath(outDir) });
   return { config, outDir, plan, diff, written: write && diff.changes.length > 0 };
-}
-
-/** Output folder as shown to the user: relative to the working directory when inside it. */
-export function displayPath(dir: string): string {
-  const rel = relative(process.cwd(), dir);
-  return rel === '' ? '.' : rel.startsWith('..') ? dir : rel;
 }
