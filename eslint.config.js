@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { rings } from './eslint.rings.js';
 
 export default tseslint.config(
   {
@@ -32,6 +33,7 @@ export default tseslint.config(
       ],
     },
   },
+  ...rings,
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
