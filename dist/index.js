@@ -22008,7 +22008,7 @@ var require_eventsource_stream = __commonJS({
     "use strict";
     var { Transform } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util6();
-    var BOM = [239, 187, 191];
+    var BOM2 = [239, 187, 191];
     var LF = 10;
     var CR = 13;
     var COLON = 58;
@@ -22075,7 +22075,7 @@ var require_eventsource_stream = __commonJS({
         if (this.checkBOM) {
           switch (this.buffer.length) {
             case 1:
-              if (this.buffer[0] === BOM[0]) {
+              if (this.buffer[0] === BOM2[0]) {
                 callback();
                 return;
               }
@@ -22083,14 +22083,14 @@ var require_eventsource_stream = __commonJS({
               callback();
               return;
             case 2:
-              if (this.buffer[0] === BOM[0] && this.buffer[1] === BOM[1]) {
+              if (this.buffer[0] === BOM2[0] && this.buffer[1] === BOM2[1]) {
                 callback();
                 return;
               }
               this.checkBOM = false;
               break;
             case 3:
-              if (this.buffer[0] === BOM[0] && this.buffer[1] === BOM[1] && this.buffer[2] === BOM[2]) {
+              if (this.buffer[0] === BOM2[0] && this.buffer[1] === BOM2[1] && this.buffer[2] === BOM2[2]) {
                 this.buffer = Buffer.alloc(0);
                 this.checkBOM = false;
                 callback();
@@ -22099,7 +22099,7 @@ var require_eventsource_stream = __commonJS({
               this.checkBOM = false;
               break;
             default:
-              if (this.buffer[0] === BOM[0] && this.buffer[1] === BOM[1] && this.buffer[2] === BOM[2]) {
+              if (this.buffer[0] === BOM2[0] && this.buffer[1] === BOM2[1] && this.buffer[2] === BOM2[2]) {
                 this.buffer = this.buffer.subarray(3);
               }
               this.checkBOM = false;
@@ -30541,7 +30541,7 @@ var require_cst = __commonJS({
     var cstScalar = require_cst_scalar();
     var cstStringify = require_cst_stringify();
     var cstVisit = require_cst_visit();
-    var BOM = "\uFEFF";
+    var BOM2 = "\uFEFF";
     var DOCUMENT = "";
     var FLOW_END = "";
     var SCALAR = "";
@@ -30549,7 +30549,7 @@ var require_cst = __commonJS({
     var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
-        case BOM:
+        case BOM2:
           return "<BOM>";
         case DOCUMENT:
           return "<DOC>";
@@ -30563,7 +30563,7 @@ var require_cst = __commonJS({
     }
     function tokenType(source) {
       switch (source) {
-        case BOM:
+        case BOM2:
           return "byte-order-mark";
         case DOCUMENT:
           return "doc-mode";
@@ -30625,7 +30625,7 @@ var require_cst = __commonJS({
     exports.setScalarValue = cstScalar.setScalarValue;
     exports.stringify = cstStringify.stringify;
     exports.visit = cstVisit.visit;
-    exports.BOM = BOM;
+    exports.BOM = BOM2;
     exports.DOCUMENT = DOCUMENT;
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
@@ -98421,11 +98421,58 @@ function splitDocuments(text) {
   flush(lines.length);
   return docs;
 }
-function loadYamlDocuments(text, file, problems) {
+var BOM = /^\uFEFF/;
+var BOM_AFTER_BLANKS = /^(\s*)\uFEFF/;
+function jsonStream(text) {
   const out = [];
-  for (const doc of splitDocuments(text)) {
+  let i2 = 0;
+  let line = 1;
+  while (i2 < text.length) {
+    const ch = text[i2];
+    if (ch === "\n") line++;
+    if (/\s/.test(ch) || ch === "\uFEFF") {
+      i2++;
+      continue;
+    }
+    if (ch !== "{") return void 0;
+    const start = i2;
+    const startLine = line;
+    let depth = 0;
+    let inString = false;
+    for (; i2 < text.length; i2++) {
+      const c = text[i2];
+      if (c === "\n") line++;
+      if (inString) {
+        if (c === "\\") i2++;
+        else if (c === '"') inString = false;
+      } else if (c === '"') inString = true;
+      else if (c === "{" || c === "[") depth++;
+      else if (c === "}" || c === "]") {
+        depth--;
+        if (depth === 0) break;
+      }
+    }
+    if (depth !== 0) return void 0;
     try {
-      const value = js_yaml_default.load(doc.text, { schema: SCHEMA, filename: file });
+      out.push({ value: JSON.parse(text.slice(start, ++i2)), line: startLine });
+    } catch {
+      return void 0;
+    }
+  }
+  return out;
+}
+function loadYamlDocuments(text, file, problems) {
+  if (/^\uFEFF?\s*\{/.test(text)) {
+    const values = jsonStream(text);
+    if (values) return values.filter((d) => d.value !== null);
+  }
+  const out = [];
+  for (const doc of splitDocuments(text.replace(BOM, ""))) {
+    try {
+      const value = js_yaml_default.load(doc.text.replace(BOM_AFTER_BLANKS, "$1"), {
+        schema: SCHEMA,
+        filename: file
+      });
       if (value !== null && value !== void 0) out.push({ value, line: doc.line });
     } catch (e2) {
       const err = e2;
@@ -98482,18 +98529,29 @@ function parseManifests(text, file, problems, withLines = true) {
   const out = [];
   for (const doc of loadYamlDocuments(text, file, problems)) {
     const where2 = { file, ...withLines ? { line: doc.line } : {} };
-    const value = doc.value;
-    const items = isJsonObject(value) && value.kind === "List" && Array.isArray(value.items) ? value.items : [value];
-    for (const item of items) {
-      const obj = checkObject(item, where2, problems);
+    for (const { value, field } of expandLists(doc.value, "")) {
+      const obj = checkObject(value, field, where2, problems);
       if (obj) out.push({ object: obj, source: file, ...where2.line ? { line: where2.line } : {} });
     }
   }
   return out;
 }
-function checkObject(v, where2, problems) {
+function expandLists(value, field) {
+  if (!isJsonObject(value) || typeof value.kind !== "string" || !value.kind.endsWith("List") || !("items" in value))
+    return [{ value, field }];
+  const items = value.items ?? [];
+  if (!Array.isArray(items)) return [{ value: items, field: `${field}items` }];
+  const itemKind = value.kind.slice(0, -"List".length);
+  return items.flatMap((item, i2) => {
+    const at2 = `${field}items[${i2}].`;
+    const typed = isJsonObject(item) && item.apiVersion === void 0 && item.kind === void 0 && itemKind !== "" && typeof value.apiVersion === "string" ? { apiVersion: value.apiVersion, kind: itemKind, ...item } : item;
+    return expandLists(typed, at2);
+  });
+}
+function checkObject(v, at2, where2, problems) {
   const fail = (field, message) => {
-    problems.push({ ...where2, ...field ? { field } : {}, message });
+    const located = field === void 0 ? at2 === "" ? void 0 : at2.slice(0, -1) : at2 + field;
+    problems.push({ ...where2, ...located ? { field: located } : {}, message });
     return void 0;
   };
   if (!isJsonObject(v))

@@ -84,6 +84,105 @@ describe('reading manifests as kubectl does (YAML 1.1)', () => {
   });
 });
 
+describe('the shapes kubectl accepts (compared with real kubectl in manifest-reading.test.ts)', () => {
+  const names = (text: string, problems: Problem[] = []) =>
+    parseManifests(text, 'f.yaml', problems).map((o) => [
+      o.object.apiVersion,
+      o.object.kind,
+      o.object.metadata.name,
+      o.line,
+    ]);
+
+  it('expands every <Kind>List; an item naming no kind takes the list type', () => {
+    const problems: Problem[] = [];
+    expect(
+      names(
+        [
+          'apiVersion: v1\nkind: ConfigMapList\nitems:\n- metadata: {name: a}\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}',
+          'apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- metadata: {name: c}',
+          'apiVersion: v1\nkind: ServiceList\nitems: []',
+          'apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: List, items: [{apiVersion: v1, kind: ConfigMap, metadata: {name: nested}}]}',
+          // A kind that merely ends in "List" but has no items is an ordinary object.
+          'apiVersion: example.com/v1\nkind: AllowList\nmetadata: {name: not-a-collection}',
+        ].join('\n---\n'),
+        problems,
+      ),
+    ).toEqual([
+      ['v1', 'ConfigMap', 'a', 1],
+      ['v1', 'Secret', 'b', 1],
+      ['apps/v1', 'Deployment', 'c', 7],
+      ['v1', 'ConfigMap', 'nested', 16],
+      ['example.com/v1', 'AllowList', 'not-a-collection', 21],
+    ]);
+    expect(problems).toEqual([]);
+  });
+
+  it('names the item of a list that is not an object', () => {
+    const problems: Problem[] = [];
+    names('apiVersion: v1\nkind: List\nitems:\n- metadata: {name: x}\n- just text', problems);
+    expect(problems.map((p) => [p.line, p.field])).toEqual([
+      [1, 'items[0].apiVersion'],
+      [1, 'items[1]'],
+    ]);
+  });
+
+  it('reads a stream of JSON objects with no separators, and knows their lines', () => {
+    const text =
+      '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"x": "}{"}}\n' +
+      '{\n\t"apiVersion": "v1",\n\t"kind": "ConfigMap",\n\t"metadata": {"name": "b"}\n}';
+    expect(names(text)).toEqual([
+      ['v1', 'ConfigMap', 'a', 1],
+      ['v1', 'ConfigMap', 'b', 2],
+    ]);
+  });
+
+  it('reads JSON documents among YAML ones', () => {
+    expect(
+      names(
+        'kind: ConfigMap\napiVersion: v1\nmetadata: {name: a}\n---\n{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b"}}\n',
+      ),
+    ).toEqual([
+      ['v1', 'ConfigMap', 'a', 1],
+      ['v1', 'ConfigMap', 'b', 5],
+    ]);
+  });
+
+  it('skips byte-order marks at the start of the file and of each document', () => {
+    const doc = (n: string) => `\uFEFFapiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${n}}\n`;
+    expect(names(`${doc('a')}---\n${doc('b')}`)).toEqual([
+      ['v1', 'ConfigMap', 'a', 1],
+      ['v1', 'ConfigMap', 'b', 5],
+    ]);
+    expect(
+      names(`\uFEFF{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "j"}}`),
+    ).toEqual([['v1', 'ConfigMap', 'j', 1]]);
+  });
+
+  it('reads CRLF line ends as LF, in values too', () => {
+    const [obj] = parseManifests(
+      'apiVersion: v1\r\nkind: ConfigMap\r\nmetadata:\r\n  name: a\r\ndata:\r\n  s: |\r\n    one\r\n    two\r\n---\r\n',
+      'f.yaml',
+      [],
+    );
+    expect(obj.object).toEqual({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'a' },
+      data: { s: 'one\ntwo\n' },
+    });
+  });
+
+  it('keeps a --- line inside a block scalar as content', () => {
+    const [obj, next] = parseManifests(
+      'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  doc: |\n    title\n    ---\n    body\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n',
+      'f.yaml',
+      [],
+    );
+    expect(obj.object.data).toEqual({ doc: 'title\n---\nbody\n' });
+    expect(next.object.metadata.name).toBe('b');
+  });
+});
+
 describe('desired-state layouts', () => {
   it('a folder of plain YAML: every .yaml/.yml/.json file, recursively, in path order', async () => {
     const dir = join(root, 'plain');

@@ -101,12 +101,73 @@ function splitDocuments(
   return docs;
 }
 
-/** Loads every document of `text`; syntax problems are appended to `problems`. */
-export function loadYamlDocuments(text: string, file: string, problems: Problem[]): YamlDocument[] {
+/** A byte-order mark: editors on Windows write one, and files concatenated from such files carry one per document. */
+const BOM = /^\uFEFF/;
+const BOM_AFTER_BLANKS = /^(\s*)\uFEFF/;
+
+/**
+ * Splits a stream of JSON values (`{...}{...}` or one per line), the way kubectl reads a
+ * file that starts with `{`. Undefined when the text is not such a stream.
+ */
+function jsonStream(text: string): YamlDocument[] | undefined {
   const out: YamlDocument[] = [];
-  for (const doc of splitDocuments(text)) {
+  let i = 0;
+  let line = 1;
+  while (i < text.length) {
+    const ch = text[i];
+    if (ch === '\n') line++;
+    if (/\s/.test(ch) || ch === '\uFEFF') {
+      i++;
+      continue;
+    }
+    if (ch !== '{') return undefined;
+    // Find the end of this value: brackets balanced outside strings.
+    const start = i;
+    const startLine = line;
+    let depth = 0;
+    let inString = false;
+    for (; i < text.length; i++) {
+      const c = text[i];
+      if (c === '\n') line++;
+      if (inString) {
+        if (c === '\\') i++;
+        else if (c === '"') inString = false;
+      } else if (c === '"') inString = true;
+      else if (c === '{' || c === '[') depth++;
+      else if (c === '}' || c === ']') {
+        depth--;
+        if (depth === 0) break;
+      }
+    }
+    if (depth !== 0) return undefined;
     try {
-      const value = jsyaml.load(doc.text, { schema: SCHEMA, filename: file });
+      out.push({ value: JSON.parse(text.slice(start, ++i)), line: startLine });
+    } catch {
+      return undefined;
+    }
+  }
+  return out;
+}
+
+/**
+ * Loads every document of `text`; syntax problems are appended to `problems`. As kubectl
+ * does, a text that starts with `{` may be a stream of JSON objects (with no `---` between
+ * them); otherwise it is YAML, whose documents may themselves be JSON. A byte-order mark
+ * at the start of the text or of a document is skipped, CRLF line ends are read as LF and
+ * documents holding nothing (or only comments, `~`, `null`) are skipped.
+ */
+export function loadYamlDocuments(text: string, file: string, problems: Problem[]): YamlDocument[] {
+  if (/^\uFEFF?\s*\{/.test(text)) {
+    const values = jsonStream(text);
+    if (values) return values.filter((d) => d.value !== null);
+  }
+  const out: YamlDocument[] = [];
+  for (const doc of splitDocuments(text.replace(BOM, ''))) {
+    try {
+      const value = jsyaml.load(doc.text.replace(BOM_AFTER_BLANKS, '$1'), {
+        schema: SCHEMA,
+        filename: file,
+      });
       if (value !== null && value !== undefined) out.push({ value, line: doc.line });
     } catch (e) {
       const err = e as { reason?: string; mark?: { line: number; column: number } };

@@ -9,8 +9,11 @@ import { loadYamlDocuments } from './load-yaml';
 import { isJsonObject, type KubeObject, type SourcedObject } from '../../core/compare/kube-object';
 
 /**
- * Parses `text` (named `file` in messages). Empty documents are skipped; `kind: List`
- * documents are expanded into their items. Problems are appended to `problems`.
+ * Parses `text` (named `file` in messages). Empty documents are skipped; a `v1 List` and
+ * every `<Kind>List` with `items` (ConfigMapList, DeploymentList, a CRD's FooList ...) is
+ * expanded into its items, as kubectl and kustomize expand them; an item that names
+ * neither apiVersion nor kind takes them from its list (`ConfigMap` and `v1` in a v1
+ * ConfigMapList), as kubectl reads it. Problems are appended to `problems`.
  */
 export function parseManifests(
   text: string,
@@ -21,26 +24,54 @@ export function parseManifests(
   const out: SourcedObject[] = [];
   for (const doc of loadYamlDocuments(text, file, problems)) {
     const where = { file, ...(withLines ? { line: doc.line } : {}) };
-    const value = doc.value;
-    const items =
-      isJsonObject(value) && value.kind === 'List' && Array.isArray(value.items)
-        ? value.items
-        : [value];
-    for (const item of items) {
-      const obj = checkObject(item, where, problems);
+    for (const { value, field } of expandLists(doc.value, '')) {
+      const obj = checkObject(value, field, where, problems);
       if (obj) out.push({ object: obj, source: file, ...(where.line ? { line: where.line } : {}) });
     }
   }
   return out;
 }
 
+/**
+ * A collection (kind ending in `List`, with an `items` field; kustomize's rule) as its
+ * items, lists inside lists too; anything else as itself. `field` locates each in messages.
+ */
+function expandLists(value: unknown, field: string): Array<{ value: unknown; field: string }> {
+  if (
+    !isJsonObject(value) ||
+    typeof value.kind !== 'string' ||
+    !value.kind.endsWith('List') ||
+    !('items' in value)
+  )
+    return [{ value, field }];
+  const items = value.items ?? [];
+  if (!Array.isArray(items)) return [{ value: items, field: `${field}items` }];
+  const itemKind = value.kind.slice(0, -'List'.length);
+  return items.flatMap((item: unknown, i) => {
+    const at = `${field}items[${i}].`;
+    // kubectl's rule: an item with neither apiVersion nor kind is of the list's own type.
+    const typed =
+      isJsonObject(item) &&
+      item.apiVersion === undefined &&
+      item.kind === undefined &&
+      itemKind !== '' &&
+      typeof value.apiVersion === 'string'
+        ? { apiVersion: value.apiVersion, kind: itemKind, ...item }
+        : item;
+    return expandLists(typed, at);
+  });
+}
+
 function checkObject(
   v: unknown,
+  /** Where the object sits in its document (`items[2].`), empty for a whole document. */
+  at: string,
   where: { file: string; line?: number },
   problems: Problem[],
 ): KubeObject | undefined {
   const fail = (field: string | undefined, message: string) => {
-    problems.push({ ...where, ...(field ? { field } : {}), message });
+    const located = field === undefined ? (at === '' ? undefined : at.slice(0, -1)) : at + field;
+    problems.push({ ...where, ...(located ? { field: located } : {}), message });
     return undefined;
   };
   if (!isJsonObject(v))
