@@ -27,7 +27,23 @@ export interface ActionInputs {
   aggregate?: string[];
   /** Where to write the JSON report; default under RUNNER_TEMP. */
   reportFile?: string;
+  /**
+   * The drift issue: `auto` keeps it on `schedule` and `workflow_dispatch` events, `true`
+   * on every event but pull requests, `false` never.
+   */
+  issue: 'auto' | 'true' | 'false';
+  /** One issue per comment key, or one per region (and key). */
+  issuePer: 'key' | 'region';
+  /** Title given to a new issue; default by scope (see drift-issue.ts). */
+  issueTitle?: string;
+  /** Labels of the issue; the first also narrows the search for it. */
+  issueLabels: string[];
+  /** Logins assigned to a new issue. */
+  issueAssignees: string[];
 }
+
+/** Label the drift issue gets when the workflow names none. */
+export const DEFAULT_ISSUE_LABEL = 'mr-drift';
 
 /** Every input name the Action reads; a unit test keeps this in step with action.yml. */
 export const INPUT_NAMES = [
@@ -47,6 +63,11 @@ export const INPUT_NAMES = [
   'request-timeout',
   'aggregate',
   'report-file',
+  'issue',
+  'issue-per',
+  'issue-title',
+  'issue-labels',
+  'issue-assignees',
 ] as const;
 
 /** Every output name the Action sets; a unit test keeps this in step with action.yml. */
@@ -58,6 +79,8 @@ export const OUTPUT_NAMES = [
   'regions-with-pr-changes',
   'report',
   'comment-url',
+  'issue-number',
+  'issue-url',
 ] as const;
 
 /**
@@ -119,6 +142,30 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
     );
   }
 
+  const issue = optional('issue') ?? 'auto';
+  if (issue !== 'auto' && issue !== 'true' && issue !== 'false') {
+    problems.push(`input issue: expected auto, true or false, got ${JSON.stringify(issue)}`);
+  }
+  const issuePer = optional('issue-per') ?? 'key';
+  if (issuePer !== 'key' && issuePer !== 'region') {
+    problems.push(`input issue-per: expected key or region, got ${JSON.stringify(issuePer)}`);
+  }
+  const issueTitle = optional('issue-title');
+  if (issueTitle !== undefined && issueTitle.length > 200) {
+    problems.push('input issue-title: at most 200 characters (GitHub allows 256 with the region)');
+  }
+  const labels = list(getInput('issue-labels'));
+  for (const l of labels) {
+    if (l.length > 50)
+      problems.push(`input issue-labels: ${JSON.stringify(l)} is longer than 50 characters`);
+  }
+  const assignees = list(getInput('issue-assignees')).map((a) => a.replace(/^@/, ''));
+  for (const a of assignees) {
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/.test(a)) {
+      problems.push(`input issue-assignees: ${JSON.stringify(a)} is not a GitHub login`);
+    }
+  }
+
   const aggregate = list(getInput('aggregate'));
   const inputs: ActionInputs = {
     path: optional('path') ?? 'overlays',
@@ -128,6 +175,11 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
     comment: bool('comment', true),
     commentKey,
     requestTimeout,
+    issue: issue as ActionInputs['issue'],
+    issuePer: issuePer as ActionInputs['issuePer'],
+    issueLabels: labels.length > 0 ? [...new Set(labels)] : [DEFAULT_ISSUE_LABEL],
+    issueAssignees: [...new Set(assignees)],
+    ...(issueTitle !== undefined ? { issueTitle } : {}),
     ...(regions.length > 0 ? { regions } : {}),
     ...(contexts ? { contexts } : {}),
     ...(optional('kubeconfig') ? { kubeconfig: getInput('kubeconfig') } : {}),

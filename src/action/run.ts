@@ -9,7 +9,9 @@ import { decodeKubeconfigInput } from '../adapters/actions/kubeconfig-input';
 import { readRunContext, type RunContext } from '../adapters/actions/github-context';
 import { readReportFiles, writeReportFile } from '../adapters/actions/report-files';
 import type { ActionsRuntime } from '../adapters/actions/toolkit';
+import type { GitHubClientOptions } from '../adapters/github/github-client';
 import type { IssueCommentsApi } from '../adapters/github/issue-comments';
+import type { IssuesApi } from '../adapters/github/issues-api';
 import { syncReportComments } from '../adapters/github/sync-comments';
 import { GitHubApiError, MrDriftError, UsageError } from '../core/errors';
 import { aggregateReports } from '../core/report/aggregate';
@@ -21,6 +23,7 @@ import { reportExitCode, type DriftReport } from '../core/report/model';
 import { regionsChangedByPr } from '../core/report/origin';
 import type { RunCheck } from '../pipeline/check-options';
 import { ACTION_WORDING } from './input-wording';
+import { keepDriftIssues, keepsDriftIssue } from './drift-issue';
 import { readInputs, type ActionInputs } from './inputs';
 import { scrubSecrets } from './scrub-secrets';
 import { count } from '../core/text/plural';
@@ -30,6 +33,8 @@ export interface ActionDependencies {
   runtime: ActionsRuntime;
   runCheck: RunCheck;
   commentsApi: (options: { token: string; apiUrl: string }) => IssueCommentsApi;
+  /** GitHub's issues, for the drift issue outside pull requests (drift-issue.ts). */
+  issuesApi: (options: GitHubClientOptions) => IssuesApi;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
 }
@@ -122,12 +127,17 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
     for (const a of planAnnotations(report)) runtime.annotate(a);
 
     await comment(report, inputs, ctx, fileUrlBase, deps);
+    const issueFailure = await keepDriftIssues(report, inputs, ctx, deps);
 
     const code = reportExitCode(report);
     if (code === 2) {
       runtime.fail(
         `mr-drift: ${count(failed.length, 'region')} could not be checked: ${failed.join(', ')} (why, and what to do: the error annotations and the job summary)`,
       );
+      return 2;
+    }
+    if (issueFailure) {
+      runtime.fail(scrubSecrets(issueFailure, secrets));
       return 2;
     }
     if (code === 1 && inputs.failOnDrift) {
@@ -199,7 +209,7 @@ async function comment(
   const pr = ctx.pullRequest;
   if (!pr) {
     runtime.info(
-      `mr-drift: ${ctx.eventName || 'this'} event is not a pull request; the report is in the job summary only.`,
+      `mr-drift: ${ctx.eventName || 'this'} event is not a pull request; the report is in the job summary${keepsDriftIssue(inputs, ctx) ? ' and the drift issue' : ' only'}.`,
     );
     return;
   }

@@ -1,36 +1,26 @@
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  clusterKubeconfig,
-  describeCluster,
-  dropNamespace,
-  kubectl,
-  regions,
-  uniqueName,
-} from '../cluster/testing';
+import { describeCluster, kubectl, regions } from '../cluster/testing';
 import { runStep, type StepResult } from '../support/actions-runner';
 import { pullRequestEvent } from '../support/events';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github';
-import { gitIn } from './drift-helpers';
+import {
+  assertNoLeak as assertNoLeakIn,
+  deployActionWorkspace,
+  e2eContexts,
+  repoRoot as root,
+  type ActionWorkspace,
+} from './action-workspace';
 
 /**
  * The Action end to end, run as the GitHub Actions runner runs it: `node dist/index.js`
  * with INPUT_* variables, a pull_request event file, GITHUB_OUTPUT / GITHUB_STEP_SUMMARY /
  * GITHUB_STATE files, against the three real clusters, with the fake GitHub server in
  * place of api.github.com. The overlays are the generated ones (overlays/regions/*),
- * wrapped to put them in a fresh namespace with a Secret whose value we can look for.
+ * wrapped to put them in a fresh namespace with a Secret whose value we can look for
+ * (see action-workspace.ts).
  *
  * The Action authenticates with a ServiceAccount token per region, bound to the
  * mr-drift-checker ClusterRole from deploy/rbac/: least privilege, and a real bearer token
@@ -42,16 +32,17 @@ import { gitIn } from './drift-helpers';
  * must show what the PR changes apart from the drift.
  */
 
-const root = new URL('../..', import.meta.url).pathname;
 const REPO = 'alfred/gitops';
 const PR = 42;
 const WRITE_TOKEN = `ghs_e2eWrite${Math.random().toString(36).slice(2)}`;
 const READ_TOKEN = `ghs_e2eRead${Math.random().toString(36).slice(2)}`;
 const HEAD_SHA = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
-// Values that must never show up anywhere: the Secret's value in Git and the hand-made one.
-const SEEDED_SECRET = `s3eded-${Math.random().toString(36).slice(2)}-password`;
+// A value that must never show up anywhere: the hand-made one (the Secret's value in Git
+// is the workspace's `secretValue`).
 const HAND_SECRET = `hand-${Math.random().toString(36).slice(2)}-password`;
 
+let ws: ActionWorkspace;
+let SEEDED_SECRET: string;
 let ns: string;
 let partOf: string;
 let work: string;
@@ -60,78 +51,7 @@ let gh: FakeGitHub;
 let kubeconfigText: string;
 /** The workspace's first commit: the pull request's base. */
 let baseSha: string;
-const saTokens: string[] = [];
-const bindings: Array<{ region: string; name: string }> = [];
-
-function writeWrapper(region: string): void {
-  const dir = join(workspace, 'overlays', 'regions', region);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    join(dir, 'kustomization.yaml'),
-    stringify({
-      apiVersion: 'kustomize.config.k8s.io/v1beta1',
-      kind: 'Kustomization',
-      namespace: ns,
-      resources: [`../../../generated/regions/${region}`, 'secret.yaml'],
-      labels: [{ pairs: { 'app.kubernetes.io/part-of': partOf } }],
-    }),
-  );
-  writeFileSync(
-    join(dir, 'secret.yaml'),
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'alfred-db-credentials' },
-      type: 'Opaque',
-      stringData: { password: SEEDED_SECRET },
-    }),
-  );
-}
-
-/** A kubeconfig for the Action: each region's server and CA, a ServiceAccount token. */
-async function actionKubeconfig(): Promise<string> {
-  const admin = parse(readFileSync(clusterKubeconfig(), 'utf8')) as {
-    clusters: Array<{ name: string; cluster: Record<string, string> }>;
-  };
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [] as unknown[],
-    users: [] as unknown[],
-    contexts: [] as unknown[],
-  };
-  for (const region of regions()) {
-    const cluster = admin.clusters.find((c) => c.name === region)!;
-    await kubectl(region, ['create', 'serviceaccount', 'mr-drift-e2e'], { namespace: ns });
-    const binding = `${ns}-checker`;
-    await kubectl(region, [
-      'create',
-      'clusterrolebinding',
-      binding,
-      '--clusterrole=mr-drift-checker',
-      `--serviceaccount=${ns}:mr-drift-e2e`,
-    ]);
-    bindings.push({ region, name: binding });
-    const token = (
-      await kubectl(region, ['create', 'token', 'mr-drift-e2e', '--duration=1h'], { namespace: ns })
-    ).trim();
-    saTokens.push(token);
-    config.clusters.push({ name: `${region}-e2e`, cluster: cluster.cluster });
-    config.users.push({ name: `${region}-e2e`, user: { token } });
-    config.contexts.push({
-      name: `${region}-e2e`,
-      context: { cluster: `${region}-e2e`, user: `${region}-e2e` },
-    });
-  }
-  return stringify(config);
-}
-
-async function render(region: string): Promise<string> {
-  const { execFileSync } = await import('node:child_process');
-  return execFileSync('kubectl', ['kustomize', join(workspace, 'overlays', 'regions', region)], {
-    encoding: 'utf8',
-  });
-}
+let saTokens: string[] = [];
 
 function actionEnv(): Record<string, string> {
   const runnerTemp = join(work, 'runner-temp');
@@ -163,9 +83,7 @@ function runAction(inputs: Record<string, string>): Promise<StepResult> {
     env: actionEnv(),
     inputs: {
       path: 'overlays',
-      contexts: regions()
-        .map((r) => `${r}=${r}-e2e`)
-        .join(','),
+      contexts: e2eContexts(),
       mode: 'server-side',
       'fail-on-drift': 'true',
       comment: 'true',
@@ -177,69 +95,27 @@ function runAction(inputs: Record<string, string>): Promise<StepResult> {
 
 /** Every place a value could leak to: log, raw stderr, summary, comments, outputs, report. */
 function assertNoLeak(step: StepResult, values: string[]): void {
-  const report = step.outputs.report ? readFileSync(step.outputs.report, 'utf8') : '';
-  const comments = gh.comments(REPO, PR).map((c) => c.body);
-  const places: Record<string, string> = {
-    log: step.log,
-    annotations: JSON.stringify(step.commands),
-    stderr: step.stderr,
-    summary: step.summary,
-    comments: comments.join('\n'),
-    outputs: step.outputFile,
-    report,
-  };
-  // Raw stdout may carry a value only inside the runner's ::add-mask:: commands.
-  const rawWithoutMasks = step.stdout
-    .split('\n')
-    .filter((l) => !l.startsWith('::add-mask::'))
-    .join('\n');
-  places['stdout (raw, minus add-mask commands)'] = rawWithoutMasks;
-  for (const value of values) {
-    for (const [where, text] of Object.entries(places)) {
-      expect(text.includes(value), `a secret value appears in ${where}`).toBe(false);
-    }
-  }
+  assertNoLeakIn(
+    step,
+    values,
+    gh.comments(REPO, PR).map((c) => c.body),
+  );
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
 /** git in the workspace, with a fixed author. */
 function git(...args: string[]): string {
-  return gitIn(workspace, ...args);
+  return ws.git(...args);
 }
 
 describeCluster('the GitHub Action, end to end against the real clusters', () => {
   beforeAll(async () => {
     expect(existsSync(join(root, 'dist', 'index.js')), 'run `npm run build` first').toBe(true);
-    ns = uniqueName('action-e2e');
-    partOf = uniqueName('alfred-e2e');
-    work = mkdtempSync(join(tmpdir(), 'mr-drift-action-e2e-'));
-    workspace = join(work, 'workspace');
-    mkdirSync(join(workspace, 'generated'), { recursive: true });
-    for (const dir of ['base', 'regions']) {
-      cpSync(join(root, 'overlays', dir), join(workspace, 'generated', dir), { recursive: true });
-    }
-    for (const region of regions()) {
-      writeWrapper(region);
-      // Deploy as Argo CD would: server-side apply with its field manager.
-      await kubectl(
-        region,
-        [
-          'apply',
-          '--server-side',
-          '--field-manager=argocd-controller',
-          '--force-conflicts',
-          '-f',
-          '-',
-        ],
-        { input: await render(region) },
-      );
-    }
-    git('init', '-q', '-b', 'main');
-    git('add', '-A');
-    git('commit', '-q', '-m', 'what the clusters run');
-    baseSha = git('rev-parse', 'HEAD');
-    kubeconfigText = await actionKubeconfig();
+    ws = await deployActionWorkspace('action-e2e');
+    ({ ns, partOf, work, workspace, baseSha, saTokens } = ws);
+    SEEDED_SECRET = ws.secretValue;
+    kubeconfigText = ws.kubeconfig;
     gh = await startFakeGitHub({
       tokens: { [WRITE_TOKEN]: { access: 'write' }, [READ_TOKEN]: { access: 'read' } },
       repos: { [REPO]: [PR] },
@@ -249,11 +125,7 @@ describeCluster('the GitHub Action, end to end against the real clusters', () =>
 
   afterAll(async () => {
     await gh?.close();
-    for (const b of bindings) {
-      await kubectl(b.region, ['delete', 'clusterrolebinding', b.name, '--ignore-not-found']);
-    }
-    if (ns) await dropNamespace(ns);
-    if (work) rmSync(work, { recursive: true, force: true });
+    await ws?.dispose();
   });
 
   let firstCommentId = 0;

@@ -117,3 +117,28 @@ export function pushEvent(repository: string, sha: string): Record<string, unkno
     sender: { login: 'dev-ada', id: 5_001, type: 'User' },
   };
 }
+
+/** A `schedule` event (as for `on: schedule`): no pull request, no sender action. */
+export function scheduleEvent(repository: string, cron = '17 6 * * *'): Record<string, unknown> {
+  const base = repo(repository, 700_001, false);
+  return {
+    schedule: cron,
+    workflow: '.github/workflows/drift-nightly.yml',
+    repository: base,
+    organization: { login: base.owner.login, id: base.owner.id },
+    sender: { login: 'dev-ada', id: 5_001, type: 'User' },
+  };
+}
+
+/** A `workflow_dispatch` event (someone pressed "Run workflow"). */
+export function workflowDispatchEvent(repository: string): Record<string, unknown> {
+  const base = repo(repository, 700_001, false);
+  return {
+    inputs: {},
+    ref: 'refs/heads/main',
+    workflow: '.github/workflows/drift-nightly.yml',
+    repository: base,
+    organization: { login: base.owner.login, id: base.owner.id },
+    sender: { login: 'dev-ada', id: 5_001, type: 'User' },
+  };
+}

@@ -24,7 +24,56 @@ describe('readInputs', () => {
       comment: true,
       commentKey: 'default',
       requestTimeout: 30,
+      issue: 'auto',
+      issuePer: 'key',
+      issueLabels: ['mr-drift'],
+      issueAssignees: [],
     });
+  });
+
+  it('reads the drift issue inputs and refuses what GitHub would', () => {
+    expect(
+      readInputs(
+        get({
+          issue: 'true',
+          'issue-per': 'region',
+          'issue-title': 'Production drift',
+          'issue-labels': 'drift, ops\ndrift',
+          'issue-assignees': '@octocat, dev-ada',
+        }),
+      ),
+    ).toMatchObject({
+      issue: 'true',
+      issuePer: 'region',
+      issueTitle: 'Production drift',
+      issueLabels: ['drift', 'ops'],
+      issueAssignees: ['octocat', 'dev-ada'],
+    });
+    let message = '';
+    try {
+      readInputs(
+        get({
+          issue: 'yes',
+          'issue-per': 'cluster',
+          'issue-labels': 'x'.repeat(51),
+          'issue-assignees': 'not a login, -dash',
+          'issue-title': 't'.repeat(201),
+        }),
+      );
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toContain('6 problems');
+    for (const text of [
+      'input issue: expected auto, true or false, got "yes"',
+      'input issue-per: expected key or region, got "cluster"',
+      'is longer than 50 characters',
+      'input issue-assignees: "not a login" is not a GitHub login',
+      'input issue-assignees: "-dash" is not a GitHub login',
+      'input issue-title: at most 200 characters',
+    ]) {
+      expect(message).toContain(text);
+    }
   });
 
   it('reads request-timeout in seconds and refuses anything but a positive number', () => {

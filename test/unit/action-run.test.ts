@@ -14,6 +14,7 @@ import { runPost } from '../../src/action/cleanup';
 import { runAction, type ActionDependencies } from '../../src/action/run';
 import { KUBECONFIG_STATE } from '../../src/adapters/actions/kubeconfig-file';
 import { createIssueCommentsApi } from '../../src/adapters/github/issue-comments';
+import { createIssuesApi } from '../../src/adapters/github/issues-api';
 import { Kubeconfig, readInto } from '../../src/adapters/kube/kubeconfig';
 import { accessFailure } from '../../src/adapters/kube/access-errors';
 import { resolveAccess } from '../../src/adapters/kube/cluster-access';
@@ -22,7 +23,12 @@ import { ClusterAccessError, RenderError } from '../../src/core/errors';
 import type { CheckOptions } from '../../src/pipeline/check-options';
 import { runCheck } from '../../src/pipeline/run-check';
 import type { DriftReport } from '../../src/core/report/model';
-import { pullRequestEvent, pushEvent } from '../support/events';
+import {
+  pullRequestEvent,
+  pushEvent,
+  scheduleEvent,
+  workflowDispatchEvent,
+} from '../support/events';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github';
 import { RecordingRuntime } from '../support/recording-runtime';
 import { changed, field, region, report } from '../support/reports';
@@ -34,13 +40,19 @@ import { changed, field, region, report } from '../support/reports';
 const REPO = 'alfred/gitops';
 const TOKEN = 'ghs_unit_write_token_abcdef';
 const READ_TOKEN = 'ghs_unit_read_token_abcdef';
+/** A token with `pull-requests: write` and no `issues: write`, like the PR workflow's. */
+const PR_TOKEN = 'ghs_unit_pr_only_token_abcdef';
 const SHA = '1'.repeat(40);
 
 let gh: FakeGitHub;
 let dir: string;
 beforeEach(async () => {
   gh = await startFakeGitHub({
-    tokens: { [TOKEN]: { access: 'write' }, [READ_TOKEN]: { access: 'read' } },
+    tokens: {
+      [TOKEN]: { access: 'write' },
+      [READ_TOKEN]: { access: 'read' },
+      [PR_TOKEN]: { pullRequests: 'write', issues: 'read' },
+    },
     repos: { [REPO]: [7] },
   });
   dir = mkdtempSync(join(tmpdir(), 'mr-drift-action-unit-'));
@@ -94,6 +106,7 @@ function deps(
     cwd: dir,
     runCheck: runCheck ?? (() => Promise.reject(new Error('runCheck must not be called'))),
     commentsApi: (o) => createIssueCommentsApi({ ...o, waitUnitMs: 1, writeGapMs: 0 }),
+    issuesApi: (o) => createIssuesApi({ ...o, waitUnitMs: 1, writeGapMs: 0 }),
   };
 }
 
@@ -463,5 +476,97 @@ describe('runAction on a pull request: its own changes apart from drift', () => 
     expect(runtime.warnings).toEqual([`mr-drift: ${warning}`]);
     expect(runtime.outputs['pr-changes']).toBe('false');
     expect(gh.comments(REPO, 7)[0].body).toContain(`> ⚠️ ${warning}`);
+  });
+});
+
+describe('runAction: the drift issue outside pull requests', () => {
+  const nightly = () => ({
+    ...env(scheduleEvent(REPO), 'schedule'),
+    GITHUB_WORKFLOW_REF: `${REPO}/.github/workflows/drift-nightly.yml@refs/heads/main`,
+    GITHUB_REF: 'refs/heads/main',
+    GITHUB_REF_NAME: 'main',
+  });
+  const run = (inputs: Record<string, string>, e: NodeJS.ProcessEnv = nightly()) => {
+    const runtime = new RecordingRuntime({
+      aggregate: 'reports',
+      'github-token': TOKEN,
+      'fail-on-drift': 'false',
+      ...inputs,
+    });
+    return runAction(deps(runtime, e)).then((code) => ({ code, runtime }));
+  };
+
+  it('on a schedule: opens one issue with the report, links to the branch and the workflow', async () => {
+    writeReports();
+    const { code, runtime } = await run({ 'issue-labels': 'drift, ops' });
+    expect(code).toBe(0);
+    const [issue] = gh.issues(REPO);
+    expect(issue).toMatchObject({
+      number: 8,
+      title: 'mr-drift: drift between Git and the clusters',
+      labels: ['drift', 'ops'],
+      state: 'open',
+    });
+    expect(issue.body).toContain('drift in 1 of 2 regions');
+    expect(issue.body).toContain(
+      `https://github.com/${REPO}/blob/main/overlays/regions/us-east/kustomization.yaml`,
+    );
+    expect(issue.body).toContain(
+      `[mr-drift runs](https://github.com/${REPO}/actions/workflows/drift-nightly.yml)`,
+    );
+    expect(issue.body).not.toContain('123456'); // nothing run-specific in the body
+    expect(runtime.outputs['issue-number']).toBe('8');
+    expect(runtime.outputs['issue-url']).toBe(`https://github.com/${REPO}/issues/8`);
+    expect(runtime.logs.join('\n')).toContain('drift issue: #8 created, 1 write');
+    expect(runtime.logs.join('\n')).toContain(
+      'schedule event is not a pull request; the report is in the job summary and the drift issue.',
+    );
+    expect(gh.comments(REPO, 7)).toEqual([]);
+  });
+
+  it('workflow_dispatch counts too; pull_request and push do not, unless issue: true (never on a PR)', async () => {
+    writeReports();
+    await run({}, env(workflowDispatchEvent(REPO), 'workflow_dispatch'));
+    expect(gh.issues(REPO)).toHaveLength(1);
+    gh.requests.length = 0;
+    await run({}, env(prEvent()));
+    await run({}, env(pushEvent(REPO, SHA), 'push'));
+    expect(gh.requests.filter((r) => r.path.includes('/issues?'))).toEqual([]);
+    const onPr = await run({ issue: 'true' }, env(prEvent()));
+    expect(onPr.runtime.logs.join('\n')).toContain('no drift issue on pull request events');
+    expect(gh.requests.filter((r) => r.path.includes('/issues?'))).toEqual([]);
+    const onPush = await run({ issue: 'true' }, env(pushEvent(REPO, SHA), 'push'));
+    expect(onPush.runtime.outputs['issue-number']).toBe('8');
+    const off = await run({ issue: 'false' });
+    expect(off.runtime.outputs['issue-number']).toBeUndefined();
+  });
+
+  it('one issue per region with issue-per: region', async () => {
+    writeReports();
+    const { runtime } = await run({ 'issue-per': 'region' });
+    // eu-west is in sync: no issue for it; us-east has drift: its own issue.
+    expect(gh.issues(REPO).map((i) => i.title)).toEqual(['mr-drift: drift in us-east']);
+    expect(runtime.outputs['issue-number']).toBe('8');
+    expect(runtime.logs.join('\n')).toContain('drift issue for eu-west: none');
+  });
+
+  it('without issues: write: a warning with issue: auto, a failure (exit 2) with issue: true', async () => {
+    writeReports();
+    const auto = await run({ 'github-token': PR_TOKEN });
+    expect(auto.code).toBe(0);
+    expect(auto.runtime.warnings.join('\n')).toContain(
+      'no drift issue: GitHub API answered 403: POST /repos/alfred/gitops/issues: Resource not accessible by integration',
+    );
+    expect(auto.runtime.warnings.join('\n')).toContain('permissions: issues: write');
+    expect(auto.runtime.failures).toEqual([]);
+
+    const explicit = await run({ 'github-token': PR_TOKEN, issue: 'true' });
+    expect(explicit.code).toBe(2);
+    expect(explicit.runtime.failures.join('\n')).toContain('could not keep the drift issue');
+    expect(explicit.runtime.failures.join('\n')).toContain('permissions: issues: write');
+    expect(explicit.runtime.everything()).not.toContain(PR_TOKEN);
+    // The report is still in the summary and the outputs.
+    expect(explicit.runtime.summary).toContain('drift in 1 of 2 regions');
+    expect(gh.issues(REPO)).toEqual([]);
   });
 });

@@ -16,8 +16,10 @@ interface Workflow {
     {
       permissions?: Record<string, string>;
       steps: Array<{ uses?: string; run?: string; with?: Record<string, unknown> }>;
+      strategy?: { matrix?: Record<string, unknown> };
     }
   >;
+  concurrency?: { group: string; 'cancel-in-progress'?: boolean };
 }
 
 const files = [
@@ -29,6 +31,20 @@ const load = (file: string) => parse(readFileSync(join(root, file), 'utf8')) as 
 const ALLOWED: Record<string, string[]> = {
   contents: ['read'],
   'pull-requests': ['write', 'read'],
+  issues: ['write', 'read'],
+};
+
+type Job = Workflow['jobs'][string];
+const mrDriftStep = (job: Job) =>
+  job.steps.find((s) => s.uses === './' || s.uses?.startsWith('alfred/mr-drift@'));
+/** Whether the workflow runs on an event where `issue: auto` keeps the drift issue. */
+const hasIssueEvents = (wf: Workflow) =>
+  Object.keys(wf.on).some((e) => e === 'schedule' || e === 'workflow_dispatch');
+/** Whether this job's mr-drift step keeps the drift issue in this workflow. */
+const keepsIssue = (wf: Workflow, job: Job) => {
+  const issue = mrDriftStep(job)?.with?.issue;
+  if (!mrDriftStep(job) || issue === false || issue === 'false') return false;
+  return issue === true || issue === 'true' || hasIssueEvents(wf);
 };
 
 describe('workflows', () => {
@@ -38,8 +54,10 @@ describe('workflows', () => {
         '.github/workflows/ci.yml',
         '.github/workflows/check-dist.yml',
         '.github/workflows/drift.yml',
+        '.github/workflows/drift-nightly.yml',
         'docs/examples/drift.yml',
         'docs/examples/drift-matrix.yml',
+        'docs/examples/drift-nightly.yml',
       ]),
     );
   });
@@ -52,7 +70,7 @@ describe('workflows', () => {
         expect(Object.keys(wf.on)).not.toContain('pull_request_target');
       });
 
-      it('asks for no more than contents: read and pull-requests: write', () => {
+      it('asks for no more than contents: read, pull-requests: write and issues: write', () => {
         const blocks = [wf.permissions, ...Object.values(wf.jobs).map((j) => j.permissions)];
         expect(wf.permissions, 'a workflow-level permissions block').toBeDefined();
         for (const block of blocks.filter(Boolean)) {
@@ -75,6 +93,21 @@ describe('workflows', () => {
             `job ${name} has pull-requests: write but runs no mr-drift step`,
           ).toBeDefined();
           expect(action!.with?.comment, `job ${name}`).not.toBe(false);
+        }
+      });
+
+      it('gives issues: write only to jobs that keep the drift issue, and to each of them', () => {
+        for (const [name, job] of Object.entries(wf.jobs)) {
+          const perms = { ...wf.permissions, ...job.permissions };
+          if (perms.issues === 'write') {
+            expect(keepsIssue(wf, job), `job ${name} has issues: write but keeps no issue`).toBe(
+              true,
+            );
+          } else if (mrDriftStep(job)) {
+            expect(keepsIssue(wf, job), `job ${name} keeps the issue without issues: write`).toBe(
+              false,
+            );
+          }
         }
       });
     });
@@ -110,5 +143,48 @@ describe('workflows', () => {
     const aggregate = report.steps.find((s) => s.uses?.startsWith('alfred/mr-drift@'))!;
     expect(aggregate.with?.aggregate).toBe('reports');
     expect(report.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
+  });
+
+  it('the nightly example: a schedule, a matrix over regions, one aggregate job keeping the issue', () => {
+    const wf = load('docs/examples/drift-nightly.yml');
+    expect(Object.keys(wf.on).sort()).toEqual(['schedule', 'workflow_dispatch']);
+    expect((wf.on.schedule as Array<{ cron: string }>)[0].cron).toMatch(/^\S+ \S+ \* \* \*$/);
+    expect(wf.permissions).toEqual({ contents: 'read' });
+    expect(wf.concurrency).toMatchObject({ group: 'mr-drift-nightly' });
+    const check = wf.jobs.check;
+    expect(check.strategy?.matrix?.region).toEqual(['us-east', 'eu-west', 'ap-southeast']);
+    expect(check.permissions).toBeUndefined();
+    expect(mrDriftStep(check)!.with).toMatchObject({
+      regions: '${{ matrix.region }}',
+      issue: false,
+      comment: false,
+    });
+    expect(check.steps.some((s) => s.uses?.startsWith('actions/upload-artifact@'))).toBe(true);
+    const report = wf.jobs.report;
+    expect(report.permissions).toEqual({ contents: 'read', issues: 'write' });
+    expect(mrDriftStep(report)!.with).toMatchObject({ aggregate: 'reports', issue: true });
+    expect(report.steps.some((s) => s.uses?.startsWith('actions/download-artifact@'))).toBe(true);
+  });
+
+  it('the pull request workflows keep no issue and ask for no issues permission', () => {
+    for (const file of [
+      '.github/workflows/drift.yml',
+      'docs/examples/drift.yml',
+      'docs/examples/drift-matrix.yml',
+    ]) {
+      const wf = load(file);
+      expect(Object.keys(wf.on), file).toEqual(['pull_request']);
+      for (const job of Object.values(wf.jobs)) {
+        expect({ ...wf.permissions, ...job.permissions }.issues, file).toBeUndefined();
+      }
+    }
+  });
+
+  it('docs/action.md shows the nightly example exactly as docs/examples has it', () => {
+    const doc = readFileSync(join(root, 'docs/action.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('\n## Nightly drift check\n'));
+    expect(section.length).toBeLessThan(doc.length);
+    const block = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(block).toBe(readFileSync(join(root, 'docs/examples/drift-nightly.yml'), 'utf8'));
   });
 });

@@ -16,6 +16,10 @@ export interface RunContext {
   /** Pull request events: the base commit (`pull_request.base.sha`), the default `base-ref`. */
   baseSha?: string;
   runUrl?: string;
+  /** The workflow's page listing its runs (from GITHUB_WORKFLOW_REF), a stable link. */
+  workflowUrl?: string;
+  /** The branch the run checks out (GITHUB_REF_NAME on a branch ref), outside pull requests. */
+  branch?: string;
   /** Set for pull request events: where the comment goes. */
   pullRequest?: IssueRef & {
     /** The head branch lives in another repository (a fork): the token is read-only. */
@@ -44,6 +48,16 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
   };
   if (repository && env.GITHUB_RUN_ID && /^\d+$/.test(env.GITHUB_RUN_ID)) {
     ctx.runUrl = `${serverUrl}/${repository}/actions/runs/${env.GITHUB_RUN_ID}`;
+  }
+  // owner/repo/.github/workflows/nightly.yml@refs/heads/main
+  const workflowFile = /^[^/]+\/[^/]+\/\.github\/workflows\/([A-Za-z0-9_.-]+\.ya?ml)@/.exec(
+    env.GITHUB_WORKFLOW_REF ?? '',
+  )?.[1];
+  if (repository && workflowFile) {
+    ctx.workflowUrl = `${serverUrl}/${repository}/actions/workflows/${workflowFile}`;
+  }
+  if (env.GITHUB_REF?.startsWith('refs/heads/') && env.GITHUB_REF_NAME) {
+    ctx.branch = env.GITHUB_REF_NAME;
   }
   let sha = /^[0-9a-f]{40,64}$/.test(env.GITHUB_SHA ?? '') ? env.GITHUB_SHA : undefined;
 

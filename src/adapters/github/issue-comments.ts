@@ -1,4 +1,4 @@
-import { createGitHubClient, type GitHubClientOptions } from './github-client';
+import { createGitHubClient, type GitHubClient, type GitHubClientOptions } from './github-client';
 import { toGitHubApiError, type GitHubPermission } from './github-errors';
 
 /** A repository on GitHub. */
@@ -42,8 +42,17 @@ export interface IssueCommentsOptions extends GitHubClientOptions {
  * Octokit. Failures become GitHubApiError with a hint.
  */
 export function createIssueCommentsApi(options: IssueCommentsOptions): IssueCommentsApi {
-  const octokit = createGitHubClient(options);
-  const permission = options.permission ?? 'pull-requests: write';
+  return issueCommentsOver(
+    createGitHubClient(options),
+    options.permission ?? 'pull-requests: write',
+  );
+}
+
+/** The same, over an existing client (the drift issue shares one with its comments). */
+export function issueCommentsOver(
+  octokit: GitHubClient,
+  permission: GitHubPermission,
+): IssueCommentsApi {
   const call = async <T>(send: () => Promise<T>): Promise<T> => {
     try {
       return await send();

@@ -16,17 +16,22 @@ export interface SyncResult {
  * part N is found by its hidden marker and edited in place, created only when missing,
  * and left alone when its body is already right (no API write). Parts no longer needed
  * and duplicates (left by two runs racing) are deleted, so the report never appears twice.
+ *
+ * `firstPart` is the number of `parts[0]`: the drift issue keeps part 1 in its body and
+ * syncs parts 2..N here; comments of parts below `firstPart` are left alone.
  */
 export async function syncReportComments(
   api: IssueCommentsApi,
   issue: IssueRef,
   key: string,
   parts: string[],
+  options: { firstPart?: number } = {},
 ): Promise<SyncResult> {
+  const first = options.firstPart ?? 1;
   const byPart = new Map<number, IssueComment[]>();
   for (const c of await api.list(issue)) {
     const marker = parseCommentMarker(c.body ?? '');
-    if (!marker || marker.key !== key) continue;
+    if (!marker || marker.key !== key || marker.part < first) continue;
     const list = byPart.get(marker.part) ?? [];
     list.push(c);
     byPart.set(marker.part, list);
@@ -38,12 +43,12 @@ export async function syncReportComments(
     list.sort((a, b) => a.id - b.id);
     // The oldest comment of a part is the one people have seen; newer copies go.
     toDelete.push(...list.slice(1));
-    if (part > parts.length) toDelete.push(list[0]);
+    if (part >= first + parts.length) toDelete.push(list[0]);
   }
 
   for (let i = 0; i < parts.length; i++) {
     const body = parts[i];
-    const existing = byPart.get(i + 1)?.[0];
+    const existing = byPart.get(first + i)?.[0];
     if (!existing) {
       const c = await api.create(issue, body);
       result.created++;
