@@ -99777,6 +99777,171 @@ function planRegionReads(desired, catalog, alsoRead = []) {
   return { lists: [...lists.values()], searches };
 }
 
+// src/core/engine/engine-annotations.ts
+var FLUX_SSA = "kustomize.toolkit.fluxcd.io/ssa";
+var FLUX_RECONCILE = "kustomize.toolkit.fluxcd.io/reconcile";
+var FLUX_PRUNE = "kustomize.toolkit.fluxcd.io/prune";
+var ARGOCD_COMPARE_OPTIONS = "argocd.argoproj.io/compare-options";
+var ARGOCD_SYNC_OPTIONS = "argocd.argoproj.io/sync-options";
+function stringMap(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? v : {};
+}
+function fluxHit(obj, key, value, where2) {
+  if (!obj) return void 0;
+  for (const as of ["annotation", "label"]) {
+    const found = stringMap(as === "label" ? obj.metadata.labels : obj.metadata.annotations)[key];
+    if (typeof found === "string" && found !== "" && found.toLowerCase() === value.toLowerCase())
+      return { engine: "flux", key, value: found, where: where2, as };
+  }
+  return void 0;
+}
+function fluxAny(desired, live, pairs2) {
+  for (const [obj, where2] of [
+    [desired, "Git"],
+    [live, "the cluster"]
+  ]) {
+    for (const [key, value] of pairs2) {
+      const hit = fluxHit(obj, key, value, where2);
+      if (hit) return hit;
+    }
+  }
+  return void 0;
+}
+function fluxSkipsApply(desired, live) {
+  return fluxAny(desired, live, [
+    [FLUX_RECONCILE, "disabled"],
+    [FLUX_SSA, "Ignore"]
+  ]);
+}
+function fluxCreatesOnly(desired) {
+  return fluxAny(desired, void 0, [[FLUX_SSA, "IfNotPresent"]]);
+}
+function fluxMerges(desired, live) {
+  return fluxAny(desired, live, [[FLUX_SSA, "Merge"]]);
+}
+function fluxKeepsOnPrune(live) {
+  return fluxAny(void 0, live, [
+    [FLUX_PRUNE, "disabled"],
+    [FLUX_RECONCILE, "disabled"],
+    [FLUX_SSA, "Ignore"]
+  ]);
+}
+function argoOptions(obj, key) {
+  const value = stringMap(obj?.metadata.annotations)[key];
+  if (typeof value !== "string") return [];
+  return [...new Set(value.split(",").map((s) => s.trim()))].filter((s) => s !== "");
+}
+function argoOption(obj, key, option, where2) {
+  return argoOptions(obj, key).includes(option) ? { engine: "argocd", key, value: option, where: where2, as: "annotation" } : void 0;
+}
+function settingLabel(hit) {
+  const engine = hit.engine === "flux" ? "Flux" : "Argo CD";
+  const place = hit.where === "Git" ? "in Git" : "on the live object, not in Git";
+  const kind = hit.as === "label" ? " label" : "";
+  return `${engine} ${hit.key}: ${hit.value}${kind} (${place})`;
+}
+
+// src/core/engine/apply-engine-annotations.ts
+function applyEngineAnnotations(findings, ctx) {
+  const kept = [];
+  const ignored = [];
+  for (const f of findings) {
+    const key = objectKey(f);
+    const engines = ctx.enginesFor(key);
+    const desired = ctx.desired.get(key);
+    const live = ctx.live.get(key);
+    const ref = {
+      apiVersion: f.apiVersion,
+      kind: f.kind,
+      ...f.namespace ? { namespace: f.namespace } : {},
+      name: f.name
+    };
+    const hideAll = (hit) => {
+      if (f.type === "changed")
+        for (const d of f.fields) ignored.push(hiddenBy(ref, d.path, f.type, hit));
+      else ignored.push(hiddenBy(ref, "", f.type, hit));
+    };
+    if (engines.includes("flux")) {
+      if (f.type === "extra") {
+        const keep = fluxKeepsOnPrune(live);
+        if (keep) {
+          hideAll(keep);
+          continue;
+        }
+      } else {
+        const skip = fluxSkipsApply(desired, live);
+        if (skip && (skip.where === "Git" || f.type === "missing")) {
+          hideAll(skip);
+          continue;
+        }
+        if (skip) {
+          const own = settingPath(skip);
+          for (const d of f.fields)
+            if (d.path !== own) ignored.push(hiddenBy(ref, d.path, f.type, skip));
+          const setting = f.fields.filter((d) => d.path === own);
+          if (setting.length > 0) kept.push({ ...f, fields: setting });
+          continue;
+        }
+        const createOnly = f.type === "changed" ? fluxCreatesOnly(desired) : void 0;
+        if (createOnly) {
+          hideAll(createOnly);
+          continue;
+        }
+        const merge3 = f.type === "changed" ? fluxMerges(desired, live) : void 0;
+        if (merge3) {
+          const added = (d) => d.desired === void 0 && d.live !== void 0 && d.manager !== void 0 && !ctx.isApplier(d.manager);
+          for (const d of f.fields)
+            if (added(d)) ignored.push(hiddenBy(ref, d.path, f.type, merge3));
+          const rest = f.fields.filter((d) => !added(d));
+          if (rest.length > 0) kept.push({ ...f, fields: rest });
+          continue;
+        }
+      }
+    }
+    if (engines.includes("argocd") && f.type === "extra") {
+      const extraneous = argoOption(
+        live,
+        ARGOCD_COMPARE_OPTIONS,
+        "IgnoreExtraneous",
+        "the cluster"
+      );
+      if (extraneous) {
+        hideAll(extraneous);
+        continue;
+      }
+      const noPrune = argoOption(live, ARGOCD_SYNC_OPTIONS, "Prune=false", "the cluster");
+      if (noPrune) {
+        kept.push({ ...f, notPrunedBy: settingLabel(noPrune) });
+        continue;
+      }
+    }
+    kept.push(f);
+  }
+  return { findings: kept, ignored };
+}
+function hiddenBy(ref, path2, type2, hit) {
+  return { ...ref, path: path2, type: type2, rule: settingLabel(hit), engine: hit.engine };
+}
+function settingPath(hit) {
+  return formatPath([
+    { field: "metadata" },
+    { field: hit.as === "label" ? "labels" : "annotations" },
+    { field: hit.key }
+  ]);
+}
+
+// src/core/engine/engine-of.ts
+var ENGINE_OF_MANAGER = {
+  "argocd-controller": "argocd",
+  "kustomize-controller": "flux"
+};
+function enginesFor(live, regionEngine, fieldManager) {
+  if (regionEngine) return [regionEngine];
+  const applied = live ? detectManager(managedFieldsOf(live)) : void 0;
+  const engine = (applied && ENGINE_OF_MANAGER[applied]) ?? (fieldManager && ENGINE_OF_MANAGER[fieldManager]);
+  return engine ? [engine] : ["argocd", "flux"];
+}
+
 // src/core/ignore/ignore-rules.ts
 function ruleLabel(rule) {
   return rule.description ? `#${rule.index} (${rule.description})` : `#${rule.index}`;
@@ -99980,7 +100145,7 @@ function findingRisks(f, mode, ctx = {}) {
   const kindKey = `${groupOf2(f.apiVersion)}|${f.kind}`;
   const risks = [];
   if (f.type === "extra") {
-    if (prunesData(kindKey, ctx.live)) risks.push("prune-data");
+    if (f.notPrunedBy === void 0 && prunesData(kindKey, ctx.live)) risks.push("prune-data");
     return sortRisks(risks);
   }
   if (f.type !== "changed") return risks;
@@ -100786,15 +100951,26 @@ function regionVerdict(input2) {
   }
   const versions = input2.base ? { head: byObjectKey(input2.desired), base: byObjectKey(input2.base), live: input2.live } : void 0;
   const all = versions ? [...found, ...removedByPr(found, versions)].sort(compareFindings) : found;
-  const { findings: kept, ignored } = applyIgnoreRules(all, input2.rules, input2.region);
+  const liveByKey = new Map(input2.live);
+  for (const obj of input2.candidates) liveByKey.set(objectKey(refOf(obj)), obj);
+  const manifests = /* @__PURE__ */ new Map();
+  for (const o of [...input2.base ?? [], ...input2.desired])
+    manifests.set(objectKey(refOf(o.entry.manifest)), o.entry.manifest);
+  const bySettings = applyEngineAnnotations(all, {
+    desired: manifests,
+    live: liveByKey,
+    enginesFor: (key) => enginesFor(liveByKey.get(key), input2.engine, input2.fieldManager),
+    isApplier: input2.isApplier
+  });
+  const byRules = applyIgnoreRules(bySettings.findings, input2.rules, input2.region);
+  const kept = byRules.findings;
+  const ignored = [...bySettings.ignored, ...byRules.ignored];
   const classified = versions ? classifyOrigins(kept, {
     ...versions,
     isApplier: input2.isApplier,
     isHandManager: input2.isHandManager,
     fingerprint: input2.fingerprint
   }) : kept;
-  const liveByKey = new Map(input2.live);
-  for (const obj of input2.candidates) liveByKey.set(objectKey(refOf(obj)), obj);
   const findings = assessRisks(classified, input2.mode, (f) => {
     const key = objectKey(f);
     const liveObject = liveByKey.get(key);
@@ -101876,6 +102052,7 @@ async function checkRegion(input2) {
       unjudged: dryRun?.unjudged ?? /* @__PURE__ */ new Set(),
       objectErrors: dryRun?.errors ?? [],
       rules: input2.rules,
+      fieldManager: input2.fieldManager,
       isApplier,
       isHandManager: input2.isHandManager,
       fingerprint: input2.fingerprint
@@ -102437,6 +102614,7 @@ function objectHeading(f, options, sides) {
     `**${escapeInline(f.kind)}** ${inlineCode(objectName(f))} (${escapeInline(f.apiVersion)})`,
     SIDES[sides].types[f.type]
   ];
+  if (f.notPrunedBy) parts.push(`a sync does not prune it: ${escapeInline(f.notPrunedBy)}`);
   if (f.source) parts.push(`from ${fileLink(f.source, options.fileUrlBase)}`);
   let heading = parts.join(" \xB7 ");
   if (f.risks && f.risks.length > 0) {
@@ -102735,7 +102913,7 @@ ${codeBlock(
       (i2) => `- ${escapeInline(cut(i2.kind, 100))} ${inlineCode(cut(objectName(i2), 300))} ${i2.path === "" ? "(whole object)" : inlineCode(cut(i2.path, 300))}: ${escapeInline(cut(i2.rule, 200))}`
     );
     trailer.push(
-      `<details><summary>${n2} ${plural(n2, "field")} hidden by ignore rules</summary>
+      `<details><summary>${n2} ${plural(n2, "field")} hidden by ignore rules and engine settings</summary>
 
 ${items}
 

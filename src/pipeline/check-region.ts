@@ -161,6 +161,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
       unjudged: dryRun?.unjudged ?? new Set(),
       objectErrors: dryRun?.errors ?? [],
       rules: input.rules,
+      fieldManager: input.fieldManager,
       isApplier,
       isHandManager: input.isHandManager,
       fingerprint: input.fingerprint,

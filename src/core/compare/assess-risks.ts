@@ -170,7 +170,8 @@ export function findingRisks(f: Finding, mode: ComparisonMode, ctx: RiskContext 
   const kindKey = `${groupOf(f.apiVersion)}|${f.kind}`;
   const risks: RiskId[] = [];
   if (f.type === 'extra') {
-    if (prunesData(kindKey, ctx.live)) risks.push('prune-data');
+    // A sync that does not prune it (Argo CD Prune=false) deletes no data.
+    if (f.notPrunedBy === undefined && prunesData(kindKey, ctx.live)) risks.push('prune-data');
     return sortRisks(risks);
   }
   if (f.type !== 'changed') return risks;

@@ -4,6 +4,9 @@
  * status. Objects the server could not judge make the region an error: a region is never
  * reported in sync for objects nobody compared.
  */
+import { applyEngineAnnotations } from '../engine/apply-engine-annotations';
+import type { Engine } from '../engine/engine-annotations';
+import { enginesFor } from '../engine/engine-of';
 import type { IgnoreRule } from '../ignore/ignore-rules';
 import { applyIgnoreRules } from '../ignore/ignore-rules';
 import type { ComparisonMode, Finding, IgnoredField, SkewDigest } from '../report/model';
@@ -37,6 +40,10 @@ export interface RegionVerdictInput {
   /** One line per object that could not be compared (already known before the verdict). */
   objectErrors: readonly string[];
   rules: readonly IgnoreRule[];
+  /** The engine that deploys the region, when the tree says (see engine-of.ts). */
+  engine?: Engine | undefined;
+  /** The dry-run field manager the user named, if any (tells the engine apart too). */
+  fieldManager?: string | undefined;
   isApplier: (manager: string) => boolean;
   isHandManager: (manager: string) => boolean;
   fingerprint: Fingerprint;
@@ -77,7 +84,21 @@ export function regionVerdict(input: RegionVerdictInput): RegionVerdict {
     : undefined;
   // Removals join before the ignore rules, which may hide them like any extra object.
   const all = versions ? [...found, ...removedByPr(found, versions)].sort(compareFindings) : found;
-  const { findings: kept, ignored } = applyIgnoreRules(all, input.rules, input.region);
+  const liveByKey = new Map(input.live);
+  for (const obj of input.candidates) liveByKey.set(objectKey(refOf(obj)), obj);
+  // What the engine is told to leave alone first, then the ignore file's rules.
+  const manifests = new Map<string, KubeObject>();
+  for (const o of [...(input.base ?? []), ...input.desired])
+    manifests.set(objectKey(refOf(o.entry.manifest)), o.entry.manifest);
+  const bySettings = applyEngineAnnotations(all, {
+    desired: manifests,
+    live: liveByKey,
+    enginesFor: (key) => enginesFor(liveByKey.get(key), input.engine, input.fieldManager),
+    isApplier: input.isApplier,
+  });
+  const byRules = applyIgnoreRules(bySettings.findings, input.rules, input.region);
+  const kept = byRules.findings;
+  const ignored = [...bySettings.ignored, ...byRules.ignored];
   const classified = versions
     ? classifyOrigins(kept, {
         ...versions,
@@ -86,8 +107,6 @@ export function regionVerdict(input: RegionVerdictInput): RegionVerdict {
         fingerprint: input.fingerprint,
       })
     : kept;
-  const liveByKey = new Map(input.live);
-  for (const obj of input.candidates) liveByKey.set(objectKey(refOf(obj)), obj);
   const findings = assessRisks(classified, input.mode, (f) => {
     const key = objectKey(f);
     const liveObject = liveByKey.get(key);

@@ -101,7 +101,7 @@ function renderRegion(
         }: ${escapeInline(cut(i.rule, 200))}`,
     );
     trailer.push(
-      `<details><summary>${n} ${plural(n, 'field')} hidden by ignore rules</summary>\n\n${items}\n\n</details>`,
+      `<details><summary>${n} ${plural(n, 'field')} hidden by ignore rules and engine settings</summary>\n\n${items}\n\n</details>`,
     );
   }
   if (region.findings.length === 0 && notes.length === 0 && trailer.length === 0) return undefined;

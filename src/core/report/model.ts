@@ -92,6 +92,11 @@ export interface Finding extends ObjectRef {
   origin?: Origin;
   /** For `extra`: who made the object and when (see `creatorOf` in compare/extra-objects.ts). */
   createdBy?: Creator;
+  /**
+   * For `extra`: the engine setting that stops a sync from pruning the object (Argo CD's
+   * `Prune=false`), named as in `ignored`. Still drift: the engine shows it out of sync.
+   */
+  notPrunedBy?: string;
 }
 
 /** The field manager behind an object nobody put in Git. */
@@ -137,8 +142,14 @@ export interface IgnoredField extends ObjectRef {
   path: string;
   /** Type of the finding the hidden field (or whole finding) belonged to. */
   type?: FindingType;
-  /** Which rule hid it: its index in the ignore file and its description. */
+  /**
+   * What hid it: an ignore-file rule (`#<index>` and its description), or an engine
+   * setting (`Flux kustomize.toolkit.fluxcd.io/ssa: Ignore (in Git)`, an Argo CD
+   * Application's `ignoreDifferences` entry ...).
+   */
   rule: string;
+  /** Set when an engine setting hid it rather than the ignore file. */
+  engine?: 'argocd' | 'flux';
 }
 
 /**

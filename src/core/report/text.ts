@@ -121,8 +121,11 @@ function regionLines(r: RegionReport, style: TextStyle): string[] {
         lines.push(...risks);
       } else if (f.type === 'extra') {
         const made = f.createdBy ? `; made by ${whoText(f.createdBy)}` : '';
+        const fate = f.notPrunedBy
+          ? `not in Git; a sync does not prune it: ${f.notPrunedBy}`
+          : 'not in Git: prune candidate';
         lines.push(
-          `  ${style.yellow('+')} ${objectLine(f)}  ${style.yellow('extra')}${style.dim(`  (not in Git: prune candidate${made})`)}`,
+          `  ${style.yellow('+')} ${objectLine(f)}  ${style.yellow('extra')}${style.dim(`  (${fate}${made})`)}`,
         );
         lines.push(...risks);
       } else {
@@ -139,7 +142,11 @@ function regionLines(r: RegionReport, style: TextStyle): string[] {
     const byRule = new Map<string, number>();
     for (const i of r.ignored) byRule.set(i.rule, (byRule.get(i.rule) ?? 0) + 1);
     for (const [rule, n] of byRule)
-      lines.push(style.dim(`  ignored: ${count(n, 'difference')} hidden by rule ${rule}`));
+      lines.push(
+        style.dim(
+          `  ignored: ${count(n, 'difference')} hidden by ${rule.startsWith('#') ? `rule ${rule}` : rule}`,
+        ),
+      );
   }
   for (const w of r.warnings ?? []) lines.push(style.yellow(`  warning: ${w}`));
   return lines;
