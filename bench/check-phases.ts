@@ -81,7 +81,7 @@ async function probe(): Promise<void> {
     selector: boolean;
     start: number;
     ms: number;
-    items?: number;
+    items?: number | undefined;
   }
   const sent: Sent[] = [];
   // Wrapped, not replaced: the original runs with the client as `this`.

@@ -167,6 +167,10 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
   }
 
   const aggregate = list(getInput('aggregate'));
+  const ignoreFile = optional('ignore-file');
+  const fieldManager = optional('field-manager');
+  const reportFile = optional('report-file');
+  const baseRef = optional('base-ref');
   const inputs: ActionInputs = {
     path: optional('path') ?? 'overlays',
     mode: mode as ComparisonMode,
@@ -184,11 +188,11 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
     ...(contexts ? { contexts } : {}),
     ...(optional('kubeconfig') ? { kubeconfig: getInput('kubeconfig') } : {}),
     ...(optional('github-token') ? { githubToken: getInput('github-token').trim() } : {}),
-    ...(optional('ignore-file') ? { ignoreFile: optional('ignore-file') } : {}),
-    ...(optional('field-manager') ? { fieldManager: optional('field-manager') } : {}),
+    ...(ignoreFile ? { ignoreFile } : {}),
+    ...(fieldManager ? { fieldManager } : {}),
     ...(aggregate.length > 0 ? { aggregate } : {}),
-    ...(optional('report-file') ? { reportFile: optional('report-file') } : {}),
-    ...(optional('base-ref') ? { baseRef: optional('base-ref') } : {}),
+    ...(reportFile ? { reportFile } : {}),
+    ...(baseRef ? { baseRef } : {}),
   };
   if (inputs.baseRef !== undefined && !/^[^\s-][^\s]*$/.test(inputs.baseRef)) {
     problems.push(

@@ -7,7 +7,8 @@ import {
 } from '../adapters/actions/kubeconfig-file';
 import { decodeKubeconfigInput } from '../adapters/actions/kubeconfig-input';
 import { readRunContext, type RunContext } from '../adapters/actions/github-context';
-import { readReportFiles, writeReportFile } from '../adapters/actions/report-files';
+import { readReportFiles } from '../adapters/actions/report-files';
+import { writeReportFile } from '../adapters/fs/write-report';
 import type { ActionsRuntime } from '../adapters/actions/toolkit';
 import type { GitHubClientOptions } from '../adapters/github/github-client';
 import type { IssueCommentsApi } from '../adapters/github/issue-comments';
@@ -19,7 +20,8 @@ import { planAnnotations } from '../core/report/annotations';
 import { codeBlock } from '../core/report/markdown-escape';
 import { renderMarkdownReport, verdictLine } from '../core/report/markdown';
 import { renderCommentParts, renderFailureComment } from '../core/report/markdown-comment';
-import { reportExitCode, type DriftReport } from '../core/report/model';
+import type { DriftReport } from '../core/report/model';
+import { checkOutcome } from '../core/report/outcome';
 import { regionsChangedByPr } from '../core/report/origin';
 import type { RunCheck } from '../pipeline/check-options';
 import { ACTION_WORDING } from './input-wording';
@@ -99,6 +101,7 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
     const reportPath = writeReportFile(
       report,
       inputs.reportFile ?? join(tempRoot, 'mr-drift', 'report.json'),
+      { createFolder: true },
     );
     runtime.info(`mr-drift: ${verdictLine(report)}. JSON report: ${reportPath}`);
     if (report.source.base?.warning) runtime.warning(`mr-drift: ${report.source.base.warning}`);
@@ -129,8 +132,8 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
     await comment(report, inputs, ctx, fileUrlBase, deps);
     const issueFailure = await keepDriftIssues(report, inputs, ctx, deps);
 
-    const code = reportExitCode(report);
-    if (code === 2) {
+    const outcome = checkOutcome(report, inputs);
+    if (outcome.code === 2) {
       runtime.fail(
         `mr-drift: ${count(failed.length, 'region')} could not be checked: ${failed.join(', ')} (why, and what to do: the error annotations and the job summary)`,
       );
@@ -140,19 +143,13 @@ export async function runAction(deps: ActionDependencies): Promise<number> {
       runtime.fail(scrubSecrets(issueFailure, secrets));
       return 2;
     }
-    if (code === 1 && inputs.failOnDrift) {
-      runtime.fail(
-        `mr-drift: drift in ${drifted.join(', ')} (set fail-on-drift: false to report without failing)`,
-      );
-      return 1;
-    }
-    if (inputs.failOnPrChanges && changedByPr.length > 0) {
-      runtime.fail(
-        `mr-drift: this pull request changes ${changedByPr.join(', ')} (fail-on-pr-changes is true)`,
-      );
-      return 1;
-    }
-    return 0;
+    if (outcome.code === 0) return 0;
+    runtime.fail(
+      outcome.because === 'drift'
+        ? `mr-drift: drift in ${drifted.join(', ')} (set fail-on-drift: false to report without failing)`
+        : `mr-drift: this pull request changes ${changedByPr.join(', ')} (fail-on-pr-changes is true)`,
+    );
+    return outcome.code;
   } catch (err) {
     return reportFailure(err, runtime, secrets);
   } finally {

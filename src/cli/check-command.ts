@@ -1,12 +1,13 @@
-import { renameSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pc from 'picocolors';
 import { UsageError } from '../core/errors';
-import { reportExitCode, type ComparisonMode, type DriftReport } from '../core/report/model';
+import type { ComparisonMode, DriftReport } from '../core/report/model';
+import { checkOutcome } from '../core/report/outcome';
 import { renderText, PLAIN_STYLE, type TextStyle } from '../core/report/text';
 import { renderMarkdownReport } from '../core/report/markdown';
-import { regionsChangedByPr } from '../core/report/origin';
+import { writeReportFile } from '../adapters/fs/write-report';
 import { runCheck } from '../pipeline/run-check';
 import { CLI_WORDING } from './cli-wording';
 import type { CheckProgress } from '../pipeline/check-options';
@@ -119,12 +120,12 @@ export function checkCommand(): Command {
         timeoutMs: flags.requestTimeout * 1000,
         ...(flags.progress ? { onProgress: progressPrinter() } : {}),
       });
-      if (flags.reportFile)
-        writeAtomically(flags.reportFile, `${JSON.stringify(report, null, 2)}\n`);
+      if (flags.reportFile) writeReport(report, flags.reportFile);
       process.stdout.write(render(report, flags.output));
-      const code = reportExitCode(report);
-      process.exitCode =
-        code === 0 && flags.failOnPrChanges && regionsChangedByPr(report).length > 0 ? 1 : code;
+      process.exitCode = checkOutcome(report, {
+        failOnDrift: true,
+        failOnPrChanges: flags.failOnPrChanges ?? false,
+      }).code;
     });
 }
 
@@ -191,12 +192,10 @@ function checkReportFolder(file: string): void {
   }
 }
 
-/** Writes through a temporary file and a rename, so a reader never sees half a report. */
-function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
+/** The report into --report-file, whole or not at all; a failure is a usage error. */
+function writeReport(report: DriftReport, file: string): void {
   try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, file);
+    writeReportFile(report, file);
   } catch (e) {
     throw new UsageError(
       `--report-file ${file}: cannot write it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,

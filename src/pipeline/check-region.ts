@@ -77,7 +77,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
       kind: 'region-step',
       region,
       step: name,
-      ...(done !== undefined ? { done, total } : {}),
+      ...(done !== undefined && total !== undefined ? { done, total } : {}),
     });
   input.onProgress?.({ kind: 'region-start', region });
   let opened: KubeClient | undefined;

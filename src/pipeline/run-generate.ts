@@ -11,15 +11,15 @@ export interface GenerateOptions {
   /** Config file (default mr-drift.yaml in the working directory). */
   configPath: string;
   /** User template folder whose files replace bundled templates of the same name. */
-  templatesDir?: string;
+  templatesDir?: string | undefined;
   /** Output root; default: the config's gitops.path, relative to the config file. */
-  outDir?: string;
+  outDir?: string | undefined;
   /** Compare only (CI): write nothing. */
-  check?: boolean;
+  check?: boolean | undefined;
   /** Compute the changes (for a diff): write nothing. */
-  dryRun?: boolean;
+  dryRun?: boolean | undefined;
   /** Overwrite generated files edited by hand. */
-  force?: boolean;
+  force?: boolean | undefined;
 }
 
 export interface GenerateResult {

@@ -117,8 +117,8 @@ export interface RecordedRequest {
   bodyLength?: number;
   /** The JSON the request sent, for writes. */
   json?: Record<string, unknown>;
-  authorization?: string;
-  apiVersion?: string;
+  authorization?: string | undefined;
+  apiVersion?: string | undefined;
 }
 
 export interface FakeGitHub {

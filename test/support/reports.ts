@@ -5,6 +5,9 @@ import type { DriftReport, FieldDiff, Finding, RegionReport } from '../../src/co
  * splitting, aggregation, annotations). Drift verdicts themselves are tested against the
  * real clusters; these only feed the presentation layer.
  */
+
+/** Fields to set; one given as undefined is left without a value (as a test may want). */
+type Patch<T> = { [K in keyof T]?: T[K] | undefined };
 export function report(regions: RegionReport[], extra: Partial<DriftReport> = {}): DriftReport {
   return {
     schemaVersion: 1,
@@ -20,7 +23,7 @@ export function report(regions: RegionReport[], extra: Partial<DriftReport> = {}
 export function region(
   name: string,
   findings: Finding[] = [],
-  extra: Partial<RegionReport> = {},
+  extra: Patch<RegionReport> = {},
 ): RegionReport {
   return {
     name,
@@ -29,10 +32,10 @@ export function region(
     objects: 12,
     findings,
     ...extra,
-  };
+  } as RegionReport;
 }
 
-export function changed(name: string, fields: FieldDiff[], extra: Partial<Finding> = {}): Finding {
+export function changed(name: string, fields: FieldDiff[], extra: Patch<Finding> = {}): Finding {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -42,7 +45,7 @@ export function changed(name: string, fields: FieldDiff[], extra: Partial<Findin
     source: 'overlays/regions/us-east/kustomization.yaml',
     fields,
     ...extra,
-  };
+  } as Finding;
 }
 
 export function field(

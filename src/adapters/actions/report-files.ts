@@ -1,16 +1,7 @@
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { ReportFileError } from '../../core/errors';
 import type { ReportFile } from '../../core/report/aggregate';
-import type { DriftReport } from '../../core/report/model';
 
 /**
  * Reads the report files named by the `aggregate` input: files as given, folders searched
@@ -49,14 +40,4 @@ function listJson(dir: string): string[] {
     else if (name.endsWith('.json')) out.push(p);
   }
   return out;
-}
-
-/** Writes the JSON report atomically (temp file + rename); returns the absolute path. */
-export function writeReportFile(report: DriftReport, file: string): string {
-  const abs = resolve(file);
-  mkdirSync(dirname(abs), { recursive: true });
-  const tmp = `${abs}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o644 });
-  renameSync(tmp, abs);
-  return abs;
 }

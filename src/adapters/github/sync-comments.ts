@@ -8,7 +8,7 @@ export interface SyncResult {
   unchanged: number;
   deleted: number;
   /** The report's comments after the sync, part 1 first. */
-  comments: Array<{ id: number; url?: string }>;
+  comments: Array<{ id: number; url?: string | undefined }>;
 }
 
 /**

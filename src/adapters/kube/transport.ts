@@ -79,7 +79,7 @@ function secureContextOf(access: ClusterAccess): SecureContext {
 class NegotiatingTransport implements Transport {
   private readonly secureContext: SecureContext;
   /** The HTTP/2 session; resolves to undefined when the server chose HTTP/1.1. */
-  private session?: Promise<http2.ClientHttp2Session | undefined>;
+  private session: Promise<http2.ClientHttp2Session | undefined> | undefined;
   private fallback?: Http1Transport;
   protocol = 'h2';
 

@@ -68,11 +68,18 @@ export function secretValueForms(secret: JsonObject): string[] {
   return out.filter((v) => v.trim().length >= 3);
 }
 
-/** Replaces every occurrence of the given secret values in `text` with `<redacted>`. */
-export function scrubSecretValues(text: string, values: Iterable<string>): string {
-  // Longest first, so a value containing another is replaced whole.
+/**
+ * Replaces every occurrence of the given secret values in `text` with `mask`, longest
+ * first, so a value containing another is replaced whole. Callers choose which values are
+ * worth masking (too short a value would garble the text while protecting nothing).
+ */
+export function scrubSecretValues(
+  text: string,
+  values: Iterable<string>,
+  mask = '<redacted>',
+): string {
   const sorted = [...new Set(values)].sort((a, b) => b.length - a.length);
   let out = text;
-  for (const v of sorted) if (out.includes(v)) out = out.split(v).join('<redacted>');
+  for (const v of sorted) if (out.includes(v)) out = out.split(v).join(mask);
   return out;
 }

@@ -35,8 +35,11 @@ function at(obj: Json | undefined, path: readonly string[]): Json | undefined {
 }
 
 /** Image of each container (and init container) of the object's pod template, by path. */
-function imageFields(desired: KubeObject, live: KubeObject): Map<string, [Json?, Json?]> {
-  const out = new Map<string, [Json?, Json?]>();
+function imageFields(
+  desired: KubeObject,
+  live: KubeObject,
+): Map<string, [Json | undefined, Json | undefined]> {
+  const out = new Map<string, [Json | undefined, Json | undefined]>();
   const podPaths =
     desired.kind === 'Pod' && groupOf(desired.apiVersion) === ''
       ? [['spec'] as const]
@@ -63,8 +66,11 @@ function imageFields(desired: KubeObject, live: KubeObject): Map<string, [Json?,
 }
 
 /** Every key of a ConfigMap's `data` and `binaryData`, by path. */
-function configMapFields(desired: KubeObject, live: KubeObject): Map<string, [Json?, Json?]> {
-  const out = new Map<string, [Json?, Json?]>();
+function configMapFields(
+  desired: KubeObject,
+  live: KubeObject,
+): Map<string, [Json | undefined, Json | undefined]> {
+  const out = new Map<string, [Json | undefined, Json | undefined]>();
   for (const field of ['data', 'binaryData']) {
     const d = isJsonObject(desired[field]) ? desired[field] : {};
     const l = isJsonObject(live[field]) ? live[field] : {};
@@ -106,7 +112,9 @@ export function buildSkewDigest(input: SkewDigestInput): SkewDigest {
     const hiddenPaths = hidden.get(key) ?? [];
     if (hiddenPaths.includes('')) continue;
 
-    const values = new Map<string, [Json?, Json?]>(imageFields(desired, live));
+    const values = new Map<string, [Json | undefined, Json | undefined]>(
+      imageFields(desired, live),
+    );
     if (desired.kind === 'ConfigMap' && desired.apiVersion === 'v1')
       for (const [p, v] of configMapFields(desired, live)) values.set(p, v);
     const byPr: string[] = [];

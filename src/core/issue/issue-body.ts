@@ -19,7 +19,7 @@ export interface IssueContent {
 
 export interface IssueContentOptions {
   /** URL prefix for links to overlay files, e.g. `https://github.com/o/r/blob/<sha>/`. */
-  fileUrlBase?: string;
+  fileUrlBase?: string | undefined;
   /**
    * Trusted Markdown saying where every field is. Must not change between runs of an
    * unchanged state (a link to the workflow, not to one run), or every run would edit the
@@ -46,7 +46,9 @@ export function renderIssueContent(
   const regions = scope.region
     ? report.regions.filter((r) => r.name === scope.region)
     : report.regions;
-  const scoped: DriftReport = scope.region ? { ...report, regions, skew: undefined } : report;
+  // One region's issue shows no skew between regions.
+  const { skew: _skew, ...unskewed } = report;
+  const scoped: DriftReport = scope.region ? { ...unskewed, regions } : report;
   const status: RegionStatus = regions.some((r) => r.status === 'error')
     ? 'error'
     : regions.some((r) => r.status === 'drift')

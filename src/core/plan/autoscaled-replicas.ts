@@ -28,7 +28,7 @@ export interface RenderedFile {
   /** Template file it came from (shown in messages). */
   origin: string;
   /** That template's text, to point at its line. */
-  source?: string;
+  source?: string | undefined;
   /** The rendered text (with header), to point at the rendered line. */
   content: string;
   yaml: RenderedYaml;

@@ -19,7 +19,7 @@ export interface CommentOptions {
   /** Tells apart reports of different workflows on one pull request; default `default`. */
   key?: string;
   /** URL prefix for links to overlay files, e.g. `https://github.com/o/r/blob/<sha>/`. */
-  fileUrlBase?: string;
+  fileUrlBase?: string | undefined;
   /** Report title; default `mr-drift`. */
   title?: string;
   /** Largest comment body; default GitHub's limit, 65,536 characters. */
@@ -27,7 +27,7 @@ export interface CommentOptions {
   /** Most comments one report may take; past it the last part summarises. Default 10. */
   maxParts?: number;
   /** Trusted Markdown saying where the full report is (job summary, artifact). */
-  fullReportNote?: string;
+  fullReportNote?: string | undefined;
 }
 
 /** The hidden first line that identifies part `part` of the comment with this key. */

@@ -18,7 +18,7 @@ export interface PackOptions {
   /** Text at the very top of a part (e.g. the hidden marker), given part number and count. */
   partPrefix?: (part: number, parts: number) => string;
   /** Trusted Markdown saying where the full report is; shown when something is cut or split. */
-  fullReportNote?: string;
+  fullReportNote?: string | undefined;
 }
 
 /** Placeholder for the part count, which is only known after packing. */

@@ -8,7 +8,7 @@ export { verdictLine } from './markdown-head';
 /** Options of the full Markdown report (job summary, `mr-drift check --output markdown`). */
 export interface MarkdownReportOptions {
   /** URL prefix for links to overlay files, e.g. `https://github.com/o/r/blob/<sha>/`. */
-  fileUrlBase?: string;
+  fileUrlBase?: string | undefined;
   /** Report title; default `mr-drift`. */
   title?: string;
   /** Largest size of the document; default unlimited. Past it, objects are summarised. */
@@ -20,7 +20,7 @@ export interface MarkdownReportOptions {
   /** Include check time, revision and tool version; default true. */
   runDetails?: boolean;
   /** Trusted Markdown saying where the complete report is, shown if something is cut. */
-  fullReportNote?: string;
+  fullReportNote?: string | undefined;
 }
 
 const utf8 = new TextEncoder();
