@@ -133,6 +133,23 @@ describe('workflows', () => {
     expect(dist.map((s) => s.run)).toContain('npm run check-dist');
   });
 
+  it('CI tests on Node 20 and on Node 24, the runtime action.yml declares', () => {
+    const action = load('action.yml') as unknown as { runs: { using: string } };
+    expect(action.runs.using).toBe('node24');
+    const jobs = Object.values(
+      load('.github/workflows/ci.yml').jobs as Record<
+        string,
+        { strategy?: { matrix?: { node?: number[] } } }
+      >,
+    );
+    expect(jobs.map((j) => j.strategy?.matrix?.node)).toEqual([
+      [20, 24],
+      [20, 24],
+    ]);
+    // And the repository's own CI script runs the tests on Node 24 too.
+    expect(readFileSync(join(root, '.ci/run'), 'utf8')).toContain('bash .ci/node24-tests');
+  });
+
   it('the matrix example uploads one report per region and aggregates them in one job', () => {
     const wf = load('docs/examples/drift-matrix.yml');
     const check = wf.jobs.check;
