@@ -5385,8 +5385,8 @@ var require_util2 = __commonJS({
       }
       return values;
     }
-    function getDecodeSplit(name, list2) {
-      const value = list2.get(name, true);
+    function getDecodeSplit(name, list3) {
+      const value = list3.get(name, true);
       if (value === null) {
         return null;
       }
@@ -16298,9 +16298,9 @@ var require_headers = __commonJS({
       // https://fetch.spec.whatwg.org/#dom-headers-getsetcookie
       getSetCookie() {
         webidl.brandCheck(this, _Headers);
-        const list2 = this.#headersList.cookies;
-        if (list2) {
-          return [...list2];
+        const list3 = this.#headersList.cookies;
+        if (list3) {
+          return [...list3];
         }
         return [];
       }
@@ -16324,8 +16324,8 @@ var require_headers = __commonJS({
        * @param {Headers} target
        * @param {HeadersList} list
        */
-      static setHeadersList(target, list2) {
-        target.#headersList = list2;
+      static setHeadersList(target, list3) {
+        target.#headersList = list3;
       }
     };
     var { getHeadersGuard, setHeadersGuard, getHeadersList, setHeadersList } = Headers3;
@@ -17277,13 +17277,13 @@ var require_request2 = __commonJS({
         if (this.signal.aborted) {
           ac.abort(this.signal.reason);
         } else {
-          let list2 = dependentControllerMap.get(this.signal);
-          if (list2 === void 0) {
-            list2 = /* @__PURE__ */ new Set();
-            dependentControllerMap.set(this.signal, list2);
+          let list3 = dependentControllerMap.get(this.signal);
+          if (list3 === void 0) {
+            list3 = /* @__PURE__ */ new Set();
+            dependentControllerMap.set(this.signal, list3);
           }
           const acRef = new WeakRef(ac);
-          list2.add(acRef);
+          list3.add(acRef);
           util.addAbortListener(
             ac.signal,
             buildAbort(acRef)
@@ -23873,16 +23873,16 @@ var require_light = __commonJS({
           }
         }
         shiftAll(fn) {
-          return this._lists.forEach(function(list2) {
-            return list2.forEachShift(fn);
+          return this._lists.forEach(function(list3) {
+            return list3.forEachShift(fn);
           });
         }
         getFirst(arr = this._lists) {
-          var j, len, list2;
+          var j, len, list3;
           for (j = 0, len = arr.length; j < len; j++) {
-            list2 = arr[j];
-            if (list2.length > 0) {
-              return list2;
+            list3 = arr[j];
+            if (list3.length > 0) {
+              return list3;
             }
           }
           return [];
@@ -31263,15 +31263,15 @@ var require_parser = __commonJS({
     var node_process = __require("process");
     var cst = require_cst();
     var lexer = require_lexer();
-    function includesToken(list2, type2) {
-      for (let i2 = 0; i2 < list2.length; ++i2)
-        if (list2[i2].type === type2)
+    function includesToken(list3, type2) {
+      for (let i2 = 0; i2 < list3.length; ++i2)
+        if (list3[i2].type === type2)
           return true;
       return false;
     }
-    function findNonEmptyIndex(list2) {
-      for (let i2 = 0; i2 < list2.length; ++i2) {
-        switch (list2[i2].type) {
+    function findNonEmptyIndex(list3) {
+      for (let i2 = 0; i2 < list3.length; ++i2) {
+        switch (list3[i2].type) {
           case "space":
           case "comment":
           case "newline":
@@ -36588,7 +36588,7 @@ function exportCluster(cluster) {
   };
 }
 function clusterIterator(onInvalidEntry) {
-  return (elt, i2, list2) => {
+  return (elt, i2, list3) => {
     try {
       if (!elt.name) {
         throw new Error(`clusters[${i2}].name is missing`);
@@ -36644,7 +36644,7 @@ function exportUser(user) {
   };
 }
 function userIterator(onInvalidEntry) {
-  return (elt, i2, list2) => {
+  return (elt, i2, list3) => {
     try {
       if (!elt.name) {
         throw new Error(`users[${i2}].name is missing`);
@@ -36697,7 +36697,7 @@ function exportContext(ctx) {
   };
 }
 function contextIterator(onInvalidEntry) {
-  return (elt, i2, list2) => {
+  return (elt, i2, list3) => {
     try {
       if (!elt.name) {
         throw new Error(`contexts[${i2}].name is missing`);
@@ -81255,11 +81255,11 @@ function findHomeDir(platform2 = process.platform) {
   }
   return favourUserProfileList[0] || null;
 }
-function findObject(list2, name, key) {
-  if (!list2) {
+function findObject(list3, name, key) {
+  if (!list3) {
     return null;
   }
-  for (const obj of list2) {
+  for (const obj of list3) {
     if (obj.name === name) {
       if (obj[key]) {
         obj[key].name = name;
@@ -82291,17 +82291,17 @@ var init_cache = __esm({
         }
         this.callbackCache[CONNECT].forEach((elt) => elt(void 0));
         if (!this.resourceVersion) {
-          let list2;
+          let list3;
           try {
             const promise = this.listFn();
-            list2 = await promise;
+            list3 = await promise;
           } catch (err2) {
             this.callbackCache[ERROR].forEach((elt) => elt(err2));
             return;
           }
-          this.objects = deleteItems(this.objects, list2.items, this.callbackCache[DELETE].slice());
-          this.addOrUpdateItems(list2.items);
-          this.resourceVersion = list2.metadata ? list2.metadata.resourceVersion || "" : "";
+          this.objects = deleteItems(this.objects, list3.items, this.callbackCache[DELETE].slice());
+          this.addOrUpdateItems(list3.items);
+          this.resourceVersion = list3.metadata ? list3.metadata.resourceVersion || "" : "";
         }
         const queryParams = {
           resourceVersion: this.resourceVersion
@@ -82398,13 +82398,13 @@ var require_buffer_util = __commonJS({
     var { websocketMask, websocketUnmask } = __require("http");
     var { EMPTY_BUFFER } = require_constants9();
     var FastBuffer = Buffer[Symbol.species];
-    function concat(list2, totalLength) {
-      if (list2.length === 0) return EMPTY_BUFFER;
-      if (list2.length === 1) return list2[0];
+    function concat(list3, totalLength) {
+      if (list3.length === 0) return EMPTY_BUFFER;
+      if (list3.length === 1) return list3[0];
       const target = Buffer.allocUnsafe(totalLength);
       let offset = 0;
-      for (let i2 = 0; i2 < list2.length; i2++) {
-        const buf2 = list2[i2];
+      for (let i2 = 0; i2 < list3.length; i2++) {
+        const buf2 = list3[i2];
         target.set(buf2, offset);
         offset += buf2.length;
       }
@@ -84203,14 +84203,14 @@ var require_sender2 = __commonJS({
        * @param {Function} [cb] Callback
        * @private
        */
-      sendFrame(list2, cb) {
-        if (list2.length === 2) {
+      sendFrame(list3, cb) {
+        if (list3.length === 2) {
           this._socket.cork();
-          this._socket.write(list2[0]);
-          this._socket.write(list2[1], cb);
+          this._socket.write(list3[0]);
+          this._socket.write(list3[1], cb);
           this._socket.uncork();
         } else {
-          this._socket.write(list2[0], cb);
+          this._socket.write(list3[0], cb);
         }
       }
     };
@@ -84622,7 +84622,7 @@ var require_websocket2 = __commonJS({
     var net4 = __require("net");
     var querystring = __require("querystring");
     var tls4 = __require("tls");
-    var { randomBytes: randomBytes2, createHash: createHash2 } = __require("crypto");
+    var { randomBytes: randomBytes2, createHash: createHash3 } = __require("crypto");
     var { Duplex, Readable: Readable2 } = __require("stream");
     var { URL: URL4 } = __require("url");
     var PerMessageDeflate = require_permessage_deflate2();
@@ -85313,7 +85313,7 @@ var require_websocket2 = __commonJS({
           abortHandshake(websocket, socket, "Invalid Upgrade header");
           return;
         }
-        const digest = createHash2("sha1").update(key + GUID).digest("base64");
+        const digest = createHash3("sha1").update(key + GUID).digest("base64");
         if (res.headers["sec-websocket-accept"] !== digest) {
           abortHandshake(websocket, socket, "Invalid Sec-WebSocket-Accept header");
           return;
@@ -85698,7 +85698,7 @@ var require_websocket_server = __commonJS({
     var EventEmitter = __require("events");
     var http5 = __require("http");
     var { Duplex } = __require("stream");
-    var { createHash: createHash2 } = __require("crypto");
+    var { createHash: createHash3 } = __require("crypto");
     var extension = require_extension();
     var PerMessageDeflate = require_permessage_deflate2();
     var subprotocol = require_subprotocol();
@@ -86008,7 +86008,7 @@ var require_websocket_server = __commonJS({
           );
         }
         if (this._state > RUNNING) return abortHandshake(socket, 503);
-        const digest = createHash2("sha1").update(key + GUID).digest("base64");
+        const digest = createHash3("sha1").update(key + GUID).digest("base64");
         const headers2 = [
           "HTTP/1.1 101 Switching Protocols",
           "Upgrade: websocket",
@@ -89301,8 +89301,8 @@ var require_tar_fs = __commonJS({
       }
       return pack2;
     };
-    function head(list2) {
-      return list2.length ? list2[list2.length - 1] : null;
+    function head(list3) {
+      return list3.length ? list3[list3.length - 1] : null;
     }
     function processGetuid() {
       return !global.Bare && process.getuid ? process.getuid() : -1;
@@ -95420,8 +95420,12 @@ function hintFor(status, message, headers2, permission) {
 
 // src/adapters/github/issue-comments.ts
 function createIssueCommentsApi(options) {
-  const octokit = createGitHubClient(options);
-  const permission = options.permission ?? "pull-requests: write";
+  return issueCommentsOver(
+    createGitHubClient(options),
+    options.permission ?? "pull-requests: write"
+  );
+}
+function issueCommentsOver(octokit, permission) {
   const call = async (send) => {
     try {
       return await send();
@@ -95471,6 +95475,76 @@ function createIssueCommentsApi(options) {
         comment_id: id
       });
     })
+  };
+}
+
+// src/adapters/github/issues-api.ts
+function summary2(i2) {
+  return {
+    number: i2.number,
+    title: i2.title,
+    body: i2.body ?? "",
+    state: i2.state === "closed" ? "closed" : "open",
+    locked: i2.locked === true,
+    labels: (i2.labels ?? []).map((l) => typeof l === "string" ? l : l.name ?? "").filter(Boolean),
+    htmlUrl: i2.html_url
+  };
+}
+function createIssuesApi(options) {
+  const octokit = createGitHubClient(options);
+  const call = async (send) => {
+    try {
+      return await send();
+    } catch (err) {
+      throw toGitHubApiError(err, "issues: write");
+    }
+  };
+  return {
+    list: (repo, filter = {}) => call(async () => {
+      const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
+        owner: repo.owner,
+        repo: repo.repo,
+        state: filter.state ?? "all",
+        ...filter.label ? { labels: filter.label } : {},
+        sort: "created",
+        direction: "asc",
+        per_page: 100
+      });
+      return issues.filter((i2) => i2.pull_request === void 0).map(summary2);
+    }),
+    create: (repo, issue2) => call(
+      async () => summary2(
+        (await octokit.rest.issues.create({
+          owner: repo.owner,
+          repo: repo.repo,
+          title: issue2.title,
+          body: issue2.body,
+          ...issue2.labels.length > 0 ? { labels: issue2.labels } : {},
+          ...issue2.assignees.length > 0 ? { assignees: issue2.assignees } : {}
+        })).data
+      )
+    ),
+    edit: (repo, number, edit) => call(
+      async () => summary2(
+        (await octokit.rest.issues.update({
+          owner: repo.owner,
+          repo: repo.repo,
+          issue_number: number,
+          ...edit.body !== void 0 ? { body: edit.body } : {},
+          ...edit.state ? { state: edit.state } : {},
+          ...edit.stateReason ? { state_reason: edit.stateReason } : {}
+        })).data
+      )
+    ),
+    addLabels: (repo, number, labels) => call(async () => {
+      await octokit.rest.issues.addLabels({
+        owner: repo.owner,
+        repo: repo.repo,
+        issue_number: number,
+        labels
+      });
+    }),
+    comments: issueCommentsOver(octokit, "issues: write")
   };
 }
 
@@ -99109,10 +99183,10 @@ function readInto(kc, text, file) {
     return s === void 0 ? void 0 : Buffer.from(s, "base64");
   };
   const entries = (key) => {
-    const list2 = doc[key];
-    if (list2 === void 0 || list2 === null) return [];
-    if (!Array.isArray(list2)) throw fail(key, "expected a list");
-    return list2.map((e2, i2) => {
+    const list3 = doc[key];
+    if (list3 === void 0 || list3 === null) return [];
+    if (!Array.isArray(list3)) throw fail(key, "expected a list");
+    return list3.map((e2, i2) => {
       const at2 = `${key}[${i2}]`;
       if (!isRecord(e2)) throw fail(at2, "expected a mapping");
       if (typeof e2.name !== "string" || e2.name === "") throw fail(`${at2}.name`, "missing");
@@ -100777,9 +100851,9 @@ function imageFields(desired, live) {
   const out = /* @__PURE__ */ new Map();
   const podPaths = desired.kind === "Pod" && groupOf2(desired.apiVersion) === "" ? [["spec"]] : POD_SPEC_PATHS;
   for (const base of podPaths) {
-    for (const list2 of ["initContainers", "containers"]) {
+    for (const list3 of ["initContainers", "containers"]) {
       const images = (obj) => {
-        const items = at(obj, [...base, list2]);
+        const items = at(obj, [...base, list3]);
         const byName = /* @__PURE__ */ new Map();
         if (Array.isArray(items)) {
           for (const c of items)
@@ -100790,7 +100864,7 @@ function imageFields(desired, live) {
       const d = images(desired);
       const l = images(live);
       if (d.size === 0 && l.size === 0) continue;
-      const prefix = formatPath([...base.map((field) => ({ field })), { field: list2 }]);
+      const prefix = formatPath([...base.map((field) => ({ field })), { field: list3 }]);
       for (const name of /* @__PURE__ */ new Set([...d.keys(), ...l.keys()]))
         out.set(`${prefix}/${formatSegment({ key: { name } })}/image`, [d.get(name), l.get(name)]);
     }
@@ -100825,7 +100899,9 @@ function buildSkewDigest(input2) {
     const key = objectKey(refOf(desired));
     const hiddenPaths = hidden.get(key) ?? [];
     if (hiddenPaths.includes("")) continue;
-    const values = new Map(imageFields(desired, live));
+    const values = new Map(
+      imageFields(desired, live)
+    );
     if (desired.kind === "ConfigMap" && desired.apiVersion === "v1")
       for (const [p, v] of configMapFields(desired, live)) values.set(p, v);
     const byPr = [];
@@ -101676,8 +101752,8 @@ async function discoverResources(client) {
   ]);
   const agg = [core2, groups2];
   if (agg.every((a) => a?.kind === "APIGroupDiscoveryList")) {
-    for (const list2 of agg) {
-      for (const g of list2.items ?? []) {
+    for (const list3 of agg) {
+      for (const g of list3.items ?? []) {
         const group = g.metadata?.name ?? "";
         (g.versions ?? []).forEach((v, i2) => {
           if (v.freshness === "Stale")
@@ -101738,9 +101814,9 @@ async function legacyDiscovery(client, catalog, core2, groups2) {
       throw e2;
     }
   });
-  lists.forEach((list2, i2) => {
+  lists.forEach((list3, i2) => {
     const t = targets2[i2];
-    for (const r of list2.resources ?? []) {
+    for (const r of list3.resources ?? []) {
       if (r.name.includes("/")) continue;
       catalog.add(
         {
@@ -102294,6 +102370,15 @@ function readRunContext(env = process.env) {
   };
   if (repository && env.GITHUB_RUN_ID && /^\d+$/.test(env.GITHUB_RUN_ID)) {
     ctx.runUrl = `${serverUrl}/${repository}/actions/runs/${env.GITHUB_RUN_ID}`;
+  }
+  const workflowFile = /^[^/]+\/[^/]+\/\.github\/workflows\/([A-Za-z0-9_.-]+\.ya?ml)@/.exec(
+    env.GITHUB_WORKFLOW_REF ?? ""
+  )?.[1];
+  if (repository && workflowFile) {
+    ctx.workflowUrl = `${serverUrl}/${repository}/actions/workflows/${workflowFile}`;
+  }
+  if (env.GITHUB_REF?.startsWith("refs/heads/") && env.GITHUB_REF_NAME) {
+    ctx.branch = env.GITHUB_REF_NAME;
   }
   let sha = /^[0-9a-f]{40,64}$/.test(env.GITHUB_SHA ?? "") ? env.GITHUB_SHA : void 0;
   const event = readEvent(env.GITHUB_EVENT_PATH);
@@ -103015,25 +103100,26 @@ ${codeBlock(text.split("\n"), "text")}${note}
 }
 
 // src/adapters/github/sync-comments.ts
-async function syncReportComments(api, issue2, key, parts) {
+async function syncReportComments(api, issue2, key, parts, options = {}) {
+  const first = options.firstPart ?? 1;
   const byPart = /* @__PURE__ */ new Map();
   for (const c of await api.list(issue2)) {
     const marker = parseCommentMarker(c.body ?? "");
-    if (!marker || marker.key !== key) continue;
-    const list2 = byPart.get(marker.part) ?? [];
-    list2.push(c);
-    byPart.set(marker.part, list2);
+    if (!marker || marker.key !== key || marker.part < first) continue;
+    const list3 = byPart.get(marker.part) ?? [];
+    list3.push(c);
+    byPart.set(marker.part, list3);
   }
   const result = { created: 0, updated: 0, unchanged: 0, deleted: 0, comments: [] };
   const toDelete = [];
-  for (const [part, list2] of byPart) {
-    list2.sort((a, b) => a.id - b.id);
-    toDelete.push(...list2.slice(1));
-    if (part > parts.length) toDelete.push(list2[0]);
+  for (const [part, list3] of byPart) {
+    list3.sort((a, b) => a.id - b.id);
+    toDelete.push(...list3.slice(1));
+    if (part >= first + parts.length) toDelete.push(list3[0]);
   }
   for (let i2 = 0; i2 < parts.length; i2++) {
     const body = parts[i2];
-    const existing = byPart.get(i2 + 1)?.[0];
+    const existing = byPart.get(first + i2)?.[0];
     if (!existing) {
       const c = await api.create(issue2, body);
       result.created++;
@@ -103338,12 +103424,12 @@ function describeGroup(g) {
   const from2 = g.file ? "from this overlay " : "";
   return `${count(n, "object")} ${from2}differ${n === 1 ? "s" : ""} in ${g.region}: ${shown.join("; ")}${more}. See the job summary for the diffs.`;
 }
-function cap(list2, max, what) {
-  if (list2.length <= max) return list2;
-  const kept = list2.slice(0, max - 1);
-  const rest = list2.length - kept.length;
+function cap(list3, max, what) {
+  if (list3.length <= max) return list3;
+  const kept = list3.slice(0, max - 1);
+  const rest = list3.length - kept.length;
   kept.push({
-    level: list2[0].level,
+    level: list3[0].level,
     title: `mr-drift: ${rest} more`,
     message: `${rest} more ${what}; GitHub shows only ${max} annotations per level, so see the job summary.`
   });
@@ -103409,7 +103495,426 @@ var ACTION_WORDING = {
   subject: (key, value) => value === void 0 ? `input ${input(key)}` : `input ${input(key)}: ${value}`
 };
 
+// src/core/issue/issue-state.ts
+import { createHash as createHash2 } from "node:crypto";
+var MARKER2 = /^<!-- mr-drift:issue key=([A-Za-z0-9._-]{1,64})(?: region=([a-z0-9-]{1,63}))? -->/;
+var STATE = /<!-- mr-drift:issue-state (\{[^\n]*\}) -->\s*$/;
+var MAX_STATE_CHARS = 12e3;
+function issueMarker(scope) {
+  if (!COMMENT_KEY_PATTERN.test(scope.key)) {
+    throw new Error(`invalid issue key ${JSON.stringify(scope.key)}`);
+  }
+  if (scope.region !== void 0 && !/^[a-z0-9-]{1,63}$/.test(scope.region)) {
+    throw new Error(`invalid region ${JSON.stringify(scope.region)}`);
+  }
+  return `<!-- mr-drift:issue key=${scope.key}${scope.region ? ` region=${scope.region}` : ""} -->`;
+}
+function parseIssueMarker(body) {
+  const m = MARKER2.exec(body);
+  if (!m) return void 0;
+  return m[2] ? { key: m[1], region: m[2] } : { key: m[1] };
+}
+function sameScope(a, b) {
+  return a.key === b.key && (a.region ?? "") === (b.region ?? "");
+}
+function digestEntries(entries) {
+  return createHash2("sha256").update(entries.join("\n")).digest("hex").slice(0, 16);
+}
+function issueState(status, parts, entries) {
+  const state = {
+    status,
+    parts,
+    count: entries.length,
+    digest: digestEntries(entries)
+  };
+  if (JSON.stringify(entries).length <= MAX_STATE_CHARS) state.entries = [...entries];
+  return state;
+}
+function renderIssueState(state) {
+  const json2 = JSON.stringify(state).replace(
+    /[<>&]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
+  return `<!-- mr-drift:issue-state ${json2} -->`;
+}
+function parseIssueState(body) {
+  const m = STATE.exec(body.replace(/\r\n/g, "\n"));
+  if (!m) return void 0;
+  try {
+    const s = JSON.parse(m[1]);
+    if (s.status !== "in-sync" && s.status !== "drift" && s.status !== "error" || typeof s.parts !== "number" || typeof s.count !== "number" || typeof s.digest !== "string") {
+      return void 0;
+    }
+    const entries = Array.isArray(s.entries) && s.entries.every((e2) => typeof e2 === "string") ? s.entries : void 0;
+    return {
+      status: s.status,
+      parts: s.parts,
+      count: s.count,
+      digest: s.digest,
+      ...entries ? { entries } : {}
+    };
+  } catch {
+    return void 0;
+  }
+}
+
+// src/core/issue/drift-entries.ts
+var ERROR2 = "!error";
+function driftEntries(regions) {
+  const out = /* @__PURE__ */ new Set();
+  for (const region of regions) {
+    if (region.status === "error") {
+      out.add(`${region.name}|${ERROR2}`);
+      continue;
+    }
+    for (const f of region.findings) {
+      if (f.origin === "pr") continue;
+      out.add(entryOf(region.name, f));
+    }
+  }
+  return [...out].sort();
+}
+function entryOf(region, f) {
+  const group = f.apiVersion.includes("/") ? f.apiVersion.split("/")[0] : "";
+  return [region, group, f.kind, f.namespace ?? "", f.name, f.type].join("|");
+}
+function parseEntry(entry) {
+  const [region = "", group = "", kind = "", namespace = "", name = "", type2 = ""] = entry.split("|");
+  if (group === ERROR2) return { region, error: true };
+  return { region, error: false, group, kind, namespace, name, type: type2 };
+}
+function compareEntries(before, after) {
+  const was = new Set(before);
+  const now = new Set(after);
+  return {
+    added: after.filter((e2) => !was.has(e2)).sort(),
+    removed: before.filter((e2) => !now.has(e2)).sort()
+  };
+}
+
+// src/core/issue/issue-notes.ts
+var MAX_LISTED = 25;
+function checkedBy(ctx) {
+  return ctx.runUrl ? ` ([run](${ctx.runUrl}))` : "";
+}
+function describeEntry(entry) {
+  const e2 = parseEntry(entry);
+  if (e2.error) return `${inlineCode(e2.region)}: could not be checked`;
+  const kind = e2.group ? `${e2.kind}.${e2.group}` : e2.kind;
+  const name = e2.namespace ? `${e2.namespace}/${e2.name}` : e2.name;
+  const what = e2.type === "extra" ? "not in Git" : e2.type === "missing" ? "missing" : "changed";
+  return `${inlineCode(e2.region)}: ${inlineCode(`${kind} ${name}`)} (${what})`;
+}
+function list(title, entries) {
+  if (entries.length === 0) return "";
+  const shown = entries.slice(0, MAX_LISTED).map((e2) => `- ${describeEntry(e2)}`);
+  const more = entries.length - shown.length;
+  if (more > 0) shown.push(`- \u2026 and ${more} more (see the report above)`);
+  return `
+
+**${title}** (${entries.length}):
+
+${shown.join("\n")}`;
+}
+function changeNote(before, after, ctx) {
+  const head = `### mr-drift: the drift changed${checkedBy(ctx)}`;
+  if (!before) {
+    return `${head}
+
+Now ${after.length} item${after.length === 1 ? "" : "s"}: the issue body has the updated report.
+`;
+  }
+  const { added, removed } = compareEntries(before, after);
+  return `${head}${list("New", added)}${list("Gone", removed)}
+
+The issue body has the updated report.
+`;
+}
+function resolvedNote(before, ctx) {
+  return `### \u2705 mr-drift: every region is in sync again${checkedBy(ctx)}${list("Gone", before ?? [])}
+
+Closing this issue. It reopens if drift comes back.
+`;
+}
+function returnedNote(after, ctx) {
+  return `### \u26A0\uFE0F mr-drift: drift is back${checkedBy(ctx)}${list("Now", after)}
+
+Reopening this issue; the body has the report.
+`;
+}
+function stillDriftingNote(before, after, ctx) {
+  const changes = before ? compareEntries(before, after) : void 0;
+  const lists = changes && changes.added.length + changes.removed.length > 0 ? `${list("New", changes.added)}${list("Gone", changes.removed)}` : list("Now", after);
+  return `### \u26A0\uFE0F mr-drift: reopened, the drift is still there${checkedBy(ctx)}
+
+This issue was closed while the clusters still differed from Git. It stays open until they match: fix the cluster (or Git), or tell mr-drift to ignore the difference in \`.mr-drift-ignore.yaml\`.${lists}
+`;
+}
+
+// src/core/issue/plan-issue-sync.ts
+function planIssueSync(existing, content, settings, ctx = {}) {
+  const drifting = content.status !== "in-sync";
+  const [body, ...continuations] = content.parts;
+  const notes = [];
+  if (!existing) {
+    if (!drifting) return { outcome: "none", actions: [], notes };
+    const actions = [
+      {
+        kind: "create",
+        title: settings.title,
+        body,
+        labels: settings.labels,
+        assignees: settings.assignees
+      }
+    ];
+    if (continuations.length > 0) actions.push({ kind: "continuations", parts: continuations });
+    return { outcome: "created", actions, notes };
+  }
+  const previous = parseIssueState(existing.body);
+  const bodyChanged = !sameBody2(existing.body, body);
+  const continuationSync = continuations.length > 0 || (previous?.parts ?? 2) > 1 ? [{ kind: "continuations", parts: continuations }] : [];
+  const comment2 = (text) => {
+    if (!existing.locked) return [{ kind: "comment", body: text }];
+    notes.push(`issue #${existing.number} is locked: no comment, the body says it all`);
+    return [];
+  };
+  if (existing.state === "open") {
+    if (!drifting) {
+      return {
+        outcome: "closed",
+        actions: [
+          ...comment2(resolvedNote(previous?.entries, ctx)),
+          {
+            kind: "edit",
+            ...bodyChanged ? { body } : {},
+            state: "closed",
+            stateReason: "completed"
+          },
+          ...continuationSync
+        ],
+        notes
+      };
+    }
+    const setChanged = previous !== void 0 && previous.digest !== digestEntries(content.entries);
+    const actions = [
+      ...bodyChanged ? [{ kind: "edit", body }] : [],
+      ...continuationSync,
+      ...setChanged ? comment2(changeNote(previous.entries, content.entries, ctx)) : []
+    ];
+    return { outcome: actions.length > 0 ? "updated" : "unchanged", actions, notes };
+  }
+  if (!drifting) {
+    if (previous?.status === "in-sync" || !bodyChanged) {
+      return { outcome: "unchanged", actions: [], notes };
+    }
+    return { outcome: "updated", actions: [{ kind: "edit", body }, ...continuationSync], notes };
+  }
+  const missingLabels = settings.labels.filter(
+    (l) => !existing.labels.some((have) => have.toLowerCase() === l.toLowerCase())
+  );
+  const why = previous?.status === "drift" || previous?.status === "error" ? stillDriftingNote(previous.entries, content.entries, ctx) : returnedNote(content.entries, ctx);
+  return {
+    outcome: "reopened",
+    actions: [
+      { kind: "edit", body, state: "open", stateReason: "reopened" },
+      ...missingLabels.length > 0 ? [{ kind: "add-labels", labels: missingLabels }] : [],
+      ...continuationSync,
+      ...comment2(why)
+    ],
+    notes
+  };
+}
+function sameBody2(a, b) {
+  const norm = (s) => s.replace(/\r\n/g, "\n").trimEnd();
+  return norm(a) === norm(b);
+}
+
+// src/adapters/github/sync-drift-issues.ts
+async function syncDriftIssues(api, repo, contents, settingsFor, ctx = {}) {
+  const matches2 = /* @__PURE__ */ new Map();
+  const collect = (issues) => {
+    for (const issue2 of issues) {
+      const scope = parseIssueMarker(issue2.body);
+      if (!scope) continue;
+      for (const c of contents) {
+        if (!sameScope(scope, c.scope)) continue;
+        const list3 = matches2.get(c) ?? [];
+        if (!list3.some((i2) => i2.number === issue2.number)) list3.push(issue2);
+        matches2.set(c, list3);
+      }
+    }
+  };
+  const label = contents.length > 0 ? settingsFor(contents[0].scope).labels[0] : void 0;
+  if (label) collect(await api.list(repo, { label }));
+  const missing = contents.filter((c) => !matches2.has(c));
+  if (missing.some((c) => c.status !== "in-sync")) collect(await api.list(repo, { state: "all" }));
+  else if (missing.length > 0) collect(await api.list(repo, { state: "open" }));
+  const results = [];
+  for (const content of contents) {
+    const { issue: existing, notes } = choose(matches2.get(content) ?? []);
+    const settings = settingsFor(content.scope);
+    const plan = planIssueSync(existing, content, settings, ctx);
+    const result = {
+      scope: content.scope,
+      outcome: plan.outcome,
+      writes: 0,
+      notes: [...notes, ...plan.notes],
+      ...existing ? { number: existing.number, url: existing.htmlUrl } : {}
+    };
+    for (const action of plan.actions) {
+      const ref = () => ({ ...repo, number: result.number });
+      switch (action.kind) {
+        case "create": {
+          const issue2 = await createIssue(api, repo, action, result.notes);
+          result.number = issue2.number;
+          result.url = issue2.htmlUrl;
+          result.writes++;
+          break;
+        }
+        case "edit":
+          await api.edit(repo, result.number, action);
+          result.writes++;
+          break;
+        case "add-labels":
+          await api.addLabels(repo, result.number, action.labels);
+          result.writes++;
+          break;
+        case "continuations": {
+          const r = await syncReportComments(api.comments, ref(), content.scope.key, action.parts, {
+            firstPart: 2
+          });
+          result.writes += r.created + r.updated + r.deleted;
+          break;
+        }
+        case "comment":
+          await api.comments.create(ref(), action.body);
+          result.writes++;
+          break;
+      }
+    }
+    if (result.outcome === "updated" && result.writes === 0) result.outcome = "unchanged";
+    results.push(result);
+  }
+  return results;
+}
+function choose(found) {
+  const open2 = found.filter((i2) => i2.state === "open").sort((a, b) => a.number - b.number);
+  const closed = found.filter((i2) => i2.state === "closed").sort((a, b) => b.number - a.number);
+  const issue2 = open2[0] ?? closed[0];
+  const notes = open2.length > 1 ? [
+    `issues ${open2.map((i2) => `#${i2.number}`).join(", ")} carry the same marker; #${open2[0].number} is kept up to date, close the others`
+  ] : [];
+  return { ...issue2 ? { issue: issue2 } : {}, notes };
+}
+async function createIssue(api, repo, issue2, notes) {
+  try {
+    return await api.create(repo, issue2);
+  } catch (err) {
+    if (!(err instanceof GitHubApiError) || err.status !== 422 || issue2.assignees.length === 0 || !/\bassignees?\b/.test(err.message)) {
+      throw err;
+    }
+    notes.push(
+      `GitHub refused the assignees ${issue2.assignees.join(", ")} (${err.message}); the issue was opened without them. Check issue-assignees: each must be able to access the repository.`
+    );
+    return api.create(repo, { ...issue2, assignees: [] });
+  }
+}
+
+// src/core/issue/issue-body.ts
+function renderIssueContent(report, scope, options = {}) {
+  const regions = scope.region ? report.regions.filter((r) => r.name === scope.region) : report.regions;
+  const { skew: _skew, ...unskewed } = report;
+  const scoped = scope.region ? { ...unskewed, regions } : report;
+  const status = regions.some((r) => r.status === "error") ? "error" : regions.some((r) => r.status === "drift") ? "drift" : "in-sync";
+  const entries = driftEntries(regions);
+  const marker = issueMarker(scope);
+  const reserve = commentSize(renderIssueState(issueState(status, 99, entries))) + Math.max(0, commentSize(marker) - commentSize(commentMarker(scope.key, 1))) + 8;
+  const parts = renderCommentParts(scoped, {
+    key: scope.key,
+    maxChars: GITHUB_COMMENT_LIMIT - reserve,
+    fileUrlBase: options.fileUrlBase,
+    fullReportNote: options.fullReportNote
+  });
+  const first = parts[0].replace(/^<!-- mr-drift:comment [^\n]*-->/, marker);
+  const state = renderIssueState(issueState(status, parts.length, entries));
+  parts[0] = `${first.replace(/\n*$/, "")}
+
+${state}
+`;
+  return { scope, status, entries, parts };
+}
+
+// src/action/drift-issue.ts
+var AUTO_EVENTS = /* @__PURE__ */ new Set(["schedule", "workflow_dispatch"]);
+function keepsDriftIssue(inputs, ctx) {
+  if (ctx.pullRequest || inputs.issue === "false") return false;
+  return inputs.issue === "true" || AUTO_EVENTS.has(ctx.eventName);
+}
+function issueTitle(inputs, scope) {
+  const key = scope.key === DEFAULT_COMMENT_KEY ? "" : ` (${scope.key})`;
+  if (inputs.issueTitle)
+    return scope.region ? `${inputs.issueTitle} (${scope.region})` : inputs.issueTitle;
+  return scope.region ? `mr-drift: drift in ${scope.region}${key}` : `mr-drift: drift between Git and the clusters${key}`;
+}
+async function keepDriftIssues(report, inputs, ctx, deps) {
+  const { runtime } = deps;
+  if (inputs.issue === "true" && ctx.pullRequest) {
+    runtime.info("mr-drift: no drift issue on pull request events; the comment is the report.");
+  }
+  if (!keepsDriftIssue(inputs, ctx)) return void 0;
+  const refuse = (why) => {
+    if (inputs.issue === "true") return `mr-drift could not keep the drift issue: ${why}`;
+    runtime.warning(`mr-drift: no drift issue: ${why}`);
+    return void 0;
+  };
+  if (!ctx.repository) return refuse("GITHUB_REPOSITORY is not set to owner/repo.");
+  if (!inputs.githubToken) return refuse("no github-token (it needs `issues: write`).");
+  const scopes = inputs.issuePer === "region" ? report.regions.map((r) => ({ key: inputs.commentKey, region: r.name })) : [{ key: inputs.commentKey }];
+  const fileUrlBase = ctx.branch ? `${ctx.serverUrl}/${ctx.repository}/blob/${ctx.branch.split("/").map(encodeURIComponent).join("/")}/` : ctx.sha ? `${ctx.serverUrl}/${ctx.repository}/blob/${ctx.sha}/` : void 0;
+  const runs = ctx.workflowUrl ?? `${ctx.serverUrl}/${ctx.repository}/actions`;
+  const contents = scopes.map(
+    (scope) => renderIssueContent(report, scope, {
+      fileUrlBase,
+      fullReportNote: `Every field is in the job summary of the [mr-drift runs](${runs}).`
+    })
+  );
+  const settingsFor = (scope) => ({
+    title: issueTitle(inputs, scope),
+    labels: inputs.issueLabels,
+    assignees: inputs.issueAssignees
+  });
+  const [owner, repo] = ctx.repository.split("/");
+  let results;
+  try {
+    const api = deps.issuesApi({
+      token: inputs.githubToken,
+      apiUrl: ctx.apiUrl,
+      log: (line) => runtime.info(`mr-drift: ${line}`)
+    });
+    results = await syncDriftIssues(api, { owner, repo }, contents, settingsFor, {
+      ...ctx.runUrl ? { runUrl: ctx.runUrl } : {}
+    });
+  } catch (err) {
+    if (!(err instanceof GitHubApiError)) throw err;
+    return refuse(`${err.message}.${err.hint ? ` ${err.hint}` : ""}`);
+  }
+  for (const r of results) {
+    const which2 = r.scope.region ? ` for ${r.scope.region}` : "";
+    const what = r.number === void 0 ? "none (every region is in sync)" : `#${r.number} ${r.outcome}, ${r.writes} write${r.writes === 1 ? "" : "s"}`;
+    runtime.info(`mr-drift: drift issue${which2}: ${what}`);
+    for (const note of r.notes) {
+      if (note.includes("locked")) runtime.info(`mr-drift: ${note}`);
+      else runtime.warning(`mr-drift: ${note}`);
+    }
+  }
+  const tracked = results.filter((r) => r.number !== void 0);
+  runtime.setOutput("issue-number", tracked.map((r) => String(r.number)).join(","));
+  runtime.setOutput("issue-url", tracked.map((r) => r.url ?? "").join(","));
+  return void 0;
+}
+
 // src/action/inputs.ts
+var DEFAULT_ISSUE_LABEL = "mr-drift";
 function readInputs(getInput2) {
   const problems = [];
   const optional = (name) => getInput2(name).trim() || void 0;
@@ -103425,7 +103930,7 @@ function readInputs(getInput2) {
   if (mode !== "server-side" && mode !== "read-only") {
     problems.push(`input mode: expected server-side or read-only, got ${JSON.stringify(mode)}`);
   }
-  const regions = list(getInput2("regions"));
+  const regions = list2(getInput2("regions"));
   for (const r of regions) {
     if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(r)) {
       problems.push(
@@ -103434,7 +103939,7 @@ function readInputs(getInput2) {
     }
   }
   let contexts;
-  const contextItems = list(getInput2("contexts"));
+  const contextItems = list2(getInput2("contexts"));
   if (contextItems.length > 0) {
     contexts = {};
     for (const item of contextItems) {
@@ -103458,7 +103963,30 @@ function readInputs(getInput2) {
       `input request-timeout: expected a number of seconds greater than 0, got ${JSON.stringify(timeoutText)}`
     );
   }
-  const aggregate = list(getInput2("aggregate"));
+  const issue2 = optional("issue") ?? "auto";
+  if (issue2 !== "auto" && issue2 !== "true" && issue2 !== "false") {
+    problems.push(`input issue: expected auto, true or false, got ${JSON.stringify(issue2)}`);
+  }
+  const issuePer = optional("issue-per") ?? "key";
+  if (issuePer !== "key" && issuePer !== "region") {
+    problems.push(`input issue-per: expected key or region, got ${JSON.stringify(issuePer)}`);
+  }
+  const issueTitle2 = optional("issue-title");
+  if (issueTitle2 !== void 0 && issueTitle2.length > 200) {
+    problems.push("input issue-title: at most 200 characters (GitHub allows 256 with the region)");
+  }
+  const labels = list2(getInput2("issue-labels"));
+  for (const l of labels) {
+    if (l.length > 50)
+      problems.push(`input issue-labels: ${JSON.stringify(l)} is longer than 50 characters`);
+  }
+  const assignees = list2(getInput2("issue-assignees")).map((a) => a.replace(/^@/, ""));
+  for (const a of assignees) {
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/.test(a)) {
+      problems.push(`input issue-assignees: ${JSON.stringify(a)} is not a GitHub login`);
+    }
+  }
+  const aggregate = list2(getInput2("aggregate"));
   const ignoreFile = optional("ignore-file");
   const fieldManager = optional("field-manager");
   const reportFile = optional("report-file");
@@ -103471,6 +103999,11 @@ function readInputs(getInput2) {
     comment: bool2("comment", true),
     commentKey,
     requestTimeout,
+    issue: issue2,
+    issuePer,
+    issueLabels: labels.length > 0 ? [...new Set(labels)] : [DEFAULT_ISSUE_LABEL],
+    issueAssignees: [...new Set(assignees)],
+    ...issueTitle2 !== void 0 ? { issueTitle: issueTitle2 } : {},
     ...regions.length > 0 ? { regions } : {},
     ...contexts ? { contexts } : {},
     ...optional("kubeconfig") ? { kubeconfig: getInput2("kubeconfig") } : {},
@@ -103505,16 +104038,16 @@ ${problems.map((p) => `  ${p}`).join("\n")}`,
   }
   return inputs;
 }
-function list(value) {
+function list2(value) {
   return value.split(/[,\n]/).map((s) => s.trim()).filter(Boolean);
 }
 
 // src/action/scrub-secrets.ts
 function scrubSecrets(value, secrets) {
-  const list2 = secrets.filter((s) => s.length >= 6);
-  if (list2.length === 0) return value;
+  const list3 = secrets.filter((s) => s.length >= 6);
+  if (list3.length === 0) return value;
   const walk4 = (v) => {
-    if (typeof v === "string") return scrubSecretValues(v, list2, "***");
+    if (typeof v === "string") return scrubSecretValues(v, list3, "***");
     if (Array.isArray(v)) return v.map(walk4);
     if (v && typeof v === "object") {
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk4(x)]));
@@ -103595,10 +104128,21 @@ async function runAction(deps) {
     );
     for (const a of planAnnotations(report)) runtime.annotate(a);
     await comment(report, inputs, ctx, fileUrlBase, deps);
+    const issueFailure = await keepDriftIssues(report, inputs, ctx, deps);
     const outcome = checkOutcome(report, inputs);
+    if (outcome.code === 2) {
+      runtime.fail(
+        `mr-drift: ${count(failed.length, "region")} could not be checked: ${failed.join(", ")} (why, and what to do: the error annotations and the job summary)`
+      );
+      return 2;
+    }
+    if (issueFailure) {
+      runtime.fail(scrubSecrets(issueFailure, secrets));
+      return 2;
+    }
     if (outcome.code === 0) return 0;
     runtime.fail(
-      outcome.because === "error" ? `mr-drift: ${count(failed.length, "region")} could not be checked: ${failed.join(", ")} (why, and what to do: the error annotations and the job summary)` : outcome.because === "drift" ? `mr-drift: drift in ${drifted.join(", ")} (set fail-on-drift: false to report without failing)` : `mr-drift: this pull request changes ${changedByPr.join(", ")} (fail-on-pr-changes is true)`
+      outcome.because === "drift" ? `mr-drift: drift in ${drifted.join(", ")} (set fail-on-drift: false to report without failing)` : `mr-drift: this pull request changes ${changedByPr.join(", ")} (fail-on-pr-changes is true)`
     );
     return outcome.code;
   } catch (err) {
@@ -103640,7 +104184,7 @@ async function comment(report, inputs, ctx, fileUrlBase, deps) {
   const pr = ctx.pullRequest;
   if (!pr) {
     runtime.info(
-      `mr-drift: ${ctx.eventName || "this"} event is not a pull request; the report is in the job summary only.`
+      `mr-drift: ${ctx.eventName || "this"} event is not a pull request; the report is in the job summary${keepsDriftIssue(inputs, ctx) ? " and the drift issue" : " only"}.`
     );
     return;
   }
@@ -103725,5 +104269,6 @@ exitOnSignals();
 process.exitCode = await runAction({
   runtime: actionsRuntime(),
   runCheck,
-  commentsApi: (options) => createIssueCommentsApi(options)
+  commentsApi: (options) => createIssueCommentsApi(options),
+  issuesApi: (options) => createIssuesApi(options)
 });
