@@ -9315,7 +9315,7 @@ var require_env_http_proxy_agent = __commonJS({
     var { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = require_symbols();
     var ProxyAgent2 = require_proxy_agent();
     var Agent5 = require_agent();
-    var DEFAULT_PORTS = {
+    var DEFAULT_PORTS2 = {
       "http:": 80,
       "https:": 443
     };
@@ -9364,7 +9364,7 @@ var require_env_http_proxy_agent = __commonJS({
       #getProxyAgentForUrl(url) {
         let { protocol, host: hostname, port } = url;
         hostname = hostname.replace(/:\d*$/, "").toLowerCase();
-        port = Number.parseInt(port, 10) || DEFAULT_PORTS[protocol] || 0;
+        port = Number.parseInt(port, 10) || DEFAULT_PORTS2[protocol] || 0;
         if (!this.#shouldProxy(hostname, port)) {
           return this[kNoProxyAgent];
         }
@@ -11405,11 +11405,11 @@ var require_mock_utils = __commonJS({
             mockDispatch.call(this, opts, handler2);
           } catch (error2) {
             if (error2.code === "UND_MOCK_ERR_MOCK_NOT_MATCHED") {
-              const netConnect = agent[kGetNetConnect]();
-              if (netConnect === false) {
+              const netConnect2 = agent[kGetNetConnect]();
+              if (netConnect2 === false) {
                 throw new MockNotMatchedError(`${error2.message}: subsequent request to origin ${origin} was not allowed (net.connect disabled)`);
               }
-              if (checkNetConnect(netConnect, origin)) {
+              if (checkNetConnect(netConnect2, origin)) {
                 originalDispatch.call(this, opts, handler2);
               } else {
                 throw new MockNotMatchedError(`${error2.message}: subsequent request to origin ${origin} was not allowed (net.connect is not enabled for this origin)`);
@@ -11423,11 +11423,11 @@ var require_mock_utils = __commonJS({
         }
       };
     }
-    function checkNetConnect(netConnect, origin) {
+    function checkNetConnect(netConnect2, origin) {
       const url = new URL(origin);
-      if (netConnect === true) {
+      if (netConnect2 === true) {
         return true;
-      } else if (Array.isArray(netConnect) && netConnect.some((matcher) => matchValue(matcher, url.host))) {
+      } else if (Array.isArray(netConnect2) && netConnect2.some((matcher) => matchValue(matcher, url.host))) {
         return true;
       }
       return false;
@@ -13402,7 +13402,7 @@ var require_dump = __commonJS({
 var require_dns = __commonJS({
   "node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
-    var { isIP: isIP2 } = __require("node:net");
+    var { isIP: isIP3 } = __require("node:net");
     var { lookup: lookup2 } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler();
     var { InvalidArgumentError, InformationalError } = require_errors();
@@ -13701,7 +13701,7 @@ var require_dns = __commonJS({
       return (dispatch) => {
         return function dnsInterceptor(origDispatchOpts, handler2) {
           const origin = origDispatchOpts.origin.constructor === URL ? origDispatchOpts.origin : new URL(origDispatchOpts.origin);
-          if (isIP2(origin.hostname) !== 0) {
+          if (isIP3(origin.hostname) !== 0) {
             return dispatch(origDispatchOpts, handler2);
           }
           instance.runLookup(origin, origDispatchOpts, (err, newOrigin) => {
@@ -23252,8 +23252,8 @@ var require_lib = __commonJS({
       getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
         const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (!useProxy) {
+        const useProxy2 = proxyUrl && proxyUrl.hostname;
+        if (!useProxy2) {
           return;
         }
         return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
@@ -23350,11 +23350,11 @@ var require_lib = __commonJS({
       _getAgent(parsedUrl) {
         let agent;
         const proxyUrl = pm.getProxyUrl(parsedUrl);
-        const useProxy = proxyUrl && proxyUrl.hostname;
-        if (this._keepAlive && useProxy) {
+        const useProxy2 = proxyUrl && proxyUrl.hostname;
+        if (this._keepAlive && useProxy2) {
           agent = this._proxyAgent;
         }
-        if (!useProxy) {
+        if (!useProxy2) {
           agent = this._agent;
         }
         if (agent) {
@@ -85180,7 +85180,7 @@ var require_websocket2 = __commonJS({
       const request2 = isSecure ? https5.request : http5.request;
       const protocolSet = /* @__PURE__ */ new Set();
       let perMessageDeflate;
-      opts.createConnection = opts.createConnection || (isSecure ? tlsConnect : netConnect);
+      opts.createConnection = opts.createConnection || (isSecure ? tlsConnect2 : netConnect2);
       opts.defaultPort = opts.defaultPort || defaultPort;
       opts.port = parsedUrl.port || defaultPort;
       opts.host = parsedUrl.hostname.startsWith("[") ? parsedUrl.hostname.slice(1, -1) : parsedUrl.hostname;
@@ -85386,11 +85386,11 @@ var require_websocket2 = __commonJS({
       websocket.emit("error", err);
       websocket.emitClose();
     }
-    function netConnect(options) {
+    function netConnect2(options) {
       options.path = options.socketPath;
       return net4.connect(options);
     }
-    function tlsConnect(options) {
+    function tlsConnect2(options) {
       options.path = void 0;
       if (!options.servername && options.servername !== "") {
         options.servername = net4.isIP(options.host) ? "" : options.host;
@@ -89636,8 +89636,7 @@ async function clientNodeOptions(cluster, user, namespace) {
         skipTLSVerify: cluster.insecureSkipTlsVerify,
         ...cluster.certificateAuthority ? { caFile: cluster.certificateAuthority } : {},
         ...cluster.certificateAuthorityData ? { caData: cluster.certificateAuthorityData.toString("base64") } : {},
-        ...cluster.tlsServerName ? { tlsServerName: cluster.tlsServerName } : {},
-        ...cluster.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}
+        ...cluster.tlsServerName ? { tlsServerName: cluster.tlsServerName } : {}
       }
     ],
     users: [
@@ -90273,8 +90272,8 @@ var HttpClient = class {
   getAgentDispatcher(serverUrl) {
     const parsedUrl = new URL(serverUrl);
     const proxyUrl = getProxyUrl(parsedUrl);
-    const useProxy = proxyUrl && proxyUrl.hostname;
-    if (!useProxy) {
+    const useProxy2 = proxyUrl && proxyUrl.hostname;
+    if (!useProxy2) {
       return;
     }
     return this._getProxyAgentDispatcher(parsedUrl, proxyUrl);
@@ -90371,11 +90370,11 @@ var HttpClient = class {
   _getAgent(parsedUrl) {
     let agent;
     const proxyUrl = getProxyUrl(parsedUrl);
-    const useProxy = proxyUrl && proxyUrl.hostname;
-    if (this._keepAlive && useProxy) {
+    const useProxy2 = proxyUrl && proxyUrl.hostname;
+    if (this._keepAlive && useProxy2) {
       agent = this._proxyAgent;
     }
-    if (!useProxy) {
+    if (!useProxy2) {
       agent = this._agent;
     }
     if (agent) {
@@ -101129,8 +101128,238 @@ function readCredential(text) {
   return out;
 }
 
+// src/adapters/kube/proxy-rules.ts
+import { domainToASCII } from "node:url";
+var ProxySettingError = class extends Error {
+  constructor(message, hint) {
+    super(message);
+    this.hint = hint;
+    this.name = "ProxySettingError";
+  }
+  hint;
+};
+var DEFAULT_PORTS = { http: 80, https: 443, socks5: 1080 };
+function chooseProxy(server, proxyUrl, env) {
+  if (proxyUrl !== void 0 && proxyUrl !== "") return parseKubeconfigProxy(proxyUrl);
+  return proxyFromEnvironment(new URL(server), env);
+}
+function parseKubeconfigProxy(text) {
+  let url;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ProxySettingError(
+      `the cluster's proxy-url is not a URL (expected e.g. "http://proxy.example.com:3128")`,
+      "Fix proxy-url in the kubeconfig: scheme, host and port, with an optional user:password@."
+    );
+  }
+  const scheme = url.protocol.slice(0, -1);
+  if (scheme !== "http" && scheme !== "https" && scheme !== "socks5")
+    throw new ProxySettingError(
+      `the cluster's proxy-url has the scheme "${scheme}"; kubectl and mr-drift support http, https and socks5`,
+      "Fix proxy-url in the kubeconfig."
+    );
+  return proxyOf(url, scheme, "proxy-url");
+}
+function proxyFromEnvironment(server, env) {
+  const https5 = server.protocol === "https:";
+  const [name, value] = firstSet(
+    env,
+    https5 ? ["HTTPS_PROXY", "https_proxy"] : ["HTTP_PROXY", "http_proxy"]
+  );
+  if (value === void 0) return void 0;
+  const url = parseLoose(value);
+  if (!url) return void 0;
+  if (!https5 && env.REQUEST_METHOD)
+    throw new ProxySettingError(
+      `${name} is refused in a CGI process (REQUEST_METHOD is set), as Go refuses it there`,
+      "Unset REQUEST_METHOD, or set proxy-url on the cluster in the kubeconfig."
+    );
+  const port = server.port || (https5 ? "443" : "80");
+  if (!useProxy(hostOf(server), port, firstSet(env, ["NO_PROXY", "no_proxy"])[1] ?? ""))
+    return void 0;
+  let scheme = url.protocol.slice(0, -1);
+  if (scheme === "socks5h") scheme = "socks5";
+  if (scheme !== "http" && scheme !== "https" && scheme !== "socks5")
+    throw new ProxySettingError(
+      `${name} names a proxy with the scheme "${scheme}"; mr-drift supports http, https, socks5 and socks5h proxies`,
+      `Fix ${name}, or list the cluster's host in NO_PROXY to connect directly.`
+    );
+  return proxyOf(url, scheme, name);
+}
+function firstSet(env, names) {
+  for (const n of names) {
+    const v = env[n];
+    if (v !== void 0 && v !== "") return [n, v];
+  }
+  return [void 0, void 0];
+}
+function parseLoose(value) {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== ":" && url.host !== "") return url;
+  } catch {
+  }
+  try {
+    return new URL(`http://${value}`);
+  } catch {
+    return void 0;
+  }
+}
+function proxyOf(url, scheme, source) {
+  const host = hostOf(url);
+  if (host === "")
+    throw new ProxySettingError(
+      `the proxy in ${source === "proxy-url" ? "the cluster's proxy-url" : source} names no host`,
+      `Fix ${source === "proxy-url" ? "proxy-url in the kubeconfig" : source}: e.g. http://proxy.example.com:3128.`
+    );
+  const port = url.port ? Number(url.port) : DEFAULT_PORTS[scheme];
+  const shownHost = host.includes(":") ? `[${host}]` : host;
+  return {
+    scheme,
+    host,
+    port,
+    ...url.username !== "" || url.password !== "" ? {
+      credentials: {
+        user: decodeURIComponent(url.username),
+        password: decodeURIComponent(url.password)
+      }
+    } : {},
+    shown: `${scheme}://${shownHost}:${port}`,
+    source
+  };
+}
+function hostOf(url) {
+  return url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+}
+function useProxy(host, port, noProxy) {
+  if (host === "localhost") return false;
+  const ip = parseIp(host);
+  if (ip && isLoopback(ip)) return false;
+  for (const raw of noProxy.split(",")) {
+    const entry = raw.trim().toLowerCase();
+    if (entry === "") continue;
+    if (entry === "*") return false;
+    const cidr = parseCidr(entry);
+    if (cidr) {
+      if (ip && inCidr(ip, cidr)) return false;
+      continue;
+    }
+    const split = splitHostPort(entry) ?? [entry, ""];
+    const entryPort = split[1];
+    let entryHost = split[0];
+    if (entryHost.startsWith("[") && entryHost.endsWith("]")) entryHost = entryHost.slice(1, -1);
+    const entryIp = parseIp(entryHost);
+    if (entryIp) {
+      if (ip && sameIp(ip, entryIp) && (entryPort === "" || entryPort === port)) return false;
+      continue;
+    }
+    if (entryHost === "") continue;
+    if (ip) continue;
+    if (entryHost.startsWith("*.")) entryHost = entryHost.slice(1);
+    if ([...entryHost].some((ch) => ch.charCodeAt(0) > 127))
+      entryHost = domainToASCII(entryHost) || entryHost;
+    const matchesItself = !entryHost.startsWith(".");
+    const suffix = matchesItself ? `.${entryHost}` : entryHost;
+    if ((host.endsWith(suffix) || matchesItself && host === suffix.slice(1)) && (entryPort === "" || entryPort === port))
+      return false;
+  }
+  return true;
+}
+function splitHostPort(s) {
+  if (s.startsWith("[")) {
+    const end = s.indexOf("]");
+    if (end < 0 || s[end + 1] !== ":") return void 0;
+    return [s.slice(1, end), s.slice(end + 2)];
+  }
+  const colon = s.lastIndexOf(":");
+  if (colon < 0 || s.indexOf(":") !== colon) return void 0;
+  return [s.slice(0, colon), s.slice(colon + 1)];
+}
+function parseIp(s) {
+  const v4 = parseIpv4(s);
+  if (v4) return v4;
+  const v6 = parseIpv6(s);
+  if (!v6) return void 0;
+  const mapped = v6.slice(0, 10).every((b) => b === 0) && v6[10] === 255 && v6[11] === 255;
+  return mapped ? v6.slice(12) : v6;
+}
+function parseIpv4(s) {
+  const parts = s.split(".");
+  if (parts.length !== 4) return void 0;
+  const bytes = [];
+  for (const p of parts) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255) return void 0;
+    bytes.push(Number(p));
+  }
+  return bytes;
+}
+function parseIpv6(s) {
+  if (!s.includes(":")) return void 0;
+  const halves = s.split("::");
+  if (halves.length > 2) return void 0;
+  const groups2 = (part) => {
+    if (part === "") return [];
+    const out = [];
+    const pieces = part.split(":");
+    for (const [i2, piece] of pieces.entries()) {
+      if (i2 === pieces.length - 1 && piece.includes(".")) {
+        const v4 = parseIpv4(piece);
+        if (!v4) return void 0;
+        out.push(v4[0] << 8 | v4[1], v4[2] << 8 | v4[3]);
+      } else {
+        if (!/^[0-9a-f]{1,4}$/.test(piece)) return void 0;
+        out.push(parseInt(piece, 16));
+      }
+    }
+    return out;
+  };
+  const head = groups2(halves[0]);
+  const tail = halves.length === 2 ? groups2(halves[1]) : [];
+  if (!head || !tail) return void 0;
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return void 0;
+  const all = [...head, ...Array(missing).fill(0), ...tail];
+  return all.flatMap((g) => [g >> 8, g & 255]);
+}
+function isLoopback(ip) {
+  if (ip.length === 4) return ip[0] === 127;
+  return ip.slice(0, 15).every((b) => b === 0) && ip[15] === 1;
+}
+function sameIp(a, b) {
+  return a.length === b.length && a.every((x, i2) => x === b[i2]);
+}
+function parseCidr(s) {
+  const slash = s.indexOf("/");
+  if (slash < 0) return void 0;
+  const address = s.slice(0, slash);
+  const prefix = s.slice(slash + 1);
+  const ip = parseIpv4(address) ?? parseIpv6(address);
+  if (!ip || !/^\d+$/.test(prefix)) return void 0;
+  const bits = Number(prefix);
+  if (bits > ip.length * 8) return void 0;
+  return { network: ip, bits };
+}
+function inCidr(ip, cidr) {
+  const address = ip;
+  let { bits } = cidr;
+  let network = cidr.network;
+  if (network.length === 16 && address.length === 4) {
+    const mapped = network.slice(0, 10).every((b) => b === 0) && network[10] === 255 && network[11] === 255;
+    if (!mapped) return false;
+    network = network.slice(12);
+    bits = Math.max(0, bits - 96);
+  }
+  if (network.length !== address.length) return false;
+  for (let i2 = 0; i2 < bits; i2++) {
+    const mask = 128 >> i2 % 8;
+    if ((network[i2 >> 3] & mask) !== (address[i2 >> 3] & mask)) return false;
+  }
+  return true;
+}
+
 // src/adapters/kube/cluster-access.ts
-async function resolveAccess(kc, contextName) {
+async function resolveAccess(kc, contextName, env = process.env) {
   const context3 = kc.contexts.get(contextName);
   if (!context3) {
     const known = kc.contextNames();
@@ -101150,10 +101379,20 @@ async function resolveAccess(kc, contextName) {
     );
   const user = context3.user ? kc.users.get(context3.user) : { name: "(no user)" };
   const namespace = context3.namespace ?? "default";
+  let proxy;
+  try {
+    proxy = chooseProxy(cluster.server, cluster.proxyUrl, env);
+  } catch (e2) {
+    if (!(e2 instanceof ProxySettingError)) throw e2;
+    throw new ClusterAccessError(
+      `cannot use the proxy for context "${contextName}": ${e2.message}`,
+      e2.hint
+    );
+  }
   const what = `the credentials of context "${contextName}"`;
   try {
-    if (user.authProvider || cluster.proxyUrl) return await viaClientNode(cluster, user, namespace);
-    return await direct(cluster, user, namespace);
+    const access2 = user.authProvider ? await viaClientNode(cluster, user, namespace) : await direct(cluster, user, namespace);
+    return proxy ? { ...access2, proxy } : access2;
   } catch (e2) {
     if (e2 instanceof ClusterAccessError) throw e2;
     if (e2 instanceof ExecCredentialError)
@@ -101217,14 +101456,7 @@ async function viaClientNode(cluster, user, namespace) {
     ...opts.key ? { key: opts.key } : {},
     ...opts.servername ? { servername: opts.servername } : {}
   };
-  return {
-    server: cluster.server,
-    namespace,
-    user: user.name,
-    headers: headers2,
-    tls: tls4,
-    ...cluster.proxyUrl && opts.agent ? { agent: opts.agent } : {}
-  };
+  return { server: cluster.server, namespace, user: user.name, headers: headers2, tls: tls4 };
 }
 
 // src/adapters/kube/limiter.ts
@@ -101266,6 +101498,240 @@ import http4 from "node:http";
 import http22 from "node:http2";
 import https4 from "node:https";
 import tls3, { createSecureContext } from "node:tls";
+
+// src/adapters/kube/proxy-tunnel.ts
+import { connect as netConnect, isIP as isIP2 } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+var ProxyTunnelError = class extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+    this.name = "ProxyTunnelError";
+  }
+  code;
+};
+var MAX_CONNECT_HEAD = 64 * 1024;
+function openProxyTunnel(proxy, host, port, timeoutMs, proxyTls) {
+  return new Promise((done, fail) => {
+    let settled = false;
+    const finish = (err, socket) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        raw.destroy();
+        fail(err);
+      } else done(socket);
+    };
+    const raw = proxy.scheme === "https" ? tlsConnect({
+      host: proxy.host,
+      port: proxy.port,
+      ...isIP2(proxy.host) ? {} : { servername: proxy.host },
+      ...proxyTls
+    }) : netConnect(proxy.port, proxy.host);
+    const timer = setTimeout(
+      () => finish(
+        new ProxyTunnelError(
+          "ProxyTimeout",
+          `the proxy opened no connection to ${hostPort(host, port)} within ${timeoutMs / 1e3} s`
+        )
+      ),
+      timeoutMs
+    );
+    raw.once(
+      "error",
+      (e2) => finish(
+        new ProxyTunnelError(
+          "ProxyUnreachable",
+          `cannot connect to the proxy (${e2.code ?? e2.message})`
+        )
+      )
+    );
+    raw.once(proxy.scheme === "https" ? "secureConnect" : "connect", () => {
+      const handshake = proxy.scheme === "socks5" ? socks5Connect(raw, proxy, host, port) : httpConnect(raw, proxy, host, port);
+      handshake.then(
+        () => finish(void 0, raw),
+        (e2) => finish(e2)
+      );
+    });
+  });
+}
+function hostPort(host, port) {
+  return `${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+function readUntil(socket, enough, limit) {
+  return new Promise((done, fail) => {
+    let data = Buffer.alloc(0);
+    const onData = (chunk) => {
+      data = Buffer.concat([data, chunk]);
+      const used = enough(data);
+      if (used !== void 0) {
+        cleanup();
+        if (used < data.length) socket.unshift(data.subarray(used));
+        done(data.subarray(0, used));
+      } else if (data.length > limit) {
+        cleanup();
+        fail(new ProxyTunnelError("ProxyRefused", "the proxy sent an answer too long to read"));
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      fail(
+        new ProxyTunnelError("ProxyRefused", "the proxy closed the connection without an answer")
+      );
+    };
+    const onError = (e2) => {
+      cleanup();
+      fail(
+        new ProxyTunnelError(
+          "ProxyUnreachable",
+          `the connection to the proxy failed (${e2.code ?? e2.message})`
+        )
+      );
+    };
+    const cleanup = () => {
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("close", onEnd);
+      socket.off("error", onError);
+      socket.pause();
+    };
+    socket.on("data", onData);
+    socket.once("end", onEnd);
+    socket.once("close", onEnd);
+    socket.once("error", onError);
+    socket.resume();
+  });
+}
+async function httpConnect(socket, proxy, host, port) {
+  const target = hostPort(host, port);
+  const auth2 = proxy.credentials ? `Proxy-Authorization: Basic ${Buffer.from(`${proxy.credentials.user}:${proxy.credentials.password}`).toString("base64")}\r
+` : "";
+  socket.write(`CONNECT ${target} HTTP/1.1\r
+Host: ${target}\r
+${auth2}\r
+`);
+  const head = await readUntil(
+    socket,
+    (data) => {
+      const end = data.indexOf("\r\n\r\n");
+      return end < 0 ? void 0 : end + 4;
+    },
+    MAX_CONNECT_HEAD
+  );
+  const statusLine = head.toString("latin1").split("\r\n")[0];
+  const m = /^HTTP\/1\.[01] (\d{3})(?: (.*))?$/.exec(statusLine);
+  if (!m)
+    throw new ProxyTunnelError(
+      "ProxyRefused",
+      "the proxy did not answer the CONNECT request in HTTP"
+    );
+  const status = Number(m[1]);
+  if (status === 200) return;
+  const answer = `${status}${m[2] ? ` ${m[2].slice(0, 100)}` : ""}`;
+  if (status === 407)
+    throw new ProxyTunnelError(
+      "ProxyAuthentication",
+      `the proxy asks for credentials (${answer})${proxy.credentials ? " and refused the ones given" : ""}`
+    );
+  throw new ProxyTunnelError(
+    "ProxyRefused",
+    `the proxy refused the tunnel to ${target} (${answer})`
+  );
+}
+var SOCKS_REPLIES = {
+  1: "general SOCKS server failure",
+  2: "connection not allowed by ruleset",
+  3: "network unreachable",
+  4: "host unreachable",
+  5: "connection refused",
+  6: "TTL expired",
+  7: "command not supported",
+  8: "address type not supported"
+};
+async function socks5Connect(socket, proxy, host, port) {
+  const exactly = (n) => (data) => data.length >= n ? n : void 0;
+  socket.write(Buffer.from(proxy.credentials ? [5, 2, 0, 2] : [5, 1, 0]));
+  const [version, method] = await readUntil(socket, exactly(2), 2);
+  if (version !== 5)
+    throw new ProxyTunnelError("ProxyRefused", "the proxy does not speak SOCKS version 5");
+  if (method === 2 && proxy.credentials) {
+    const user = Buffer.from(proxy.credentials.user);
+    const password = Buffer.from(proxy.credentials.password);
+    if (user.length > 255 || password.length > 255)
+      throw new ProxyTunnelError(
+        "ProxyAuthentication",
+        "the SOCKS user or password is longer than 255 bytes"
+      );
+    socket.write(
+      Buffer.concat([
+        Buffer.from([1, user.length]),
+        user,
+        Buffer.from([password.length]),
+        password
+      ])
+    );
+    const [, status] = await readUntil(socket, exactly(2), 2);
+    if (status !== 0)
+      throw new ProxyTunnelError(
+        "ProxyAuthentication",
+        "the SOCKS proxy refused the user and password"
+      );
+  } else if (method !== 0) {
+    throw new ProxyTunnelError(
+      "ProxyAuthentication",
+      method === 255 ? `the SOCKS proxy accepts none of the offered methods (${proxy.credentials ? "none, user/password" : "none; it may want a user and password"})` : `the SOCKS proxy chose an authentication method mr-drift does not offer (${method})`
+    );
+  }
+  socket.write(
+    Buffer.concat([
+      Buffer.from([5, 1, 0]),
+      socksAddress(host),
+      Buffer.from([port >> 8, port & 255])
+    ])
+  );
+  const reply = await readUntil(
+    socket,
+    (data) => {
+      if (data.length < 5) return void 0;
+      const length = data[3] === 1 ? 4 : data[3] === 4 ? 16 : data[3] === 3 ? 1 + data[4] : 0;
+      const total = 4 + length + 2;
+      return data.length >= total ? total : void 0;
+    },
+    262
+  );
+  if (reply[1] !== 0)
+    throw new ProxyTunnelError(
+      "ProxyRefused",
+      `the SOCKS proxy could not connect to ${hostPort(host, port)}: ${SOCKS_REPLIES[reply[1]] ?? `reply ${reply[1]}`}`
+    );
+}
+function socksAddress(host) {
+  const family = isIP2(host);
+  if (family === 4) return Buffer.from([1, ...host.split(".").map(Number)]);
+  if (family === 6) {
+    const groups2 = expandIpv6(host);
+    return Buffer.from([4, ...groups2.flatMap((g) => [g >> 8, g & 255])]);
+  }
+  const name = Buffer.from(host);
+  return Buffer.concat([Buffer.from([3, name.length]), name]);
+}
+function expandIpv6(host) {
+  const [head, tail] = host.includes("::") ? host.split("::") : [host, void 0];
+  const parse5 = (part) => {
+    if (!part) return [];
+    return part.split(":").flatMap((p) => {
+      if (!p.includes(".")) return [parseInt(p, 16)];
+      const [a, b, c, d] = p.split(".").map(Number);
+      return [a << 8 | b, c << 8 | d];
+    });
+  };
+  const h = parse5(head);
+  const t = parse5(tail);
+  return [...h, ...Array(8 - h.length - t.length).fill(0), ...t];
+}
+
+// src/adapters/kube/transport.ts
 var TransportError = class extends Error {
   constructor(code, message) {
     super(message);
@@ -101276,15 +101742,67 @@ var TransportError = class extends Error {
 };
 function openTransport(access2, connections) {
   const url = new URL(access2.server);
-  if (access2.agent) return new Http1Transport(url, access2, access2.agent);
-  if (url.protocol === "http:")
-    return new Http1Transport(
-      url,
-      access2,
-      new http4.Agent({ keepAlive: true, maxSockets: connections })
-    );
+  if (url.protocol === "http:") return plainHttpTransport(url, access2, connections);
   return new NegotiatingTransport(url, access2, connections);
 }
+function plainHttpTransport(url, access2, connections) {
+  const { proxy } = access2;
+  const pool = { keepAlive: true, maxSockets: connections };
+  if (!proxy) return new Http1Transport(url, access2, new http4.Agent(pool));
+  if (proxy.scheme === "socks5")
+    return new Http1Transport(url, access2, new TunnelAgent(url, access2, pool));
+  const proxyAgent = proxy.scheme === "https" ? new https4.Agent({ ...pool, ...proxyTrust(access2) }) : new http4.Agent(pool);
+  return new Http1Transport(url, access2, proxyAgent, proxy);
+}
+function proxyTrust(access2) {
+  return {
+    rejectUnauthorized: access2.tls.rejectUnauthorized,
+    ...access2.tls.ca !== void 0 ? { ca: access2.tls.ca } : {}
+  };
+}
+function throughProxy(proxy) {
+  const where2 = proxy.source === "proxy-url" ? "the cluster's proxy-url in the kubeconfig" : proxy.source;
+  return `through the proxy ${proxy.shown} (${where2})`;
+}
+function hostAndPort(url) {
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ""),
+    port: Number(url.port || (url.protocol === "http:" ? 80 : 443))
+  };
+}
+async function tunnelTo(url, access2, proxy, timeoutMs) {
+  const { host, port } = hostAndPort(url);
+  try {
+    return await openProxyTunnel(proxy, host, port, timeoutMs, proxyTrust(access2));
+  } catch (e2) {
+    if (!(e2 instanceof ProxyTunnelError)) throw e2;
+    throw new TransportError(
+      e2.code,
+      `cannot reach ${url.origin} ${throughProxy(proxy)}: ${e2.message}`
+    );
+  }
+}
+var TunnelAgent = class extends https4.Agent {
+  constructor(url, access2, options) {
+    super(options);
+    this.url = url;
+    this.access = access2;
+    if (url.protocol === "http:") this.protocol = "http:";
+  }
+  url;
+  access;
+  createConnection(options, callback) {
+    const timeoutMs = this.options.timeout ?? 3e4;
+    tunnelTo(this.url, this.access, this.access.proxy, timeoutMs).then(
+      (socket) => {
+        if (this.url.protocol === "http:") return callback?.(null, socket);
+        callback?.(null, tls3.connect({ ...options, socket }));
+      },
+      (e2) => callback?.(e2, void 0)
+    );
+    return void 0;
+  }
+};
 function errorCode(e2) {
   const err = e2;
   return err.code ?? err.name ?? "Error";
@@ -101331,13 +101849,16 @@ var NegotiatingTransport = class {
    * request timeout: an address that drops packets, or a server that accepts connections
    * and never finishes the handshake, fails the region instead of hanging the check.
    */
-  connect(timeoutMs) {
-    const { tls: t } = this.access;
+  async connect(timeoutMs) {
+    const { tls: t, proxy } = this.access;
     const servername = t.servername ?? (isName(this.url.hostname) ? this.url.hostname : void 0);
+    const started = Date.now();
+    const tunnel2 = proxy ? await tunnelTo(this.url, this.access, proxy, timeoutMs) : void 0;
+    const remaining = Math.max(1, timeoutMs - (Date.now() - started));
+    const via = proxy ? ` ${throughProxy(proxy)}` : "";
     return new Promise((done, fail) => {
       const socket = tls3.connect({
-        host: this.url.hostname.replace(/^\[|\]$/g, ""),
-        port: Number(this.url.port || 443),
+        ...tunnel2 ? { socket: tunnel2 } : hostAndPort(this.url),
         secureContext: this.secureContext,
         rejectUnauthorized: t.rejectUnauthorized,
         ALPNProtocols: ["h2", "http/1.1"],
@@ -101348,29 +101869,33 @@ var NegotiatingTransport = class {
         fail(
           new TransportError(
             "Timeout",
-            `cannot reach ${this.url.origin}: no TLS connection within ${timeoutMs / 1e3} s`
+            `cannot reach ${this.url.origin}${via}: no TLS connection within ${timeoutMs / 1e3} s`
           )
         );
-      }, timeoutMs);
+      }, remaining);
       socket.once("error", (e2) => {
         clearTimeout(timer);
-        fail(new TransportError(errorCode(e2), connectMessage(this.url, e2)));
+        fail(
+          new TransportError(errorCode(e2), `cannot reach ${this.url.origin}${via}: ${e2.message}`)
+        );
       });
       socket.once("secureConnect", () => {
         clearTimeout(timer);
         if (socket.alpnProtocol !== "h2") {
           socket.destroy();
           this.protocol = "http/1.1";
+          const options = {
+            keepAlive: true,
+            maxSockets: this.connections,
+            secureContext: this.secureContext,
+            rejectUnauthorized: t.rejectUnauthorized,
+            timeout: timeoutMs,
+            ...servername ? { servername } : {}
+          };
           this.fallback = new Http1Transport(
             this.url,
             this.access,
-            new https4.Agent({
-              keepAlive: true,
-              maxSockets: this.connections,
-              secureContext: this.secureContext,
-              rejectUnauthorized: t.rejectUnauthorized,
-              ...servername ? { servername } : {}
-            })
+            proxy ? new TunnelAgent(this.url, this.access, options) : new https4.Agent(options)
           );
           done(void 0);
           return;
@@ -101451,39 +101976,57 @@ var NegotiatingTransport = class {
   }
 };
 var Http1Transport = class {
-  constructor(url, access2, agent) {
+  constructor(url, access2, agent, forwardVia) {
     this.url = url;
     this.access = access2;
     this.agent = agent;
-    this.client = url.protocol === "http:" ? http4 : https4;
+    this.forwardVia = forwardVia;
+    const scheme = forwardVia ? forwardVia.scheme : url.protocol.slice(0, -1);
+    this.client = scheme === "https" ? https4 : http4;
   }
   url;
   access;
   agent;
+  forwardVia;
   protocol = "http/1.1";
   client;
   send(request2) {
+    const proxy = this.forwardVia;
+    const { host, port } = hostAndPort(this.url);
+    const via = this.access.proxy ? ` ${throughProxy(this.access.proxy)}` : "";
     return new Promise((done, fail) => {
       const req = this.client.request(
         {
           agent: this.agent,
-          protocol: this.url.protocol,
-          hostname: this.url.hostname.replace(/^\[|\]$/g, ""),
-          port: this.url.port || (this.url.protocol === "http:" ? 80 : 443),
+          ...proxy ? {
+            protocol: `${proxy.scheme}:`,
+            hostname: proxy.host,
+            port: proxy.port,
+            path: `${this.url.origin}${request2.path}`,
+            ...isName(proxy.host) && proxy.scheme === "https" ? { servername: proxy.host } : {}
+          } : { protocol: this.url.protocol, hostname: host, port, path: request2.path },
           method: request2.method,
-          path: request2.path,
-          headers: { ...this.access.headers, ...request2.headers },
-          signal: AbortSignal.timeout(request2.timeoutMs),
-          // Only used when the agent makes a TLS connection of its own (a proxy's agent).
-          ...this.url.protocol === "https:" ? {
-            rejectUnauthorized: this.access.tls.rejectUnauthorized,
-            ...this.access.tls.ca !== void 0 ? { ca: this.access.tls.ca } : {},
-            ...this.access.tls.cert !== void 0 ? { cert: this.access.tls.cert } : {},
-            ...this.access.tls.key !== void 0 ? { key: this.access.tls.key } : {},
-            ...this.access.tls.servername ? { servername: this.access.tls.servername } : {}
-          } : {}
+          headers: {
+            ...this.access.headers,
+            ...request2.headers,
+            ...proxy ? { host: this.url.host } : {},
+            ...proxy?.credentials ? {
+              "proxy-authorization": `Basic ${Buffer.from(`${proxy.credentials.user}:${proxy.credentials.password}`).toString("base64")}`
+            } : {}
+          },
+          signal: AbortSignal.timeout(request2.timeoutMs)
         },
         (res) => {
+          if (proxy && res.statusCode === 407) {
+            res.resume();
+            fail(
+              new TransportError(
+                "ProxyAuthentication",
+                `cannot reach ${this.url.origin}${via}: the proxy asks for credentials (407 ${res.statusMessage ?? ""})${proxy.credentials ? " and refused the ones given" : ""}`
+              )
+            );
+            return;
+          }
           const chunks = [];
           res.on("data", (c) => chunks.push(c));
           res.on(
@@ -101501,11 +102044,12 @@ var Http1Transport = class {
         }
       );
       req.on("error", (e2) => {
+        if (e2 instanceof TransportError) return fail(e2);
         const timedOut = e2.name === "AbortError";
         fail(
           new TransportError(
-            timedOut ? "Timeout" : errorCode(e2),
-            timedOut ? `no answer from ${this.url.origin} within ${request2.timeoutMs / 1e3} s` : connectMessage(this.url, e2)
+            timedOut ? "Timeout" : proxy ? proxyCode(e2) : errorCode(e2),
+            timedOut ? `no answer from ${this.url.origin}${via} within ${request2.timeoutMs / 1e3} s` : `cannot reach ${this.url.origin}${via}: ${e2.message}`
           )
         );
       });
@@ -101517,8 +102061,8 @@ var Http1Transport = class {
     this.agent.destroy();
   }
 };
-function connectMessage(url, e2) {
-  return `cannot reach ${url.origin}: ${e2.message}`;
+function proxyCode(e2) {
+  return e2.code === "ECONNREFUSED" || e2.code === "ENOTFOUND" || e2.code === "ECONNRESET" ? "ProxyUnreachable" : errorCode(e2);
 }
 function isName(host) {
   return !/^[\d.]+$/.test(host) && !host.startsWith("[");
@@ -101666,6 +102210,13 @@ var TLS_TRUST_CODES = /* @__PURE__ */ new Set([
   "CERT_NOT_YET_VALID",
   "ERR_TLS_CERT_ALTNAME_INVALID"
 ]);
+var BYPASS = "To reach this cluster without the proxy, list the server's host in NO_PROXY (when the proxy comes from HTTPS_PROXY or HTTP_PROXY) or remove the cluster's proxy-url from the kubeconfig.";
+var PROXY_HINTS = {
+  ProxyUnreachable: `Check the proxy's address and that it is running. ${BYPASS}`,
+  ProxyAuthentication: "Give the proxy user and password in the proxy URL named above (http://user:password@host:port, special characters percent-encoded), or ask the proxy's owners which credentials it takes.",
+  ProxyRefused: `The proxy would not connect to the API server: check that it allows tunnels to this host and port. ${BYPASS}`,
+  ProxyTimeout: `Check that the proxy can reach the API server. ${BYPASS}`
+};
 function isAccessFailure(e2) {
   return e2 instanceof KubeApiError && (e2.status === 0 || e2.status === 401 || e2.status === 403);
 }
@@ -101675,6 +102226,9 @@ function accessFailure(e2, what, client, dryRun = false) {
       `cannot ${what}: the server's TLS certificate is not trusted (${e2.reason}: ${e2.message})`,
       `The cluster answered, but its certificate does not verify against the certificate-authority in the kubeconfig. Check that the kubeconfig's certificate-authority(-data) belongs to this cluster and that the server address is the one the certificate was issued for.`
     );
+  }
+  if (e2.status === 0 && PROXY_HINTS[e2.reason]) {
+    return new ClusterAccessError(`cannot ${what}: ${e2.message}`, PROXY_HINTS[e2.reason]);
   }
   if (e2.status === 0 && e2.reason === "Timeout") {
     return new ClusterAccessError(

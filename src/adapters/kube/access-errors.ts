@@ -19,6 +19,17 @@ const TLS_TRUST_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** What to do when the proxy (kubeconfig proxy-url, or HTTPS_PROXY and the like) fails. */
+const BYPASS =
+  "To reach this cluster without the proxy, list the server's host in NO_PROXY (when the proxy comes from HTTPS_PROXY or HTTP_PROXY) or remove the cluster's proxy-url from the kubeconfig.";
+const PROXY_HINTS: Record<string, string> = {
+  ProxyUnreachable: `Check the proxy's address and that it is running. ${BYPASS}`,
+  ProxyAuthentication:
+    "Give the proxy user and password in the proxy URL named above (http://user:password@host:port, special characters percent-encoded), or ask the proxy's owners which credentials it takes.",
+  ProxyRefused: `The proxy would not connect to the API server: check that it allows tunnels to this host and port. ${BYPASS}`,
+  ProxyTimeout: `Check that the proxy can reach the API server. ${BYPASS}`,
+};
+
 /** True for the failures that mean the cluster cannot be used at all (no connection, 401, 403). */
 export function isAccessFailure(e: unknown): e is KubeApiError {
   return e instanceof KubeApiError && (e.status === 0 || e.status === 401 || e.status === 403);
@@ -39,6 +50,9 @@ export function accessFailure(
       `cannot ${what}: the server's TLS certificate is not trusted (${e.reason}: ${e.message})`,
       `The cluster answered, but its certificate does not verify against the certificate-authority in the kubeconfig. Check that the kubeconfig's certificate-authority(-data) belongs to this cluster and that the server address is the one the certificate was issued for.`,
     );
+  }
+  if (e.status === 0 && PROXY_HINTS[e.reason]) {
+    return new ClusterAccessError(`cannot ${what}: ${e.message}`, PROXY_HINTS[e.reason]);
   }
   if (e.status === 0 && e.reason === 'Timeout') {
     return new ClusterAccessError(

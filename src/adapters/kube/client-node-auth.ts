@@ -1,13 +1,12 @@
 /**
- * The one place that loads @kubernetes/client-node: for kubeconfig entries mr-drift does
- * not implement itself (legacy `auth-provider` plugins, `proxy-url`). cluster-access.ts
- * imports this module lazily, so a check that needs neither never loads client-node.
+ * The one place that loads @kubernetes/client-node: for the kubeconfig entries mr-drift
+ * does not implement itself, legacy `auth-provider` plugins. cluster-access.ts imports this
+ * module lazily, so a check that needs none never loads client-node.
  */
-import type { Agent } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeconfigCluster, KubeconfigUser } from './kubeconfig';
 
-/** What client-node works out for a request: headers, TLS material, a proxy agent. */
+/** What client-node works out for a request: headers and TLS material. */
 export interface ClientNodeOptions {
   headers?: Record<string, string>;
   ca?: Buffer;
@@ -15,7 +14,6 @@ export interface ClientNodeOptions {
   key?: Buffer;
   rejectUnauthorized?: boolean;
   servername?: string;
-  agent?: Agent;
 }
 
 /** Asks client-node for the request options of one cluster and user. */
@@ -36,7 +34,6 @@ export async function clientNodeOptions(
           ? { caData: cluster.certificateAuthorityData.toString('base64') }
           : {}),
         ...(cluster.tlsServerName ? { tlsServerName: cluster.tlsServerName } : {}),
-        ...(cluster.proxyUrl ? { proxyUrl: cluster.proxyUrl } : {}),
       },
     ],
     users: [

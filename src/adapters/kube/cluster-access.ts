@@ -2,15 +2,20 @@
  * What it takes to talk to the cluster of one kubeconfig context: its URL, the TLS trust
  * and client certificate, and the request headers (bearer token, basic auth,
  * impersonation). Tokens, token files, certificates (inline or files), exec plugins, CA
- * bundles, `insecure-skip-tls-verify` and `tls-server-name` are handled here; the rare
- * legacy `auth-provider` and `proxy-url` entries are handed to @kubernetes/client-node,
- * loaded only then.
+ * bundles, `insecure-skip-tls-verify` and `tls-server-name` are handled here, and so is the
+ * proxy (the cluster's `proxy-url`, else HTTPS_PROXY / NO_PROXY: proxy-rules.ts); the rare
+ * legacy `auth-provider` entries are handed to @kubernetes/client-node, loaded only then.
  */
 import { readFileSync } from 'node:fs';
-import type { Agent } from 'node:http';
 import { ClusterAccessError } from '../../core/errors';
 import { execCredential, ExecCredentialError } from './exec-credential';
 import type { Kubeconfig, KubeconfigCluster, KubeconfigUser } from './kubeconfig';
+import {
+  chooseProxy,
+  ProxySettingError,
+  type ClusterProxy,
+  type ProxyEnvironment,
+} from './proxy-rules';
 
 /** TLS settings for the connection to the API server. */
 export interface TlsSettings {
@@ -33,12 +38,19 @@ export interface ClusterAccess {
   /** Headers every request carries (lower-case names). */
   headers: Record<string, string | string[]>;
   tls: TlsSettings;
-  /** A connection agent every request must go through (a proxy): HTTP/1.1 only. */
-  agent?: Agent;
+  /** The proxy every connection goes through, if any. */
+  proxy?: ClusterProxy;
 }
 
-/** Resolves `contextName` into what requests need. Problems -> ClusterAccessError. */
-export async function resolveAccess(kc: Kubeconfig, contextName: string): Promise<ClusterAccess> {
+/**
+ * Resolves `contextName` into what requests need. Problems -> ClusterAccessError. `env`
+ * holds the proxy variables (HTTPS_PROXY, NO_PROXY ...), the process's by default.
+ */
+export async function resolveAccess(
+  kc: Kubeconfig,
+  contextName: string,
+  env: ProxyEnvironment = process.env,
+): Promise<ClusterAccess> {
   const context = kc.contexts.get(contextName);
   if (!context) {
     const known = kc.contextNames();
@@ -59,10 +71,22 @@ export async function resolveAccess(kc: Kubeconfig, contextName: string): Promis
     );
   const user: KubeconfigUser = context.user ? kc.users.get(context.user)! : { name: '(no user)' };
   const namespace = context.namespace ?? 'default';
+  let proxy: ClusterProxy | undefined;
+  try {
+    proxy = chooseProxy(cluster.server, cluster.proxyUrl, env);
+  } catch (e) {
+    if (!(e instanceof ProxySettingError)) throw e;
+    throw new ClusterAccessError(
+      `cannot use the proxy for context "${contextName}": ${e.message}`,
+      e.hint,
+    );
+  }
   const what = `the credentials of context "${contextName}"`;
   try {
-    if (user.authProvider || cluster.proxyUrl) return await viaClientNode(cluster, user, namespace);
-    return await direct(cluster, user, namespace);
+    const access = user.authProvider
+      ? await viaClientNode(cluster, user, namespace)
+      : await direct(cluster, user, namespace);
+    return proxy ? { ...access, proxy } : access;
   } catch (e) {
     if (e instanceof ClusterAccessError) throw e;
     if (e instanceof ExecCredentialError)
@@ -122,8 +146,8 @@ async function direct(
 }
 
 /**
- * Legacy `auth-provider` entries (gcp, azure, oidc) and `proxy-url` (HTTP, HTTPS or SOCKS
- * proxies): @kubernetes/client-node implements them; it is loaded only for these.
+ * Legacy `auth-provider` entries (gcp, azure, oidc): @kubernetes/client-node implements
+ * them; it is loaded only for these.
  */
 async function viaClientNode(
   cluster: KubeconfigCluster,
@@ -143,12 +167,5 @@ async function viaClientNode(
     ...(opts.key ? { key: opts.key } : {}),
     ...(opts.servername ? { servername: opts.servername } : {}),
   };
-  return {
-    server: cluster.server,
-    namespace,
-    user: user.name,
-    headers,
-    tls,
-    ...(cluster.proxyUrl && opts.agent ? { agent: opts.agent } : {}),
-  };
+  return { server: cluster.server, namespace, user: user.name, headers, tls };
 }

@@ -3,13 +3,22 @@
  * does, and kubectl uses it): every request of a check shares one TLS connection, which
  * took half the client CPU of a pool of HTTP/1.1 connections for the same LISTs (and the
  * server's handshakes with them). HTTP/1.1 with a keep-alive pool otherwise: a server or
- * gateway without HTTP/2, a plain `http://` server, or a proxy from the kubeconfig.
+ * gateway without HTTP/2, or a plain `http://` server.
+ *
+ * Through a proxy (proxy-rules.ts decides which) the TLS session, and with it HTTP/2, runs
+ * inside the proxy's tunnel (proxy-tunnel.ts), as kubectl's does. A plain `http://` server
+ * behind an HTTP proxy gets its requests in absolute form (`GET http://host/path`), the
+ * way Go sends them.
  */
 import http, { type Agent } from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls, { createSecureContext, type SecureContext } from 'node:tls';
 import type { ClusterAccess } from './cluster-access';
+import type { ClusterProxy } from './proxy-rules';
+import { openProxyTunnel, ProxyTunnelError } from './proxy-tunnel';
 
 export interface TransportRequest {
   method: 'GET' | 'PATCH';
@@ -47,14 +56,101 @@ export interface Transport {
 /** A transport for `access`; `connections` bounds the HTTP/1.1 pool. */
 export function openTransport(access: ClusterAccess, connections: number): Transport {
   const url = new URL(access.server);
-  if (access.agent) return new Http1Transport(url, access, access.agent);
-  if (url.protocol === 'http:')
-    return new Http1Transport(
-      url,
-      access,
-      new http.Agent({ keepAlive: true, maxSockets: connections }),
-    );
+  if (url.protocol === 'http:') return plainHttpTransport(url, access, connections);
   return new NegotiatingTransport(url, access, connections);
+}
+
+/** An `http://` server: directly, through a SOCKS5 tunnel, or forwarded by an HTTP proxy. */
+function plainHttpTransport(url: URL, access: ClusterAccess, connections: number): Transport {
+  const { proxy } = access;
+  const pool = { keepAlive: true, maxSockets: connections };
+  if (!proxy) return new Http1Transport(url, access, new http.Agent(pool));
+  if (proxy.scheme === 'socks5')
+    return new Http1Transport(url, access, new TunnelAgent(url, access, pool));
+  // The proxy itself is the HTTP server the requests go to; they name the real one.
+  const proxyAgent =
+    proxy.scheme === 'https'
+      ? new https.Agent({ ...pool, ...proxyTrust(access) })
+      : new http.Agent(pool);
+  return new Http1Transport(url, access, proxyAgent, proxy);
+}
+
+/** How an `https://` proxy is trusted: with the cluster's TLS settings, as Go does. */
+function proxyTrust(access: ClusterAccess): { ca?: Buffer | string; rejectUnauthorized: boolean } {
+  return {
+    rejectUnauthorized: access.tls.rejectUnauthorized,
+    ...(access.tls.ca !== undefined ? { ca: access.tls.ca } : {}),
+  };
+}
+
+/** `through the proxy http://proxy:3128 (HTTPS_PROXY)`, for messages; never its credentials. */
+function throughProxy(proxy: ClusterProxy): string {
+  const where =
+    proxy.source === 'proxy-url' ? "the cluster's proxy-url in the kubeconfig" : proxy.source;
+  return `through the proxy ${proxy.shown} (${where})`;
+}
+
+/** The API server's host (IPv6 without brackets) and port. */
+function hostAndPort(url: URL): { host: string; port: number } {
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port || (url.protocol === 'http:' ? 80 : 443)),
+  };
+}
+
+/**
+ * Opens the tunnel to the API server through `proxy`; a failure becomes a TransportError
+ * that names the server and the proxy.
+ */
+async function tunnelTo(
+  url: URL,
+  access: ClusterAccess,
+  proxy: ClusterProxy,
+  timeoutMs: number,
+): Promise<Socket> {
+  const { host, port } = hostAndPort(url);
+  try {
+    return await openProxyTunnel(proxy, host, port, timeoutMs, proxyTrust(access));
+  } catch (e) {
+    if (!(e instanceof ProxyTunnelError)) throw e;
+    throw new TransportError(
+      e.code,
+      `cannot reach ${url.origin} ${throughProxy(proxy)}: ${e.message}`,
+    );
+  }
+}
+
+/**
+ * An HTTP/1.1 agent whose connections are tunnels through the cluster's proxy (TLS inside
+ * them for an `https://` server): the fallback when a proxied server does not speak HTTP/2,
+ * and a plain `http://` server behind a SOCKS5 proxy.
+ */
+class TunnelAgent extends https.Agent {
+  constructor(
+    private readonly url: URL,
+    private readonly access: ClusterAccess,
+    options: https.AgentOptions,
+  ) {
+    super(options);
+    // http.request checks that the agent speaks the request's protocol.
+    if (url.protocol === 'http:') (this as unknown as { protocol: string }).protocol = 'http:';
+  }
+
+  override createConnection(
+    options: http.ClientRequestArgs,
+    callback?: (err: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    const timeoutMs = this.options.timeout ?? 30_000;
+    tunnelTo(this.url, this.access, this.access.proxy!, timeoutMs).then(
+      (socket) => {
+        if (this.url.protocol === 'http:') return callback?.(null, socket);
+        // Node's agent passes the TLS options (secure context, servername ...) through.
+        callback?.(null, tls.connect({ ...(options as tls.ConnectionOptions), socket }));
+      },
+      (e: Error) => callback?.(e, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
 }
 
 function errorCode(e: unknown): string {
@@ -111,13 +207,16 @@ class NegotiatingTransport implements Transport {
    * request timeout: an address that drops packets, or a server that accepts connections
    * and never finishes the handshake, fails the region instead of hanging the check.
    */
-  private connect(timeoutMs: number): Promise<http2.ClientHttp2Session | undefined> {
-    const { tls: t } = this.access;
+  private async connect(timeoutMs: number): Promise<http2.ClientHttp2Session | undefined> {
+    const { tls: t, proxy } = this.access;
     const servername = t.servername ?? (isName(this.url.hostname) ? this.url.hostname : undefined);
+    const started = Date.now();
+    const tunnel = proxy ? await tunnelTo(this.url, this.access, proxy, timeoutMs) : undefined;
+    const remaining = Math.max(1, timeoutMs - (Date.now() - started));
+    const via = proxy ? ` ${throughProxy(proxy)}` : '';
     return new Promise((done, fail) => {
       const socket = tls.connect({
-        host: this.url.hostname.replace(/^\[|\]$/g, ''),
-        port: Number(this.url.port || 443),
+        ...(tunnel ? { socket: tunnel } : hostAndPort(this.url)),
         secureContext: this.secureContext,
         rejectUnauthorized: t.rejectUnauthorized,
         ALPNProtocols: ['h2', 'http/1.1'],
@@ -128,13 +227,15 @@ class NegotiatingTransport implements Transport {
         fail(
           new TransportError(
             'Timeout',
-            `cannot reach ${this.url.origin}: no TLS connection within ${timeoutMs / 1000} s`,
+            `cannot reach ${this.url.origin}${via}: no TLS connection within ${timeoutMs / 1000} s`,
           ),
         );
-      }, timeoutMs);
+      }, remaining);
       socket.once('error', (e: Error) => {
         clearTimeout(timer);
-        fail(new TransportError(errorCode(e), connectMessage(this.url, e)));
+        fail(
+          new TransportError(errorCode(e), `cannot reach ${this.url.origin}${via}: ${e.message}`),
+        );
       });
       socket.once('secureConnect', () => {
         clearTimeout(timer);
@@ -142,16 +243,18 @@ class NegotiatingTransport implements Transport {
           // No HTTP/2 here: an HTTP/1.1 pool with the same TLS settings from now on.
           socket.destroy();
           this.protocol = 'http/1.1';
+          const options = {
+            keepAlive: true,
+            maxSockets: this.connections,
+            secureContext: this.secureContext,
+            rejectUnauthorized: t.rejectUnauthorized,
+            timeout: timeoutMs,
+            ...(servername ? { servername } : {}),
+          };
           this.fallback = new Http1Transport(
             this.url,
             this.access,
-            new https.Agent({
-              keepAlive: true,
-              maxSockets: this.connections,
-              secureContext: this.secureContext,
-              rejectUnauthorized: t.rejectUnauthorized,
-              ...(servername ? { servername } : {}),
-            }),
+            proxy ? new TunnelAgent(this.url, this.access, options) : new https.Agent(options),
           );
           done(undefined);
           return;
@@ -246,7 +349,10 @@ class NegotiatingTransport implements Transport {
   }
 }
 
-/** HTTP/1.1 over a keep-alive agent (plain, TLS, or a proxy's). */
+/**
+ * HTTP/1.1 over a keep-alive agent: plain, TLS, a tunnel, or, with `forwardVia`, requests in
+ * absolute form to an HTTP proxy for a plain `http://` server.
+ */
 class Http1Transport implements Transport {
   readonly protocol = 'http/1.1';
   private readonly client: typeof http | typeof https;
@@ -255,34 +361,55 @@ class Http1Transport implements Transport {
     private readonly url: URL,
     private readonly access: ClusterAccess,
     private readonly agent: Agent,
+    private readonly forwardVia?: ClusterProxy,
   ) {
-    this.client = url.protocol === 'http:' ? http : https;
+    const scheme = forwardVia ? forwardVia.scheme : url.protocol.slice(0, -1);
+    this.client = scheme === 'https' ? https : http;
   }
 
   send(request: TransportRequest): Promise<TransportResponse> {
+    const proxy = this.forwardVia;
+    const { host, port } = hostAndPort(this.url);
+    const via = this.access.proxy ? ` ${throughProxy(this.access.proxy)}` : '';
     return new Promise((done, fail) => {
       const req = this.client.request(
         {
           agent: this.agent,
-          protocol: this.url.protocol,
-          hostname: this.url.hostname.replace(/^\[|\]$/g, ''),
-          port: this.url.port || (this.url.protocol === 'http:' ? 80 : 443),
-          method: request.method,
-          path: request.path,
-          headers: { ...this.access.headers, ...request.headers },
-          signal: AbortSignal.timeout(request.timeoutMs),
-          // Only used when the agent makes a TLS connection of its own (a proxy's agent).
-          ...(this.url.protocol === 'https:'
+          ...(proxy
             ? {
-                rejectUnauthorized: this.access.tls.rejectUnauthorized,
-                ...(this.access.tls.ca !== undefined ? { ca: this.access.tls.ca } : {}),
-                ...(this.access.tls.cert !== undefined ? { cert: this.access.tls.cert } : {}),
-                ...(this.access.tls.key !== undefined ? { key: this.access.tls.key } : {}),
-                ...(this.access.tls.servername ? { servername: this.access.tls.servername } : {}),
+                protocol: `${proxy.scheme}:`,
+                hostname: proxy.host,
+                port: proxy.port,
+                path: `${this.url.origin}${request.path}`,
+                ...(isName(proxy.host) && proxy.scheme === 'https'
+                  ? { servername: proxy.host }
+                  : {}),
               }
-            : {}),
+            : { protocol: this.url.protocol, hostname: host, port, path: request.path }),
+          method: request.method,
+          headers: {
+            ...this.access.headers,
+            ...request.headers,
+            ...(proxy ? { host: this.url.host } : {}),
+            ...(proxy?.credentials
+              ? {
+                  'proxy-authorization': `Basic ${Buffer.from(`${proxy.credentials.user}:${proxy.credentials.password}`).toString('base64')}`,
+                }
+              : {}),
+          },
+          signal: AbortSignal.timeout(request.timeoutMs),
         },
         (res) => {
+          if (proxy && res.statusCode === 407) {
+            res.resume();
+            fail(
+              new TransportError(
+                'ProxyAuthentication',
+                `cannot reach ${this.url.origin}${via}: the proxy asks for credentials (407 ${res.statusMessage ?? ''})${proxy.credentials ? ' and refused the ones given' : ''}`,
+              ),
+            );
+            return;
+          }
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () =>
@@ -298,13 +425,15 @@ class Http1Transport implements Transport {
         },
       );
       req.on('error', (e: NodeJS.ErrnoException) => {
+        // A tunnel that failed already says which server and proxy.
+        if (e instanceof TransportError) return fail(e);
         const timedOut = e.name === 'AbortError';
         fail(
           new TransportError(
-            timedOut ? 'Timeout' : errorCode(e),
+            timedOut ? 'Timeout' : proxy ? proxyCode(e) : errorCode(e),
             timedOut
-              ? `no answer from ${this.url.origin} within ${request.timeoutMs / 1000} s`
-              : connectMessage(this.url, e),
+              ? `no answer from ${this.url.origin}${via} within ${request.timeoutMs / 1000} s`
+              : `cannot reach ${this.url.origin}${via}: ${e.message}`,
           ),
         );
       });
@@ -318,8 +447,11 @@ class Http1Transport implements Transport {
   }
 }
 
-function connectMessage(url: URL, e: Error): string {
-  return `cannot reach ${url.origin}: ${e.message}`;
+/** A forwarding proxy that cannot be reached fails as a tunnel would. */
+function proxyCode(e: NodeJS.ErrnoException): string {
+  return e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ECONNRESET'
+    ? 'ProxyUnreachable'
+    : errorCode(e);
 }
 
 /** SNI carries host names only, never IP addresses. */
