@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { declaredDependencies } from './eslint.dependencies.js';
 import { rings } from './eslint.rings.js';
 
 export default tseslint.config(
@@ -34,6 +35,7 @@ export default tseslint.config(
     },
   },
   ...rings,
+  ...declaredDependencies,
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
