@@ -22,6 +22,9 @@ describe('golden trees', () => {
       'argocd-names-managed',
       'flux-hub-managed',
       'flux-per-cluster',
+      'routing-aga-argocd',
+      'routing-cloudflare-flux-per-cluster',
+      'routing-k8gb-flux-hub',
     ]);
   });
 

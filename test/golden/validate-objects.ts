@@ -55,9 +55,18 @@ const CRD_FILES = [
   'argocd/application-crd.yaml',
   'flux/kustomize.toolkit.fluxcd.io_kustomizations.yaml',
   'flux/source.toolkit.fluxcd.io_gitrepositories.yaml',
+  // Global routing and secrets (issue 11): the production operators' CRDs.
+  'k8gb/k8gb.io_gslbs.yaml',
+  'external-dns/dnsendpoints.externaldns.k8s.io.yaml',
+  'aws-load-balancer-controller/aga.k8s.aws_globalaccelerators.yaml',
+  'provider-upjet-cloudflare/loadbalancer.cloudflare.m.cloudflare.com_loadbalancers.yaml',
+  'provider-upjet-cloudflare/loadbalancer.cloudflare.m.cloudflare.com_loadbalancerpools.yaml',
+  'provider-upjet-cloudflare/loadbalancer.cloudflare.m.cloudflare.com_loadbalancermonitors.yaml',
+  // The stores are not generated (the config names one), so their 690 KB schemas are not loaded.
+  'external-secrets/external-secrets.io_externalsecrets.yaml',
 ];
 
-let crdValidators: Map<string, ValidateFunction> | undefined;
+let crdValidators: Map<string, () => ValidateFunction> | undefined;
 
 /**
  * Validates one rendered object against its schema and returns what is wrong (empty when
@@ -82,8 +91,9 @@ export function validateObject(obj: KubeObject): string[] {
     return problems;
   }
   crdValidators ??= loadCrdValidators();
-  const validate = crdValidators.get(key);
-  if (!validate) return [`${key} ${obj.metadata?.name}: no schema known for this kind`];
+  const compile = crdValidators.get(key);
+  if (!compile) return [`${key} ${obj.metadata?.name}: no schema known for this kind`];
+  const validate = compile();
   const name = obj.metadata?.name;
   if (validate(obj)) return [];
   return (validate.errors ?? []).map(
@@ -124,20 +134,30 @@ function unknownFields(value: unknown, type: string, path: string): string[] {
   });
 }
 
-function loadCrdValidators(): Map<string, ValidateFunction> {
+/** One validator per served CRD version, each compiled on first use (large schemas are slow). */
+function loadCrdValidators(): Map<string, () => ValidateFunction> {
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
-  const out = new Map<string, ValidateFunction>();
+  const out = new Map<string, () => ValidateFunction>();
   for (const file of CRD_FILES) {
     const crd = parseAllDocuments(readFileSync(join(CRD_DIR, file), 'utf8'))[0].toJS() as {
       spec: {
         group: string;
         names: { kind: string };
-        versions: { name: string; schema: { openAPIV3Schema: Record<string, unknown> } }[];
+        versions: {
+          name: string;
+          served?: boolean;
+          schema: { openAPIV3Schema: Record<string, unknown> };
+        }[];
       };
     };
     for (const v of crd.spec.versions) {
-      const schema = strict(structuredClone(v.schema.openAPIV3Schema));
-      out.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, ajv.compile(schema));
+      // A version the API server does not serve rejects every object, as the server does.
+      if (v.served === false) continue;
+      let compiled: ValidateFunction | undefined;
+      out.set(`${crd.spec.group}/${v.name}/${crd.spec.names.kind}`, () => {
+        compiled ??= ajv.compile(strict(structuredClone(v.schema.openAPIV3Schema)));
+        return compiled;
+      });
     }
   }
   return out;

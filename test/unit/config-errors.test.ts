@@ -78,8 +78,8 @@ describe('bad configs: file, line, field and what is expected', () => {
     {
       name: 'YAML syntax error',
       text: () => variant('shards: [db-3]', 'shards: [db-3'),
-      // YAML notices the unclosed list where the next entry starts.
-      at: '  - name: ap-southeast',
+      // YAML notices the unclosed list on the next line, a mapping key inside it.
+      at: '    traffic: 100\n    routing: { awsRegion: eu-west-1 }',
       message: /YAML syntax error/,
     },
     {

@@ -214,6 +214,7 @@ describe('a failing run leaves the previous tree untouched', () => {
         '    wave: 3',
         '    host: sa-east.alfred.example.com',
         '    shards: []',
+        '    routing: { awsRegion: sa-east-1 }',
         '  - name: ap-southeast',
       ].join('\n'),
     );
@@ -283,8 +284,8 @@ describe('CLI (mr-drift generate)', () => {
     const first = await cli([]);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/wrote overlays\/ \(argocd, 3 regions, 4 shards\)/);
-    expect(first.stdout).toMatch(/region us-east\s+9 added, 0 changed, 0 removed/);
-    expect(first.stdout).toMatch(/38 added, 0 changed, 0 removed; 0 unchanged/);
+    expect(first.stdout).toMatch(/region us-east\s+12 added, 0 changed, 0 removed/);
+    expect(first.stdout).toMatch(/47 added, 0 changed, 0 removed; 0 unchanged/);
 
     expect((await cli(['--check'])).code).toBe(0);
 

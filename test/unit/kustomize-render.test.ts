@@ -125,7 +125,21 @@ describe.each(trees)('%s', (_name, root) => {
         expect(existsSync(join(root, 'regions', el.region, 'kustomization.yaml'))).toBe(true);
       }
     } else {
-      expect([...kinds].sort()).toEqual(['GitRepository', 'Kustomization']);
+      // With External Secrets in the hub layout, each region's kubeconfig Secret comes from
+      // an ExternalSecret next to its Kustomization.
+      const expectedKinds = ['GitRepository', 'Kustomization'];
+      if (kinds.has('ExternalSecret')) expectedKinds.unshift('ExternalSecret');
+      expect([...kinds].sort()).toEqual(expectedKinds);
+      for (const es of objects.filter((o) => o.kind === 'ExternalSecret')) {
+        const region = es.metadata.labels!['mr-drift.io/region'];
+        const sync = objects.find(
+          (o) => o.kind === 'Kustomization' && o.metadata.labels!['mr-drift.io/region'] === region,
+        )!;
+        const ref = (sync.spec as { kubeConfig?: { secretRef: { name: string } } }).kubeConfig;
+        expect(ref?.secretRef.name, `kubeconfig of ${region}`).toBe(
+          (es.spec as { target: { name: string } }).target.name,
+        );
+      }
       const syncs = objects.filter((o) => o.kind === 'Kustomization');
       expect(syncs.length).toBe(regions.length);
       for (const k of syncs) {
@@ -136,7 +150,9 @@ describe.each(trees)('%s', (_name, root) => {
         expect(spec.path.endsWith(`/regions/${region}`)).toBe(true);
       }
     }
-  });
+    // The first Argo CD tree compiles the ApplicationSet CRD schema (about 1 MB): tens of
+    // seconds when the machine is busy.
+  }, 120_000);
 });
 
 describe('renderKustomization', () => {

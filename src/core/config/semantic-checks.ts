@@ -1,3 +1,4 @@
+import { routingChecks } from './semantic-routing';
 import type { ConfigPath } from './yaml-locate';
 
 /** A rule broken by values that are each valid on their own. */
@@ -30,6 +31,7 @@ export function semanticChecks(data: unknown): SemanticProblem[] {
   checkWaves(regions, problems);
   checkShards(database, regions, problems);
   checkClusters(gitops, regions, problems);
+  problems.push(...routingChecks(data));
   return problems;
 }
 

@@ -9,6 +9,9 @@ export interface Config {
   readonly gitops: GitOpsConfig;
   readonly database: DatabaseConfig;
   readonly cache: CacheConfig;
+  /** Global routing; absent when the regions are reached by their own hosts only. */
+  readonly routing?: RoutingConfig;
+  readonly secrets?: SecretsConfig;
   readonly regions: readonly RegionConfig[];
 }
 
@@ -81,4 +84,76 @@ export interface RegionConfig {
   readonly host: string;
   readonly shards: readonly string[];
   readonly cache?: CacheMode;
+  /** Share of the global traffic, 0..100; 0 drains the region. */
+  readonly traffic: number;
+  readonly routing: RegionRoutingConfig;
+}
+
+export type RoutingProvider = 'k8gb' | 'aws-global-accelerator' | 'cloudflare' | 'external-dns';
+export type K8gbStrategy = 'failover' | 'roundRobin' | 'geoip';
+export type ExternalDnsPolicy = 'latency' | 'weighted' | 'failover';
+export type CloudflareSteering =
+  | 'off'
+  | 'geo'
+  | 'random'
+  | 'dynamic_latency'
+  | 'proximity'
+  | 'least_outstanding_requests'
+  | 'least_connections';
+
+export interface RoutingConfig {
+  readonly provider: RoutingProvider;
+  readonly host: string;
+  readonly primaryRegion?: string;
+  readonly homeRegion?: string;
+  readonly healthCheck: {
+    readonly path: string;
+    readonly scheme: 'https' | 'http';
+    readonly intervalSeconds: number;
+    readonly unhealthyThreshold: number;
+  };
+  readonly k8gb: { readonly strategy: K8gbStrategy; readonly dnsTtlSeconds: number };
+  readonly externalDns: {
+    readonly policy: ExternalDnsPolicy;
+    readonly ttl: number;
+    readonly evaluateTargetHealth: boolean;
+  };
+  readonly awsGlobalAccelerator: {
+    readonly name?: string;
+    readonly protocol: 'TCP' | 'UDP';
+    readonly ports: readonly number[];
+    readonly clientAffinity: 'NONE' | 'SOURCE_IP';
+  };
+  readonly cloudflare: {
+    readonly accountId?: string;
+    readonly zoneId?: string;
+    readonly steeringPolicy: CloudflareSteering;
+    readonly proxied: boolean;
+    readonly providerConfig: {
+      readonly kind: 'ClusterProviderConfig' | 'ProviderConfig';
+      readonly name: string;
+    };
+  };
+}
+
+export interface RegionRoutingConfig {
+  readonly geoTag?: string;
+  readonly awsRegion?: string;
+  readonly endpointId?: string;
+  readonly target?: string;
+  readonly healthCheckId?: string;
+  readonly cloudflarePoolId?: string;
+}
+
+export interface SecretsConfig {
+  readonly externalSecrets?: {
+    readonly store: { readonly kind: 'ClusterSecretStore' | 'SecretStore'; readonly name: string };
+    readonly refreshInterval: string;
+    readonly remoteKeys: {
+      readonly database: string;
+      readonly cache: string;
+      readonly kubeconfig: string;
+    };
+  };
+  readonly sops?: { readonly secretRef: string };
 }

@@ -79,6 +79,11 @@ export function planWith(
       add(`${dir}/kustomization.yaml`, 'flux/region-kustomization.yaml', region.name, { region });
       add(`${dir}/gitrepository.yaml`, 'flux/gitrepository.yaml', region.name, { region });
       add(`${dir}/sync.yaml`, 'flux/sync.yaml', region.name, { region });
+      if (region.fluxResources.includes('kubeconfig-secret.yaml')) {
+        add(`${dir}/kubeconfig-secret.yaml`, 'flux/kubeconfig-secret.yaml', region.name, {
+          region,
+        });
+      }
     }
   }
 
@@ -116,6 +121,12 @@ function planRegion(
     ? 'region/cache-redis-cluster.yaml'
     : 'region/cache-region-local.yaml';
   add(`${dir}/cache.yaml`, cacheTemplate, region.name, ctx);
+  for (const file of region.routing?.files ?? []) {
+    add(`${dir}/${file}`, `region/${file}`, region.name, ctx);
+  }
+  if (region.secrets) {
+    add(`${dir}/external-secrets.yaml`, 'region/external-secrets.yaml', region.name, ctx);
+  }
 }
 
 function recordFile(files: PlannedFile[], configName: string): PlannedFile {

@@ -1,4 +1,16 @@
 import type { CacheMode, Config, RegionConfig } from '../config/types';
+import {
+  buildRegionRouting,
+  buildRoutingView,
+  type RegionRoutingView,
+  type RoutingView,
+} from './routing-view';
+import {
+  buildRegionSecrets,
+  buildSecretsView,
+  type RegionSecretsView,
+  type SecretsView,
+} from './secrets-view';
 
 /**
  * What templates see. Every name and derived value is computed here, once, so templates
@@ -23,6 +35,8 @@ export interface ViewModel {
     cacheConfig: string;
     db: string;
     dbCredentials: string;
+    /** Secret with the Redis password (key `password`), written by an ExternalSecret. */
+    cacheCredentials: string;
     project: string;
     applicationSet: string;
   };
@@ -70,6 +84,9 @@ export interface ViewModel {
     minReplicas: number;
     maxReplicas: number;
   };
+  /** Global routing, or null when the config has none. */
+  routing: RoutingView | null;
+  secrets: SecretsView;
   regions: RegionView[];
   waves: { wave: number; label: string; regions: RegionView[] }[];
   /** Go-template strings for the ApplicationSet, kept out of the Handlebars source. */
@@ -107,6 +124,12 @@ export interface RegionView {
   /** Flux Kustomizations of the previous wave (empty for wave 1 or per-cluster layout). */
   dependsOn: string[];
   healthChecks: { apiVersion: string; kind: string; name: string; namespace: string }[];
+  /** This region's share of the global routing, or null without global routing. */
+  routing: RegionRoutingView | null;
+  /** Remote keys of this region's ExternalSecrets, or null without External Secrets. */
+  secrets: RegionSecretsView | null;
+  /** Files of the Flux folder flux/<region>/ besides kustomization.yaml. */
+  fluxResources: string[];
 }
 
 export interface ShardView {
@@ -133,6 +156,7 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
     cacheConfig: `${n}-cache-config`,
     db: `${n}-db`,
     dbCredentials: database.credentialsSecret ?? `${n}-db-credentials`,
+    cacheCredentials: `${n}-cache-password`,
     project: gitops.argocd.project ?? n,
     applicationSet: n,
   };
@@ -142,7 +166,12 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
   const byWave = new Map<number, RegionConfig[]>();
   for (const r of sorted) byWave.set(r.wave, [...(byWave.get(r.wave) ?? []), r]);
 
+  const routing = buildRoutingView(config, sorted);
+  const secrets = buildSecretsView(config);
+
   const regions: RegionView[] = sorted.map((r) => {
+    const regionRouting = buildRegionRouting(config.routing, routing, r);
+    const regionSecrets = buildRegionSecrets(config, r.name);
     const shards = [...r.shards]
       .map((s) => Number(s.slice(3)))
       .sort((a, b) => a - b)
@@ -161,6 +190,8 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
       ...shards.map((s) => s.file),
       ...(inCluster && shards.length > 0 ? ['networkpolicy-db.yaml'] : []),
       'cache.yaml',
+      ...(regionRouting?.files ?? []),
+      ...(regionSecrets ? ['external-secrets.yaml'] : []),
     ];
     const previous = byWave.get(r.wave - 1) ?? [];
     const healthChecks = [
@@ -198,6 +229,13 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
       kubeConfigSecret: `${n}-${r.name}-kubeconfig`,
       dependsOn: hub ? previous.map((p) => `${n}-${p.name}`) : [],
       healthChecks,
+      routing: regionRouting,
+      secrets: regionSecrets,
+      fluxResources: [
+        'gitrepository.yaml',
+        'sync.yaml',
+        ...(regionSecrets && hub ? ['kubeconfig-secret.yaml'] : []),
+      ],
     };
   });
 
@@ -278,6 +316,8 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
       minReplicas: Math.min(...mins),
       maxReplicas: Math.max(...maxs),
     },
+    routing,
+    secrets,
     regions,
     waves: [...byWave.keys()]
       .sort((a, b) => a - b)
