@@ -30,7 +30,7 @@ async function main(argv) {
   ).exitOverride();
   const sub = subcommand(argv);
   const commands = [];
-  if (sub !== "check") commands.push((await import("./chunks/generate-command-Z2IHULAB.js")).generateCommand());
+  if (sub !== "check") commands.push((await import("./chunks/generate-command-WQTYHVUW.js")).generateCommand());
   if (sub !== "generate") commands.push((await import("./chunks/check-command-YDVO5665.js")).checkCommand());
   for (const command of commands) {
     command.copyInheritedSettings(program);
