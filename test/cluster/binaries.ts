@@ -1,28 +1,44 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ToolMissingError } from '../../src/core/errors';
 import { withLock } from './lock';
-import { cacheDir, goModuleDir } from './paths';
+import { cacheDir, goModuleDir, type GoModuleName } from './paths';
 
 /**
- * Builds etcd, kube-apiserver, kubectl and the certificate tool from the pinned Go modules
- * in test/cluster/go/, into `.cache/bin/<name>-<key>/<name>`. The key hashes everything
+ * Builds etcd, kube-apiserver, kubectl, the certificate tool, and Argo CD with its
+ * kustomize and Redis, from the pinned Go modules in test/cluster/go/, into `.cache/bin/<name>-<key>/<name>`. The key hashes everything
  * that decides the binary (the module's go.mod, go.sum and .go files, the Go version and
  * platform, the build flags), so a binary is rebuilt only when a pin or a flag changes.
  */
 
 /** The binaries the harness knows how to build. */
-export type BinaryName = 'etcd' | 'kube-apiserver' | 'kubectl' | 'pki';
+export type BinaryName =
+  'etcd' | 'kube-apiserver' | 'kubectl' | 'pki' | 'argocd' | 'kustomize' | 'redis';
 
 interface BuildSpec {
-  module: 'etcd' | 'k8s' | 'pki';
+  module: GoModuleName;
   /** Go package path of the main package (`.` for the module itself). */
   pkg: string;
   tags: string[];
   /** Extra -ldflags; version stamps are added for Kubernetes binaries. */
   stampKubernetesVersion: boolean;
+  /** `-X` stamps (Go variable -> value), read from the pins when the flags are made. */
+  stamps?: () => Record<string, string>;
+  /**
+   * Other names for the binary, as symlinks beside it: a program that picks what to run by
+   * the name it is called with (argv[0]) is started through them.
+   */
+  aliases?: string[];
 }
 
 const SPECS: Record<BinaryName, BuildSpec> = {
@@ -46,6 +62,35 @@ const SPECS: Record<BinaryName, BuildSpec> = {
     stampKubernetesVersion: true,
   },
   pki: { module: 'pki', pkg: '.', tags: [], stampKubernetesVersion: false },
+  // One binary for every Argo CD component: cmd/main.go dispatches on argv[0]. The repo-
+  // server runs `argocd` as git's askpass helper, so that name is the binary itself.
+  argocd: {
+    module: 'argocd',
+    pkg: 'github.com/argoproj/argo-cd/v3/cmd',
+    tags: [],
+    stampKubernetesVersion: false,
+    // The version Argo CD's Makefile stamps (from its VERSION file), so that logs and the
+    // user agent name the release: `argocd version` says v3.2.11+unknown, since the
+    // module does not carry the release's commit.
+    stamps: () => ({
+      'github.com/argoproj/argo-cd/v3/common.version': pinnedVersion(
+        'argocd',
+        'github.com/argoproj/argo-cd/v3',
+      ).slice(1),
+    }),
+    aliases: [
+      'argocd-application-controller',
+      'argocd-repo-server',
+      'argocd-applicationset-controller',
+    ],
+  },
+  kustomize: {
+    module: 'kustomize',
+    pkg: 'sigs.k8s.io/kustomize/kustomize/v5',
+    tags: [],
+    stampKubernetesVersion: false,
+  },
+  redis: { module: 'redis', pkg: '.', tags: [], stampKubernetesVersion: false },
 };
 
 /** What `go` reports about itself; undefined when Go is not installed. */
@@ -82,15 +127,27 @@ export const GO_MISSING_HINT =
  * into the binaries so that `/version` and `kubectl version` report it.
  */
 export function pinnedKubernetesVersion(): string {
-  const gomod = readFileSync(join(goModuleDir('k8s'), 'go.mod'), 'utf8');
-  const m = gomod.match(/^\s*(?:require\s+)?k8s\.io\/kubernetes\s+(v\d+\.\d+\.\d+)\s*$/m);
-  if (!m?.[1])
-    throw new Error('test/cluster/go/k8s/go.mod: no `k8s.io/kubernetes vX.Y.Z` requirement');
+  return pinnedVersion('k8s', 'k8s.io/kubernetes');
+}
+
+/** The version a wrapper module's go.mod requires of `modulePath` (e.g. `v3.2.11`). */
+export function pinnedVersion(module: GoModuleName, modulePath: string): string {
+  const gomod = readFileSync(join(goModuleDir(module), 'go.mod'), 'utf8');
+  const escaped = modulePath.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const m = gomod.match(
+    new RegExp(`^\\s*(?:require\\s+)?${escaped}\\s+(v\\d+\\.\\d+\\.\\d+)\\s*$`, 'm'),
+  );
+  if (!m?.[1]) {
+    throw new Error(`test/cluster/go/${module}/go.mod: no \`${modulePath} vX.Y.Z\` requirement`);
+  }
   return m[1];
 }
 
 function ldflags(spec: BuildSpec): string {
   const flags = ['-s', '-w'];
+  for (const [variable, value] of Object.entries(spec.stamps?.() ?? {})) {
+    flags.push(`-X ${variable}=${value}`);
+  }
   if (spec.stampKubernetesVersion) {
     const v = pinnedKubernetesVersion();
     const [major, minor] = v.slice(1).split('.');
@@ -122,7 +179,9 @@ export function cacheKey(name: BinaryName, go: GoInfo): string {
   const spec = SPECS[name];
   const dir = goModuleDir(spec.module);
   const h = createHash('sha256');
-  h.update(JSON.stringify({ name, go, args: buildArgs(spec, '<out>'), cgo: 0 }));
+  h.update(
+    JSON.stringify({ name, go, args: buildArgs(spec, '<out>'), cgo: 0, aliases: spec.aliases }),
+  );
   const files = readdirSync(dir)
     .filter((f) => f === 'go.mod' || f === 'go.sum' || f.endsWith('.go'))
     .sort();
@@ -174,6 +233,7 @@ export async function ensureBinary(
       } finally {
         clearInterval(heartbeat);
       }
+      for (const alias of spec.aliases ?? []) symlinkSync(name, join(tmpDir, alias));
       // Rename the folder into place only once the build is complete, so an interrupted
       // build never leaves something that looks like a finished binary.
       renameSync(tmpDir, finalDir);

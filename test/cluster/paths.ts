@@ -43,7 +43,10 @@ export function sharedDir(): string {
   return resolve(candidates.find((dir) => existsSync(join(dir, 'crds'))) ?? candidates[0]);
 }
 
-/** The Go modules that pin etcd, Kubernetes and the certificate tool. */
-export function goModuleDir(name: 'etcd' | 'k8s' | 'pki'): string {
+/** The Go modules under test/cluster/go/, each pinning one or more binaries. */
+export type GoModuleName = 'etcd' | 'k8s' | 'pki' | 'argocd' | 'kustomize' | 'redis';
+
+/** The folder of one of those Go modules. */
+export function goModuleDir(name: GoModuleName): string {
   return join(repoRoot, 'test', 'cluster', 'go', name);
 }
