@@ -28,9 +28,10 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { buildKubectl, defaultKubeconfig, kubectl } from '../test/cluster/kubectl';
-import { clusterDir, DEFAULT_REGIONS } from '../test/cluster/paths';
-import { readState } from '../test/cluster/state';
+import { DEFAULT_REGIONS } from '../test/cluster/paths';
 import type { DriftReport } from '../src/core/report/model';
+import { clusterCpuMs, settle } from './clusters';
+import { drift, manifests } from './objects';
 import { bundleLikeDist, median, numberArg } from './support';
 
 const RUNS = numberArg('--runs', 5);
@@ -40,132 +41,6 @@ const KEEP = process.argv.includes('--keep');
 const INTERLEAVED = process.argv.includes('--interleaved');
 const OBJECTS = numberArg('--objects', 1000);
 const FIELD_MANAGER = 'argocd-controller';
-
-type Obj = {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  [k: string]: unknown;
-};
-
-/** About `total` objects of the kinds an app deploys, in one namespace. */
-function manifests(namespace: string, app: string, total: number): Obj[] {
-  const labels = { 'app.kubernetes.io/part-of': app };
-  const meta = (name: string) => ({ name, namespace, labels: { ...labels, app: name } });
-  const n = (share: number) => Math.floor(((total - 1) * share) / 100);
-  const out: Obj[] = [
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } },
-  ];
-  for (let i = 0; i < n(20); i++) {
-    out.push({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: meta(`svc-${i}`),
-      spec: {
-        replicas: 2,
-        selector: { matchLabels: { app: `svc-${i}` } },
-        template: {
-          metadata: { labels: { app: `svc-${i}` } },
-          spec: {
-            containers: [
-              {
-                name: 'app',
-                image: `ghcr.io/example/svc:${i % 7}.0.0`,
-                ports: [{ containerPort: 8080 }],
-                env: [
-                  { name: 'INDEX', value: String(i) },
-                  { name: 'MODE', value: 'production' },
-                ],
-                resources: {
-                  limits: { cpu: 1, memory: '512Mi' },
-                  requests: { cpu: '100m', memory: '128Mi' },
-                },
-                readinessProbe: { httpGet: { path: '/ready', port: 8080 } },
-              },
-              {
-                name: 'proxy',
-                image: 'envoyproxy/envoy:v1.31.0',
-                ports: [{ containerPort: 9901 }],
-              },
-            ],
-          },
-        },
-      },
-    });
-    // Headless: the test clusters' Service IP range is a /24 shared by everyone.
-    out.push({
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: meta(`svc-${i}`),
-      spec: {
-        clusterIP: 'None',
-        selector: { app: `svc-${i}` },
-        ports: [{ port: 80, targetPort: 8080 }],
-      },
-    });
-  }
-  for (let i = 0; i < n(25); i++)
-    out.push({
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: meta(`config-${i}`),
-      data: { LOG_LEVEL: 'info', INDEX: String(i), 'app.yaml': `name: config-${i}\nreplicas: 2\n` },
-    });
-  for (let i = 0; i < n(15); i++)
-    out.push({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: meta(`secret-${i}`),
-      stringData: { password: `bench-password-${i}` },
-    });
-  for (let i = 0; i < n(10); i++)
-    out.push({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: meta(`sa-${i}`) });
-  for (let i = 0; i < n(5); i++) {
-    out.push({
-      apiVersion: 'policy/v1',
-      kind: 'PodDisruptionBudget',
-      metadata: meta(`pdb-${i}`),
-      spec: { minAvailable: 1, selector: { matchLabels: { app: `svc-${i}` } } },
-    });
-  }
-  while (out.length < total) {
-    const i = out.length;
-    out.push({
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: meta(`np-${i}`),
-      spec: { podSelector: { matchLabels: { app: `svc-${i % 10}` } }, policyTypes: ['Ingress'] },
-    });
-  }
-  return out;
-}
-
-/** The hand changes made in every region: value changes both tools can see. */
-function drift(namespace: string): string[][] {
-  const changes: string[][] = [];
-  for (let i = 0; i < 5; i++)
-    changes.push([
-      'set',
-      'image',
-      `deployment/svc-${i * 3}`,
-      `app=ghcr.io/example/svc:9.9.${i}`,
-      '-n',
-      namespace,
-    ]);
-  for (let i = 0; i < 5; i++)
-    changes.push([
-      'patch',
-      `configmap/config-${i * 7}`,
-      '--type=merge',
-      '-p',
-      '{"data":{"LOG_LEVEL":"debug"}}',
-      '-n',
-      namespace,
-    ]);
-  for (let i = 0; i < 2; i++)
-    changes.push(['scale', `deployment/svc-${i * 5 + 1}`, '--replicas=4', '-n', namespace]);
-  return changes;
-}
 
 interface Measured {
   ms: number;
@@ -193,38 +68,6 @@ function measure(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Prom
       },
     );
   });
-}
-
-/** CPU time (ms) the clusters' API servers and etcds have used so far, from /proc. */
-function clusterCpuMs(): number {
-  const pids = Object.values(readState(clusterDir()).regions).flatMap((r) => [
-    r.apiserver.pid,
-    r.etcd.pid,
-  ]);
-  const tick = 100; // USER_HZ on Linux
-  return pids.reduce((sum, pid) => {
-    try {
-      // Fields after the command name: utime and stime are the 12th and 13th.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return sum + ((Number(fields[11]) + Number(fields[12])) * 1000) / tick;
-    } catch {
-      return sum;
-    }
-  }, 0);
-}
-
-/**
- * Waits until the clusters are idle: the API servers and etcds together below 5 % of one
- * core over half a second (at most 20 s), so no command is timed while the servers are
- * still busy with the previous one.
- */
-async function settle(): Promise<void> {
-  const started = performance.now();
-  while (performance.now() - started < 20_000) {
-    const before = clusterCpuMs();
-    await new Promise((r) => setTimeout(r, 500));
-    if (clusterCpuMs() - before < 25) return;
-  }
 }
 
 /** Objects kubectl diff printed a diff for: `kind/name` from its `diff -u -N` headers. */
