@@ -212,3 +212,16 @@ export class IgnoreFileError extends MrDriftError {
     super(listProblems(problems, 'in the ignore file'), hint);
   }
 }
+
+/**
+ * An Application, ApplicationSet or Flux Kustomization in the tree carries settings mr-drift
+ * cannot apply as the engine would (an invalid `ignoreDifferences` rule ...); lists every problem.
+ */
+export class TreeSettingsError extends MrDriftError {
+  constructor(
+    readonly problems: Problem[],
+    hint: Wordable = 'Fix the rules in the tree (for generated files: in the config, then run `mr-drift generate`); their format is in docs/drift.md (section "Engine settings").',
+  ) {
+    super(listProblems(problems, "in the GitOps engines' settings"), hint);
+  }
+}

@@ -21,6 +21,7 @@ import {
   type Fingerprint,
 } from '../core/compare/secret-redaction';
 import type { IgnoreRule } from '../core/ignore/ignore-rules';
+import type { RegionDeployment } from '../adapters/desired/read-tree-deployments';
 import type { OptionWording } from '../core/option-wording';
 import type { ComparisonMode, RegionReport } from '../core/report/model';
 import { withAccessErrors } from '../adapters/kube/access-errors';
@@ -50,6 +51,8 @@ export interface RegionCheckInput {
   /** Dry-run every object, even those whose apply is provably a no-op. */
   fullDryRun?: boolean;
   rules: readonly IgnoreRule[];
+  /** The Application or Flux Kustomization that deploys the region, found in the tree. */
+  deployment?: RegionDeployment;
   isHandManager: (manager: string) => boolean;
   fingerprint: Fingerprint;
   concurrency?: number;
@@ -66,7 +69,8 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
     status: 'in-sync',
     findings: [],
   };
-  const warnings: string[] = [];
+  const warnings: string[] = [...(input.deployment?.warnings ?? [])];
+  const deployment = input.deployment?.deployment;
   // Every Secret value seen in this region, so that no message can quote one.
   const secrets: string[] = [];
   const seeSecrets = (objects: readonly KubeObject[]) => {
@@ -161,6 +165,8 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
       unjudged: dryRun?.unjudged ?? new Set(),
       objectErrors: dryRun?.errors ?? [],
       rules: input.rules,
+      engine: deployment?.engine,
+      ignoreDifferences: deployment?.ignoreDifferences,
       fieldManager: input.fieldManager,
       isApplier,
       isHandManager: input.isHandManager,

@@ -31,6 +31,10 @@ import {
 } from '../adapters/desired/render-desired';
 import { displayPath } from '../adapters/fs/display-path';
 import { readIgnoreFile } from '../adapters/fs/read-ignore-file';
+import {
+  readRegionDeployments,
+  type RegionDeployment,
+} from '../adapters/desired/read-tree-deployments';
 import { checkoutBase, type BaseTree } from '../adapters/git/base-revision';
 import { headRevision } from '../adapters/git/head-revision';
 import { loadKubeconfig, type Kubeconfig } from '../adapters/kube/kubeconfig';
@@ -100,6 +104,19 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
     );
   }
 
+  // Who deploys each region, and the settings it carries (read before any cluster is contacted).
+  const treeOf = layout.kind === 'file' ? undefined : await readRegionDeployments(options.path);
+  const deployments = new Map<string, RegionDeployment>();
+  for (const region of regions) {
+    const dir =
+      layout.kind === 'overlays'
+        ? layout.regionDir(region)
+        : layout.kind === 'file'
+          ? undefined
+          : layout.dir;
+    deployments.set(region, dir && treeOf ? treeOf(dir) : { warnings: [] });
+  }
+
   // One render per overlay; a plain folder or file is the same for every region: once.
   const render = sharedRenderer((region) => renderDesired(layout, region), layout);
 
@@ -107,7 +124,7 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
     ? await openBase(options.path, options.base, options.baseMissing ?? 'error', options.wording)
     : undefined;
   try {
-    return await checkRegions(options, regions, kubeConfig, ignore, render, base);
+    return await checkRegions(options, regions, kubeConfig, ignore, render, base, deployments);
   } finally {
     await base?.tree?.dispose();
   }
@@ -207,6 +224,7 @@ async function checkRegions(
   ignore: IgnoreFile,
   render: (region: string) => Promise<SourcedObject[]>,
   base: OpenBase | undefined,
+  deployments: ReadonlyMap<string, RegionDeployment>,
 ): Promise<DriftReport> {
   const fingerprint = runFingerprint();
   const isHandManager = globMatcher(ignore.handManagers ?? DEFAULT_HAND_MANAGERS);
@@ -226,6 +244,7 @@ async function checkRegions(
           ...(fieldManager ? { fieldManager } : {}),
           ...(options.fullDryRun ? { fullDryRun: true } : {}),
           rules: ignore.rules,
+          deployment: deployments.get(region) ?? { warnings: [] },
           isHandManager,
           fingerprint,
           ...(options.concurrency ? { concurrency: options.concurrency } : {}),

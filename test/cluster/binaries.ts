@@ -23,7 +23,7 @@ import { cacheDir, goModuleDir, type GoModuleName } from './paths';
 
 /** The binaries the harness knows how to build. */
 export type BinaryName =
-  'etcd' | 'kube-apiserver' | 'kubectl' | 'pki' | 'argocd' | 'kustomize' | 'redis';
+  'etcd' | 'kube-apiserver' | 'kubectl' | 'pki' | 'argocd' | 'kustomize' | 'redis' | 'gojq';
 
 interface BuildSpec {
   module: GoModuleName;
@@ -91,6 +91,13 @@ const SPECS: Record<BinaryName, BuildSpec> = {
     stampKubernetesVersion: false,
   },
   redis: { module: 'redis', pkg: '.', tags: [], stampKubernetesVersion: false },
+  // The jq Argo CD evaluates `jqPathExpressions` with, for test/integration/jq-agreement.test.ts.
+  gojq: {
+    module: 'gojq',
+    pkg: 'github.com/itchyny/gojq/cmd/gojq',
+    tags: [],
+    stampKubernetesVersion: false,
+  },
 };
 
 /** What `go` reports about itself; undefined when Go is not installed. */

@@ -44,7 +44,7 @@ export function sharedDir(): string {
 }
 
 /** The Go modules under test/cluster/go/, each pinning one or more binaries. */
-export type GoModuleName = 'etcd' | 'k8s' | 'pki' | 'argocd' | 'kustomize' | 'redis';
+export type GoModuleName = 'etcd' | 'k8s' | 'pki' | 'argocd' | 'kustomize' | 'redis' | 'gojq';
 
 /** The folder of one of those Go modules. */
 export function goModuleDir(name: GoModuleName): string {

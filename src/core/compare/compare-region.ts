@@ -13,7 +13,13 @@ import {
   statefulSetClaimPatterns,
 } from './extra-objects';
 import type { Fingerprint } from './secret-redaction';
-import type { ComparisonMode, Finding, FindingType } from '../report/model';
+import type { ComparisonMode, Finding, FindingType, IgnoredField } from '../report/model';
+import {
+  applyIgnoreDifferences,
+  rulesFor,
+  type CompiledIgnoreRule,
+  type ComparedSides,
+} from '../engine/ignore-differences';
 
 /** One object from Git, in both forms (see `prepare-desired.ts`). */
 export interface DesiredEntry {
@@ -45,6 +51,11 @@ export interface CompareRegionInput {
   isApplier: (manager: string) => boolean;
   isHandManager: (manager: string) => boolean;
   fingerprint: Fingerprint;
+  /**
+   * Argo CD `ignoreDifferences` rules of the engine that deploys the region (see
+   * engine/ignore-differences.ts): the fields they remove are compared on neither side.
+   */
+  ignoreDifferences?: readonly CompiledIgnoreRule[] | undefined;
 }
 
 const TYPE_ORDER: Record<FindingType, number> = { missing: 0, changed: 1, extra: 2 };
@@ -63,7 +74,16 @@ export function compareFindings(a: Finding, b: Finding): number {
 
 /** All findings of one region, sorted. */
 export function compareRegion(input: CompareRegionInput): Finding[] {
+  return compareRegionDetailed(input).findings;
+}
+
+/** All findings of one region, sorted, and the differences `ignoreDifferences` hid. */
+export function compareRegionDetailed(input: CompareRegionInput): {
+  findings: Finding[];
+  ignored: IgnoredField[];
+} {
   const findings: Finding[] = [];
+  const ignored: IgnoredField[] = [];
   const desiredKeys = new Set<string>();
   const twins: KubeObject[] = [];
   const autoscaled = replicasLeftToAutoscaler(input.desired.map((d) => d.manifest));
@@ -81,16 +101,33 @@ export function compareRegion(input: CompareRegionInput): Finding[] {
     twins.push(live);
     const readOnly = input.compareReadOnly?.has(key) === true;
     const predicted = readOnly ? undefined : input.predicted?.get(key);
-    const fields = compareObject({
-      mode: readOnly ? 'read-only' : input.mode,
+    const compare = (sides: ComparedSides) =>
+      compareObject({
+        mode: readOnly ? 'read-only' : input.mode,
+        desired: sides.desired,
+        live: sides.live,
+        ...(sides.predicted ? { predicted: sides.predicted } : {}),
+        isApplier: input.isApplier,
+        isHandManager: input.isHandManager,
+        fingerprint: input.fingerprint,
+        replicasLeftToAutoscaler: autoscaled.has(key),
+      });
+    const sides: ComparedSides = {
       desired: d.comparable,
       live,
       ...(predicted ? { predicted } : {}),
-      isApplier: input.isApplier,
-      isHandManager: input.isHandManager,
-      fingerprint: input.fingerprint,
-      replicasLeftToAutoscaler: autoscaled.has(key),
-    });
+    };
+    const found = compare(sides);
+    const rules = input.ignoreDifferences ? rulesFor(input.ignoreDifferences, d.manifest) : [];
+    const { kept: fields, hidden } = applyIgnoreDifferences(found, sides, rules, compare);
+    for (const h of hidden)
+      ignored.push({
+        ...refOf(d.manifest),
+        path: h.field.path,
+        type: 'changed',
+        rule: h.rule.label,
+        ...(h.rule.engine ? { engine: h.rule.engine } : {}),
+      });
     if (fields.length > 0) findings.push({ ...base, type: 'changed', fields });
   }
 
@@ -114,5 +151,5 @@ export function compareRegion(input: CompareRegionInput): Finding[] {
       });
     }
   }
-  return findings.sort(compareFindings);
+  return { findings: findings.sort(compareFindings), ignored };
 }

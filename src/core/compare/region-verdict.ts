@@ -14,7 +14,8 @@ import { isDriftFinding } from '../report/origin';
 import { count } from '../text/plural';
 import { assessRisks } from './assess-risks';
 import { classifyOrigins, removedByPr } from './classify-origin';
-import { compareFindings, compareRegion } from './compare-region';
+import { compareFindings, compareRegionDetailed } from './compare-region';
+import type { CompiledIgnoreRule } from '../engine/ignore-differences';
 import { objectKey, refOf, type KubeObject } from './kube-object';
 import { byObjectKey, type ResolvedObject } from './resolve-desired';
 import type { Fingerprint } from './secret-redaction';
@@ -40,6 +41,8 @@ export interface RegionVerdictInput {
   /** One line per object that could not be compared (already known before the verdict). */
   objectErrors: readonly string[];
   rules: readonly IgnoreRule[];
+  /** `ignoreDifferences` of the Application (or the tree's rules) that deploys the region. */
+  ignoreDifferences?: readonly CompiledIgnoreRule[] | undefined;
   /** The engine that deploys the region, when the tree says (see engine-of.ts). */
   engine?: Engine | undefined;
   /** The dry-run field manager the user named, if any (tells the engine apart too). */
@@ -60,7 +63,7 @@ export interface RegionVerdict {
 
 /** Compares, classifies and judges one region; see the module comment. */
 export function regionVerdict(input: RegionVerdictInput): RegionVerdict {
-  const found = compareRegion({
+  const compared = compareRegionDetailed({
     mode: input.mode,
     desired: input.desired.map((o) => o.entry),
     // An object the server refused to dry-run has no verdict; it is reported as an error.
@@ -72,7 +75,9 @@ export function regionVerdict(input: RegionVerdictInput): RegionVerdict {
     isApplier: input.isApplier,
     isHandManager: input.isHandManager,
     fingerprint: input.fingerprint,
+    ignoreDifferences: input.ignoreDifferences,
   });
+  const found = compared.findings;
   const objectErrors = [...input.objectErrors];
   // A refusal the read-only comparison cannot explain stays an error: never silently in sync.
   for (const [key, message] of input.refused) {
@@ -98,7 +103,7 @@ export function regionVerdict(input: RegionVerdictInput): RegionVerdict {
   });
   const byRules = applyIgnoreRules(bySettings.findings, input.rules, input.region);
   const kept = byRules.findings;
-  const ignored = [...bySettings.ignored, ...byRules.ignored];
+  const ignored = [...compared.ignored, ...bySettings.ignored, ...byRules.ignored];
   const classified = versions
     ? classifyOrigins(kept, {
         ...versions,

@@ -114,7 +114,11 @@ export function fluxKeepsOnPrune(live: KubeObject | undefined): SettingHit | und
 /** Argo CD's options in one annotation: comma-separated, trimmed, empty ones dropped. */
 export function argoOptions(obj: KubeObject | undefined, key: string): string[] {
   const value = stringMap(obj?.metadata.annotations)[key];
-  if (typeof value !== 'string') return [];
+  return typeof value === 'string' ? splitArgoOptions(value) : [];
+}
+
+/** An annotation's value as Argo CD splits it into options. */
+export function splitArgoOptions(value: string): string[] {
   return [...new Set(value.split(',').map((s) => s.trim()))].filter((s) => s !== '');
 }
 
