@@ -287,3 +287,54 @@ describe('all problems at once', () => {
     );
   });
 });
+
+describe('gitops.ignoreDifferences', () => {
+  const withRules = (rules: string) =>
+    variant('    timeout: 5m\n', `    timeout: 5m\n  ignoreDifferences:\n${rules}`);
+
+  it('accepts Argo CD rules', () => {
+    const text = withRules(
+      [
+        '    - description: the mesh injects a sidecar',
+        '      group: apps',
+        '      kind: Deployment',
+        '      jqPathExpressions: [\'.spec.template.spec.containers[] | select(.name == "istio-proxy")\']',
+        '',
+      ].join('\n'),
+    );
+    expect(parseConfig(text, FILE).gitops.ignoreDifferences).toEqual([
+      {
+        description: 'the mesh injects a sidecar',
+        group: 'apps',
+        kind: 'Deployment',
+        jqPathExpressions: ['.spec.template.spec.containers[] | select(.name == "istio-proxy")'],
+      },
+    ]);
+    expect(parseConfig(bundled, FILE).gitops.ignoreDifferences).toEqual([]);
+  });
+
+  it('names file, line and field of a bad pointer, jq, a missing kind and a template', () => {
+    const text = withRules(
+      [
+        '    - kind: Deployment',
+        '      jsonPointers: [spec/replicas]',
+        '    - kind: ConfigMap',
+        '      jqPathExpressions: [".data | .[$key]"]',
+        '    - group: apps',
+        '      managedFieldsManagers: [hpa]',
+        '    - kind: Secret',
+        '      jqPathExpressions: [\'.data["{{.region}}"]\']',
+        '',
+      ].join('\n'),
+    );
+    const at = (needle: string) => lineOf(text, needle);
+    expect(
+      problemsOf(text).map((p) => `${p.line}: ${p.field}: ${p.message.split(':')[0]}`),
+    ).toEqual([
+      `${at('spec/replicas')}: gitops.ignoreDifferences[0].jsonPointers[0]: expected a JSON pointer starting with /, got "spec/replicas"`,
+      `${at('.[$key]')}: gitops.ignoreDifferences[1].jqPathExpressions[0]: ".data | .[$key]"`,
+      `${at('- group: apps')}: gitops.ignoreDifferences[2].kind: is required but missing`,
+      `${at('{{.region}}')}: gitops.ignoreDifferences[3].jqPathExpressions[0]: \`{{\` would be read as a template by the ApplicationSet controller; write the expression without it`,
+    ]);
+  });
+});

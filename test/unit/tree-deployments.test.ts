@@ -1,4 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/core/config/parse-config';
 import {
   deploymentFor,
   readTreeDeployments,
@@ -154,5 +157,46 @@ describe('the GitOps tree: who deploys each region, with which settings', () => 
       warning:
         'deploy is the source of 2 objects in the tree; the settings of Argo CD Application one (a.yaml) are used, not those of Argo CD Application two',
     });
+  });
+});
+
+describe('one source of truth: the generated trees carry the config rules back to the check', () => {
+  const golden = (name: string) => join(import.meta.dirname, '../golden', name);
+  const filesOf = (root: string): TreeFile[] => {
+    const out: TreeFile[] = [];
+    const walk = (d: string) => {
+      for (const e of readdirSync(d, { withFileTypes: true })) {
+        const p = join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.yaml')) out.push({ path: p, text: readFileSync(p, 'utf8') });
+      }
+    };
+    walk(root);
+    return out;
+  };
+  const configRules = (name: string) =>
+    parseConfig(
+      readFileSync(join(golden(name), 'input/mr-drift.yaml'), 'utf8'),
+      'mr-drift.yaml',
+    ).gitops.ignoreDifferences.map(({ description: _, ...rule }) => rule);
+
+  it.each([
+    ['argocd-names-managed', 'argocd'],
+    ['flux-hub-managed', 'flux'],
+  ])('%s: every region is deployed by its %s object, with the config rules', (name, engine) => {
+    const config = parseConfig(
+      readFileSync(join(golden(name), 'input/mr-drift.yaml'), 'utf8'),
+      'mr-drift.yaml',
+    );
+    const tree = readTreeDeployments(filesOf(join(golden(name), 'expected')));
+    expect(tree.problems).toEqual([]);
+    const rules = configRules(name);
+    expect(rules.length).toBeGreaterThan(0);
+    for (const region of config.regions) {
+      const dir = `${config.gitops.path}/regions/${region.name}`;
+      const d = deploymentFor(tree.deployments, dir).deployment;
+      expect(d?.engine, dir).toBe(engine);
+      expect(d!.ignoreDifferences.map((r) => r.rule)).toEqual(rules);
+    }
   });
 });

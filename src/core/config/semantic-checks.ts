@@ -1,5 +1,6 @@
 import { routingChecks } from './semantic-routing';
 import type { ConfigPath } from './yaml-locate';
+import { validateIgnoreDifferences } from '../engine/validate-ignore-differences';
 
 /** A rule broken by values that are each valid on their own. */
 export interface SemanticProblem {
@@ -32,7 +33,33 @@ export function semanticChecks(data: unknown): SemanticProblem[] {
   checkShards(database, regions, problems);
   checkClusters(gitops, regions, problems);
   problems.push(...routingChecks(data));
+  checkIgnoreDifferences(gitops, problems);
   return problems;
+}
+
+/**
+ * What the schema cannot say about `gitops.ignoreDifferences`: jq expressions mr-drift can
+ * evaluate as Argo CD does, and no `{{` (the ApplicationSet's Go templates would take it).
+ */
+function checkIgnoreDifferences(gitops: Raw, problems: SemanticProblem[]): void {
+  const rules = gitops.ignoreDifferences;
+  if (!Array.isArray(rules)) return;
+  for (const p of validateIgnoreDifferences(rules, { shape: false }))
+    problems.push({ path: ['gitops', 'ignoreDifferences', ...p.path], message: p.message });
+  rules.forEach((rule, i) => {
+    if (!isObject(rule)) return;
+    for (const [key, value] of Object.entries(rule)) {
+      const items = Array.isArray(value) ? value : [value];
+      items.forEach((item, j) => {
+        if (typeof item === 'string' && item.includes('{{'))
+          problems.push({
+            path: ['gitops', 'ignoreDifferences', i, key, ...(Array.isArray(value) ? [j] : [])],
+            message:
+              '`{{` would be read as a template by the ApplicationSet controller; write the expression without it',
+          });
+      });
+    }
+  });
 }
 
 function checkImage(app: Raw, problems: SemanticProblem[]): void {

@@ -48,6 +48,20 @@ export interface GitOpsConfig {
     readonly interval: string;
     readonly timeout: string;
   };
+  /** Argo CD `ignoreDifferences` rules for every region (see docs/drift.md). */
+  readonly ignoreDifferences: readonly IgnoreDifferencesConfig[];
+}
+
+/** One `gitops.ignoreDifferences` rule: Argo CD's form, plus a description. */
+export interface IgnoreDifferencesConfig {
+  readonly description?: string;
+  readonly group?: string;
+  readonly kind: string;
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly jsonPointers?: readonly string[];
+  readonly jqPathExpressions?: readonly string[];
+  readonly managedFieldsManagers?: readonly string[];
 }
 
 export type ShardKey = 'org' | 'region' | 'workload';

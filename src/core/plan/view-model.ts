@@ -1,4 +1,4 @@
-import type { CacheMode, Config, RegionConfig } from '../config/types';
+import type { CacheMode, Config, IgnoreDifferencesConfig, RegionConfig } from '../config/types';
 import {
   buildRegionRouting,
   buildRoutingView,
@@ -56,6 +56,16 @@ export interface ViewModel {
       refKind: 'branch' | 'name' | 'commit';
       refValue: string;
     };
+    /**
+     * `gitops.ignoreDifferences`, each field present only when set (the ApplicationSet
+     * template writes them as Argo CD's `spec.ignoreDifferences`).
+     */
+    ignoreDifferences: IgnoreDifferencesView[];
+    /**
+     * The same rules (without descriptions) as one JSON text, for the Flux Kustomization's
+     * `mr-drift.io/ignore-differences` annotation; `""` when there are none.
+     */
+    ignoreDifferencesJson: string;
   };
   database: {
     shardKey: string;
@@ -271,6 +281,11 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
         refKind: fluxRefKind(gitops.revision),
         refValue: gitops.revision,
       },
+      ignoreDifferences: gitops.ignoreDifferences.map(ignoreDifferencesView),
+      ignoreDifferencesJson:
+        gitops.ignoreDifferences.length > 0
+          ? JSON.stringify(gitops.ignoreDifferences.map(({ description: _, ...rule }) => rule))
+          : '',
     },
     database: {
       shardKey: database.shardKey,
@@ -353,4 +368,29 @@ function redisMaxMemory(memory: string): string {
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A rule as the templates write it: Argo CD's fields, lists empty when not set. */
+export interface IgnoreDifferencesView {
+  description: string;
+  group: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  jsonPointers: string[];
+  jqPathExpressions: string[];
+  managedFieldsManagers: string[];
+}
+
+function ignoreDifferencesView(r: IgnoreDifferencesConfig): IgnoreDifferencesView {
+  return {
+    description: r.description ?? '',
+    group: r.group ?? '',
+    kind: r.kind,
+    name: r.name ?? '',
+    namespace: r.namespace ?? '',
+    jsonPointers: [...(r.jsonPointers ?? [])],
+    jqPathExpressions: [...(r.jqPathExpressions ?? [])],
+    managedFieldsManagers: [...(r.managedFieldsManagers ?? [])],
+  };
 }
