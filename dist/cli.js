@@ -9,7 +9,7 @@ import {
 import {
   Command,
   MrDriftError
-} from "./chunks/chunk-Z4INGBII.js";
+} from "./chunks/chunk-GHUGT5YQ.js";
 import "./chunks/chunk-6WB2FJIM.js";
 
 // src/cli/main.ts
@@ -30,8 +30,8 @@ async function main(argv) {
   ).exitOverride();
   const sub = subcommand(argv);
   const commands = [];
-  if (sub !== "check") commands.push((await import("./chunks/generate-command-WQTYHVUW.js")).generateCommand());
-  if (sub !== "generate") commands.push((await import("./chunks/check-command-YDVO5665.js")).checkCommand());
+  if (sub !== "check") commands.push((await import("./chunks/generate-command-IRD23YDJ.js")).generateCommand());
+  if (sub !== "generate") commands.push((await import("./chunks/check-command-7WXQCU6G.js")).checkCommand());
   for (const command of commands) {
     command.copyInheritedSettings(program);
     program.addCommand(command);

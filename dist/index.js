@@ -1123,16 +1123,16 @@ var require_tree = __commonJS({
        * @param {any} value
        * @param {number} index
        */
-      constructor(key, value, index2) {
-        if (index2 === void 0 || index2 >= key.length) {
+      constructor(key, value, index3) {
+        if (index3 === void 0 || index3 >= key.length) {
           throw new TypeError("Unreachable");
         }
-        const code = this.code = key.charCodeAt(index2);
+        const code = this.code = key.charCodeAt(index3);
         if (code > 127) {
           throw new TypeError("key must be ascii string");
         }
-        if (key.length !== ++index2) {
-          this.middle = new _TstNode(key, value, index2);
+        if (key.length !== ++index3) {
+          this.middle = new _TstNode(key, value, index3);
         } else {
           this.value = value;
         }
@@ -1143,38 +1143,38 @@ var require_tree = __commonJS({
        * @returns {void}
        */
       add(key, value) {
-        const length = key.length;
-        if (length === 0) {
+        const length2 = key.length;
+        if (length2 === 0) {
           throw new TypeError("Unreachable");
         }
-        let index2 = 0;
+        let index3 = 0;
         let node = this;
         while (true) {
-          const code = key.charCodeAt(index2);
+          const code = key.charCodeAt(index3);
           if (code > 127) {
             throw new TypeError("key must be ascii string");
           }
           if (node.code === code) {
-            if (length === ++index2) {
+            if (length2 === ++index3) {
               node.value = value;
               break;
             } else if (node.middle !== null) {
               node = node.middle;
             } else {
-              node.middle = new _TstNode(key, value, index2);
+              node.middle = new _TstNode(key, value, index3);
               break;
             }
           } else if (node.code < code) {
             if (node.left !== null) {
               node = node.left;
             } else {
-              node.left = new _TstNode(key, value, index2);
+              node.left = new _TstNode(key, value, index3);
               break;
             }
           } else if (node.right !== null) {
             node = node.right;
           } else {
-            node.right = new _TstNode(key, value, index2);
+            node.right = new _TstNode(key, value, index3);
             break;
           }
         }
@@ -1185,16 +1185,16 @@ var require_tree = __commonJS({
        */
       search(key) {
         const keylength = key.length;
-        let index2 = 0;
+        let index3 = 0;
         let node = this;
-        while (node !== null && index2 < keylength) {
-          let code = key[index2];
+        while (node !== null && index3 < keylength) {
+          let code = key[index3];
           if (code <= 90 && code >= 65) {
             code |= 32;
           }
           while (node !== null) {
             if (code === node.code) {
-              if (keylength === ++index2) {
+              if (keylength === ++index3) {
                 return node;
               }
               node = node.middle;
@@ -2612,9 +2612,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve8, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve7(data);
+              return err ? reject(err) : resolve8(data);
             });
           });
         }
@@ -2652,12 +2652,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve8, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve7(data);
+              ) : resolve8(data);
             });
           });
         }
@@ -3770,18 +3770,18 @@ var require_data_url = __commonJS({
       assert(dataURL.protocol === "data:");
       let input2 = URLSerializer(dataURL, true);
       input2 = input2.slice(5);
-      const position = { position: 0 };
+      const position2 = { position: 0 };
       let mimeType = collectASequenceOfCodePointsFast(
         ",",
         input2,
-        position
+        position2
       );
       const mimeTypeLength = mimeType.length;
       mimeType = removeASCIIWhitespace(mimeType, true, true);
-      if (position.position >= input2.length) {
+      if (position2.position >= input2.length) {
         return "failure";
       }
-      position.position++;
+      position2.position++;
       const encodedBody = input2.slice(mimeTypeLength + 1);
       let body = stringPercentDecode(encodedBody);
       if (/;(\u0020){0,}base64$/i.test(mimeType)) {
@@ -3815,23 +3815,23 @@ var require_data_url = __commonJS({
       }
       return serialized;
     }
-    function collectASequenceOfCodePoints(condition, input2, position) {
+    function collectASequenceOfCodePoints(condition, input2, position2) {
       let result = "";
-      while (position.position < input2.length && condition(input2[position.position])) {
-        result += input2[position.position];
-        position.position++;
+      while (position2.position < input2.length && condition(input2[position2.position])) {
+        result += input2[position2.position];
+        position2.position++;
       }
       return result;
     }
-    function collectASequenceOfCodePointsFast(char, input2, position) {
-      const idx = input2.indexOf(char, position.position);
-      const start = position.position;
+    function collectASequenceOfCodePointsFast(char, input2, position2) {
+      const idx = input2.indexOf(char, position2.position);
+      const start = position2.position;
       if (idx === -1) {
-        position.position = input2.length;
+        position2.position = input2.length;
         return input2.slice(start);
       }
-      position.position = idx;
-      return input2.slice(start, position.position);
+      position2.position = idx;
+      return input2.slice(start, position2.position);
     }
     function stringPercentDecode(input2) {
       const bytes = encoder2.encode(input2);
@@ -3847,10 +3847,10 @@ var require_data_url = __commonJS({
       );
     }
     function percentDecode(input2) {
-      const length = input2.length;
-      const output = new Uint8Array(length);
+      const length2 = input2.length;
+      const output = new Uint8Array(length2);
       let j = 0;
-      for (let i2 = 0; i2 < length; ++i2) {
+      for (let i2 = 0; i2 < length2; ++i2) {
         const byte = input2[i2];
         if (byte !== 37) {
           output[j++] = byte;
@@ -3861,27 +3861,27 @@ var require_data_url = __commonJS({
           i2 += 2;
         }
       }
-      return length === j ? output : output.subarray(0, j);
+      return length2 === j ? output : output.subarray(0, j);
     }
     function parseMIMEType(input2) {
       input2 = removeHTTPWhitespace(input2, true, true);
-      const position = { position: 0 };
+      const position2 = { position: 0 };
       const type2 = collectASequenceOfCodePointsFast(
         "/",
         input2,
-        position
+        position2
       );
       if (type2.length === 0 || !HTTP_TOKEN_CODEPOINTS.test(type2)) {
         return "failure";
       }
-      if (position.position >= input2.length) {
+      if (position2.position >= input2.length) {
         return "failure";
       }
-      position.position++;
+      position2.position++;
       let subtype = collectASequenceOfCodePointsFast(
         ";",
         input2,
-        position
+        position2
       );
       subtype = removeHTTPWhitespace(subtype, false, true);
       if (subtype.length === 0 || !HTTP_TOKEN_CODEPOINTS.test(subtype)) {
@@ -3897,42 +3897,42 @@ var require_data_url = __commonJS({
         // https://mimesniff.spec.whatwg.org/#mime-type-essence
         essence: `${typeLowercase}/${subtypeLowercase}`
       };
-      while (position.position < input2.length) {
-        position.position++;
+      while (position2.position < input2.length) {
+        position2.position++;
         collectASequenceOfCodePoints(
           // https://fetch.spec.whatwg.org/#http-whitespace
           (char) => HTTP_WHITESPACE_REGEX.test(char),
           input2,
-          position
+          position2
         );
         let parameterName = collectASequenceOfCodePoints(
           (char) => char !== ";" && char !== "=",
           input2,
-          position
+          position2
         );
         parameterName = parameterName.toLowerCase();
-        if (position.position < input2.length) {
-          if (input2[position.position] === ";") {
+        if (position2.position < input2.length) {
+          if (input2[position2.position] === ";") {
             continue;
           }
-          position.position++;
+          position2.position++;
         }
-        if (position.position >= input2.length) {
+        if (position2.position >= input2.length) {
           break;
         }
         let parameterValue = null;
-        if (input2[position.position] === '"') {
-          parameterValue = collectAnHTTPQuotedString(input2, position, true);
+        if (input2[position2.position] === '"') {
+          parameterValue = collectAnHTTPQuotedString(input2, position2, true);
           collectASequenceOfCodePointsFast(
             ";",
             input2,
-            position
+            position2
           );
         } else {
           parameterValue = collectASequenceOfCodePointsFast(
             ";",
             input2,
-            position
+            position2
           );
           parameterValue = removeHTTPWhitespace(parameterValue, false, true);
           if (parameterValue.length === 0) {
@@ -3965,29 +3965,29 @@ var require_data_url = __commonJS({
       const buffer = Buffer.from(data, "base64");
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     }
-    function collectAnHTTPQuotedString(input2, position, extractValue = false) {
-      const positionStart = position.position;
+    function collectAnHTTPQuotedString(input2, position2, extractValue = false) {
+      const positionStart = position2.position;
       let value = "";
-      assert(input2[position.position] === '"');
-      position.position++;
+      assert(input2[position2.position] === '"');
+      position2.position++;
       while (true) {
         value += collectASequenceOfCodePoints(
           (char) => char !== '"' && char !== "\\",
           input2,
-          position
+          position2
         );
-        if (position.position >= input2.length) {
+        if (position2.position >= input2.length) {
           break;
         }
-        const quoteOrBackslash = input2[position.position];
-        position.position++;
+        const quoteOrBackslash = input2[position2.position];
+        position2.position++;
         if (quoteOrBackslash === "\\") {
-          if (position.position >= input2.length) {
+          if (position2.position >= input2.length) {
             value += "\\";
             break;
           }
-          value += input2[position.position];
-          position.position++;
+          value += input2[position2.position];
+          position2.position++;
         } else {
           assert(quoteOrBackslash === '"');
           break;
@@ -3996,7 +3996,7 @@ var require_data_url = __commonJS({
       if (extractValue) {
         return value;
       }
-      return input2.slice(positionStart, position.position);
+      return input2.slice(positionStart, position2.position);
     }
     function serializeAMimeType(mimeType) {
       assert(mimeType !== "failure");
@@ -4018,37 +4018,37 @@ var require_data_url = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
-    function removeHTTPWhitespace(str2, leading = true, trailing = true) {
-      return removeChars(str2, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str3, leading = true, trailing = true) {
+      return removeChars(str3, leading, trailing, isHTTPWhiteSpace);
     }
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
-    function removeASCIIWhitespace(str2, leading = true, trailing = true) {
-      return removeChars(str2, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str3, leading = true, trailing = true) {
+      return removeChars(str3, leading, trailing, isASCIIWhitespace);
     }
-    function removeChars(str2, leading, trailing, predicate) {
+    function removeChars(str3, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str2.length - 1;
+      let trail = str3.length - 1;
       if (leading) {
-        while (lead < str2.length && predicate(str2.charCodeAt(lead))) lead++;
+        while (lead < str3.length && predicate(str3.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str2.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str3.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str2.length - 1 ? str2 : str2.slice(lead, trail + 1);
+      return lead === 0 && trail === str3.length - 1 ? str3 : str3.slice(lead, trail + 1);
     }
     function isomorphicDecode(input2) {
-      const length = input2.length;
-      if ((2 << 15) - 1 > length) {
+      const length2 = input2.length;
+      if ((2 << 15) - 1 > length2) {
         return String.fromCharCode.apply(null, input2);
       }
       let result = "";
       let i2 = 0;
       let addition = (2 << 15) - 1;
-      while (i2 < length) {
-        if (i2 + addition > length) {
-          addition = length - i2;
+      while (i2 < length2) {
+        if (i2 + addition > length2) {
+          addition = length2 - i2;
         }
         result += String.fromCharCode.apply(null, input2.subarray(i2, i2 += addition));
       }
@@ -4118,7 +4118,7 @@ var require_webidl = __commonJS({
     var BOOLEAN = 2;
     var STRING = 3;
     var SYMBOL = 4;
-    var NUMBER = 5;
+    var NUMBER2 = 5;
     var BIGINT = 6;
     var NULL = 7;
     var OBJECT = 8;
@@ -4163,10 +4163,10 @@ var require_webidl = __commonJS({
         }
       };
     };
-    webidl.argumentLengthCheck = function({ length }, min, ctx) {
-      if (length < min) {
+    webidl.argumentLengthCheck = function({ length: length2 }, min, ctx) {
+      if (length2 < min) {
         throw webidl.errors.exception({
-          message: `${min} argument${min !== 1 ? "s" : ""} required, but${length ? " only" : ""} ${length} found.`,
+          message: `${min} argument${min !== 1 ? "s" : ""} required, but${length2 ? " only" : ""} ${length2} found.`,
           header: ctx
         });
       }
@@ -4191,7 +4191,7 @@ var require_webidl = __commonJS({
         case "symbol":
           return SYMBOL;
         case "number":
-          return NUMBER;
+          return NUMBER2;
         case "bigint":
           return BIGINT;
         case "function":
@@ -4208,7 +4208,7 @@ var require_webidl = __commonJS({
       BOOLEAN,
       STRING,
       SYMBOL,
-      NUMBER,
+      NUMBER: NUMBER2,
       BIGINT,
       NULL,
       OBJECT
@@ -4223,7 +4223,7 @@ var require_webidl = __commonJS({
           return "String";
         case SYMBOL:
           return "Symbol";
-        case NUMBER:
+        case NUMBER2:
           return "Number";
         case BIGINT:
           return "BigInt";
@@ -4338,7 +4338,7 @@ var require_webidl = __commonJS({
         }
         const method = typeof Iterable === "function" ? Iterable() : V?.[Symbol.iterator]?.();
         const seq2 = [];
-        let index2 = 0;
+        let index3 = 0;
         if (method === void 0 || typeof method.next !== "function") {
           throw webidl.errors.exception({
             header: prefix,
@@ -4350,7 +4350,7 @@ var require_webidl = __commonJS({
           if (done) {
             break;
           }
-          seq2.push(converter(value, prefix, `${argument}[${index2++}]`));
+          seq2.push(converter(value, prefix, `${argument}[${index3++}]`));
         }
         return seq2;
       };
@@ -4476,10 +4476,10 @@ var require_webidl = __commonJS({
         });
       }
       const x = String(V);
-      for (let index2 = 0; index2 < x.length; index2++) {
-        if (x.charCodeAt(index2) > 255) {
+      for (let index3 = 0; index3 < x.length; index3++) {
+        if (x.charCodeAt(index3) > 255) {
           throw new TypeError(
-            `Cannot convert argument to a ByteString because the character at index ${index2} has a value of ${x.charCodeAt(index2)} which is greater than 255.`
+            `Cannot convert argument to a ByteString because the character at index ${index3} has a value of ${x.charCodeAt(index3)} which is greater than 255.`
           );
         }
       }
@@ -4703,8 +4703,8 @@ var require_util2 = __commonJS({
     var { webidl } = require_webidl();
     function responseURL(response) {
       const urlList = response.urlList;
-      const length = urlList.length;
-      return length === 0 ? null : urlList[length - 1].toString();
+      const length2 = urlList.length;
+      return length2 === 0 ? null : urlList[length2 - 1].toString();
     }
     function responseLocationURL(response, requestFragment) {
       if (!redirectStatusSet.has(response.status)) {
@@ -5053,17 +5053,17 @@ var require_util2 = __commonJS({
               `'next' called on an object that does not implement interface ${name} Iterator.`
             );
           }
-          const index2 = this.#index;
-          const values = kInternalIterator(this.#target);
-          const len = values.length;
-          if (index2 >= len) {
+          const index3 = this.#index;
+          const values2 = kInternalIterator(this.#target);
+          const len = values2.length;
+          if (index3 >= len) {
             return {
               value: void 0,
               done: true
             };
           }
-          const { [keyIndex]: key, [valueIndex]: value } = values[index2];
-          this.#index = index2 + 1;
+          const { [keyIndex]: key, [valueIndex]: value } = values2[index3];
+          this.#index = index3 + 1;
           let result;
           switch (this.#kind) {
             case "key":
@@ -5113,7 +5113,7 @@ var require_util2 = __commonJS({
           writable: true,
           enumerable: true,
           configurable: true,
-          value: function values() {
+          value: function values2() {
             webidl.brandCheck(this, object);
             return makeIterator(this, "value");
           }
@@ -5219,23 +5219,23 @@ var require_util2 = __commonJS({
       if (!data.startsWith("bytes")) {
         return "failure";
       }
-      const position = { position: 5 };
+      const position2 = { position: 5 };
       if (allowWhitespace) {
         collectASequenceOfCodePoints(
           (char) => char === "	" || char === " ",
           data,
-          position
+          position2
         );
       }
-      if (data.charCodeAt(position.position) !== 61) {
+      if (data.charCodeAt(position2.position) !== 61) {
         return "failure";
       }
-      position.position++;
+      position2.position++;
       if (allowWhitespace) {
         collectASequenceOfCodePoints(
           (char) => char === "	" || char === " ",
           data,
-          position
+          position2
         );
       }
       const rangeStart = collectASequenceOfCodePoints(
@@ -5244,25 +5244,25 @@ var require_util2 = __commonJS({
           return code >= 48 && code <= 57;
         },
         data,
-        position
+        position2
       );
       const rangeStartValue = rangeStart.length ? Number(rangeStart) : null;
       if (allowWhitespace) {
         collectASequenceOfCodePoints(
           (char) => char === "	" || char === " ",
           data,
-          position
+          position2
         );
       }
-      if (data.charCodeAt(position.position) !== 45) {
+      if (data.charCodeAt(position2.position) !== 45) {
         return "failure";
       }
-      position.position++;
+      position2.position++;
       if (allowWhitespace) {
         collectASequenceOfCodePoints(
           (char) => char === "	" || char === " ",
           data,
-          position
+          position2
         );
       }
       const rangeEnd = collectASequenceOfCodePoints(
@@ -5271,10 +5271,10 @@ var require_util2 = __commonJS({
           return code >= 48 && code <= 57;
         },
         data,
-        position
+        position2
       );
       const rangeEndValue = rangeEnd.length ? Number(rangeEnd) : null;
-      if (position.position < data.length) {
+      if (position2.position < data.length) {
         return "failure";
       }
       if (rangeEndValue === null && rangeStartValue === null) {
@@ -5329,11 +5329,11 @@ var require_util2 = __commonJS({
       let charset = null;
       let essence = null;
       let mimeType = null;
-      const values = getDecodeSplit("content-type", headers2);
-      if (values === null) {
+      const values2 = getDecodeSplit("content-type", headers2);
+      if (values2 === null) {
         return "failure";
       }
-      for (const value of values) {
+      for (const value of values2) {
         const temporaryMimeType = parseMIMEType(value);
         if (temporaryMimeType === "failure" || temporaryMimeType.essence === "*/*") {
           continue;
@@ -5356,34 +5356,34 @@ var require_util2 = __commonJS({
     }
     function gettingDecodingSplitting(value) {
       const input2 = value;
-      const position = { position: 0 };
-      const values = [];
+      const position2 = { position: 0 };
+      const values2 = [];
       let temporaryValue = "";
-      while (position.position < input2.length) {
+      while (position2.position < input2.length) {
         temporaryValue += collectASequenceOfCodePoints(
           (char) => char !== '"' && char !== ",",
           input2,
-          position
+          position2
         );
-        if (position.position < input2.length) {
-          if (input2.charCodeAt(position.position) === 34) {
+        if (position2.position < input2.length) {
+          if (input2.charCodeAt(position2.position) === 34) {
             temporaryValue += collectAnHTTPQuotedString(
               input2,
-              position
+              position2
             );
-            if (position.position < input2.length) {
+            if (position2.position < input2.length) {
               continue;
             }
           } else {
-            assert(input2.charCodeAt(position.position) === 44);
-            position.position++;
+            assert(input2.charCodeAt(position2.position) === 44);
+            position2.position++;
           }
         }
         temporaryValue = removeChars(temporaryValue, true, true, (char) => char === 9 || char === 32);
-        values.push(temporaryValue);
+        values2.push(temporaryValue);
         temporaryValue = "";
       }
-      return values;
+      return values2;
     }
     function getDecodeSplit(name, list3) {
       const value = list3.get(name, true);
@@ -5653,11 +5653,11 @@ var require_formdata_parser = __commonJS({
       return true;
     }
     function validateBoundary(boundary) {
-      const length = boundary.length;
-      if (length < 27 || length > 70) {
+      const length2 = boundary.length;
+      if (length2 < 27 || length2 > 70) {
         return false;
       }
-      for (let i2 = 0; i2 < length; ++i2) {
+      for (let i2 = 0; i2 < length2; ++i2) {
         const cp = boundary.charCodeAt(i2);
         if (!(cp >= 48 && cp <= 57 || cp >= 65 && cp <= 90 || cp >= 97 && cp <= 122 || cp === 39 || cp === 45 || cp === 95)) {
           return false;
@@ -5673,9 +5673,9 @@ var require_formdata_parser = __commonJS({
       }
       const boundary = Buffer.from(`--${boundaryString}`, "utf8");
       const entryList = [];
-      const position = { position: 0 };
-      while (input2[position.position] === 13 && input2[position.position + 1] === 10) {
-        position.position += 2;
+      const position2 = { position: 0 };
+      while (input2[position2.position] === 13 && input2[position2.position + 1] === 10) {
+        position2.position += 2;
       }
       let trailing = input2.length;
       while (input2[trailing - 1] === 10 && input2[trailing - 2] === 13) {
@@ -5685,37 +5685,37 @@ var require_formdata_parser = __commonJS({
         input2 = input2.subarray(0, trailing);
       }
       while (true) {
-        if (input2.subarray(position.position, position.position + boundary.length).equals(boundary)) {
-          position.position += boundary.length;
+        if (input2.subarray(position2.position, position2.position + boundary.length).equals(boundary)) {
+          position2.position += boundary.length;
         } else {
           throw parsingError("expected a value starting with -- and the boundary");
         }
-        if (position.position === input2.length - 2 && bufferStartsWith(input2, dd, position) || position.position === input2.length - 4 && bufferStartsWith(input2, ddcrlf, position)) {
+        if (position2.position === input2.length - 2 && bufferStartsWith(input2, dd, position2) || position2.position === input2.length - 4 && bufferStartsWith(input2, ddcrlf, position2)) {
           return entryList;
         }
-        if (input2[position.position] !== 13 || input2[position.position + 1] !== 10) {
+        if (input2[position2.position] !== 13 || input2[position2.position + 1] !== 10) {
           throw parsingError("expected CRLF");
         }
-        position.position += 2;
-        const result = parseMultipartFormDataHeaders(input2, position);
+        position2.position += 2;
+        const result = parseMultipartFormDataHeaders(input2, position2);
         let { name, filename, contentType, encoding } = result;
-        position.position += 2;
+        position2.position += 2;
         let body;
         {
-          const boundaryIndex = input2.indexOf(boundary.subarray(2), position.position);
+          const boundaryIndex = input2.indexOf(boundary.subarray(2), position2.position);
           if (boundaryIndex === -1) {
             throw parsingError("expected boundary after body");
           }
-          body = input2.subarray(position.position, boundaryIndex - 4);
-          position.position += body.length;
+          body = input2.subarray(position2.position, boundaryIndex - 4);
+          position2.position += body.length;
           if (encoding === "base64") {
             body = Buffer.from(body.toString(), "base64");
           }
         }
-        if (input2[position.position] !== 13 || input2[position.position + 1] !== 10) {
+        if (input2[position2.position] !== 13 || input2[position2.position + 1] !== 10) {
           throw parsingError("expected CRLF");
         } else {
-          position.position += 2;
+          position2.position += 2;
         }
         let value;
         if (filename !== null) {
@@ -5732,13 +5732,13 @@ var require_formdata_parser = __commonJS({
         entryList.push(makeEntry(name, value, filename));
       }
     }
-    function parseMultipartFormDataHeaders(input2, position) {
+    function parseMultipartFormDataHeaders(input2, position2) {
       let name = null;
       let filename = null;
       let contentType = null;
       let encoding = null;
       while (true) {
-        if (input2[position.position] === 13 && input2[position.position + 1] === 10) {
+        if (input2[position2.position] === 13 && input2[position2.position + 1] === 10) {
           if (name === null) {
             throw parsingError("header name is null");
           }
@@ -5747,31 +5747,31 @@ var require_formdata_parser = __commonJS({
         let headerName = collectASequenceOfBytes(
           (char) => char !== 10 && char !== 13 && char !== 58,
           input2,
-          position
+          position2
         );
         headerName = removeChars(headerName, true, true, (char) => char === 9 || char === 32);
         if (!HTTP_TOKEN_CODEPOINTS.test(headerName.toString())) {
           throw parsingError("header name does not match the field-name token production");
         }
-        if (input2[position.position] !== 58) {
+        if (input2[position2.position] !== 58) {
           throw parsingError("expected :");
         }
-        position.position++;
+        position2.position++;
         collectASequenceOfBytes(
           (char) => char === 32 || char === 9,
           input2,
-          position
+          position2
         );
         switch (bufferToLowerCasedHeaderName(headerName)) {
           case "content-disposition": {
             name = filename = null;
-            if (!bufferStartsWith(input2, formDataNameBuffer, position)) {
+            if (!bufferStartsWith(input2, formDataNameBuffer, position2)) {
               throw parsingError('expected form-data; name=" for content-disposition header');
             }
-            position.position += 17;
-            name = parseMultipartFormDataName(input2, position);
-            if (input2[position.position] === 59 && input2[position.position + 1] === 32) {
-              const at2 = { position: position.position + 2 };
+            position2.position += 17;
+            name = parseMultipartFormDataName(input2, position2);
+            if (input2[position2.position] === 59 && input2[position2.position + 1] === 32) {
+              const at2 = { position: position2.position + 2 };
               if (bufferStartsWith(input2, filenameBuffer, at2)) {
                 if (input2[at2.position + 8] === 42) {
                   at2.position += 10;
@@ -5794,16 +5794,16 @@ var require_formdata_parser = __commonJS({
                     throw parsingError("unknown encoding, expected utf-8''");
                   }
                   filename = decodeURIComponent(new TextDecoder().decode(headerValue.subarray(7)));
-                  position.position = at2.position;
+                  position2.position = at2.position;
                 } else {
-                  position.position += 11;
+                  position2.position += 11;
                   collectASequenceOfBytes(
                     (char) => char === 32 || char === 9,
                     input2,
-                    position
+                    position2
                   );
-                  position.position++;
-                  filename = parseMultipartFormDataName(input2, position);
+                  position2.position++;
+                  filename = parseMultipartFormDataName(input2, position2);
                 }
               }
             }
@@ -5813,7 +5813,7 @@ var require_formdata_parser = __commonJS({
             let headerValue = collectASequenceOfBytes(
               (char) => char !== 10 && char !== 13,
               input2,
-              position
+              position2
             );
             headerValue = removeChars(headerValue, false, true, (char) => char === 9 || char === 32);
             contentType = isomorphicDecode(headerValue);
@@ -5823,7 +5823,7 @@ var require_formdata_parser = __commonJS({
             let headerValue = collectASequenceOfBytes(
               (char) => char !== 10 && char !== 13,
               input2,
-              position
+              position2
             );
             headerValue = removeChars(headerValue, false, true, (char) => char === 9 || char === 32);
             encoding = isomorphicDecode(headerValue);
@@ -5833,38 +5833,38 @@ var require_formdata_parser = __commonJS({
             collectASequenceOfBytes(
               (char) => char !== 10 && char !== 13,
               input2,
-              position
+              position2
             );
           }
         }
-        if (input2[position.position] !== 13 && input2[position.position + 1] !== 10) {
+        if (input2[position2.position] !== 13 && input2[position2.position + 1] !== 10) {
           throw parsingError("expected CRLF");
         } else {
-          position.position += 2;
+          position2.position += 2;
         }
       }
     }
-    function parseMultipartFormDataName(input2, position) {
-      assert(input2[position.position - 1] === 34);
+    function parseMultipartFormDataName(input2, position2) {
+      assert(input2[position2.position - 1] === 34);
       let name = collectASequenceOfBytes(
         (char) => char !== 10 && char !== 13 && char !== 34,
         input2,
-        position
+        position2
       );
-      if (input2[position.position] !== 34) {
+      if (input2[position2.position] !== 34) {
         throw parsingError('expected "');
       } else {
-        position.position++;
+        position2.position++;
       }
       name = new TextDecoder().decode(name).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
       return name;
     }
-    function collectASequenceOfBytes(condition, input2, position) {
-      let start = position.position;
+    function collectASequenceOfBytes(condition, input2, position2) {
+      let start = position2.position;
       while (start < input2.length && condition(input2[start])) {
         ++start;
       }
-      return input2.subarray(position.position, position.position = start);
+      return input2.subarray(position2.position, position2.position = start);
     }
     function removeChars(buf2, leading, trailing, predicate) {
       let lead = 0;
@@ -5877,12 +5877,12 @@ var require_formdata_parser = __commonJS({
       }
       return lead === 0 && trail === buf2.length - 1 ? buf2 : buf2.subarray(lead, trail + 1);
     }
-    function bufferStartsWith(buffer, start, position) {
+    function bufferStartsWith(buffer, start, position2) {
       if (buffer.length < start.length) {
         return false;
       }
       for (let i2 = 0; i2 < start.length; i2++) {
-        if (start[i2] !== buffer[position.position + i2]) {
+        if (start[i2] !== buffer[position2.position + i2]) {
           return false;
         }
       }
@@ -5905,8 +5905,8 @@ var require_promise = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve7, reject) => {
-        res = resolve7;
+      const promise = new Promise((resolve8, reject) => {
+        res = resolve8;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -5976,7 +5976,7 @@ var require_body = __commonJS({
       assert(webidl.is.ReadableStream(stream));
       let action = null;
       let source = null;
-      let length = null;
+      let length2 = null;
       let type2 = null;
       if (typeof object === "string") {
         source = object;
@@ -5990,11 +5990,11 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const formdataEscape = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const formdataEscape = (str3) => str3.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
-        length = 0;
+        length2 = 0;
         let hasUnknownSizeValue = false;
         for (const [name, value] of object) {
           if (typeof value === "string") {
@@ -6003,7 +6003,7 @@ Content-Disposition: form-data`;
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
-            length += chunk2.byteLength;
+            length2 += chunk2.byteLength;
           } else {
             const chunk2 = textEncoder.encode(`${prefix}; name="${formdataEscape(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${formdataEscape(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
@@ -6011,7 +6011,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
 `);
             blobParts.push(chunk2, value, rn);
             if (typeof value.size === "number") {
-              length += chunk2.byteLength + value.size + rn.byteLength;
+              length2 += chunk2.byteLength + value.size + rn.byteLength;
             } else {
               hasUnknownSizeValue = true;
             }
@@ -6020,9 +6020,9 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         const chunk = textEncoder.encode(`--${boundary}--\r
 `);
         blobParts.push(chunk);
-        length += chunk.byteLength;
+        length2 += chunk.byteLength;
         if (hasUnknownSizeValue) {
-          length = null;
+          length2 = null;
         }
         source = object;
         action = async function* () {
@@ -6037,7 +6037,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         type2 = `multipart/form-data; boundary=${boundary}`;
       } else if (webidl.is.Blob(object)) {
         source = object;
-        length = object.size;
+        length2 = object.size;
         if (object.type) {
           type2 = object.type;
         }
@@ -6053,7 +6053,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
         stream = webidl.is.ReadableStream(object) ? object : ReadableStreamFrom(object);
       }
       if (typeof source === "string" || util.isBuffer(source)) {
-        length = Buffer.byteLength(source);
+        length2 = Buffer.byteLength(source);
       }
       if (action != null) {
         let iterator2;
@@ -6084,7 +6084,7 @@ Content-Type: ${value.type || "application/octet-stream"}\r
           type: "bytes"
         });
       }
-      const body = { stream, source, length };
+      const body = { stream, source, length: length2 };
       return [body, type2];
     }
     function safelyExtractBody(object, keepalive = false) {
@@ -7219,12 +7219,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve7, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve7;
+          callback = resolve8;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7939,12 +7939,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve7, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve7;
+          callback = resolve8;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -8230,16 +8230,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       [kClose]() {
-        return new Promise((resolve7) => {
+        return new Promise((resolve8) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve7;
+            this[kClosedResolve] = resolve8;
           } else {
-            resolve7(null);
+            resolve8(null);
           }
         });
       }
       [kDestroy](err) {
-        return new Promise((resolve7) => {
+        return new Promise((resolve8) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i2 = 0; i2 < requests.length; i2++) {
             const request2 = requests[i2];
@@ -8250,7 +8250,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve7(null);
+            resolve8(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -8641,8 +8641,8 @@ var require_pool_base = __commonJS({
           }
           return Promise.all(closeAll);
         } else {
-          return new Promise((resolve7) => {
-            this[kClosedResolve] = resolve7;
+          return new Promise((resolve8) => {
+            this[kClosedResolve] = resolve8;
           });
         }
       }
@@ -10094,7 +10094,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           if (this[kContentLength] && this[kContentLength] > limit || this[kBytesRead] > limit) {
             this.destroy(new AbortError());
           }
@@ -10108,11 +10108,11 @@ var require_readable = __commonJS({
               if (signal3.aborted) {
                 reject(signal3.reason ?? new AbortError());
               } else {
-                resolve7(null);
+                resolve8(null);
               }
             });
           } else {
-            this.on("close", resolve7);
+            this.on("close", resolve8);
           }
           this.on("error", noop4).on("data", () => {
             if (this[kBytesRead] > limit) {
@@ -10140,7 +10140,7 @@ var require_readable = __commonJS({
     }
     function consume(stream, type2) {
       assert(!stream[kConsume]);
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve8, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -10155,7 +10155,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type: type2,
               stream,
-              resolve: resolve7,
+              resolve: resolve8,
               reject,
               length: 0,
               body: []
@@ -10199,11 +10199,11 @@ var require_readable = __commonJS({
       while (consume2.stream.read() != null) {
       }
     }
-    function chunksDecode(chunks, length, encoding) {
-      if (chunks.length === 0 || length === 0) {
+    function chunksDecode(chunks, length2, encoding) {
+      if (chunks.length === 0 || length2 === 0) {
         return "";
       }
-      const buffer = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length);
+      const buffer = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length2);
       const bufferLength = buffer.length;
       const start = bufferLength > 2 && buffer[0] === 239 && buffer[1] === 187 && buffer[2] === 191 ? 3 : 0;
       if (!encoding || encoding === "utf8" || encoding === "utf-8") {
@@ -10212,14 +10212,14 @@ var require_readable = __commonJS({
         return buffer.subarray(start, bufferLength).toString(encoding);
       }
     }
-    function chunksConcat(chunks, length) {
-      if (chunks.length === 0 || length === 0) {
+    function chunksConcat(chunks, length2) {
+      if (chunks.length === 0 || length2 === 0) {
         return new Uint8Array(0);
       }
       if (chunks.length === 1) {
         return new Uint8Array(chunks[0]);
       }
-      const buffer = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer);
+      const buffer = new Uint8Array(Buffer.allocUnsafeSlow(length2).buffer);
       let offset = 0;
       for (let i2 = 0; i2 < chunks.length; ++i2) {
         const chunk = chunks[i2];
@@ -10229,18 +10229,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2, encoding) {
-      const { type: type2, body, resolve: resolve7, stream, length } = consume2;
+      const { type: type2, body, resolve: resolve8, stream, length: length2 } = consume2;
       try {
         if (type2 === "text") {
-          resolve7(chunksDecode(body, length, encoding));
+          resolve8(chunksDecode(body, length2, encoding));
         } else if (type2 === "json") {
-          resolve7(JSON.parse(chunksDecode(body, length, encoding)));
+          resolve8(JSON.parse(chunksDecode(body, length2, encoding)));
         } else if (type2 === "arrayBuffer") {
-          resolve7(chunksConcat(body, length).buffer);
+          resolve8(chunksConcat(body, length2).buffer);
         } else if (type2 === "blob") {
-          resolve7(new Blob(body, { type: stream[kContentType] }));
+          resolve8(new Blob(body, { type: stream[kContentType] }));
         } else if (type2 === "bytes") {
-          resolve7(chunksConcat(body, length));
+          resolve8(chunksConcat(body, length2));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -10429,9 +10429,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -10643,9 +10643,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -10932,9 +10932,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -11027,9 +11027,9 @@ var require_api_connect = __commonJS({
     };
     function connect3(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           connect3.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve7(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -11179,8 +11179,8 @@ var require_mock_utils = __commonJS({
     function buildHeadersFromArray(headers2) {
       const clone = headers2.slice();
       const entries = [];
-      for (let index2 = 0; index2 < clone.length; index2 += 2) {
-        entries.push([clone[index2], clone[index2 + 1]]);
+      for (let index3 = 0; index3 < clone.length; index3 += 2) {
+        entries.push([clone[index3], clone[index3 + 1]]);
       }
       return Object.fromEntries(entries);
     }
@@ -11219,8 +11219,8 @@ var require_mock_utils = __commonJS({
           continue;
         }
         if (value.includes(",")) {
-          const values = value.split(",");
-          for (const v of values) {
+          const values2 = value.split(",");
+          for (const v of values2) {
             normalizedQp.append(key, v);
           }
           continue;
@@ -11296,14 +11296,14 @@ var require_mock_utils = __commonJS({
       return newMockDispatch;
     }
     function deleteMockDispatch(mockDispatches, key) {
-      const index2 = mockDispatches.findIndex((dispatch) => {
+      const index3 = mockDispatches.findIndex((dispatch) => {
         if (!dispatch.consumed) {
           return false;
         }
         return matchKey(dispatch, key);
       });
-      if (index2 !== -1) {
-        mockDispatches.splice(index2, 1);
+      if (index3 !== -1) {
+        mockDispatches.splice(index3, 1);
       }
     }
     function removeTrailingSlash(path2) {
@@ -12268,8 +12268,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile2, readFile: readFile4, mkdir: mkdir2 } = __require("node:fs/promises");
-    var { dirname: dirname6, resolve: resolve7 } = __require("node:path");
+    var { writeFile: writeFile2, readFile: readFile5, mkdir: mkdir2 } = __require("node:fs/promises");
+    var { dirname: dirname6, resolve: resolve8 } = __require("node:path");
     var { setTimeout: setTimeout3, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -12326,9 +12326,9 @@ var require_snapshot_recorder = __commonJS({
       if (formattedRequest.headers && typeof formattedRequest.headers === "object") {
         const headerKeys = Object.keys(formattedRequest.headers).sort();
         for (const key of headerKeys) {
-          const values = Array.isArray(formattedRequest.headers[key]) ? formattedRequest.headers[key] : [formattedRequest.headers[key]];
+          const values2 = Array.isArray(formattedRequest.headers[key]) ? formattedRequest.headers[key] : [formattedRequest.headers[key]];
           parts.push(key);
-          for (const value of values.sort()) {
+          for (const value of values2.sort()) {
             parts.push(String(value));
           }
         }
@@ -12463,7 +12463,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile4(resolve7(path2), "utf8");
+          const data = await readFile5(resolve8(path2), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -12492,7 +12492,7 @@ var require_snapshot_recorder = __commonJS({
         if (!path2) {
           throw new InvalidArgumentError("Snapshot path is required");
         }
-        const resolvedPath = resolve7(path2);
+        const resolvedPath = resolve8(path2);
         await mkdir2(dirname6(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
@@ -13542,13 +13542,13 @@ var require_dns = __commonJS({
         } else {
           family.offset++;
         }
-        const position = family.offset % family.ips.length;
-        ip = family.ips[position] ?? null;
+        const position2 = family.offset % family.ips.length;
+        ip = family.ips[position2] ?? null;
         if (ip == null) {
           return ip;
         }
         if (Date.now() - ip.timestamp > ip.ttl) {
-          family.ips.splice(position, 1);
+          family.ips.splice(position2, 1);
           return this.pick(origin, hostnameRecords, affinity);
         }
         return ip;
@@ -13567,13 +13567,13 @@ var require_dns = __commonJS({
         } else {
           family.offset++;
         }
-        const position = family.offset % family.ips.length;
-        const ip = family.ips[position] ?? null;
+        const position2 = family.offset % family.ips.length;
+        const ip = family.ips[position2] ?? null;
         if (ip == null) {
           return ip;
         }
         if (Date.now() - ip.timestamp > ip.ttl) {
-          family.ips.splice(position, 1);
+          family.ips.splice(position2, 1);
         }
         return ip;
       }
@@ -14906,8 +14906,8 @@ var require_memory_cache_store = __commonJS({
             }
             const previousEntry = findEntry(key, entries, Date.now());
             if (previousEntry) {
-              const index2 = entries.indexOf(previousEntry);
-              entries.splice(index2, 1, entry);
+              const index3 = entries.indexOf(previousEntry);
+              entries.splice(index3, 1, entry);
               store.#size -= previousEntry.size;
             } else {
               entries.push(entry);
@@ -15878,12 +15878,12 @@ var require_sqlite_cache_store = __commonJS({
       #findValue(key, canBeExpired = false) {
         const url = this.#makeValueUrl(key);
         const { headers: headers2, method } = key;
-        const values = this.#getValuesQuery.all(url, method);
-        if (values.length === 0) {
+        const values2 = this.#getValuesQuery.all(url, method);
+        if (values2.length === 0) {
           return void 0;
         }
         const now = Date.now();
-        for (const value of values) {
+        for (const value of values2) {
           if (now >= value.deleteAt && !canBeExpired) {
             return void 0;
           }
@@ -15946,7 +15946,7 @@ var require_headers = __commonJS({
       while (j > i2 && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i2))) ++i2;
       return i2 === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i2, j);
     }
-    function fill(headers2, object) {
+    function fill2(headers2, object) {
       if (Array.isArray(object)) {
         for (let i2 = 0; i2 < object.length; ++i2) {
           const header = object[i2];
@@ -16206,7 +16206,7 @@ var require_headers = __commonJS({
         this.#guard = "none";
         if (init !== void 0) {
           init = webidl.converters.HeadersInit(init, "Headers constructor", "init");
-          fill(this, init);
+          fill2(this, init);
         }
       }
       // https://fetch.spec.whatwg.org/#dom-headers-append
@@ -16370,7 +16370,7 @@ var require_headers = __commonJS({
       });
     };
     module.exports = {
-      fill,
+      fill: fill2,
       // for test.
       compareHeaderName,
       Headers: Headers3,
@@ -16387,7 +16387,7 @@ var require_headers = __commonJS({
 var require_response = __commonJS({
   "node_modules/undici/lib/web/fetch/response.js"(exports, module) {
     "use strict";
-    var { Headers: Headers3, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers();
+    var { Headers: Headers3, HeadersList, fill: fill2, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers();
     var { extractBody, cloneBody, mixinBody, streamRegistry, bodyUnusable } = require_body();
     var util = require_util();
     var nodeUtil = __require("node:util");
@@ -16721,7 +16721,7 @@ var require_response = __commonJS({
         getResponseState(response).statusText = init.statusText;
       }
       if ("headers" in init && init.headers != null) {
-        fill(getResponseHeaders(response), init.headers);
+        fill2(getResponseHeaders(response), init.headers);
       }
       if (body) {
         if (nullBodyStatus.includes(response.status)) {
@@ -18615,7 +18615,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve7, reject) => agent.dispatch(
+        return new Promise((resolve8, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -18690,7 +18690,7 @@ var require_fetch = __commonJS({
                 }
               }
               const onError = this.onError.bind(this);
-              resolve7({
+              resolve8({
                 status,
                 statusText,
                 headersList,
@@ -18733,7 +18733,7 @@ var require_fetch = __commonJS({
               for (let i2 = 0; i2 < rawHeaders.length; i2 += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i2]), rawHeaders[i2 + 1].toString("latin1"), true);
               }
-              resolve7({
+              resolve8({
                 status,
                 statusText: STATUS_CODES2[status],
                 headersList,
@@ -18768,14 +18768,14 @@ var require_util3 = __commonJS({
     }
     function getFieldValues(header) {
       assert(header !== null);
-      const values = [];
+      const values2 = [];
       for (let value of header.split(",")) {
         value = value.trim();
         if (isValidHeaderName(value)) {
-          values.push(value);
+          values2.push(value);
         }
       }
-      return values;
+      return values2;
     }
     module.exports = {
       urlEquals,
@@ -18915,18 +18915,18 @@ var require_cache3 = __commonJS({
         const p = Promise.all(responsePromises);
         const responses = await p;
         const operations = [];
-        let index2 = 0;
+        let index3 = 0;
         for (const response of responses) {
           const operation = {
             type: "put",
             // 7.3.2
-            request: requestList[index2],
+            request: requestList[index3],
             // 7.3.3
             response
             // 7.3.4
           };
           operations.push(operation);
-          index2++;
+          index3++;
         }
         const cacheJobPromise = createDeferredPromise();
         let errorData = null;
@@ -19120,8 +19120,8 @@ var require_cache3 = __commonJS({
        * @returns {requestResponseList}
        */
       #batchCacheOperations(operations) {
-        const cache2 = this.#relevantRequestResponseList;
-        const backupCache = [...cache2];
+        const cache3 = this.#relevantRequestResponseList;
+        const backupCache = [...cache3];
         const addedItems = [];
         const resultList = [];
         try {
@@ -19148,9 +19148,9 @@ var require_cache3 = __commonJS({
                 return [];
               }
               for (const requestResponse of requestResponses) {
-                const idx = cache2.indexOf(requestResponse);
+                const idx = cache3.indexOf(requestResponse);
                 assert(idx !== -1);
-                cache2.splice(idx, 1);
+                cache3.splice(idx, 1);
               }
             } else if (operation.type === "put") {
               if (operation.response == null) {
@@ -19180,11 +19180,11 @@ var require_cache3 = __commonJS({
               }
               requestResponses = this.#queryCache(operation.request);
               for (const requestResponse of requestResponses) {
-                const idx = cache2.indexOf(requestResponse);
+                const idx = cache3.indexOf(requestResponse);
                 assert(idx !== -1);
-                cache2.splice(idx, 1);
+                cache3.splice(idx, 1);
               }
-              cache2.push([operation.request, operation.response]);
+              cache3.push([operation.request, operation.response]);
               addedItems.push([operation.request, operation.response]);
             }
             resultList.push([operation.request, operation.response]);
@@ -19361,13 +19361,13 @@ var require_cachestorage = __commonJS({
         if (options.cacheName != null) {
           if (this.#caches.has(options.cacheName)) {
             const cacheList = this.#caches.get(options.cacheName);
-            const cache2 = new Cache(kConstruct, cacheList);
-            return await cache2.match(request2, options);
+            const cache3 = new Cache(kConstruct, cacheList);
+            return await cache3.match(request2, options);
           }
         } else {
           for (const cacheList of this.#caches.values()) {
-            const cache2 = new Cache(kConstruct, cacheList);
-            const response = await cache2.match(request2, options);
+            const cache3 = new Cache(kConstruct, cacheList);
+            const response = await cache3.match(request2, options);
             if (response !== void 0) {
               return response;
             }
@@ -19397,12 +19397,12 @@ var require_cachestorage = __commonJS({
         webidl.argumentLengthCheck(arguments, 1, prefix);
         cacheName = webidl.converters.DOMString(cacheName, prefix, "cacheName");
         if (this.#caches.has(cacheName)) {
-          const cache3 = this.#caches.get(cacheName);
-          return new Cache(kConstruct, cache3);
+          const cache4 = this.#caches.get(cacheName);
+          return new Cache(kConstruct, cache4);
         }
-        const cache2 = [];
-        this.#caches.set(cacheName, cache2);
-        return new Cache(kConstruct, cache2);
+        const cache3 = [];
+        this.#caches.set(cacheName, cache3);
+        return new Cache(kConstruct, cache3);
       }
       /**
        * @see https://w3c.github.io/ServiceWorker/#cache-storage-delete
@@ -19644,22 +19644,22 @@ var require_parse = __commonJS({
       let name = "";
       let value = "";
       if (header.includes(";")) {
-        const position = { position: 0 };
-        nameValuePair = collectASequenceOfCodePointsFast(";", header, position);
-        unparsedAttributes = header.slice(position.position);
+        const position2 = { position: 0 };
+        nameValuePair = collectASequenceOfCodePointsFast(";", header, position2);
+        unparsedAttributes = header.slice(position2.position);
       } else {
         nameValuePair = header;
       }
       if (!nameValuePair.includes("=")) {
         value = nameValuePair;
       } else {
-        const position = { position: 0 };
+        const position2 = { position: 0 };
         name = collectASequenceOfCodePointsFast(
           "=",
           nameValuePair,
-          position
+          position2
         );
-        value = nameValuePair.slice(position.position + 1);
+        value = nameValuePair.slice(position2.position + 1);
       }
       name = name.trim();
       value = value.trim();
@@ -19693,13 +19693,13 @@ var require_parse = __commonJS({
       let attributeName = "";
       let attributeValue = "";
       if (cookieAv.includes("=")) {
-        const position = { position: 0 };
+        const position2 = { position: 0 };
         attributeName = collectASequenceOfCodePointsFast(
           "=",
           cookieAv,
-          position
+          position2
         );
-        attributeValue = cookieAv.slice(position.position + 1);
+        attributeValue = cookieAv.slice(position2.position + 1);
       } else {
         attributeName = cookieAv;
       }
@@ -19820,9 +19820,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       brandChecks(headers2);
       cookie = webidl.converters.Cookie(cookie);
-      const str2 = stringify3(cookie);
-      if (str2) {
-        headers2.append("set-cookie", str2, true);
+      const str3 = stringify3(cookie);
+      if (str3) {
+        headers2.append("set-cookie", str3, true);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -20308,16 +20308,16 @@ var require_util5 = __commonJS({
       return isTextBinaryFrame(opcode) || isContinuationFrame(opcode) || isControlFrame(opcode);
     }
     function parseExtensions(extensions) {
-      const position = { position: 0 };
+      const position2 = { position: 0 };
       const extensionList = /* @__PURE__ */ new Map();
-      while (position.position < extensions.length) {
-        const pair = collectASequenceOfCodePointsFast(";", extensions, position);
+      while (position2.position < extensions.length) {
+        const pair = collectASequenceOfCodePointsFast(";", extensions, position2);
         const [name, value = ""] = pair.split("=", 2);
         extensionList.set(
           removeHTTPWhitespace(name, true, false),
           removeHTTPWhitespace(value, false, true)
         );
-        position.position++;
+        position2.position++;
       }
       return extensionList;
     }
@@ -20919,17 +20919,17 @@ var require_receiver = __commonJS({
           const buffer = Buffer.allocUnsafeSlow(n);
           while (offset !== n) {
             const next = this.#buffers[0];
-            const length = next.length;
-            if (length + offset === n) {
+            const length2 = next.length;
+            if (length2 + offset === n) {
               buffer.set(this.#buffers.shift(), offset);
               break;
-            } else if (length + offset > n) {
+            } else if (length2 + offset > n) {
               buffer.set(next.subarray(0, n - offset), offset);
               this.#buffers[0] = next.subarray(n - offset);
               break;
             } else {
               buffer.set(this.#buffers.shift(), offset);
-              offset += length;
+              offset += length2;
             }
           }
           return buffer;
@@ -22843,11 +22843,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter4 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve7) {
-          resolve7(value);
+        return value instanceof P ? value : new P(function(resolve8) {
+          resolve8(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve7, reject) {
+      return new (P || (P = Promise))(function(resolve8, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -22863,7 +22863,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -22950,26 +22950,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve7) => __awaiter4(this, void 0, void 0, function* () {
+          return new Promise((resolve8) => __awaiter4(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve7(output.toString());
+              resolve8(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve7) => __awaiter4(this, void 0, void 0, function* () {
+          return new Promise((resolve8) => __awaiter4(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve7(Buffer.concat(chunks));
+              resolve8(Buffer.concat(chunks));
             });
           }));
         });
@@ -23177,14 +23177,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve7, reject) => {
+          return new Promise((resolve8, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve7(res);
+                resolve8(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -23428,12 +23428,12 @@ var require_lib = __commonJS({
         return __awaiter4(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling2, retryNumber);
           const ms = ExponentialBackoffTimeSlice2 * Math.pow(2, retryNumber);
-          return new Promise((resolve7) => setTimeout(() => resolve7(), ms));
+          return new Promise((resolve8) => setTimeout(() => resolve8(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter4(this, void 0, void 0, function* () {
-          return new Promise((resolve7, reject) => __awaiter4(this, void 0, void 0, function* () {
+          return new Promise((resolve8, reject) => __awaiter4(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -23441,7 +23441,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve7(response);
+              resolve8(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -23480,7 +23480,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve7(response);
+              resolve8(response);
             }
           }));
         });
@@ -23527,15 +23527,15 @@ var require_dist = __commonJS({
     function parse5(header, options) {
       const stopChar = options?.comma === true ? COMMA : 65536;
       const len = header.length;
-      let index2 = skipOWS(header, options?.start ?? 0, len);
-      const valueStart = index2;
-      index2 = skipValue(header, index2, len, stopChar);
-      const valueEnd = trailingOWS(header, valueStart, index2);
+      let index3 = skipOWS(header, options?.start ?? 0, len);
+      const valueStart = index3;
+      index3 = skipValue(header, index3, len, stopChar);
+      const valueEnd = trailingOWS(header, valueStart, index3);
       const type2 = header.slice(valueStart, valueEnd).toLowerCase();
       if (options?.parameters === false) {
-        return { type: type2, index: index2, parameters: new NullObject() };
+        return { type: type2, index: index3, parameters: new NullObject() };
       }
-      return parseParameters(header, type2, index2, len, stopChar);
+      return parseParameters(header, type2, index3, len, stopChar);
     }
     var SP = 32;
     var HTAB = 9;
@@ -23544,72 +23544,72 @@ var require_dist = __commonJS({
     var DQUOTE = 34;
     var BSLASH = 92;
     var COMMA = 44;
-    function parseParameters(header, type2, index2, len, stopChar) {
+    function parseParameters(header, type2, index3, len, stopChar) {
       const parameters = new NullObject();
-      parameter: while (index2 < len) {
-        if (header.charCodeAt(index2) === stopChar)
+      parameter: while (index3 < len) {
+        if (header.charCodeAt(index3) === stopChar)
           break;
-        index2 = skipOWS(header, index2 + 1, len);
-        const keyStart = index2;
-        while (index2 < len) {
-          const code = header.charCodeAt(index2);
+        index3 = skipOWS(header, index3 + 1, len);
+        const keyStart = index3;
+        while (index3 < len) {
+          const code = header.charCodeAt(index3);
           if (code === stopChar)
             break parameter;
           if (code === SEMI)
             continue parameter;
           if (code === EQ) {
-            const keyEnd = trailingOWS(header, keyStart, index2);
+            const keyEnd = trailingOWS(header, keyStart, index3);
             const key = header.slice(keyStart, keyEnd).toLowerCase();
-            index2 = skipOWS(header, index2 + 1, len);
-            if (index2 < len && header.charCodeAt(index2) === DQUOTE) {
-              index2++;
+            index3 = skipOWS(header, index3 + 1, len);
+            if (index3 < len && header.charCodeAt(index3) === DQUOTE) {
+              index3++;
               let value = "";
-              while (index2 < len) {
-                const code2 = header.charCodeAt(index2++);
+              while (index3 < len) {
+                const code2 = header.charCodeAt(index3++);
                 if (code2 === DQUOTE) {
-                  index2 = skipValue(header, index2, len, stopChar);
+                  index3 = skipValue(header, index3, len, stopChar);
                   if (parameters[key] === void 0)
                     parameters[key] = value;
                   break;
                 }
-                if (code2 === BSLASH && index2 < len) {
-                  value += header[index2++];
+                if (code2 === BSLASH && index3 < len) {
+                  value += header[index3++];
                   continue;
                 }
                 value += String.fromCharCode(code2);
               }
               continue parameter;
             }
-            const valueStart = index2;
-            index2 = skipValue(header, index2, len, stopChar);
+            const valueStart = index3;
+            index3 = skipValue(header, index3, len, stopChar);
             if (parameters[key] === void 0) {
-              const valueEnd = trailingOWS(header, valueStart, index2);
+              const valueEnd = trailingOWS(header, valueStart, index3);
               parameters[key] = header.slice(valueStart, valueEnd);
             }
             continue parameter;
           }
-          index2++;
+          index3++;
         }
       }
-      return { type: type2, index: index2, parameters };
+      return { type: type2, index: index3, parameters };
     }
-    function skipValue(str2, index2, len, stopChar) {
-      while (index2 < len) {
-        const code = str2.charCodeAt(index2);
+    function skipValue(str3, index3, len, stopChar) {
+      while (index3 < len) {
+        const code = str3.charCodeAt(index3);
         if (code === SEMI || code === stopChar)
           break;
-        index2++;
+        index3++;
       }
-      return index2;
+      return index3;
     }
-    function skipOWS(header, index2, len) {
-      while (index2 < len) {
-        const char = header.charCodeAt(index2);
+    function skipOWS(header, index3, len) {
+      while (index3 < len) {
+        const char = header.charCodeAt(index3);
         if (char !== SP && char !== HTAB)
           break;
-        index2++;
+        index3++;
       }
-      return index2;
+      return index3;
     }
     function trailingOWS(header, start, end) {
       while (end > start) {
@@ -23620,12 +23620,12 @@ var require_dist = __commonJS({
       }
       return end;
     }
-    function qstring(str2) {
-      if (TOKEN_REGEXP.test(str2))
-        return str2;
-      if (TEXT_REGEXP.test(str2))
-        return `"${str2.replace(QUOTE_REGEXP, "\\$&")}"`;
-      throw new TypeError(`Invalid parameter value: ${str2}`);
+    function qstring(str3) {
+      if (TOKEN_REGEXP.test(str3))
+        return str3;
+      if (TEXT_REGEXP.test(str3))
+        return `"${str3.replace(QUOTE_REGEXP, "\\$&")}"`;
+      throw new TypeError(`Invalid parameter value: ${str3}`);
     }
   }
 });
@@ -24083,8 +24083,8 @@ var require_light = __commonJS({
           return this.Promise.resolve();
         }
         yieldLoop(t = 0) {
-          return new this.Promise(function(resolve7, reject) {
-            return setTimeout(resolve7, t);
+          return new this.Promise(function(resolve8, reject) {
+            return setTimeout(resolve8, t);
           });
         }
         computePenalty() {
@@ -24155,7 +24155,7 @@ var require_light = __commonJS({
           now = Date.now();
           return this.check(weight, now);
         }
-        async __register__(index2, weight, expiration) {
+        async __register__(index3, weight, expiration) {
           var now, wait;
           await this.yieldLoop();
           now = Date.now();
@@ -24200,7 +24200,7 @@ var require_light = __commonJS({
             strategy: this.storeOptions.strategy
           };
         }
-        async __free__(index2, weight) {
+        async __free__(index3, weight) {
           await this.yieldLoop();
           this._running -= weight;
           this._done += weight;
@@ -24295,15 +24295,15 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error2, reject, resolve7, returned, task;
+          var args, cb, error2, reject, resolve8, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
-            ({ task, args, resolve: resolve7, reject } = this._queue.shift());
+            ({ task, args, resolve: resolve8, reject } = this._queue.shift());
             cb = await (async function() {
               try {
                 returned = await task(...args);
                 return function() {
-                  return resolve7(returned);
+                  return resolve8(returned);
                 };
               } catch (error1) {
                 error2 = error1;
@@ -24318,13 +24318,13 @@ var require_light = __commonJS({
           }
         }
         schedule(task, ...args) {
-          var promise, reject, resolve7;
-          resolve7 = reject = null;
+          var promise, reject, resolve8;
+          resolve8 = reject = null;
           promise = new this.Promise(function(_resolve, _reject) {
-            resolve7 = _resolve;
+            resolve8 = _resolve;
             return reject = _reject;
           });
-          this._queue.push({ task, args, resolve: resolve7, reject });
+          this._queue.push({ task, args, resolve: resolve8, reject });
           this._tryToRun();
           return promise;
         }
@@ -24626,19 +24626,19 @@ var require_light = __commonJS({
           check(weight = 1) {
             return this._store.__check__(weight);
           }
-          _clearGlobalState(index2) {
-            if (this._scheduled[index2] != null) {
-              clearTimeout(this._scheduled[index2].expiration);
-              delete this._scheduled[index2];
+          _clearGlobalState(index3) {
+            if (this._scheduled[index3] != null) {
+              clearTimeout(this._scheduled[index3].expiration);
+              delete this._scheduled[index3];
               return true;
             } else {
               return false;
             }
           }
-          async _free(index2, job, options, eventInfo) {
+          async _free(index3, job, options, eventInfo) {
             var e2, running;
             try {
-              ({ running } = await this._store.__free__(index2, options.weight));
+              ({ running } = await this._store.__free__(index3, options.weight));
               this.Events.trigger("debug", `Freed ${options.id}`, eventInfo);
               if (running === 0 && this.empty()) {
                 return this.Events.trigger("idle");
@@ -24648,13 +24648,13 @@ var require_light = __commonJS({
               return this.Events.trigger("error", e2);
             }
           }
-          _run(index2, job, wait) {
+          _run(index3, job, wait) {
             var clearGlobalState, free, run;
             job.doRun();
-            clearGlobalState = this._clearGlobalState.bind(this, index2);
-            run = this._run.bind(this, index2, job);
-            free = this._free.bind(this, index2, job);
-            return this._scheduled[index2] = {
+            clearGlobalState = this._clearGlobalState.bind(this, index3);
+            run = this._run.bind(this, index3, job);
+            free = this._free.bind(this, index3, job);
+            return this._scheduled[index3] = {
               timeout: setTimeout(() => {
                 return job.doExecute(this._limiter, clearGlobalState, run, free);
               }, wait),
@@ -24666,7 +24666,7 @@ var require_light = __commonJS({
           }
           _drainOne(capacity) {
             return this._registerLock.schedule(() => {
-              var args, index2, next, options, queue;
+              var args, index3, next, options, queue;
               if (this.queued() === 0) {
                 return this.Promise.resolve(null);
               }
@@ -24676,8 +24676,8 @@ var require_light = __commonJS({
                 return this.Promise.resolve(null);
               }
               this.Events.trigger("debug", `Draining ${options.id}`, { args, options });
-              index2 = this._randomIndex();
-              return this._store.__register__(index2, options.weight, options.expiration).then(({ success, wait, reservoir }) => {
+              index3 = this._randomIndex();
+              return this._store.__register__(index3, options.weight, options.expiration).then(({ success, wait, reservoir }) => {
                 var empty;
                 this.Events.trigger("debug", `Drained ${options.id}`, { success, args, options });
                 if (success) {
@@ -24689,7 +24689,7 @@ var require_light = __commonJS({
                   if (reservoir === 0) {
                     this.Events.trigger("depleted", empty);
                   }
-                  this._run(index2, next, wait);
+                  this._run(index3, next, wait);
                   return this.Promise.resolve(options.weight);
                 } else {
                   return this.Promise.resolve(null);
@@ -24725,20 +24725,20 @@ var require_light = __commonJS({
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at2;
               };
-              return new this.Promise((resolve7, reject) => {
+              return new this.Promise((resolve8, reject) => {
                 if (finished()) {
-                  return resolve7();
+                  return resolve8();
                 } else {
                   return this.on("done", () => {
                     if (finished()) {
                       this.removeAllListeners("done");
-                      return resolve7();
+                      return resolve8();
                     }
                   });
                 }
               });
             };
-            done = options.dropWaitingJobs ? (this._run = function(index2, next) {
+            done = options.dropWaitingJobs ? (this._run = function(index3, next) {
               return next.doDrop({
                 message: options.dropErrorMessage
               });
@@ -24825,9 +24825,9 @@ var require_light = __commonJS({
               options = parser$5.load(options, this.jobDefaults);
             }
             task = (...args2) => {
-              return new this.Promise(function(resolve7, reject) {
+              return new this.Promise(function(resolve8, reject) {
                 return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve7)(args3);
+                  return (args3[0] != null ? reject : resolve8)(args3);
                 });
               });
             };
@@ -24962,10 +24962,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
     var isAlias = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isScalar3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -24986,7 +24986,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar2(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar3(node) || isCollection(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -24998,11 +24998,11 @@ var require_identity = __commonJS({
     exports.isAlias = isAlias;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap2;
+    exports.isMap = isMap3;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar2;
-    exports.isSeq = isSeq2;
+    exports.isScalar = isScalar3;
+    exports.isSeq = isSeq3;
   }
 });
 
@@ -25896,13 +25896,13 @@ var require_Collection = __commonJS({
 var require_stringifyComment = __commonJS({
   "node_modules/yaml/dist/stringify/stringifyComment.js"(exports) {
     "use strict";
-    var stringifyComment = (str2) => str2.replace(/^(?!$)(?: $)?/gm, "#");
+    var stringifyComment = (str3) => str3.replace(/^(?!$)(?: $)?/gm, "#");
     function indentComment(comment2, indent) {
       if (/^\n+$/.test(comment2))
         return comment2.substring(1);
       return indent ? comment2.replace(/^(?! *$)/gm, indent) : comment2;
     }
-    var lineComment = (str2, indent, comment2) => str2.endsWith("\n") ? indentComment(comment2, indent) : comment2.includes("\n") ? "\n" + indentComment(comment2, indent) : (str2.endsWith(" ") ? "" : " ") + comment2;
+    var lineComment = (str3, indent, comment2) => str3.endsWith("\n") ? indentComment(comment2, indent) : comment2.includes("\n") ? "\n" + indentComment(comment2, indent) : (str3.endsWith(" ") ? "" : " ") + comment2;
     exports.indentComment = indentComment;
     exports.lineComment = lineComment;
     exports.stringifyComment = stringifyComment;
@@ -26056,16 +26056,16 @@ var require_stringifyString = __commonJS({
       lineWidth: ctx.options.lineWidth,
       minContentWidth: ctx.options.minContentWidth
     });
-    var containsDocumentMarker = (str2) => /^(%|---|\.\.\.)/m.test(str2);
-    function lineLengthOverLimit(str2, lineWidth, indentLength) {
+    var containsDocumentMarker = (str3) => /^(%|---|\.\.\.)/m.test(str3);
+    function lineLengthOverLimit(str3, lineWidth, indentLength) {
       if (!lineWidth || lineWidth < 0)
         return false;
       const limit = lineWidth - indentLength;
-      const strLen = str2.length;
+      const strLen = str3.length;
       if (strLen <= limit)
         return false;
       for (let i2 = 0, start = 0; i2 < strLen; ++i2) {
-        if (str2[i2] === "\n") {
+        if (str3[i2] === "\n") {
           if (i2 - start > limit)
             return true;
           start = i2 + 1;
@@ -26082,11 +26082,11 @@ var require_stringifyString = __commonJS({
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
-      let str2 = "";
+      let str3 = "";
       let start = 0;
       for (let i2 = 0, ch = json2[i2]; ch; ch = json2[++i2]) {
         if (ch === " " && json2[i2 + 1] === "\\" && json2[i2 + 2] === "n") {
-          str2 += json2.slice(start, i2) + "\\ ";
+          str3 += json2.slice(start, i2) + "\\ ";
           i2 += 1;
           start = i2;
           ch = "\\";
@@ -26095,38 +26095,38 @@ var require_stringifyString = __commonJS({
           switch (json2[i2 + 1]) {
             case "u":
               {
-                str2 += json2.slice(start, i2);
+                str3 += json2.slice(start, i2);
                 const code = json2.substr(i2 + 2, 4);
                 switch (code) {
                   case "0000":
-                    str2 += "\\0";
+                    str3 += "\\0";
                     break;
                   case "0007":
-                    str2 += "\\a";
+                    str3 += "\\a";
                     break;
                   case "000b":
-                    str2 += "\\v";
+                    str3 += "\\v";
                     break;
                   case "001b":
-                    str2 += "\\e";
+                    str3 += "\\e";
                     break;
                   case "0085":
-                    str2 += "\\N";
+                    str3 += "\\N";
                     break;
                   case "00a0":
-                    str2 += "\\_";
+                    str3 += "\\_";
                     break;
                   case "2028":
-                    str2 += "\\L";
+                    str3 += "\\L";
                     break;
                   case "2029":
-                    str2 += "\\P";
+                    str3 += "\\P";
                     break;
                   default:
                     if (code.substr(0, 2) === "00")
-                      str2 += "\\x" + code.substr(2);
+                      str3 += "\\x" + code.substr(2);
                     else
-                      str2 += json2.substr(i2, 6);
+                      str3 += json2.substr(i2, 6);
                 }
                 i2 += 5;
                 start = i2 + 1;
@@ -26136,14 +26136,14 @@ var require_stringifyString = __commonJS({
               if (implicitKey || json2[i2 + 2] === '"' || json2.length < minMultiLineLength) {
                 i2 += 1;
               } else {
-                str2 += json2.slice(start, i2) + "\n\n";
+                str3 += json2.slice(start, i2) + "\n\n";
                 while (json2[i2 + 2] === "\\" && json2[i2 + 3] === "n" && json2[i2 + 4] !== '"') {
-                  str2 += "\n";
+                  str3 += "\n";
                   i2 += 2;
                 }
-                str2 += indent;
+                str3 += indent;
                 if (json2[i2 + 2] === " ")
-                  str2 += "\\";
+                  str3 += "\\";
                 i2 += 1;
                 start = i2 + 1;
               }
@@ -26152,8 +26152,8 @@ var require_stringifyString = __commonJS({
               i2 += 1;
           }
       }
-      str2 = start ? str2 + json2.slice(start) : json2;
-      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
+      str3 = start ? str3 + json2.slice(start) : json2;
+      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
       if (ctx.options.singleQuote === false || ctx.implicitKey && value.includes("\n") || /[ \t]\n|\n[ \t]/.test(value))
@@ -26281,15 +26281,15 @@ ${indent}${start}${value}${end}`;
           return quotedString(value, ctx);
         }
       }
-      const str2 = value.replace(/\n+/g, `$&
+      const str3 = value.replace(/\n+/g, `$&
 ${indent}`);
       if (actualString) {
-        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str2);
+        const test = (tag) => tag.default && tag.tag !== "tag:yaml.org,2002:str" && tag.test?.test(str3);
         const { compat, tags } = ctx.doc.schema;
         if (tags.some(test) || compat?.some(test))
           return quotedString(value, ctx);
       }
-      return implicitKey ? str2 : foldFlowLines.foldFlowLines(str2, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
+      return implicitKey ? str3 : foldFlowLines.foldFlowLines(str3, indent, foldFlowLines.FOLD_FLOW, getFoldOptions(ctx, false));
     }
     function stringifyString(item, ctx, onComment, onChompKeep) {
       const { implicitKey, inFlow } = ctx;
@@ -26441,11 +26441,11 @@ var require_stringify = __commonJS({
       const props2 = stringifyProps(node, tagObj, ctx);
       if (props2.length > 0)
         ctx.indentAtStart = (ctx.indentAtStart ?? 0) + props2.length + 1;
-      const str2 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
+      const str3 = typeof tagObj.stringify === "function" ? tagObj.stringify(node, ctx, onComment, onChompKeep) : identity.isScalar(node) ? stringifyString.stringifyString(node, ctx, onComment, onChompKeep) : node.toString(ctx, onComment, onChompKeep);
       if (!props2)
-        return str2;
-      return identity.isScalar(node) || str2[0] === "{" || str2[0] === "[" ? `${props2} ${str2}` : `${props2}
-${ctx.indent}${str2}`;
+        return str3;
+      return identity.isScalar(node) || str3[0] === "{" || str3[0] === "[" ? `${props2} ${str3}` : `${props2}
+${ctx.indent}${str3}`;
     }
     exports.createStringifyContext = createStringifyContext;
     exports.stringify = stringify3;
@@ -26480,8 +26480,8 @@ var require_stringifyPair = __commonJS({
       });
       let keyCommentDone = false;
       let chompKeep = false;
-      let str2 = stringify3.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
-      if (!explicitKey && !ctx.inFlow && str2.length > 1024) {
+      let str3 = stringify3.stringify(key, ctx, () => keyCommentDone = true, () => chompKeep = true);
+      if (!explicitKey && !ctx.inFlow && str3.length > 1024) {
         if (simpleKeys)
           throw new Error("With simple keys, single line scalar must not span more than 1024 characters");
         explicitKey = true;
@@ -26490,27 +26490,27 @@ var require_stringifyPair = __commonJS({
         if (allNullValues || value == null) {
           if (keyCommentDone && onComment)
             onComment();
-          return str2 === "" ? "?" : explicitKey ? `? ${str2}` : str2;
+          return str3 === "" ? "?" : explicitKey ? `? ${str3}` : str3;
         }
       } else if (allNullValues && !simpleKeys || value == null && explicitKey) {
-        str2 = `? ${str2}`;
+        str3 = `? ${str3}`;
         if (keyComment && !keyCommentDone) {
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
         } else if (chompKeep && onChompKeep)
           onChompKeep();
-        return str2;
+        return str3;
       }
       if (keyCommentDone)
         keyComment = null;
       if (explicitKey) {
         if (keyComment)
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
-        str2 = `? ${str2}
+          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
+        str3 = `? ${str3}
 ${indent}:`;
       } else {
-        str2 = `${str2}:`;
+        str3 = `${str3}:`;
         if (keyComment)
-          str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(keyComment));
+          str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(keyComment));
       }
       let vsb, vcb, valueComment;
       if (identity.isNode(value)) {
@@ -26526,7 +26526,7 @@ ${indent}:`;
       }
       ctx.implicitKey = false;
       if (!explicitKey && !keyComment && identity.isScalar(value))
-        ctx.indentAtStart = str2.length + 1;
+        ctx.indentAtStart = str3.length + 1;
       chompKeep = false;
       if (!indentSeq && indentStep.length >= 2 && !ctx.inFlow && !explicitKey && identity.isSeq(value) && !value.flow && !value.tag && !value.anchor) {
         ctx.indent = ctx.indent.substring(2);
@@ -26570,16 +26570,16 @@ ${ctx.indent}`;
       } else if (valueStr === "" || valueStr[0] === "\n") {
         ws = "";
       }
-      str2 += ws + valueStr;
+      str3 += ws + valueStr;
       if (ctx.inFlow) {
         if (valueCommentDone && onComment)
           onComment();
       } else if (valueComment && !valueCommentDone) {
-        str2 += stringifyComment.lineComment(str2, ctx.indent, commentString(valueComment));
+        str3 += stringifyComment.lineComment(str3, ctx.indent, commentString(valueComment));
       } else if (chompKeep && onChompKeep) {
         onChompKeep();
       }
-      return str2;
+      return str3;
     }
     exports.stringifyPair = stringifyPair;
   }
@@ -26806,31 +26806,31 @@ var require_stringifyCollection = __commonJS({
           }
         }
         chompKeep = false;
-        let str3 = stringify3.stringify(item, itemCtx, () => comment3 = null, () => chompKeep = true);
+        let str4 = stringify3.stringify(item, itemCtx, () => comment3 = null, () => chompKeep = true);
         if (comment3)
-          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment3));
+          str4 += stringifyComment.lineComment(str4, itemIndent, commentString(comment3));
         if (chompKeep && comment3)
           chompKeep = false;
-        lines.push(blockItemPrefix + str3);
+        lines.push(blockItemPrefix + str4);
       }
-      let str2;
+      let str3;
       if (lines.length === 0) {
-        str2 = flowChars.start + flowChars.end;
+        str3 = flowChars.start + flowChars.end;
       } else {
-        str2 = lines[0];
+        str3 = lines[0];
         for (let i2 = 1; i2 < lines.length; ++i2) {
           const line = lines[i2];
-          str2 += line ? `
+          str3 += line ? `
 ${indent}${line}` : "\n";
         }
       }
       if (comment2) {
-        str2 += "\n" + stringifyComment.indentComment(commentString(comment2), indent);
+        str3 += "\n" + stringifyComment.indentComment(commentString(comment2), indent);
         if (onComment)
           onComment();
       } else if (chompKeep && onChompKeep)
         onChompKeep();
-      return str2;
+      return str3;
     }
     function stringifyFlowCollection({ items }, ctx, { flowChars, itemIndent }) {
       const { indent, indentStep, flowCollectionPadding: fcPadding, options: { commentString } } = ctx;
@@ -26873,21 +26873,21 @@ ${indent}${line}` : "\n";
         }
         if (comment2)
           reqNewline = true;
-        let str2 = stringify3.stringify(item, itemCtx, () => comment2 = null);
-        reqNewline || (reqNewline = lines.length > linesAtValue || str2.includes("\n"));
+        let str3 = stringify3.stringify(item, itemCtx, () => comment2 = null);
+        reqNewline || (reqNewline = lines.length > linesAtValue || str3.includes("\n"));
         if (i2 < items.length - 1) {
-          str2 += ",";
+          str3 += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str2.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str3.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
-            str2 += ",";
+            str3 += ",";
           }
         }
         if (comment2)
-          str2 += stringifyComment.lineComment(str2, itemIndent, commentString(comment2));
-        lines.push(str2);
+          str3 += stringifyComment.lineComment(str3, itemIndent, commentString(comment2));
+        lines.push(str3);
         linesAtValue = lines.length;
       }
       const { start, end } = flowChars;
@@ -26899,11 +26899,11 @@ ${indent}${line}` : "\n";
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
-          let str2 = start;
+          let str3 = start;
           for (const line of lines)
-            str2 += line ? `
+            str3 += line ? `
 ${indentStep}${indent}${line}` : "\n";
-          return `${str2}
+          return `${str3}
 ${indent}${end}`;
         } else {
           return `${start}${fcPadding}${lines.join(" ")}${fcPadding}${end}`;
@@ -27235,7 +27235,7 @@ var require_string = __commonJS({
       identify: (value) => typeof value === "string",
       default: true,
       tag: "tag:yaml.org,2002:str",
-      resolve: (str2) => str2,
+      resolve: (str3) => str3,
       stringify(item, ctx, onComment, onChompKeep) {
         ctx = Object.assign({ actualString: true }, ctx);
         return stringifyString.stringifyString(item, ctx, onComment, onChompKeep);
@@ -27273,7 +27273,7 @@ var require_bool = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:bool",
       test: /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/,
-      resolve: (str2) => new Scalar.Scalar(str2[0] === "t" || str2[0] === "T"),
+      resolve: (str3) => new Scalar.Scalar(str3[0] === "t" || str3[0] === "T"),
       stringify({ source, value }, ctx) {
         if (source && boolTag.test.test(source)) {
           const sv = source[0] === "t" || source[0] === "T";
@@ -27325,7 +27325,7 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -27334,7 +27334,7 @@ var require_float = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/,
-      resolve: (str2) => parseFloat(str2),
+      resolve: (str3) => parseFloat(str3),
       stringify(node) {
         const num = Number(node.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -27345,11 +27345,11 @@ var require_float = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/,
-      resolve(str2) {
-        const node = new Scalar.Scalar(parseFloat(str2));
-        const dot = str2.indexOf(".");
-        if (dot !== -1 && str2[str2.length - 1] === "0")
-          node.minFractionDigits = str2.length - dot - 1;
+      resolve(str3) {
+        const node = new Scalar.Scalar(parseFloat(str3));
+        const dot = str3.indexOf(".");
+        if (dot !== -1 && str3[str3.length - 1] === "0")
+          node.minFractionDigits = str3.length - dot - 1;
         return node;
       },
       stringify: stringifyNumber.stringifyNumber
@@ -27366,7 +27366,7 @@ var require_int = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    var intResolve = (str2, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2.substring(offset), radix);
+    var intResolve = (str3, offset, radix, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3.substring(offset), radix);
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value) && value >= 0)
@@ -27379,7 +27379,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^0o[0-7]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 8, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 2, 8, opt),
       stringify: (node) => intStringify(node, 8, "0o")
     };
     var int3 = {
@@ -27387,7 +27387,7 @@ var require_int = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -27396,7 +27396,7 @@ var require_int = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^0x[0-9a-fA-F]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports.int = int3;
@@ -27449,7 +27449,7 @@ var require_schema2 = __commonJS({
         identify: (value) => typeof value === "string",
         default: true,
         tag: "tag:yaml.org,2002:str",
-        resolve: (str2) => str2,
+        resolve: (str3) => str3,
         stringify: stringifyJSON
       },
       {
@@ -27466,7 +27466,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:bool",
         test: /^true$|^false$/,
-        resolve: (str2) => str2 === "true",
+        resolve: (str3) => str3 === "true",
         stringify: stringifyJSON
       },
       {
@@ -27474,7 +27474,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:int",
         test: /^-?(?:0|[1-9][0-9]*)$/,
-        resolve: (str2, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str2) : parseInt(str2, 10),
+        resolve: (str3, _onError, { intAsBigInt }) => intAsBigInt ? BigInt(str3) : parseInt(str3, 10),
         stringify: ({ value }) => intIdentify(value) ? value.toString() : JSON.stringify(value)
       },
       {
@@ -27482,7 +27482,7 @@ var require_schema2 = __commonJS({
         default: true,
         tag: "tag:yaml.org,2002:float",
         test: /^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?$/,
-        resolve: (str2) => parseFloat(str2),
+        resolve: (str3) => parseFloat(str3),
         stringify: stringifyJSON
       }
     ];
@@ -27490,9 +27490,9 @@ var require_schema2 = __commonJS({
       default: true,
       tag: "",
       test: /^/,
-      resolve(str2, onError) {
-        onError(`Unresolved plain scalar ${JSON.stringify(str2)}`);
-        return str2;
+      resolve(str3, onError) {
+        onError(`Unresolved plain scalar ${JSON.stringify(str3)}`);
+        return str3;
       }
     };
     var schema2 = [map3.map, seq2.seq].concat(jsonScalars, jsonError);
@@ -27524,10 +27524,10 @@ var require_binary = __commonJS({
         if (typeof node_buffer.Buffer === "function") {
           return node_buffer.Buffer.from(src, "base64");
         } else if (typeof atob === "function") {
-          const str2 = atob(src.replace(/[\n\r]/g, ""));
-          const buffer = new Uint8Array(str2.length);
-          for (let i2 = 0; i2 < str2.length; ++i2)
-            buffer[i2] = str2.charCodeAt(i2);
+          const str3 = atob(src.replace(/[\n\r]/g, ""));
+          const buffer = new Uint8Array(str3.length);
+          for (let i2 = 0; i2 < str3.length; ++i2)
+            buffer[i2] = str3.charCodeAt(i2);
           return buffer;
         } else {
           onError("This environment does not support reading binary tags; either Buffer or atob is required");
@@ -27538,28 +27538,28 @@ var require_binary = __commonJS({
         if (!value)
           return "";
         const buf2 = value;
-        let str2;
+        let str3;
         if (typeof node_buffer.Buffer === "function") {
-          str2 = buf2 instanceof node_buffer.Buffer ? buf2.toString("base64") : node_buffer.Buffer.from(buf2.buffer).toString("base64");
+          str3 = buf2 instanceof node_buffer.Buffer ? buf2.toString("base64") : node_buffer.Buffer.from(buf2.buffer).toString("base64");
         } else if (typeof btoa === "function") {
           let s = "";
           for (let i2 = 0; i2 < buf2.length; ++i2)
             s += String.fromCharCode(buf2[i2]);
-          str2 = btoa(s);
+          str3 = btoa(s);
         } else {
           throw new Error("This environment does not support writing binary tags; either Buffer or btoa is required");
         }
         type2 ?? (type2 = Scalar.Scalar.BLOCK_LITERAL);
         if (type2 !== Scalar.Scalar.QUOTE_DOUBLE) {
           const lineWidth = Math.max(ctx.options.lineWidth - ctx.indent.length, ctx.options.minContentWidth);
-          const n = Math.ceil(str2.length / lineWidth);
+          const n = Math.ceil(str3.length / lineWidth);
           const lines = new Array(n);
           for (let i2 = 0, o = 0; i2 < n; ++i2, o += lineWidth) {
-            lines[i2] = str2.substr(o, lineWidth);
+            lines[i2] = str3.substr(o, lineWidth);
           }
-          str2 = lines.join(type2 === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
+          str3 = lines.join(type2 === Scalar.Scalar.BLOCK_LITERAL ? "\n" : " ");
         }
-        return stringifyString.stringifyString({ comment: comment2, type: type2, value: str2 }, ctx, onComment, onChompKeep);
+        return stringifyString.stringifyString({ comment: comment2, type: type2, value: str3 }, ctx, onComment, onChompKeep);
       }
     };
     exports.binary = binary2;
@@ -27765,7 +27765,7 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/,
-      resolve: (str2) => str2.slice(-3).toLowerCase() === "nan" ? NaN : str2[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
+      resolve: (str3) => str3.slice(-3).toLowerCase() === "nan" ? NaN : str3[0] === "-" ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY,
       stringify: stringifyNumber.stringifyNumber
     };
     var floatExp = {
@@ -27774,7 +27774,7 @@ var require_float2 = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "EXP",
       test: /^[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?[eE][-+]?[0-9]+$/,
-      resolve: (str2) => parseFloat(str2.replace(/_/g, "")),
+      resolve: (str3) => parseFloat(str3.replace(/_/g, "")),
       stringify(node) {
         const num = Number(node.value);
         return isFinite(num) ? num.toExponential() : stringifyNumber.stringifyNumber(node);
@@ -27785,11 +27785,11 @@ var require_float2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:float",
       test: /^[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*$/,
-      resolve(str2) {
-        const node = new Scalar.Scalar(parseFloat(str2.replace(/_/g, "")));
-        const dot = str2.indexOf(".");
+      resolve(str3) {
+        const node = new Scalar.Scalar(parseFloat(str3.replace(/_/g, "")));
+        const dot = str3.indexOf(".");
         if (dot !== -1) {
-          const f = str2.substring(dot + 1).replace(/_/g, "");
+          const f = str3.substring(dot + 1).replace(/_/g, "");
           if (f[f.length - 1] === "0")
             node.minFractionDigits = f.length;
         }
@@ -27809,34 +27809,34 @@ var require_int2 = __commonJS({
     "use strict";
     var stringifyNumber = require_stringifyNumber();
     var intIdentify = (value) => typeof value === "bigint" || Number.isInteger(value);
-    function intResolve(str2, offset, radix, { intAsBigInt }) {
-      const sign = str2[0];
+    function intResolve(str3, offset, radix, { intAsBigInt }) {
+      const sign = str3[0];
       if (sign === "-" || sign === "+")
         offset += 1;
-      str2 = str2.substring(offset).replace(/_/g, "");
+      str3 = str3.substring(offset).replace(/_/g, "");
       if (intAsBigInt) {
         switch (radix) {
           case 2:
-            str2 = `0b${str2}`;
+            str3 = `0b${str3}`;
             break;
           case 8:
-            str2 = `0o${str2}`;
+            str3 = `0o${str3}`;
             break;
           case 16:
-            str2 = `0x${str2}`;
+            str3 = `0x${str3}`;
             break;
         }
-        const n2 = BigInt(str2);
+        const n2 = BigInt(str3);
         return sign === "-" ? BigInt(-1) * n2 : n2;
       }
-      const n = parseInt(str2, radix);
+      const n = parseInt(str3, radix);
       return sign === "-" ? -1 * n : n;
     }
     function intStringify(node, radix, prefix) {
       const { value } = node;
       if (intIdentify(value)) {
-        const str2 = value.toString(radix);
-        return value < 0 ? "-" + prefix + str2.substr(1) : prefix + str2;
+        const str3 = value.toString(radix);
+        return value < 0 ? "-" + prefix + str3.substr(1) : prefix + str3;
       }
       return stringifyNumber.stringifyNumber(node);
     }
@@ -27846,7 +27846,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "BIN",
       test: /^[-+]?0b[0-1_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 2, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 2, 2, opt),
       stringify: (node) => intStringify(node, 2, "0b")
     };
     var intOct = {
@@ -27855,7 +27855,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "OCT",
       test: /^[-+]?0[0-7_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 1, 8, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 1, 8, opt),
       stringify: (node) => intStringify(node, 8, "0")
     };
     var int3 = {
@@ -27863,7 +27863,7 @@ var require_int2 = __commonJS({
       default: true,
       tag: "tag:yaml.org,2002:int",
       test: /^[-+]?[0-9][0-9_]*$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 0, 10, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 0, 10, opt),
       stringify: stringifyNumber.stringifyNumber
     };
     var intHex = {
@@ -27872,7 +27872,7 @@ var require_int2 = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "HEX",
       test: /^[-+]?0x[0-9a-fA-F_]+$/,
-      resolve: (str2, _onError, opt) => intResolve(str2, 2, 16, opt),
+      resolve: (str3, _onError, opt) => intResolve(str3, 2, 16, opt),
       stringify: (node) => intStringify(node, 16, "0x")
     };
     exports.int = int3;
@@ -27976,9 +27976,9 @@ var require_timestamp = __commonJS({
   "node_modules/yaml/dist/schema/yaml-1.1/timestamp.js"(exports) {
     "use strict";
     var stringifyNumber = require_stringifyNumber();
-    function parseSexagesimal(str2, asBigInt) {
-      const sign = str2[0];
-      const parts = sign === "-" || sign === "+" ? str2.substring(1) : str2;
+    function parseSexagesimal(str3, asBigInt) {
+      const sign = str3[0];
+      const parts = sign === "-" || sign === "+" ? str3.substring(1) : str3;
       const num = (n) => asBigInt ? BigInt(n) : Number(n);
       const res = parts.replace(/_/g, "").split(":").reduce((res2, p) => res2 * num(60) + num(p), num(0));
       return sign === "-" ? num(-1) * res : res;
@@ -28015,7 +28015,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:int",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+$/,
-      resolve: (str2, _onError, { intAsBigInt }) => parseSexagesimal(str2, intAsBigInt),
+      resolve: (str3, _onError, { intAsBigInt }) => parseSexagesimal(str3, intAsBigInt),
       stringify: stringifySexagesimal
     };
     var floatTime = {
@@ -28024,7 +28024,7 @@ var require_timestamp = __commonJS({
       tag: "tag:yaml.org,2002:float",
       format: "TIME",
       test: /^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*$/,
-      resolve: (str2) => parseSexagesimal(str2, false),
+      resolve: (str3) => parseSexagesimal(str3, false),
       stringify: stringifySexagesimal
     };
     var timestamp2 = {
@@ -28035,8 +28035,8 @@ var require_timestamp = __commonJS({
       // may be omitted altogether, resulting in a date format. In such a case, the time part is
       // assumed to be 00:00:00Z (start of day, UTC).
       test: RegExp("^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:(?:t|T|[ \\t]+)([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2}(\\.[0-9]+)?)(?:[ \\t]*(Z|[-+][012]?[0-9](?::[0-9]{2})?))?)?$"),
-      resolve(str2) {
-        const match = str2.match(timestamp2.test);
+      resolve(str3) {
+        const match = str3.match(timestamp2.test);
         if (!match)
           throw new Error("!!timestamp expects a date, starting with yyyy-mm-dd");
         const [, year, month, day, hour, minute, second] = match.map(Number);
@@ -28912,10 +28912,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep3, value } = collItem;
+        const { start, key, sep: sep4, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep3?.[0],
+          next: key ?? sep4?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -28929,7 +28929,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep3) {
+          if (!keyProps.anchor && !keyProps.tag && !sep4) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map3.comment)
@@ -28953,7 +28953,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map3.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep3 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -28969,7 +28969,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode2(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep3, null, valueProps, onError);
+          const valueNode = value ? composeNode2(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep4, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -29060,7 +29060,7 @@ var require_resolve_end = __commonJS({
       let comment2 = "";
       if (end) {
         let hasSpace = false;
-        let sep3 = "";
+        let sep4 = "";
         for (const token of end) {
           const { source, type: type2 } = token;
           switch (type2) {
@@ -29074,13 +29074,13 @@ var require_resolve_end = __commonJS({
               if (!comment2)
                 comment2 = cb;
               else
-                comment2 += sep3 + cb;
-              sep3 = "";
+                comment2 += sep4 + cb;
+              sep4 = "";
               break;
             }
             case "newline":
               if (comment2)
-                sep3 += source;
+                sep4 += source;
               hasSpace = true;
               break;
             default:
@@ -29110,9 +29110,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode: composeNode2, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap2 = fc.start.source === "{";
-      const fcName = isMap2 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap3 = fc.start.source === "{";
+      const fcName = isMap3 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -29123,18 +29123,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i2 = 0; i2 < fc.items.length; ++i2) {
         const collItem = fc.items[i2];
-        const { start, key, sep: sep3, value } = collItem;
+        const { start, key, sep: sep4, value } = collItem;
         const props2 = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep3?.[0],
+          next: key ?? sep4?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props2.found) {
-          if (!props2.anchor && !props2.tag && !sep3 && !value) {
+          if (!props2.anchor && !props2.tag && !sep4 && !value) {
             if (i2 === 0 && props2.comma)
               onError(props2.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i2 < fc.items.length - 1)
@@ -29148,7 +29148,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props2.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -29188,8 +29188,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep3 && !props2.found) {
-          const valueNode = value ? composeNode2(ctx, value, props2, onError) : composeEmptyNode(ctx, props2.end, sep3, null, props2, onError);
+        if (!isMap3 && !sep4 && !props2.found) {
+          const valueNode = value ? composeNode2(ctx, value, props2, onError) : composeEmptyNode(ctx, props2.end, sep4, null, props2, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -29201,7 +29201,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep3 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -29211,9 +29211,9 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap2 && !props2.found && ctx.options.strict) {
-              if (sep3)
-                for (const st of sep3) {
+            if (!isMap3 && !props2.found && ctx.options.strict) {
+              if (sep4)
+                for (const st of sep4) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -29230,7 +29230,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode2(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep3, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode2(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep4, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -29243,7 +29243,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap2) {
+          if (isMap3) {
             const map3 = coll;
             if (utilMapIncludes.mapIncludes(ctx, map3.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -29259,7 +29259,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap2 ? "}" : "]";
+      const expectedEnd = isMap3 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -29410,7 +29410,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i2 + 1;
       }
       let value = "";
-      let sep3 = "";
+      let sep4 = "";
       let prevMoreIndented = false;
       for (let i2 = 0; i2 < contentStart; ++i2)
         value += lines[i2][0].slice(trimIndent) + "\n";
@@ -29427,24 +29427,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type2 === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep3 + indent.slice(trimIndent) + content;
-          sep3 = "\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep3 === " ")
-            sep3 = "\n";
-          else if (!prevMoreIndented && sep3 === "\n")
-            sep3 = "\n\n";
-          value += sep3 + indent.slice(trimIndent) + content;
-          sep3 = "\n";
+          if (sep4 === " ")
+            sep4 = "\n";
+          else if (!prevMoreIndented && sep4 === "\n")
+            sep4 = "\n\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep3 === "\n")
+          if (sep4 === "\n")
             value += "\n";
           else
-            sep3 = "\n";
+            sep4 = "\n";
         } else {
-          value += sep3 + content;
-          sep3 = " ";
+          value += sep4 + content;
+          sep4 = " ";
           prevMoreIndented = false;
         }
       }
@@ -29489,7 +29489,7 @@ var require_resolve_block_scalar = __commonJS({
         onError(error2, "UNEXPECTED_TOKEN", `Block scalar header includes extra characters: ${source}`);
       let hasSpace = false;
       let comment2 = "";
-      let length = source.length;
+      let length2 = source.length;
       for (let i2 = 1; i2 < props2.length; ++i2) {
         const token = props2[i2];
         switch (token.type) {
@@ -29497,19 +29497,19 @@ var require_resolve_block_scalar = __commonJS({
             hasSpace = true;
           // fallthrough
           case "newline":
-            length += token.source.length;
+            length2 += token.source.length;
             break;
           case "comment":
             if (strict && !hasSpace) {
               const message = "Comments must be separated from other tokens by white space characters";
               onError(token, "MISSING_CHAR", message);
             }
-            length += token.source.length;
+            length2 += token.source.length;
             comment2 = token.source.substring(1);
             break;
           case "error":
             onError(token, "UNEXPECTED_TOKEN", token.message);
-            length += token.source.length;
+            length2 += token.source.length;
             break;
           /* istanbul ignore next should not happen */
           default: {
@@ -29517,11 +29517,11 @@ var require_resolve_block_scalar = __commonJS({
             onError(token, "UNEXPECTED_TOKEN", message);
             const ts = token.source;
             if (ts && typeof ts === "string")
-              length += ts.length;
+              length2 += ts.length;
           }
         }
       }
-      return { mode, indent, chomp, comment: comment2, length };
+      return { mode, indent, chomp, comment: comment2, length: length2 };
     }
     function splitLines(source) {
       const split = source.split(/\n( *)/);
@@ -29627,25 +29627,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep3 = " ";
+      let sep4 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep3 === "\n")
-            res += sep3;
+          if (sep4 === "\n")
+            res += sep4;
           else
-            sep3 = "\n";
+            sep4 = "\n";
         } else {
-          res += sep3 + lm;
-          sep3 = " ";
+          res += sep4 + lm;
+          sep4 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep3 + (match?.[1] ?? "");
+      return res + sep4 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -29671,9 +29671,9 @@ var require_resolve_flow_scalar = __commonJS({
             while (next === " " || next === "	")
               next = source[++i2 + 1];
           } else if (next === "x" || next === "u" || next === "U") {
-            const length = next === "x" ? 2 : next === "u" ? 4 : 8;
-            res += parseCharCode(source, i2 + 1, length, onError);
-            i2 += length;
+            const length2 = next === "x" ? 2 : next === "u" ? 4 : 8;
+            res += parseCharCode(source, i2 + 1, length2, onError);
+            i2 += length2;
           } else {
             const raw = source.substr(i2 - 1, 2);
             onError(i2 - 1, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
@@ -29742,14 +29742,14 @@ var require_resolve_flow_scalar = __commonJS({
       "\\": "\\",
       "	": "	"
     };
-    function parseCharCode(source, offset, length, onError) {
-      const cc = source.substr(offset, length);
-      const ok = cc.length === length && /^[0-9a-fA-F]+$/.test(cc);
+    function parseCharCode(source, offset, length2, onError) {
+      const cc = source.substr(offset, length2);
+      const ok = cc.length === length2 && /^[0-9a-fA-F]+$/.test(cc);
       const code = ok ? parseInt(cc, 16) : NaN;
       try {
         return String.fromCodePoint(code);
       } catch {
-        const raw = source.substr(offset - 2, length + 2);
+        const raw = source.substr(offset - 2, length2 + 2);
         onError(offset - 2, "BAD_DQ_ESCAPE", `Invalid escape sequence ${raw}`);
         return raw;
       }
@@ -30455,14 +30455,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep3, value }) {
+    function stringifyItem({ start, key, sep: sep4, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep3)
-        for (const st of sep3)
+      if (sep4)
+        for (const st of sep4)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -30489,10 +30489,10 @@ var require_cst_visit = __commonJS({
     visit.REMOVE = REMOVE;
     visit.itemAtPath = (cst, path2) => {
       let item = cst;
-      for (const [field, index2] of path2) {
+      for (const [field, index3] of path2) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
-          item = tok.items[index2];
+          item = tok.items[index3];
         } else
           return void 0;
       }
@@ -30546,7 +30546,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar3 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM2:
@@ -30630,7 +30630,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar2;
+    exports.isScalar = isScalar3;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -31229,7 +31229,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
-    var LineCounter2 = class {
+    var LineCounter3 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -31252,7 +31252,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports.LineCounter = LineCounter2;
+    exports.LineCounter = LineCounter3;
   }
 });
 
@@ -31629,18 +31629,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep3;
+          let sep4;
           if (scalar.end) {
-            sep3 = scalar.end;
-            sep3.push(this.sourceToken);
+            sep4 = scalar.end;
+            sep4.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep3 = [this.sourceToken];
+            sep4 = [this.sourceToken];
           const map3 = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep3 }]
+            items: [{ start, key: scalar, sep: sep4 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map3;
@@ -31793,15 +31793,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep3 = it.sep;
-                  sep3.push(this.sourceToken);
+                  const sep4 = it.sep;
+                  sep4.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep3 }]
+                    items: [{ start: start2, key, sep: sep4 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -31995,13 +31995,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep3 = fc.end.splice(1, fc.end.length);
-            sep3.push(this.sourceToken);
+            const sep4 = fc.end.splice(1, fc.end.length);
+            sep4.push(this.sourceToken);
             const map3 = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep3 }]
+              items: [{ start, key: fc, sep: sep4 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map3;
@@ -32146,7 +32146,7 @@ var require_public_api = __commonJS({
       const lineCounter$1 = options.lineCounter || prettyErrors && new lineCounter.LineCounter() || null;
       return { lineCounter: lineCounter$1, prettyErrors };
     }
-    function parseAllDocuments(source, options = {}) {
+    function parseAllDocuments2(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -32160,7 +32160,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument2(source, options = {}) {
+    function parseDocument3(source, options = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options);
       const parser$1 = new parser.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options);
@@ -32186,7 +32186,7 @@ var require_public_api = __commonJS({
       } else if (options === void 0 && reviver && typeof reviver === "object") {
         options = reviver;
       }
-      const doc = parseDocument2(src, options);
+      const doc = parseDocument3(src, options);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log.warn(doc.options.logLevel, warning2));
@@ -32221,8 +32221,8 @@ var require_public_api = __commonJS({
       return new Document.Document(value, _replacer, options).toString(options);
     }
     exports.parse = parse5;
-    exports.parseAllDocuments = parseAllDocuments;
-    exports.parseDocument = parseDocument2;
+    exports.parseAllDocuments = parseAllDocuments2;
+    exports.parseDocument = parseDocument3;
     exports.stringify = stringify3;
   }
 });
@@ -32469,12 +32469,12 @@ function resolveYamlBinary2(source) {
   if (input2.length % 4 !== 0 || !BASE64_PATTERN.test(input2)) return NOT_RESOLVED;
   const binary2 = atob(input2);
   const result = new Uint8Array(binary2.length);
-  for (let index2 = 0; index2 < binary2.length; index2++) result[index2] = binary2.charCodeAt(index2);
+  for (let index3 = 0; index3 < binary2.length; index3++) result[index3] = binary2.charCodeAt(index3);
   return result;
 }
 function representYamlBinary2(object) {
   let binary2 = "";
-  for (let index2 = 0; index2 < object.length; index2++) binary2 += String.fromCharCode(object[index2]);
+  for (let index3 = 0; index3 < object.length; index3++) binary2 += String.fromCharCode(object[index3]);
   return btoa(binary2);
 }
 function makeUtcDate(year, month, day, hour = 0, minute = 0, second = 0, fraction = 0) {
@@ -32542,52 +32542,52 @@ function createTagDefinitionListMap() {
 function compileTags(tags) {
   const result = [];
   for (const tag of tags) {
-    let index2 = result.length;
+    let index3 = result.length;
     for (let previousIndex = 0; previousIndex < result.length; previousIndex++) {
       const previous = result[previousIndex];
       if (previous.nodeKind === tag.nodeKind && previous.tagName === tag.tagName && previous.matchByTagPrefix === tag.matchByTagPrefix) {
-        index2 = previousIndex;
+        index3 = previousIndex;
         break;
       }
     }
-    result[index2] = tag;
+    result[index3] = tag;
   }
   return result;
 }
 function normalizeKey(key) {
   if (Array.isArray(key)) {
     const array = Array.prototype.slice.call(key);
-    for (let index2 = 0; index2 < array.length; index2++) {
-      if (Array.isArray(array[index2])) return null;
-      if (typeof array[index2] === "object" && Object.prototype.toString.call(array[index2]) === "[object Object]") array[index2] = "[object Object]";
+    for (let index3 = 0; index3 < array.length; index3++) {
+      if (Array.isArray(array[index3])) return null;
+      if (typeof array[index3] === "object" && Object.prototype.toString.call(array[index3]) === "[object Object]") array[index3] = "[object Object]";
     }
     return String(array);
   }
   if (typeof key === "object" && Object.prototype.toString.call(key) === "[object Object]") return "[object Object]";
   return String(key);
 }
-function getLine2(buffer, lineStart, lineEnd, position, maxLineLength) {
+function getLine2(buffer, lineStart, lineEnd, position2, maxLineLength) {
   let head = "";
   let tail = "";
   const maxHalfLength = Math.floor(maxLineLength / 2) - 1;
-  if (position - lineStart > maxHalfLength) {
+  if (position2 - lineStart > maxHalfLength) {
     head = " ... ";
-    lineStart = position - maxHalfLength + head.length;
+    lineStart = position2 - maxHalfLength + head.length;
   }
-  if (lineEnd - position > maxHalfLength) {
+  if (lineEnd - position2 > maxHalfLength) {
     tail = " ...";
-    lineEnd = position + maxHalfLength - tail.length;
+    lineEnd = position2 + maxHalfLength - tail.length;
   }
   return {
     str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "\u2192") + tail,
-    pos: position - lineStart + head.length
+    pos: position2 - lineStart + head.length
   };
 }
 function padStart2(string, max) {
   return " ".repeat(Math.max(max - string.length, 0)) + string;
 }
-function makeSnippet2(mark, options) {
-  if (!mark.buffer) return null;
+function makeSnippet2(mark2, options) {
+  if (!mark2.buffer) return null;
   const opts = {
     ...DEFAULT_SNIPPET_OPTIONS,
     ...options
@@ -32597,30 +32597,30 @@ function makeSnippet2(mark, options) {
   const lineEnds = [];
   let match;
   let foundLineNo = -1;
-  while (match = re.exec(mark.buffer)) {
+  while (match = re.exec(mark2.buffer)) {
     lineEnds.push(match.index);
     lineStarts.push(match.index + match[0].length);
-    if (mark.position <= match.index && foundLineNo < 0) foundLineNo = lineStarts.length - 2;
+    if (mark2.position <= match.index && foundLineNo < 0) foundLineNo = lineStarts.length - 2;
   }
   if (foundLineNo < 0) foundLineNo = lineStarts.length - 1;
   let result = "";
-  const lineNoLength = Math.min(mark.line + opts.linesAfter, lineEnds.length).toString().length;
+  const lineNoLength = Math.min(mark2.line + opts.linesAfter, lineEnds.length).toString().length;
   const maxLineLength = opts.maxLength - (opts.indent + lineNoLength + 3);
   for (let i2 = 1; i2 <= opts.linesBefore; i2++) {
     if (foundLineNo - i2 < 0) break;
-    const line2 = getLine2(mark.buffer, lineStarts[foundLineNo - i2], lineEnds[foundLineNo - i2], mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i2]), maxLineLength);
-    result = `${" ".repeat(opts.indent)}${padStart2((mark.line - i2 + 1).toString(), lineNoLength)} | ${line2.str}
+    const line2 = getLine2(mark2.buffer, lineStarts[foundLineNo - i2], lineEnds[foundLineNo - i2], mark2.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i2]), maxLineLength);
+    result = `${" ".repeat(opts.indent)}${padStart2((mark2.line - i2 + 1).toString(), lineNoLength)} | ${line2.str}
 ${result}`;
   }
-  const line = getLine2(mark.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
-  result += `${" ".repeat(opts.indent)}${padStart2((mark.line + 1).toString(), lineNoLength)} | ${line.str}
+  const line = getLine2(mark2.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark2.position, maxLineLength);
+  result += `${" ".repeat(opts.indent)}${padStart2((mark2.line + 1).toString(), lineNoLength)} | ${line.str}
 `;
   result += `${"-".repeat(opts.indent + lineNoLength + 3 + line.pos)}^
 `;
   for (let i2 = 1; i2 <= opts.linesAfter; i2++) {
     if (foundLineNo + i2 >= lineEnds.length) break;
-    const line2 = getLine2(mark.buffer, lineStarts[foundLineNo + i2], lineEnds[foundLineNo + i2], mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i2]), maxLineLength);
-    result += `${" ".repeat(opts.indent)}${padStart2((mark.line + i2 + 1).toString(), lineNoLength)} | ${line2.str}
+    const line2 = getLine2(mark2.buffer, lineStarts[foundLineNo + i2], lineEnds[foundLineNo + i2], mark2.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i2]), maxLineLength);
+    result += `${" ".repeat(opts.indent)}${padStart2((mark2.line + i2 + 1).toString(), lineNoLength)} | ${line2.str}
 `;
   }
   return result.replace(/\n$/, "");
@@ -32690,22 +32690,22 @@ function escapedHexLen$1(c) {
   if (c === 117) return 4;
   return 8;
 }
-function skipFoldedBreaks(input2, position, end) {
+function skipFoldedBreaks(input2, position2, end) {
   let breaks = 0;
-  while (position < end) {
-    const ch = input2.charCodeAt(position);
+  while (position2 < end) {
+    const ch = input2.charCodeAt(position2);
     if (ch === 10) {
       breaks++;
-      position++;
+      position2++;
     } else if (ch === 13) {
       breaks++;
-      position++;
-      if (input2.charCodeAt(position) === 10) position++;
-    } else if (ch === 32 || ch === 9) position++;
+      position2++;
+      if (input2.charCodeAt(position2) === 10) position2++;
+    } else if (ch === 32 || ch === 9) position2++;
     else break;
   }
   return {
-    position,
+    position: position2,
     breaks
   };
 }
@@ -32715,81 +32715,81 @@ function foldedBreaks(count2) {
 }
 function getPlainValue(input2, start, end) {
   let result = "";
-  let position = start;
+  let position2 = start;
   let captureStart = start;
   let captureEnd = start;
-  while (position < end) {
-    const ch = input2.charCodeAt(position);
+  while (position2 < end) {
+    const ch = input2.charCodeAt(position2);
     if (ch === 10 || ch === 13) {
       result += input2.slice(captureStart, captureEnd);
-      const fold = skipFoldedBreaks(input2, position, end);
+      const fold = skipFoldedBreaks(input2, position2, end);
       result += foldedBreaks(fold.breaks);
-      position = captureStart = captureEnd = fold.position;
+      position2 = captureStart = captureEnd = fold.position;
     } else {
-      position++;
-      if (ch !== 32 && ch !== 9) captureEnd = position;
+      position2++;
+      if (ch !== 32 && ch !== 9) captureEnd = position2;
     }
   }
   return result + input2.slice(captureStart, captureEnd);
 }
 function getSingleQuotedValue(input2, start, end) {
   let result = "";
-  let position = start;
+  let position2 = start;
   let captureStart = start;
   let captureEnd = start;
-  while (position < end) {
-    const ch = input2.charCodeAt(position);
+  while (position2 < end) {
+    const ch = input2.charCodeAt(position2);
     if (ch === 39) {
-      result += input2.slice(captureStart, position) + "'";
-      position += 2;
-      captureStart = captureEnd = position;
+      result += input2.slice(captureStart, position2) + "'";
+      position2 += 2;
+      captureStart = captureEnd = position2;
     } else if (ch === 10 || ch === 13) {
       result += input2.slice(captureStart, captureEnd);
-      const fold = skipFoldedBreaks(input2, position, end);
+      const fold = skipFoldedBreaks(input2, position2, end);
       result += foldedBreaks(fold.breaks);
-      position = captureStart = captureEnd = fold.position;
+      position2 = captureStart = captureEnd = fold.position;
     } else {
-      position++;
-      if (ch !== 32 && ch !== 9) captureEnd = position;
+      position2++;
+      if (ch !== 32 && ch !== 9) captureEnd = position2;
     }
   }
   return result + input2.slice(captureStart, end);
 }
 function getDoubleQuotedValue(input2, start, end) {
   let result = "";
-  let position = start;
+  let position2 = start;
   let captureStart = start;
   let captureEnd = start;
-  while (position < end) {
-    const ch = input2.charCodeAt(position);
+  while (position2 < end) {
+    const ch = input2.charCodeAt(position2);
     if (ch === 92) {
-      result += input2.slice(captureStart, position);
-      position++;
-      const escaped = input2.charCodeAt(position);
-      if (escaped === 10 || escaped === 13) position = skipFoldedBreaks(input2, position, end).position;
+      result += input2.slice(captureStart, position2);
+      position2++;
+      const escaped = input2.charCodeAt(position2);
+      if (escaped === 10 || escaped === 13) position2 = skipFoldedBreaks(input2, position2, end).position;
       else if (escaped < 256 && simpleEscapeCheck2[escaped]) {
         result += simpleEscapeMap2[escaped];
-        position++;
+        position2++;
       } else {
         let hexLength = escapedHexLen$1(escaped);
         let hexResult = 0;
         for (; hexLength > 0; hexLength--) {
-          position++;
-          const digit = fromHexCode$1(input2.charCodeAt(position));
+          position2++;
+          const digit = fromHexCode$1(input2.charCodeAt(position2));
           hexResult = (hexResult << 4) + digit;
         }
         result += charFromCodepoint2(hexResult);
-        position++;
+        position2++;
       }
-      captureStart = captureEnd = position;
+      captureStart = captureEnd = position2;
     } else if (ch === 10 || ch === 13) {
       result += input2.slice(captureStart, captureEnd);
-      const fold = skipFoldedBreaks(input2, position, end);
+      const fold = skipFoldedBreaks(input2, position2, end);
       result += foldedBreaks(fold.breaks);
-      position = captureStart = captureEnd = fold.position;
+      position2 = captureStart = captureEnd = fold.position;
     } else {
-      position++;
-      if (ch !== 32 && ch !== 9) captureEnd = position;
+      position2++;
+      if (ch !== 32 && ch !== 9) captureEnd = position2;
     }
   }
   return result + input2.slice(captureStart, end);
@@ -32851,20 +32851,20 @@ function getScalarValue(input2, scalar) {
 }
 function tagPercentDecode(source) {
   let result = "";
-  let index2 = 0;
-  while (index2 < source.length) {
-    if (source.charCodeAt(index2) !== 37) {
-      result += source[index2++];
+  let index3 = 0;
+  while (index3 < source.length) {
+    if (source.charCodeAt(index3) !== 37) {
+      result += source[index3++];
       continue;
     }
-    let ch = parseInt(source.slice(index2 + 1, index2 + 3), 16);
-    index2 += 3;
+    let ch = parseInt(source.slice(index3 + 1, index3 + 3), 16);
+    index3 += 3;
     if (ch >= 192) {
       let remaining = ch < 224 ? 1 : ch < 240 ? 2 : 3;
       ch &= (1 << 6 - remaining) - 1;
       while (remaining-- > 0) {
-        ch = ch << 6 | parseInt(source.slice(index2 + 1, index2 + 3), 16) & 63;
-        index2 += 3;
+        ch = ch << 6 | parseInt(source.slice(index3 + 1, index3 + 3), 16) & 63;
+        index3 += 3;
       }
     }
     if (ch < 65536) result += String.fromCharCode(ch);
@@ -32891,12 +32891,12 @@ function eventPosition$1(event) {
 function throwError$1(state, message) {
   YAMLException2.throwAt(state.source, state.position, message, state.filename);
 }
-function finalizeCollection(state, position, tag, carrier) {
+function finalizeCollection(state, position2, tag, carrier) {
   try {
     return tag.finalize(carrier);
   } catch (error2) {
     if (error2 instanceof YAMLException2) throw error2;
-    YAMLException2.throwAt(state.source, position, error2 instanceof Error ? error2.message : String(error2), state.filename);
+    YAMLException2.throwAt(state.source, position2, error2 instanceof Error ? error2.message : String(error2), state.filename);
   }
 }
 function constructScalar(state, event) {
@@ -33284,10 +33284,10 @@ function skipSeparationSpace2(state, allowComments) {
   }
   return lineBreaks;
 }
-function testDocumentSeparator2(state, position = state.position) {
-  const ch = state.input.charCodeAt(position);
-  if ((ch === 45 || ch === 46) && ch === state.input.charCodeAt(position + 1) && ch === state.input.charCodeAt(position + 2)) {
-    const following = state.input.charCodeAt(position + 3);
+function testDocumentSeparator2(state, position2 = state.position) {
+  const ch = state.input.charCodeAt(position2);
+  if ((ch === 45 || ch === 46) && ch === state.input.charCodeAt(position2 + 1) && ch === state.input.charCodeAt(position2 + 2)) {
+    const following = state.input.charCodeAt(position2 + 3);
     return following === 0 || isWsOrEol(following);
   }
   return false;
@@ -33916,12 +33916,12 @@ function readDocument2(state) {
   if (!explicitEnd && state.position < state.length && !testDocumentBoundary(state)) throwError2(state, "end of the stream or a document separator is expected");
 }
 function parseEvents(input2, options) {
-  const length = input2.length;
+  const length2 = input2.length;
   const state = {
     ...DEFAULT_PARSER_OPTIONS,
     ...options,
     input: `${input2}\0`,
-    length,
+    length: length2,
     position: 0,
     line: 0,
     lineStart: 0,
@@ -34002,16 +34002,16 @@ function tryLongOrMultilineAsBlock(layout) {
     return;
   }
   const availableWidth = Math.max(Math.min(w, 40), w - layout.shiftOfContent);
-  let position = 0;
+  let position2 = 0;
   let shouldFold = false;
-  while (position <= value.length) {
+  while (position2 <= value.length) {
     let lineEnd = value.length;
-    const nextLineBreak = value.indexOf("\n", position);
+    const nextLineBreak = value.indexOf("\n", position2);
     if (nextLineBreak !== -1) lineEnd = nextLineBreak;
-    const line = value.slice(position, lineEnd);
+    const line = value.slice(position2, lineEnd);
     if (line.length > availableWidth && line[0] !== " " && / [^ \t]/.test(line)) shouldFold = true;
     if (nextLineBreak === -1) break;
-    position = nextLineBreak + 1;
+    position2 = nextLineBreak + 1;
   }
   if (shouldFold) layout.style = SCALAR_STYLE.FOLDED_BLOCK;
   else if (multiline) layout.style = SCALAR_STYLE.LITERAL_BLOCK;
@@ -34595,11 +34595,11 @@ var init_js_yaml = __esm({
       * Optional `mark` contains source snippet data. Usually, use
       * {@link YAMLException.throwAt} instead of passing it directly.
       */
-      constructor(reason, mark) {
+      constructor(reason, mark2) {
         super();
         this.name = "YAMLException";
         this.reason = reason;
-        this.mark = mark;
+        this.mark = mark2;
         this.message = formatError2(this, false);
         if (Error.captureStackTrace) Error.captureStackTrace(this, this.constructor);
       }
@@ -34613,29 +34613,29 @@ var init_js_yaml = __esm({
       * Builds a YAMLException with a source snippet and throws it. `source` is
       * the raw input text; `position` is an offset into it.
       */
-      static throwAt(source, position, message, filename = "") {
+      static throwAt(source, position2, message, filename = "") {
         let line = 0;
         let lineStart = 0;
-        for (let index2 = 0; index2 < position; index2++) {
-          const ch = source.charCodeAt(index2);
+        for (let index3 = 0; index3 < position2; index3++) {
+          const ch = source.charCodeAt(index3);
           if (ch === 10) {
             line++;
-            lineStart = index2 + 1;
+            lineStart = index3 + 1;
           } else if (ch === 13) {
             line++;
-            if (source.charCodeAt(index2 + 1) === 10) index2++;
-            lineStart = index2 + 1;
+            if (source.charCodeAt(index3 + 1) === 10) index3++;
+            lineStart = index3 + 1;
           }
         }
-        const mark = {
+        const mark2 = {
           name: filename,
           buffer: source,
-          position,
+          position: position2,
           line,
-          column: position - lineStart
+          column: position2 - lineStart
         };
-        mark.snippet = makeSnippet2(mark);
-        throw new YAMLException3(message, mark);
+        mark2.snippet = makeSnippet2(mark2);
+        throw new YAMLException3(message, mark2);
       }
     };
     EVENT_ID = {
@@ -34852,7 +34852,7 @@ function JSONPath(opts, expr, obj, callback, otherTypeCallback) {
     return ret;
   }
 }
-var Hooks, Plugins, Jsep, hooks, jsep, stdClassProps, CONDITIONAL_EXP, ternary, FSLASH_CODE, BSLASH_CODE, index, PLUS_CODE, MINUS_CODE, plugin, BLOCKED_PROTO_PROPERTIES, SafeEval, SafeScript, NewError;
+var Hooks, Plugins, Jsep, hooks, jsep, stdClassProps, CONDITIONAL_EXP, ternary, FSLASH_CODE, BSLASH_CODE, index2, PLUS_CODE, MINUS_CODE, plugin, BLOCKED_PROTO_PROPERTIES, SafeEval, SafeScript, NewError;
 var init_index_node_esm = __esm({
   "node_modules/jsonpath-plus/dist/index-node-esm.js"() {
     Hooks = class {
@@ -35398,12 +35398,12 @@ var init_index_node_esm = __esm({
         this.gobbleSpaces();
         let ch = this.code;
         while (ch === _Jsep.PERIOD_CODE || ch === _Jsep.OBRACK_CODE || ch === _Jsep.OPAREN_CODE || ch === _Jsep.QUMARK_CODE) {
-          let optional;
+          let optional2;
           if (ch === _Jsep.QUMARK_CODE) {
             if (this.expr.charCodeAt(this.index + 1) !== _Jsep.PERIOD_CODE) {
               break;
             }
-            optional = true;
+            optional2 = true;
             this.index += 2;
             this.gobbleSpaces();
             ch = this.code;
@@ -35431,8 +35431,8 @@ var init_index_node_esm = __esm({
               "arguments": this.gobbleArguments(_Jsep.CPAREN_CODE),
               callee: node
             };
-          } else if (ch === _Jsep.PERIOD_CODE || optional) {
-            if (optional) {
+          } else if (ch === _Jsep.PERIOD_CODE || optional2) {
+            if (optional2) {
               this.index--;
             }
             this.gobbleSpaces();
@@ -35443,7 +35443,7 @@ var init_index_node_esm = __esm({
               property: this.gobbleIdentifier()
             };
           }
-          if (optional) {
+          if (optional2) {
             node.optional = true;
           }
           this.gobbleSpaces();
@@ -35499,7 +35499,7 @@ var init_index_node_esm = __esm({
        * @returns {jsep.Literal}
        */
       gobbleStringLiteral() {
-        let str2 = "";
+        let str3 = "";
         const startIndex = this.index;
         const quote = this.expr.charAt(this.index++);
         let closed = false;
@@ -35512,36 +35512,36 @@ var init_index_node_esm = __esm({
             ch = this.expr.charAt(this.index++);
             switch (ch) {
               case "n":
-                str2 += "\n";
+                str3 += "\n";
                 break;
               case "r":
-                str2 += "\r";
+                str3 += "\r";
                 break;
               case "t":
-                str2 += "	";
+                str3 += "	";
                 break;
               case "b":
-                str2 += "\b";
+                str3 += "\b";
                 break;
               case "f":
-                str2 += "\f";
+                str3 += "\f";
                 break;
               case "v":
-                str2 += "\v";
+                str3 += "\v";
                 break;
               default:
-                str2 += ch;
+                str3 += ch;
             }
           } else {
-            str2 += ch;
+            str3 += ch;
           }
         }
         if (!closed) {
-          this.throwError('Unclosed quote after "' + str2 + '"');
+          this.throwError('Unclosed quote after "' + str3 + '"');
         }
         return {
           type: _Jsep.LITERAL,
-          value: str2,
+          value: str3,
           raw: this.expr.substring(startIndex, this.index)
         };
       }
@@ -35814,7 +35814,7 @@ var init_index_node_esm = __esm({
     jsep.plugins.register(ternary);
     FSLASH_CODE = 47;
     BSLASH_CODE = 92;
-    index = {
+    index2 = {
       name: "regex",
       init(jsep2) {
         jsep2.hooks.add("gobble-token", function gobbleRegexLiteral(env) {
@@ -35921,7 +35921,7 @@ var init_index_node_esm = __esm({
         }
       }
     };
-    jsep.plugins.register(index, plugin);
+    jsep.plugins.register(index2, plugin);
     jsep.addUnaryOp("typeof");
     jsep.addUnaryOp("void");
     jsep.addLiteral("null", null);
@@ -36462,10 +36462,10 @@ var init_index_node_esm = __esm({
     };
     JSONPath.toPathArray = function(expr) {
       const {
-        cache: cache2
+        cache: cache3
       } = JSONPath;
-      if (cache2[expr]) {
-        return cache2[expr].concat();
+      if (cache3[expr]) {
+        return cache3[expr].concat();
       }
       const subx = [];
       const normalized = expr.replaceAll(/@(?:null|boolean|number|string|integer|undefined|nonFinite|scalar|array|object|function|other)\(\)/gu, ";$&;").replaceAll(/[['](\??\(.*?\))[\]'](?!.\])/gu, function($0, $1) {
@@ -36479,8 +36479,8 @@ var init_index_node_esm = __esm({
         const match = exp.match(/#(\d+)/u);
         return !match || !match[1] ? exp : subx[match[1]];
       });
-      cache2[expr] = exprList;
-      return cache2[expr].concat();
+      cache3[expr] = exprList;
+      return cache3[expr].concat();
     };
     JSONPath.prototype.safeVm = {
       Script: SafeScript
@@ -36816,7 +36816,7 @@ var init_exec_auth = __esm({
           exec.env.forEach((elt) => env[elt.name] = elt.value);
           opts = { ...opts, env };
         }
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           let stdoutData = "";
           let stderrData = "";
           let savedError = void 0;
@@ -36844,7 +36844,7 @@ var init_exec_auth = __esm({
             try {
               const obj = JSON.parse(stdoutData);
               this.tokenCache[user.name] = obj;
-              resolve7(obj);
+              resolve8(obj);
             } catch (error2) {
               reject(error2);
             }
@@ -74484,16 +74484,16 @@ function assertReadableResponse(response) {
   }
 }
 async function validateJwt(jws, checkAlg, clockSkew2, clockTolerance2, decryptJwt) {
-  let { 0: protectedHeader, 1: payload, length } = jws.split(".");
-  if (length === 5) {
+  let { 0: protectedHeader, 1: payload, length: length2 } = jws.split(".");
+  if (length2 === 5) {
     if (decryptJwt !== void 0) {
       jws = await decryptJwt(jws);
-      ({ 0: protectedHeader, 1: payload, length } = jws.split("."));
+      ({ 0: protectedHeader, 1: payload, length: length2 } = jws.split("."));
     } else {
       throw new UnsupportedOperationError("JWE decryption is not configured", { cause: jws });
     }
   }
-  if (length !== 3) {
+  if (length2 !== 3) {
     throw OPE("Invalid JWT", INVALID_RESPONSE, jws);
   }
   let header;
@@ -74795,13 +74795,13 @@ function ClientSecretPost2(clientSecret) {
   if (clientSecret !== void 0) {
     return ClientSecretPost(clientSecret);
   }
-  const cache2 = /* @__PURE__ */ new WeakMap();
+  const cache3 = /* @__PURE__ */ new WeakMap();
   return (as, client, body, headers2) => {
     let auth2;
-    if (!(auth2 = cache2.get(client))) {
+    if (!(auth2 = cache3.get(client))) {
       assertString2(client.client_secret, '"metadata.client_secret"');
       auth2 = ClientSecretPost(client.client_secret);
-      cache2.set(client, auth2);
+      cache3.set(client, auth2);
     }
     return auth2(as, client, body, headers2);
   };
@@ -74904,10 +74904,10 @@ async function performDiscovery2(server, options) {
   if (!(server instanceof URL)) {
     throw CodedTypeError2('"server" must be an instance of URL', ERR_INVALID_ARG_TYPE2);
   }
-  const resolve7 = !server.href.includes("/.well-known/");
+  const resolve8 = !server.href.includes("/.well-known/");
   const timeout = options?.timeout ?? 30;
   const signal3 = AbortSignal.timeout(timeout * 1e3);
-  const as = await (resolve7 ? discoveryRequest(server, {
+  const as = await (resolve8 ? discoveryRequest(server, {
     algorithm: options?.algorithm,
     [customFetch]: options?.[customFetch2],
     [allowInsecureRequests]: options?.execute?.includes(allowInsecureRequests2),
@@ -74923,7 +74923,7 @@ async function performDiscovery2(server, options) {
     redirect: "manual",
     signal: signal3
   })).then((response) => processDiscoveryResponse(_nodiscoverycheck, response)).catch(errorHandler);
-  if (resolve7 && new URL(as.issuer).href !== server.href) {
+  if (resolve8 && new URL(as.issuer).href !== server.href) {
     handleEntraId(server, as, options) || handleB2Clogin(server, options) || (() => {
       throw new ClientError("discovered metadata issuer does not match the expected issuer", {
         code: JSON_ATTRIBUTE_COMPARISON,
@@ -75341,7 +75341,7 @@ var init_oidc_auth = __esm({
               headers: (options === null || options === void 0 ? void 0 : options.headers) || {},
               agent
             };
-            return new Promise((resolve7, reject) => {
+            return new Promise((resolve8, reject) => {
               const req = https2.request(requestOptions, (res) => {
                 const chunks = [];
                 res.on("data", (chunk) => {
@@ -75373,7 +75373,7 @@ var init_oidc_auth = __esm({
                       throw new Error("clone() not implemented");
                     }
                   };
-                  resolve7(response);
+                  resolve8(response);
                 });
               });
               req.on("error", reject);
@@ -75433,8 +75433,8 @@ var require_utils2 = __commonJS({
         throw new Error(offset ? ERRORS.INVALID_OFFSET_NON_NUMBER : ERRORS.INVALID_LENGTH_NON_NUMBER);
       }
     }
-    function checkLengthValue(length) {
-      checkOffsetOrLengthValue(length, false);
+    function checkLengthValue(length2) {
+      checkOffsetOrLengthValue(length2, false);
     }
     exports.checkLengthValue = checkLengthValue;
     function checkOffsetValue(offset) {
@@ -76237,11 +76237,11 @@ var require_smartbuffer = __commonJS({
        *
        * @return { Buffer }
        */
-      readBuffer(length) {
-        if (typeof length !== "undefined") {
-          utils_1.checkLengthValue(length);
+      readBuffer(length2) {
+        if (typeof length2 !== "undefined") {
+          utils_1.checkLengthValue(length2);
         }
-        const lengthVal = typeof length === "number" ? length : this.length;
+        const lengthVal = typeof length2 === "number" ? length2 : this.length;
         const endPoint = Math.min(this.length, this._readOffset + lengthVal);
         const value = this._buff.slice(this._readOffset, endPoint);
         this._readOffset = endPoint;
@@ -76490,13 +76490,13 @@ var require_smartbuffer = __commonJS({
        * @param length { Number } The length of the data that needs to be read.
        * @param offset { Number } The offset of the data that needs to be read.
        */
-      ensureReadable(length, offset) {
+      ensureReadable(length2, offset) {
         let offsetVal = this._readOffset;
         if (typeof offset !== "undefined") {
           utils_1.checkOffsetValue(offset);
           offsetVal = offset;
         }
-        if (offsetVal < 0 || offsetVal + length > this.length) {
+        if (offsetVal < 0 || offsetVal + length2 > this.length) {
           throw new Error(utils_1.ERRORS.INVALID_READ_BEYOND_BOUNDS);
         }
       }
@@ -76869,12 +76869,12 @@ var require_common = __commonJS({
     function stringToPaddedHex(numberString) {
       return numberToPaddedHex(parseInt(numberString, 10));
     }
-    function testBit(binaryValue, position) {
-      const { length } = binaryValue;
-      if (position >= length) {
+    function testBit(binaryValue, position2) {
+      const { length: length2 } = binaryValue;
+      if (position2 >= length2) {
         return false;
       }
-      const positionInString = length - position - 1;
+      const positionInString = length2 - position2 - 1;
       return binaryValue.substring(positionInString, positionInString + 1) === "1";
     }
   }
@@ -77702,8 +77702,8 @@ var require_regular_expressions = __commonJS({
       possibilities.push(`(0{1,4}:){1,${elidedGroups - 1}}${right}`);
       possibilities.push(`(0{1,4}:){${elidedGroups - 1}}0{1,4}`);
       for (let groups2 = 1; groups2 < elidedGroups - 1; groups2++) {
-        for (let position = 1; position < elidedGroups - groups2; position++) {
-          possibilities.push(`(0{1,4}:){${position}}:(0{1,4}:){${elidedGroups - position - groups2 - 1}}0{1,4}`);
+        for (let position2 = 1; position2 < elidedGroups - groups2; position2++) {
+          possibilities.push(`(0{1,4}:){${position2}}:(0{1,4}:){${elidedGroups - position2 - groups2 - 1}}0{1,4}`);
         }
       }
       return groupPossibilities(possibilities);
@@ -77770,14 +77770,14 @@ var require_ipv6 = __commonJS({
       n = n.replace(/^(0{1,})(0)$/, '<span class="parse-error">$1</span>$2');
       return n;
     }
-    function compact(address, slice) {
+    function compact(address, slice2) {
       const s1 = [];
       const s2 = [];
       let i2;
       for (i2 = 0; i2 < address.length; i2++) {
-        if (i2 < slice[0]) {
+        if (i2 < slice2[0]) {
           s1.push(address[i2]);
-        } else if (i2 > slice[1]) {
+        } else if (i2 > slice2[1]) {
           s2.push(address[i2]);
         }
       }
@@ -78227,11 +78227,11 @@ var require_ipv6 = __commonJS({
        * @returns {String}
        */
       getBitsBase16(start, end) {
-        const length = end - start;
-        if (length % 4 !== 0) {
+        const length2 = end - start;
+        if (length2 % 4 !== 0) {
           throw new Error("Length of bits to retrieve must be divisible by four");
         }
-        return this.getBits(start, end).toString(16).padStart(length / 4, "0");
+        return this.getBits(start, end).toString(16).padStart(length2 / 4, "0");
       }
       /**
        * Return the bits that are set past the subnet mask length
@@ -78291,8 +78291,8 @@ var require_ipv6 = __commonJS({
         }
         const zeroLengths = zeroes.map((n) => n[1] - n[0] + 1);
         if (zeroes.length > 0) {
-          const index2 = zeroLengths.indexOf(Math.max(...zeroLengths));
-          groups2 = compact(this.parsedAddress, zeroes[index2]);
+          const index3 = zeroLengths.indexOf(Math.max(...zeroLengths));
+          groups2 = compact(this.parsedAddress, zeroes[index3]);
         } else {
           groups2 = this.parsedAddress;
         }
@@ -78613,7 +78613,7 @@ var require_ipv6 = __commonJS({
       toByteArray() {
         const value = this.bigInt().toString(16).padStart(constants6.BITS / 4, "0");
         const bytes = [];
-        for (let i2 = 0, length = value.length; i2 < length; i2 += 2) {
+        for (let i2 = 0, length2 = value.length; i2 < length2; i2 += 2) {
           bytes.push(parseInt(value.substring(i2, i2 + 2), 16));
         }
         return bytes;
@@ -79227,20 +79227,20 @@ var require_receivebuffer = __commonJS({
         data.copy(this.buffer, this.offset);
         return this.offset += data.length;
       }
-      peek(length) {
-        if (length > this.offset) {
+      peek(length2) {
+        if (length2 > this.offset) {
           throw new Error("Attempted to read beyond the bounds of the managed internal data.");
         }
-        return this.buffer.slice(0, length);
+        return this.buffer.slice(0, length2);
       }
-      get(length) {
-        if (length > this.offset) {
+      get(length2) {
+        if (length2 > this.offset) {
           throw new Error("Attempted to read beyond the bounds of the managed internal data.");
         }
-        const value = Buffer.allocUnsafe(length);
-        this.buffer.slice(0, length).copy(value);
-        this.buffer.copyWithin(0, length, length + this.offset - length);
-        this.offset -= length;
+        const value = Buffer.allocUnsafe(length2);
+        this.buffer.slice(0, length2).copy(value);
+        this.buffer.copyWithin(0, length2, length2 + this.offset - length2);
+        this.offset -= length2;
         return value;
       }
     };
@@ -79254,11 +79254,11 @@ var require_socksclient = __commonJS({
     "use strict";
     var __awaiter4 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve7) {
-          resolve7(value);
+        return value instanceof P ? value : new P(function(resolve8) {
+          resolve8(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve7, reject) {
+      return new (P || (P = Promise))(function(resolve8, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -79274,7 +79274,7 @@ var require_socksclient = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -79308,13 +79308,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnection(options, callback) {
-        return new Promise((resolve7, reject) => {
+        return new Promise((resolve8, reject) => {
           try {
             (0, helpers_1.validateSocksClientOptions)(options, ["connect"]);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve7(err);
+              return resolve8(err);
             } else {
               return reject(err);
             }
@@ -79325,16 +79325,16 @@ var require_socksclient = __commonJS({
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(null, info2);
-              resolve7(info2);
+              resolve8(info2);
             } else {
-              resolve7(info2);
+              resolve8(info2);
             }
           });
           client.once("error", (err) => {
             client.removeAllListeners();
             if (typeof callback === "function") {
               callback(err);
-              resolve7(err);
+              resolve8(err);
             } else {
               reject(err);
             }
@@ -79351,13 +79351,13 @@ var require_socksclient = __commonJS({
        * @returns { Promise }
        */
       static createConnectionChain(options, callback) {
-        return new Promise((resolve7, reject) => __awaiter4(this, void 0, void 0, function* () {
+        return new Promise((resolve8, reject) => __awaiter4(this, void 0, void 0, function* () {
           try {
             (0, helpers_1.validateSocksClientChainOptions)(options);
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              return resolve7(err);
+              return resolve8(err);
             } else {
               return reject(err);
             }
@@ -79383,14 +79383,14 @@ var require_socksclient = __commonJS({
             }
             if (typeof callback === "function") {
               callback(null, { socket: sock });
-              resolve7({ socket: sock });
+              resolve8({ socket: sock });
             } else {
-              resolve7({ socket: sock });
+              resolve8({ socket: sock });
             }
           } catch (err) {
             if (typeof callback === "function") {
               callback(err);
-              resolve7(err);
+              resolve8(err);
             } else {
               reject(err);
             }
@@ -80012,9 +80012,9 @@ var init_dist = __esm({
           return;
         }
         const sockets = this.sockets[name];
-        const index2 = sockets.indexOf(socket);
-        if (index2 !== -1) {
-          sockets.splice(index2, 1);
+        const index3 = sockets.indexOf(socket);
+        if (index3 !== -1) {
+          sockets.splice(index3, 1);
           this.totalSocketCount--;
           if (sockets.length === 0) {
             delete this.sockets[name];
@@ -80102,13 +80102,13 @@ var require_ms = __commonJS({
         "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
       );
     };
-    function parse5(str2) {
-      str2 = String(str2);
-      if (str2.length > 100) {
+    function parse5(str3) {
+      str3 = String(str3);
+      if (str3.length > 100) {
         return;
       }
       var match = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
-        str2
+        str3
       );
       if (!match) {
         return;
@@ -80244,18 +80244,18 @@ var require_common2 = __commonJS({
           if (typeof args[0] !== "string") {
             args.unshift("%O");
           }
-          let index2 = 0;
+          let index3 = 0;
           args[0] = args[0].replace(/%([a-zA-Z%])/g, (match, format) => {
             if (match === "%%") {
               return "%";
             }
-            index2++;
+            index3++;
             const formatter = createDebug2.formatters[format];
             if (typeof formatter === "function") {
-              const val = args[index2];
+              const val = args[index3];
               match = formatter.call(self2, val);
-              args.splice(index2, 1);
-              index2--;
+              args.splice(index3, 1);
+              index3--;
             }
             return match;
           });
@@ -80266,7 +80266,7 @@ var require_common2 = __commonJS({
         debug3.namespace = namespace;
         debug3.useColors = createDebug2.useColors();
         debug3.color = createDebug2.selectColor(namespace);
-        debug3.extend = extend3;
+        debug3.extend = extend4;
         debug3.destroy = createDebug2.destroy;
         Object.defineProperty(debug3, "enabled", {
           enumerable: true,
@@ -80290,7 +80290,7 @@ var require_common2 = __commonJS({
         }
         return debug3;
       }
-      function extend3(namespace, delimiter3) {
+      function extend4(namespace, delimiter3) {
         const newDebug = createDebug2(this.namespace + (typeof delimiter3 === "undefined" ? ":" : delimiter3) + namespace);
         newDebug.log = this.log;
         return newDebug;
@@ -80490,15 +80490,15 @@ var require_browser = __commonJS({
       }
       const c = "color: " + this.color;
       args.splice(1, 0, c, "color: inherit");
-      let index2 = 0;
+      let index3 = 0;
       let lastC = 0;
       args[0].replace(/%[a-zA-Z%]/g, (match) => {
         if (match === "%%") {
           return;
         }
-        index2++;
+        index3++;
         if (match === "%c") {
-          lastC = index2;
+          lastC = index3;
         }
       });
       args.splice(lastC, 0, c);
@@ -80709,7 +80709,7 @@ var require_node = __commonJS({
     var { formatters } = module.exports;
     formatters.o = function(v) {
       this.inspectOpts.colors = this.useColors;
-      return util.inspect(v, this.inspectOpts).split("\n").map((str2) => str2.trim()).join(" ");
+      return util.inspect(v, this.inspectOpts).split("\n").map((str3) => str3.trim()).join(" ");
     };
     formatters.O = function(v) {
       this.inspectOpts.colors = this.useColors;
@@ -80830,12 +80830,12 @@ var init_dist2 = __esm({
         let { host } = opts;
         const { port, lookup: lookupFn = dns.lookup } = opts;
         if (shouldLookup) {
-          host = await new Promise((resolve7, reject) => {
+          host = await new Promise((resolve8, reject) => {
             lookupFn(host, {}, (err, address) => {
               if (err) {
                 reject(err);
               } else {
-                resolve7(typeof address === "string" ? address : address[0].address);
+                resolve8(typeof address === "string" ? address : address[0].address);
               }
             });
           });
@@ -82413,8 +82413,8 @@ var require_buffer_util = __commonJS({
       }
       return target;
     }
-    function _mask(source, mask, output, offset, length) {
-      for (let i2 = 0; i2 < length; i2++) {
+    function _mask(source, mask, output, offset, length2) {
+      for (let i2 = 0; i2 < length2; i2++) {
         output[offset + i2] = source[i2] ^ mask[i2 & 3];
       }
     }
@@ -82451,9 +82451,9 @@ var require_buffer_util = __commonJS({
       unmask: _unmask
     };
     if (websocketMask) {
-      module.exports.mask = function(source, mask, output, offset, length) {
-        if (length < 24) _mask(source, mask, output, offset, length);
-        else websocketMask(source, mask, output, offset, length);
+      module.exports.mask = function(source, mask, output, offset, length2) {
+        if (length2 < 24) _mask(source, mask, output, offset, length2);
+        else websocketMask(source, mask, output, offset, length2);
       };
       module.exports.unmask = function(buffer, mask) {
         if (buffer.length < 24) _unmask(buffer, mask);
@@ -82462,9 +82462,9 @@ var require_buffer_util = __commonJS({
     } else if (!process.env.WS_NO_BUFFER_UTIL) {
       try {
         const bufferUtil = __require("bufferutil");
-        module.exports.mask = function(source, mask, output, offset, length) {
-          if (length < 48) _mask(source, mask, output, offset, length);
-          else bufferUtil.mask(source, mask, output, offset, length);
+        module.exports.mask = function(source, mask, output, offset, length2) {
+          if (length2 < 48) _mask(source, mask, output, offset, length2);
+          else bufferUtil.mask(source, mask, output, offset, length2);
         };
         module.exports.unmask = function(buffer, mask) {
           if (buffer.length < 32) _unmask(buffer, mask);
@@ -83891,11 +83891,11 @@ var require_sender2 = __commonJS({
           buf2 = Buffer.allocUnsafe(2);
           buf2.writeUInt16BE(code, 0);
         } else {
-          const length = Buffer.byteLength(data);
-          if (length > 123) {
+          const length2 = Buffer.byteLength(data);
+          if (length2 > 123) {
             throw new RangeError("The message must not be greater than 123 bytes");
           }
-          buf2 = Buffer.allocUnsafe(2 + length);
+          buf2 = Buffer.allocUnsafe(2 + length2);
           buf2.writeUInt16BE(code, 0);
           if (typeof data === "string") {
             buf2.write(data, 2);
@@ -84600,9 +84600,9 @@ var require_extension = __commonJS({
         return configurations.map((params) => {
           return [extension].concat(
             Object.keys(params).map((k) => {
-              let values = params[k];
-              if (!Array.isArray(values)) values = [values];
-              return values.map((v) => v === true ? k : `${k}=${v}`).join("; ");
+              let values2 = params[k];
+              if (!Array.isArray(values2)) values2 = [values2];
+              return values2.map((v) => v === true ? k : `${k}=${v}`).join("; ");
             })
           ).join("; ");
         }).join(", ");
@@ -85416,9 +85416,9 @@ var require_websocket2 = __commonJS({
     }
     function sendAfterClose(websocket, data, cb) {
       if (data) {
-        const length = isBlob(data) ? data.size : toBuffer(data).length;
-        if (websocket._socket) websocket._sender._bufferedBytes += length;
-        else websocket._bufferedAmount += length;
+        const length2 = isBlob(data) ? data.size : toBuffer(data).length;
+        if (websocket._socket) websocket._sender._bufferedBytes += length2;
+        else websocket._bufferedAmount += length2;
       }
       if (cb) {
         const err = new Error(
@@ -85883,8 +85883,8 @@ var require_websocket_server = __commonJS({
        */
       shouldHandle(req) {
         if (this.options.path) {
-          const index2 = req.url.indexOf("?");
-          const pathname = index2 !== -1 ? req.url.slice(0, index2) : req.url;
+          const index3 = req.url.indexOf("?");
+          const pathname = index3 !== -1 ? req.url.slice(0, index3) : req.url;
           if (pathname !== this.options.path) return false;
         }
         return true;
@@ -86277,12 +86277,12 @@ var init_web_socket_handler = __esm({
         const uri = `${proto}://${target}${path2}`;
         const opts = {};
         await this.config.applyToHTTPSOptions(opts);
-        return await new Promise((resolve7, reject) => {
+        return await new Promise((resolve8, reject) => {
           const client = this.socketFactory ? this.socketFactory(uri, protocols, opts) : new import_isomorphic_ws.default(uri, protocols, opts);
           let resolved = false;
           client.onopen = () => {
             resolved = true;
-            resolve7(client);
+            resolve8(client);
           };
           client.onerror = (err) => {
             if (!resolved) {
@@ -86510,18 +86510,18 @@ var require_writable_streambuffer = __commonJS({
       this.maxSize = function() {
         return buffer.length;
       };
-      this.getContents = function(length) {
+      this.getContents = function(length2) {
         if (!size) return false;
-        var data = new Buffer(Math.min(length || size, size));
+        var data = new Buffer(Math.min(length2 || size, size));
         buffer.copy(data, 0, 0, data.length);
         if (data.length < size)
           buffer.copy(buffer, 0, data.length);
         size -= data.length;
         return data;
       };
-      this.getContentsAsString = function(encoding, length) {
+      this.getContentsAsString = function(encoding, length2) {
         if (!size) return false;
-        var data = buffer.toString(encoding || "utf8", 0, Math.min(length || size, size));
+        var data = buffer.toString(encoding || "utf8", 0, Math.min(length2 || size, size));
         var dataLength = Buffer.byteLength(data);
         if (dataLength < size)
           buffer.copy(buffer, 0, dataLength);
@@ -86660,8 +86660,8 @@ var require_b4a = __commonJS({
     function isEncoding(encoding) {
       return Buffer.isEncoding(encoding);
     }
-    function alloc(size, fill2, encoding) {
-      return Buffer.alloc(size, fill2, encoding);
+    function alloc(size, fill3, encoding) {
+      return Buffer.alloc(size, fill3, encoding);
     }
     function allocUnsafe(size) {
       return Buffer.allocUnsafe(size);
@@ -86684,11 +86684,11 @@ var require_b4a = __commonJS({
     function equals(a, b) {
       return toBuffer(a).equals(b);
     }
-    function fill(buffer, value, offset, end, encoding) {
+    function fill2(buffer, value, offset, end, encoding) {
       return toBuffer(buffer).fill(value, offset, end, encoding);
     }
-    function from2(value, encodingOrOffset, length) {
-      return Buffer.from(value, encodingOrOffset, length);
+    function from2(value, encodingOrOffset, length2) {
+      return Buffer.from(value, encodingOrOffset, length2);
     }
     function includes(buffer, value, byteOffset, encoding) {
       return toBuffer(buffer).includes(value, byteOffset, encoding);
@@ -86718,8 +86718,8 @@ var require_b4a = __commonJS({
     function toHex(buffer, start, end) {
       return toBuffer(buffer).toString("hex", start, end);
     }
-    function write(buffer, string, offset, length, encoding) {
-      return toBuffer(buffer).write(string, offset, length, encoding);
+    function write(buffer, string, offset, length2, encoding) {
+      return toBuffer(buffer).write(string, offset, length2, encoding);
     }
     function readDoubleBE(buffer, offset) {
       return toBuffer(buffer).readDoubleBE(offset);
@@ -86780,7 +86780,7 @@ var require_b4a = __commonJS({
       concat,
       copy,
       equals,
-      fill,
+      fill: fill2,
       from: from2,
       includes,
       indexOf,
@@ -87801,8 +87801,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve7, reject) {
-              promiseResolve = resolve7;
+            return new Promise(function(resolve8, reject) {
+              promiseResolve = resolve8;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -87835,11 +87835,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve7, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve7({ value: void 0, done: true });
+          return new Promise((resolve8, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve8({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve7({ value: void 0, done: true });
+              else resolve8({ value: void 0, done: true });
             });
           });
         }
@@ -87883,8 +87883,8 @@ var require_streamx = __commonJS({
         const writes = pending2 + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve7) => {
-          state.drains.push({ writes, resolve: resolve7 });
+        return new Promise((resolve8) => {
+          state.drains.push({ writes, resolve: resolve8 });
         });
       }
       write(data) {
@@ -87989,10 +87989,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve8, reject) => {
         return pipeline(...streams, (err) => {
           if (err) return reject(err);
-          resolve7();
+          resolve8();
         });
       });
     }
@@ -88191,7 +88191,7 @@ var require_headers2 = __commonJS({
       b4a.write(buf2, encodeOct(cksum(buf2), 6), 148);
       return buf2;
     };
-    exports.decode = function decode(buf2, filenameEncoding, allowUnknownFormat) {
+    exports.decode = function decode2(buf2, filenameEncoding, allowUnknownFormat) {
       let typeflag = buf2[156] === 0 ? 0 : buf2[156] - ZERO_OFFSET;
       let name = decodeStr(buf2, 0, 100, filenameEncoding);
       const mode = decodeOct(buf2, 100, 8);
@@ -88240,13 +88240,13 @@ var require_headers2 = __commonJS({
     function isGNU(buf2) {
       return b4a.equals(GNU_MAGIC, buf2.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6)) && b4a.equals(GNU_VER, buf2.subarray(VERSION_OFFSET, VERSION_OFFSET + 2));
     }
-    function clamp(index2, len, defaultValue) {
-      if (typeof index2 !== "number") return defaultValue;
-      index2 = ~~index2;
-      if (index2 >= len) return len;
-      if (index2 >= 0) return index2;
-      index2 += len;
-      if (index2 >= 0) return index2;
+    function clamp(index3, len, defaultValue) {
+      if (typeof index3 !== "number") return defaultValue;
+      index3 = ~~index3;
+      if (index3 >= len) return len;
+      if (index3 >= 0) return index3;
+      index3 += len;
+      if (index3 >= 0) return index3;
       return 0;
     }
     function toType(flag) {
@@ -88352,8 +88352,8 @@ var require_headers2 = __commonJS({
       }
       return positive ? sum : -1 * sum;
     }
-    function decodeOct(val, offset, length) {
-      val = val.subarray(offset, offset + length);
+    function decodeOct(val, offset, length2) {
+      val = val.subarray(offset, offset + length2);
       offset = 0;
       if (val[offset] & 128) {
         return parse256(val);
@@ -88365,14 +88365,14 @@ var require_headers2 = __commonJS({
         return parseInt(b4a.toString(val.subarray(offset, end)), 8);
       }
     }
-    function decodeStr(val, offset, length, encoding) {
-      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding);
+    function decodeStr(val, offset, length2, encoding) {
+      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length2)), encoding);
     }
-    function addLength(str2) {
-      const len = b4a.byteLength(str2);
+    function addLength(str3) {
+      const len = b4a.byteLength(str3);
       let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
       if (len + digits >= Math.pow(10, digits)) digits++;
-      return len + digits + str2;
+      return len + digits + str3;
     }
   }
 });
@@ -88662,16 +88662,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve7, reject) {
+        function onnext(resolve8, reject) {
           if (error2) {
             return reject(error2);
           }
           if (entryStream) {
-            resolve7({ value: entryStream, done: false });
+            resolve8({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve7;
+          promiseResolve = resolve8;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -88699,11 +88699,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve7, reject) => {
-            if (extract.destroyed) return resolve7({ value: void 0, done: true });
+          return new Promise((resolve8, reject) => {
+            if (extract.destroyed) return resolve8({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve7({ value: void 0, done: true });
+              else resolve8({ value: void 0, done: true });
             });
           });
         }
@@ -89186,7 +89186,7 @@ var require_pump = __commonJS({
         callback(err || new Error("stream was destroyed"));
       };
     };
-    var call = function(fn) {
+    var call2 = function(fn) {
       fn();
     };
     var pipe = function(from2, to) {
@@ -89203,9 +89203,9 @@ var require_pump = __commonJS({
         var writing = i2 > 0;
         return destroyer(stream, reading, writing, function(err) {
           if (!error2) error2 = err;
-          if (err) destroys.forEach(call);
+          if (err) destroys.forEach(call2);
           if (reading) return;
-          destroys.forEach(call);
+          destroys.forEach(call2);
           callback(error2);
         });
       });
@@ -89882,11 +89882,11 @@ var tunnel = __toESM(require_tunnel2(), 1);
 var import_undici = __toESM(require_undici(), 1);
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -89902,7 +89902,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -89975,26 +89975,26 @@ var HttpClientResponse = class {
   }
   readBody() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve7) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve8) => __awaiter(this, void 0, void 0, function* () {
         let output = Buffer.alloc(0);
         this.message.on("data", (chunk) => {
           output = Buffer.concat([output, chunk]);
         });
         this.message.on("end", () => {
-          resolve7(output.toString());
+          resolve8(output.toString());
         });
       }));
     });
   }
   readBodyBuffer() {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve7) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve8) => __awaiter(this, void 0, void 0, function* () {
         const chunks = [];
         this.message.on("data", (chunk) => {
           chunks.push(chunk);
         });
         this.message.on("end", () => {
-          resolve7(Buffer.concat(chunks));
+          resolve8(Buffer.concat(chunks));
         });
       }));
     });
@@ -90197,14 +90197,14 @@ var HttpClient = class {
    */
   requestRaw(info2, data) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve7, reject) => {
+      return new Promise((resolve8, reject) => {
         function callbackForResult(err, res) {
           if (err) {
             reject(err);
           } else if (!res) {
             reject(new Error("Unknown error"));
           } else {
-            resolve7(res);
+            resolve8(res);
           }
         }
         this.requestRawWithCallback(info2, data, callbackForResult);
@@ -90448,12 +90448,12 @@ var HttpClient = class {
     return __awaiter(this, void 0, void 0, function* () {
       retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
       const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-      return new Promise((resolve7) => setTimeout(() => resolve7(), ms));
+      return new Promise((resolve8) => setTimeout(() => resolve8(), ms));
     });
   }
   _processResponse(res, options) {
     return __awaiter(this, void 0, void 0, function* () {
-      return new Promise((resolve7, reject) => __awaiter(this, void 0, void 0, function* () {
+      return new Promise((resolve8, reject) => __awaiter(this, void 0, void 0, function* () {
         const statusCode = res.message.statusCode || 0;
         const response = {
           statusCode,
@@ -90461,7 +90461,7 @@ var HttpClient = class {
           headers: {}
         };
         if (statusCode === HttpCodes.NotFound) {
-          resolve7(response);
+          resolve8(response);
         }
         function dateTimeDeserializer(key, value) {
           if (typeof value === "string") {
@@ -90500,7 +90500,7 @@ var HttpClient = class {
           err.result = response.result;
           reject(err);
         } else {
-          resolve7(response);
+          resolve8(response);
         }
       }));
     });
@@ -90513,11 +90513,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -90533,7 +90533,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -90943,11 +90943,11 @@ var httpClient = __toESM(require_lib(), 1);
 var import_undici2 = __toESM(require_undici(), 1);
 var __awaiter3 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve7) {
-      resolve7(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve7, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -90963,7 +90963,7 @@ var __awaiter3 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve7(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -91082,13 +91082,13 @@ function removeHook(state, name, method) {
   if (!state.registry[name]) {
     return;
   }
-  const index2 = state.registry[name].map((registered) => {
+  const index3 = state.registry[name].map((registered) => {
     return registered.orig;
   }).indexOf(method);
-  if (index2 === -1) {
+  if (index3 === -1) {
     return;
   }
-  state.registry[name].splice(index2, 1);
+  state.registry[name].splice(index3, 1);
 }
 
 // node_modules/before-after-hook/index.js
@@ -91230,16 +91230,16 @@ function omit(object, keysToOmit) {
   }
   return result;
 }
-function encodeReserved(str2) {
-  return str2.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
+function encodeReserved(str3) {
+  return str3.split(/(%[0-9A-Fa-f]{2})/g).map(function(part) {
     if (!/%[0-9A-Fa-f]/.test(part)) {
       part = encodeURI(part).replace(/%5B/g, "[").replace(/%5D/g, "]");
     }
     return part;
   }).join("");
 }
-function encodeUnreserved(str2) {
-  return encodeURIComponent(str2).replace(/[!'()*]/g, function(c) {
+function encodeUnreserved(str3) {
+  return encodeURIComponent(str3).replace(/[!'()*]/g, function(c) {
     return "%" + c.charCodeAt(0).toString(16).toUpperCase();
   });
 }
@@ -91329,14 +91329,14 @@ function expand(template, context3) {
     function(_, expression, literal) {
       if (expression) {
         let operator = "";
-        const values = [];
+        const values2 = [];
         if (operators.indexOf(expression.charAt(0)) !== -1) {
           operator = expression.charAt(0);
           expression = expression.substr(1);
         }
         expression.split(/,/g).forEach(function(variable) {
           var tmp = /([^:\*]*)(?::(\d+)|(\*))?/.exec(variable);
-          values.push(getValues(context3, operator, tmp[1], tmp[2] || tmp[3]));
+          values2.push(getValues(context3, operator, tmp[1], tmp[2] || tmp[3]));
         });
         if (operator && operator !== "+") {
           var separator = ",";
@@ -91345,9 +91345,9 @@ function expand(template, context3) {
           } else if (operator !== "#") {
             separator = operator;
           }
-          return (values.length !== 0 ? operator : "") + values.join(separator);
+          return (values2.length !== 0 ? operator : "") + values2.join(separator);
         } else {
-          return values.join(",");
+          return values2.join(",");
         }
       } else {
         return encodeReserved(literal);
@@ -91461,8 +91461,8 @@ var stringifyIteratively = (rootValue, replacer, spaceParam) => {
   const isFunctionReplacer = typeof replacer === "function";
   const propertyList = Array.isArray(replacer) ? new Set(replacer.map(String)) : null;
   const prepareVal = (parent, key, val) => {
-    const isObject3 = val !== null && typeof val === "object";
-    const hasToJSON = isObject3 && typeof val.toJSON === "function";
+    const isObject6 = val !== null && typeof val === "object";
+    const hasToJSON = isObject6 && typeof val.toJSON === "function";
     if (hasToJSON) {
       val = val.toJSON(key);
     }
@@ -94635,9 +94635,9 @@ var handler = {
   set(target, methodName, value) {
     return target.cache[methodName] = value;
   },
-  get({ octokit, scope, cache: cache2 }, methodName) {
-    if (cache2[methodName]) {
-      return cache2[methodName];
+  get({ octokit, scope, cache: cache3 }, methodName) {
+    if (cache3[methodName]) {
+      return cache3[methodName];
     }
     const method = endpointMethodsMap.get(scope).get(methodName);
     if (!method) {
@@ -94645,7 +94645,7 @@ var handler = {
     }
     const { endpointDefaults, decorations } = method;
     if (decorations) {
-      cache2[methodName] = decorate(
+      cache3[methodName] = decorate(
         octokit,
         scope,
         methodName,
@@ -94653,9 +94653,9 @@ var handler = {
         decorations
       );
     } else {
-      cache2[methodName] = octokit.request.defaults(endpointDefaults);
+      cache3[methodName] = octokit.request.defaults(endpointDefaults);
     }
-    return cache2[methodName];
+    return cache3[methodName];
   }
 };
 function endpointsToMethods(octokit) {
@@ -95361,6 +95361,13 @@ var IgnoreFileError = class extends MrDriftError {
   }
   problems;
 };
+var TreeSettingsError = class extends MrDriftError {
+  constructor(problems, hint = 'Fix the rules in the tree (for generated files: in the config, then run `mr-drift generate`); their format is in docs/drift.md (section "Engine settings").') {
+    super(listProblems(problems, "in the GitOps engines' settings"), hint);
+    this.problems = problems;
+  }
+  problems;
+};
 
 // src/adapters/github/github-errors.ts
 function isRequestError2(err) {
@@ -95425,7 +95432,7 @@ function createIssueCommentsApi(options) {
   );
 }
 function issueCommentsOver(octokit, permission) {
-  const call = async (send) => {
+  const call2 = async (send) => {
     try {
       return await send();
     } catch (err) {
@@ -95439,7 +95446,7 @@ function issueCommentsOver(octokit, permission) {
     ...c.user !== void 0 ? { user: c.user } : {}
   });
   return {
-    list: (issue2) => call(
+    list: (issue2) => call2(
       async () => (await octokit.paginate(octokit.rest.issues.listComments, {
         owner: issue2.owner,
         repo: issue2.repo,
@@ -95447,7 +95454,7 @@ function issueCommentsOver(octokit, permission) {
         per_page: 100
       })).map(asComment)
     ),
-    create: (issue2, body) => call(
+    create: (issue2, body) => call2(
       async () => asComment(
         (await octokit.rest.issues.createComment({
           owner: issue2.owner,
@@ -95457,7 +95464,7 @@ function issueCommentsOver(octokit, permission) {
         })).data
       )
     ),
-    update: (repo, id, body) => call(
+    update: (repo, id, body) => call2(
       async () => asComment(
         (await octokit.rest.issues.updateComment({
           owner: repo.owner,
@@ -95467,7 +95474,7 @@ function issueCommentsOver(octokit, permission) {
         })).data
       )
     ),
-    remove: (repo, id) => call(async () => {
+    remove: (repo, id) => call2(async () => {
       await octokit.rest.issues.deleteComment({
         owner: repo.owner,
         repo: repo.repo,
@@ -95491,7 +95498,7 @@ function summary2(i2) {
 }
 function createIssuesApi(options) {
   const octokit = createGitHubClient(options);
-  const call = async (send) => {
+  const call2 = async (send) => {
     try {
       return await send();
     } catch (err) {
@@ -95499,7 +95506,7 @@ function createIssuesApi(options) {
     }
   };
   return {
-    list: (repo, filter = {}) => call(async () => {
+    list: (repo, filter = {}) => call2(async () => {
       const issues = await octokit.paginate(octokit.rest.issues.listForRepo, {
         owner: repo.owner,
         repo: repo.repo,
@@ -95511,7 +95518,7 @@ function createIssuesApi(options) {
       });
       return issues.filter((i2) => i2.pull_request === void 0).map(summary2);
     }),
-    create: (repo, issue2) => call(
+    create: (repo, issue2) => call2(
       async () => summary2(
         (await octokit.rest.issues.create({
           owner: repo.owner,
@@ -95523,7 +95530,7 @@ function createIssuesApi(options) {
         })).data
       )
     ),
-    edit: (repo, number, edit) => call(
+    edit: (repo, number, edit) => call2(
       async () => summary2(
         (await octokit.rest.issues.update({
           owner: repo.owner,
@@ -95535,7 +95542,7 @@ function createIssuesApi(options) {
         })).data
       )
     ),
-    addLabels: (repo, number, labels) => call(async () => {
+    addLabels: (repo, number, labels) => call2(async () => {
       await octokit.rest.issues.addLabels({
         owner: repo.owner,
         repo: repo.repo,
@@ -95741,14 +95748,14 @@ function findKustomize(path2 = process.env.PATH ?? "") {
 var RENDER_TIMEOUT_MS = 12e4;
 function renderKustomization(dir, timeoutMs = RENDER_TIMEOUT_MS) {
   const tool = findKustomize();
-  return new Promise((resolve7, reject) => {
+  return new Promise((resolve8, reject) => {
     execFile(
       tool.command,
       [...tool.args, dir],
       { maxBuffer: 256 * 1024 * 1024, env: process.env, timeout: timeoutMs },
       (err, stdout, stderr) => {
         if (!err) {
-          resolve7(stdout);
+          resolve8(stdout);
           return;
         }
         if (err.killed && err.signal === "SIGTERM") {
@@ -95818,11 +95825,11 @@ function toArray(sequence) {
   return [sequence];
 }
 function extend(target, source) {
-  var index2, length, key, sourceKeys;
+  var index3, length2, key, sourceKeys;
   if (source) {
     sourceKeys = Object.keys(source);
-    for (index2 = 0, length = sourceKeys.length; index2 < length; index2 += 1) {
-      key = sourceKeys[index2];
+    for (index3 = 0, length2 = sourceKeys.length; index3 < length2; index3 += 1) {
+      key = sourceKeys[index3];
       target[key] = source[key];
     }
   }
@@ -95864,11 +95871,11 @@ function formatError(exception2, compact) {
   }
   return message + " " + where2;
 }
-function YAMLException$1(reason, mark) {
+function YAMLException$1(reason, mark2) {
   Error.call(this);
   this.name = "YAMLException";
   this.reason = reason;
-  this.mark = mark;
+  this.mark = mark2;
   this.message = formatError(this, false);
   if (Error.captureStackTrace) {
     Error.captureStackTrace(this, this.constructor);
@@ -95882,30 +95889,30 @@ YAMLException$1.prototype.toString = function toString(compact) {
   return this.name + ": " + formatError(this, compact);
 };
 var exception = YAMLException$1;
-function getLine(buffer, lineStart, lineEnd, position, maxLineLength) {
+function getLine(buffer, lineStart, lineEnd, position2, maxLineLength) {
   var head = "";
   var tail = "";
   var maxHalfLength = Math.floor(maxLineLength / 2) - 1;
-  if (position - lineStart > maxHalfLength) {
+  if (position2 - lineStart > maxHalfLength) {
     head = " ... ";
-    lineStart = position - maxHalfLength + head.length;
+    lineStart = position2 - maxHalfLength + head.length;
   }
-  if (lineEnd - position > maxHalfLength) {
+  if (lineEnd - position2 > maxHalfLength) {
     tail = " ...";
-    lineEnd = position + maxHalfLength - tail.length;
+    lineEnd = position2 + maxHalfLength - tail.length;
   }
   return {
     str: head + buffer.slice(lineStart, lineEnd).replace(/\t/g, "\u2192") + tail,
-    pos: position - lineStart + head.length
+    pos: position2 - lineStart + head.length
     // relative position
   };
 }
 function padStart(string, max) {
   return common.repeat(" ", max - string.length) + string;
 }
-function makeSnippet(mark, options) {
+function makeSnippet(mark2, options) {
   options = Object.create(options || null);
-  if (!mark.buffer) return null;
+  if (!mark2.buffer) return null;
   if (!options.maxLength) options.maxLength = 79;
   if (typeof options.indent !== "number") options.indent = 1;
   if (typeof options.linesBefore !== "number") options.linesBefore = 3;
@@ -95915,41 +95922,41 @@ function makeSnippet(mark, options) {
   var lineEnds = [];
   var match;
   var foundLineNo = -1;
-  while (match = re.exec(mark.buffer)) {
+  while (match = re.exec(mark2.buffer)) {
     lineEnds.push(match.index);
     lineStarts.push(match.index + match[0].length);
-    if (mark.position <= match.index && foundLineNo < 0) {
+    if (mark2.position <= match.index && foundLineNo < 0) {
       foundLineNo = lineStarts.length - 2;
     }
   }
   if (foundLineNo < 0) foundLineNo = lineStarts.length - 1;
   var result = "", i2, line;
-  var lineNoLength = Math.min(mark.line + options.linesAfter, lineEnds.length).toString().length;
+  var lineNoLength = Math.min(mark2.line + options.linesAfter, lineEnds.length).toString().length;
   var maxLineLength = options.maxLength - (options.indent + lineNoLength + 3);
   for (i2 = 1; i2 <= options.linesBefore; i2++) {
     if (foundLineNo - i2 < 0) break;
     line = getLine(
-      mark.buffer,
+      mark2.buffer,
       lineStarts[foundLineNo - i2],
       lineEnds[foundLineNo - i2],
-      mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i2]),
+      mark2.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo - i2]),
       maxLineLength
     );
-    result = common.repeat(" ", options.indent) + padStart((mark.line - i2 + 1).toString(), lineNoLength) + " | " + line.str + "\n" + result;
+    result = common.repeat(" ", options.indent) + padStart((mark2.line - i2 + 1).toString(), lineNoLength) + " | " + line.str + "\n" + result;
   }
-  line = getLine(mark.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark.position, maxLineLength);
-  result += common.repeat(" ", options.indent) + padStart((mark.line + 1).toString(), lineNoLength) + " | " + line.str + "\n";
+  line = getLine(mark2.buffer, lineStarts[foundLineNo], lineEnds[foundLineNo], mark2.position, maxLineLength);
+  result += common.repeat(" ", options.indent) + padStart((mark2.line + 1).toString(), lineNoLength) + " | " + line.str + "\n";
   result += common.repeat("-", options.indent + lineNoLength + 3 + line.pos) + "^\n";
   for (i2 = 1; i2 <= options.linesAfter; i2++) {
     if (foundLineNo + i2 >= lineEnds.length) break;
     line = getLine(
-      mark.buffer,
+      mark2.buffer,
       lineStarts[foundLineNo + i2],
       lineEnds[foundLineNo + i2],
-      mark.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i2]),
+      mark2.position - (lineStarts[foundLineNo] - lineStarts[foundLineNo + i2]),
       maxLineLength
     );
-    result += common.repeat(" ", options.indent) + padStart((mark.line + i2 + 1).toString(), lineNoLength) + " | " + line.str + "\n";
+    result += common.repeat(" ", options.indent) + padStart((mark2.line + i2 + 1).toString(), lineNoLength) + " | " + line.str + "\n";
   }
   return result.replace(/\n$/, "");
 }
@@ -96035,7 +96042,7 @@ function compileMap() {
       mapping: [],
       fallback: []
     }
-  }, index2, length;
+  }, index3, length2;
   function collectType(type2) {
     if (type2.multi) {
       result.multi[type2.kind].push(type2);
@@ -96044,8 +96051,8 @@ function compileMap() {
       result[type2.kind][type2.tag] = result["fallback"][type2.tag] = type2;
     }
   }
-  for (index2 = 0, length = arguments.length; index2 < length; index2 += 1) {
-    arguments[index2].forEach(collectType);
+  for (index3 = 0, length2 = arguments.length; index3 < length2; index3 += 1) {
+    arguments[index3].forEach(collectType);
   }
   return result;
 }
@@ -96190,19 +96197,19 @@ function isDecCode(c) {
 }
 function resolveYamlInteger(data) {
   if (data === null) return false;
-  var max = data.length, index2 = 0, hasDigits = false, ch;
+  var max = data.length, index3 = 0, hasDigits = false, ch;
   if (!max) return false;
-  ch = data[index2];
+  ch = data[index3];
   if (ch === "-" || ch === "+") {
-    ch = data[++index2];
+    ch = data[++index3];
   }
   if (ch === "0") {
-    if (index2 + 1 === max) return true;
-    ch = data[++index2];
+    if (index3 + 1 === max) return true;
+    ch = data[++index3];
     if (ch === "b") {
-      index2++;
-      for (; index2 < max; index2++) {
-        ch = data[index2];
+      index3++;
+      for (; index3 < max; index3++) {
+        ch = data[index3];
         if (ch === "_") continue;
         if (ch !== "0" && ch !== "1") return false;
         hasDigits = true;
@@ -96210,31 +96217,31 @@ function resolveYamlInteger(data) {
       return hasDigits && ch !== "_";
     }
     if (ch === "x") {
-      index2++;
-      for (; index2 < max; index2++) {
-        ch = data[index2];
+      index3++;
+      for (; index3 < max; index3++) {
+        ch = data[index3];
         if (ch === "_") continue;
-        if (!isHexCode(data.charCodeAt(index2))) return false;
+        if (!isHexCode(data.charCodeAt(index3))) return false;
         hasDigits = true;
       }
       return hasDigits && ch !== "_";
     }
     if (ch === "o") {
-      index2++;
-      for (; index2 < max; index2++) {
-        ch = data[index2];
+      index3++;
+      for (; index3 < max; index3++) {
+        ch = data[index3];
         if (ch === "_") continue;
-        if (!isOctCode(data.charCodeAt(index2))) return false;
+        if (!isOctCode(data.charCodeAt(index3))) return false;
         hasDigits = true;
       }
       return hasDigits && ch !== "_";
     }
   }
   if (ch === "_") return false;
-  for (; index2 < max; index2++) {
-    ch = data[index2];
+  for (; index3 < max; index3++) {
+    ch = data[index3];
     if (ch === "_") continue;
-    if (!isDecCode(data.charCodeAt(index2))) {
+    if (!isDecCode(data.charCodeAt(index3))) {
       return false;
     }
     hasDigits = true;
@@ -96514,9 +96521,9 @@ var _hasOwnProperty$3 = Object.prototype.hasOwnProperty;
 var _toString$2 = Object.prototype.toString;
 function resolveYamlOmap(data) {
   if (data === null) return true;
-  var objectKeys = [], index2, length, pair, pairKey, pairHasKey, object = data;
-  for (index2 = 0, length = object.length; index2 < length; index2 += 1) {
-    pair = object[index2];
+  var objectKeys = [], index3, length2, pair, pairKey, pairHasKey, object = data;
+  for (index3 = 0, length2 = object.length; index3 < length2; index3 += 1) {
+    pair = object[index3];
     pairHasKey = false;
     if (_toString$2.call(pair) !== "[object Object]") return false;
     for (pairKey in pair) {
@@ -96542,25 +96549,25 @@ var omap = new type("tag:yaml.org,2002:omap", {
 var _toString$1 = Object.prototype.toString;
 function resolveYamlPairs(data) {
   if (data === null) return true;
-  var index2, length, pair, keys, result, object = data;
+  var index3, length2, pair, keys, result, object = data;
   result = new Array(object.length);
-  for (index2 = 0, length = object.length; index2 < length; index2 += 1) {
-    pair = object[index2];
+  for (index3 = 0, length2 = object.length; index3 < length2; index3 += 1) {
+    pair = object[index3];
     if (_toString$1.call(pair) !== "[object Object]") return false;
     keys = Object.keys(pair);
     if (keys.length !== 1) return false;
-    result[index2] = [keys[0], pair[keys[0]]];
+    result[index3] = [keys[0], pair[keys[0]]];
   }
   return true;
 }
 function constructYamlPairs(data) {
   if (data === null) return [];
-  var index2, length, pair, keys, result, object = data;
+  var index3, length2, pair, keys, result, object = data;
   result = new Array(object.length);
-  for (index2 = 0, length = object.length; index2 < length; index2 += 1) {
-    pair = object[index2];
+  for (index3 = 0, length2 = object.length; index3 < length2; index3 += 1) {
+    pair = object[index3];
     keys = Object.keys(pair);
-    result[index2] = [keys[0], pair[keys[0]]];
+    result[index3] = [keys[0], pair[keys[0]]];
   }
   return result;
 }
@@ -96695,7 +96702,7 @@ function State$1(input2, options) {
   this.documents = [];
 }
 function generateError(state, message) {
-  var mark = {
+  var mark2 = {
     name: state.filename,
     buffer: state.input.slice(0, -1),
     // omit trailing \0
@@ -96703,8 +96710,8 @@ function generateError(state, message) {
     line: state.line,
     column: state.position - state.lineStart
   };
-  mark.snippet = snippet(mark);
-  return new exception(message, mark);
+  mark2.snippet = snippet(mark2);
+  return new exception(message, mark2);
 }
 function throwError(state, message) {
   throw generateError(state, message);
@@ -96780,13 +96787,13 @@ function captureSegment(state, start, end, checkJson) {
   }
 }
 function mergeMappings(state, destination, source, overridableKeys) {
-  var sourceKeys, key, index2, quantity;
+  var sourceKeys, key, index3, quantity;
   if (!common.isObject(source)) {
     throwError(state, "cannot merge mappings; the provided source object is unacceptable");
   }
   sourceKeys = Object.keys(source);
-  for (index2 = 0, quantity = sourceKeys.length; index2 < quantity; index2 += 1) {
-    key = sourceKeys[index2];
+  for (index3 = 0, quantity = sourceKeys.length; index3 < quantity; index3 += 1) {
+    key = sourceKeys[index3];
     if (!_hasOwnProperty$1.call(destination, key)) {
       destination[key] = source[key];
       overridableKeys[key] = true;
@@ -96794,15 +96801,15 @@ function mergeMappings(state, destination, source, overridableKeys) {
   }
 }
 function storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valueNode, startLine, startLineStart, startPos) {
-  var index2, quantity;
+  var index3, quantity;
   if (Array.isArray(keyNode)) {
     keyNode = Array.prototype.slice.call(keyNode);
-    for (index2 = 0, quantity = keyNode.length; index2 < quantity; index2 += 1) {
-      if (Array.isArray(keyNode[index2])) {
+    for (index3 = 0, quantity = keyNode.length; index3 < quantity; index3 += 1) {
+      if (Array.isArray(keyNode[index3])) {
         throwError(state, "nested arrays are not supported inside keys");
       }
-      if (typeof keyNode === "object" && _class(keyNode[index2]) === "[object Object]") {
-        keyNode[index2] = "[object Object]";
+      if (typeof keyNode === "object" && _class(keyNode[index3]) === "[object Object]") {
+        keyNode[index3] = "[object Object]";
       }
     }
   }
@@ -96815,8 +96822,8 @@ function storeMappingPair(state, _result, overridableKeys, keyTag, keyNode, valu
   }
   if (keyTag === "tag:yaml.org,2002:merge") {
     if (Array.isArray(valueNode)) {
-      for (index2 = 0, quantity = valueNode.length; index2 < quantity; index2 += 1) {
-        mergeMappings(state, _result, valueNode[index2], overridableKeys);
+      for (index3 = 0, quantity = valueNode.length; index3 < quantity; index3 += 1) {
+        mergeMappings(state, _result, valueNode[index3], overridableKeys);
       }
     } else {
       mergeMappings(state, _result, valueNode, overridableKeys);
@@ -97735,8 +97742,8 @@ function loadAll$1(input2, iterator2, options) {
   if (typeof iterator2 !== "function") {
     return documents;
   }
-  for (var index2 = 0, length = documents.length; index2 < length; index2 += 1) {
-    iterator2(documents[index2]);
+  for (var index3 = 0, length2 = documents.length; index3 < length2; index3 += 1) {
+    iterator2(documents[index3]);
   }
 }
 function load$1(input2, options) {
@@ -97817,12 +97824,12 @@ var DEPRECATED_BOOLEANS_SYNTAX = [
 ];
 var DEPRECATED_BASE60_SYNTAX = /^[-+]?[0-9_]+(?::[0-9_]+)+(?:\.[0-9_]*)?$/;
 function compileStyleMap(schema2, map3) {
-  var result, keys, index2, length, tag, style, type2;
+  var result, keys, index3, length2, tag, style, type2;
   if (map3 === null) return {};
   result = {};
   keys = Object.keys(map3);
-  for (index2 = 0, length = keys.length; index2 < length; index2 += 1) {
-    tag = keys[index2];
+  for (index3 = 0, length2 = keys.length; index3 < length2; index3 += 1) {
+    tag = keys[index3];
     style = String(map3[tag]);
     if (tag.slice(0, 2) === "!!") {
       tag = "tag:yaml.org,2002:" + tag.slice(2);
@@ -97836,21 +97843,21 @@ function compileStyleMap(schema2, map3) {
   return result;
 }
 function encodeHex(character) {
-  var string, handle, length;
+  var string, handle, length2;
   string = character.toString(16).toUpperCase();
   if (character <= 255) {
     handle = "x";
-    length = 2;
+    length2 = 2;
   } else if (character <= 65535) {
     handle = "u";
-    length = 4;
+    length2 = 4;
   } else if (character <= 4294967295) {
     handle = "U";
-    length = 8;
+    length2 = 8;
   } else {
     throw new exception("code point within a string may not be greater than 0xFFFFFFFF");
   }
-  return "\\" + handle + common.repeat("0", length - string.length) + string;
+  return "\\" + handle + common.repeat("0", length2 - string.length) + string;
 }
 var QUOTING_TYPE_SINGLE = 1;
 var QUOTING_TYPE_DOUBLE = 2;
@@ -97877,15 +97884,15 @@ function State(options) {
   this.usedDuplicates = null;
 }
 function indentString(string, spaces) {
-  var ind = common.repeat(" ", spaces), position = 0, next = -1, result = "", line, length = string.length;
-  while (position < length) {
-    next = string.indexOf("\n", position);
+  var ind = common.repeat(" ", spaces), position2 = 0, next = -1, result = "", line, length2 = string.length;
+  while (position2 < length2) {
+    next = string.indexOf("\n", position2);
     if (next === -1) {
-      line = string.slice(position);
-      position = length;
+      line = string.slice(position2);
+      position2 = length2;
     } else {
-      line = string.slice(position, next + 1);
-      position = next + 1;
+      line = string.slice(position2, next + 1);
+      position2 = next + 1;
     }
     if (line.length && line !== "\n") result += ind;
     result += line;
@@ -97895,11 +97902,11 @@ function indentString(string, spaces) {
 function generateNextLine(state, level) {
   return "\n" + common.repeat(" ", state.indent * level);
 }
-function testImplicitResolving(state, str2) {
-  var index2, length, type2;
-  for (index2 = 0, length = state.implicitTypes.length; index2 < length; index2 += 1) {
-    type2 = state.implicitTypes[index2];
-    if (type2.resolve(str2)) {
+function testImplicitResolving(state, str3) {
+  var index3, length2, type2;
+  for (index3 = 0, length2 = state.implicitTypes.length; index3 < length2; index3 += 1) {
+    type2 = state.implicitTypes[index3];
+    if (type2.resolve(str3)) {
       return true;
     }
   }
@@ -98110,11 +98117,11 @@ function escapeString(string) {
   return result;
 }
 function writeFlowSequence(state, level, object) {
-  var _result = "", _tag = state.tag, index2, length, value;
-  for (index2 = 0, length = object.length; index2 < length; index2 += 1) {
-    value = object[index2];
+  var _result = "", _tag = state.tag, index3, length2, value;
+  for (index3 = 0, length2 = object.length; index3 < length2; index3 += 1) {
+    value = object[index3];
     if (state.replacer) {
-      value = state.replacer.call(object, String(index2), value);
+      value = state.replacer.call(object, String(index3), value);
     }
     if (writeNode(state, level, value, false, false) || typeof value === "undefined" && writeNode(state, level, null, false, false)) {
       if (_result !== "") _result += "," + (!state.condenseFlow ? " " : "");
@@ -98125,11 +98132,11 @@ function writeFlowSequence(state, level, object) {
   state.dump = "[" + _result + "]";
 }
 function writeBlockSequence(state, level, object, compact) {
-  var _result = "", _tag = state.tag, index2, length, value;
-  for (index2 = 0, length = object.length; index2 < length; index2 += 1) {
-    value = object[index2];
+  var _result = "", _tag = state.tag, index3, length2, value;
+  for (index3 = 0, length2 = object.length; index3 < length2; index3 += 1) {
+    value = object[index3];
     if (state.replacer) {
-      value = state.replacer.call(object, String(index2), value);
+      value = state.replacer.call(object, String(index3), value);
     }
     if (writeNode(state, level + 1, value, true, true, false, true) || typeof value === "undefined" && writeNode(state, level + 1, null, true, true, false, true)) {
       if (!compact || _result !== "") {
@@ -98147,12 +98154,12 @@ function writeBlockSequence(state, level, object, compact) {
   state.dump = _result || "[]";
 }
 function writeFlowMapping(state, level, object) {
-  var _result = "", _tag = state.tag, objectKeyList = Object.keys(object), index2, length, objectKey2, objectValue, pairBuffer;
-  for (index2 = 0, length = objectKeyList.length; index2 < length; index2 += 1) {
+  var _result = "", _tag = state.tag, objectKeyList = Object.keys(object), index3, length2, objectKey2, objectValue, pairBuffer;
+  for (index3 = 0, length2 = objectKeyList.length; index3 < length2; index3 += 1) {
     pairBuffer = "";
     if (_result !== "") pairBuffer += ", ";
     if (state.condenseFlow) pairBuffer += '"';
-    objectKey2 = objectKeyList[index2];
+    objectKey2 = objectKeyList[index3];
     objectValue = object[objectKey2];
     if (state.replacer) {
       objectValue = state.replacer.call(object, objectKey2, objectValue);
@@ -98172,7 +98179,7 @@ function writeFlowMapping(state, level, object) {
   state.dump = "{" + _result + "}";
 }
 function writeBlockMapping(state, level, object, compact) {
-  var _result = "", _tag = state.tag, objectKeyList = Object.keys(object), index2, length, objectKey2, objectValue, explicitPair, pairBuffer;
+  var _result = "", _tag = state.tag, objectKeyList = Object.keys(object), index3, length2, objectKey2, objectValue, explicitPair, pairBuffer;
   if (state.sortKeys === true) {
     objectKeyList.sort();
   } else if (typeof state.sortKeys === "function") {
@@ -98180,12 +98187,12 @@ function writeBlockMapping(state, level, object, compact) {
   } else if (state.sortKeys) {
     throw new exception("sortKeys must be a boolean or a function");
   }
-  for (index2 = 0, length = objectKeyList.length; index2 < length; index2 += 1) {
+  for (index3 = 0, length2 = objectKeyList.length; index3 < length2; index3 += 1) {
     pairBuffer = "";
     if (!compact || _result !== "") {
       pairBuffer += generateNextLine(state, level);
     }
-    objectKey2 = objectKeyList[index2];
+    objectKey2 = objectKeyList[index3];
     objectValue = object[objectKey2];
     if (state.replacer) {
       objectValue = state.replacer.call(object, objectKey2, objectValue);
@@ -98220,10 +98227,10 @@ function writeBlockMapping(state, level, object, compact) {
   state.dump = _result || "{}";
 }
 function detectType(state, object, explicit) {
-  var _result, typeList, index2, length, type2, style;
+  var _result, typeList, index3, length2, type2, style;
   typeList = explicit ? state.explicitTypes : state.implicitTypes;
-  for (index2 = 0, length = typeList.length; index2 < length; index2 += 1) {
-    type2 = typeList[index2];
+  for (index3 = 0, length2 = typeList.length; index3 < length2; index3 += 1) {
+    type2 = typeList[index3];
     if ((type2.instanceOf || type2.predicate) && (!type2.instanceOf || typeof object === "object" && object instanceof type2.instanceOf) && (!type2.predicate || type2.predicate(object))) {
       if (explicit) {
         if (type2.multi && type2.representName) {
@@ -98331,31 +98338,31 @@ function writeNode(state, level, object, block, compact, iskey, isblockseq) {
   return true;
 }
 function getDuplicateReferences(object, state) {
-  var objects = [], duplicatesIndexes = [], index2, length;
+  var objects = [], duplicatesIndexes = [], index3, length2;
   inspectNode(object, objects, duplicatesIndexes);
-  for (index2 = 0, length = duplicatesIndexes.length; index2 < length; index2 += 1) {
-    state.duplicates.push(objects[duplicatesIndexes[index2]]);
+  for (index3 = 0, length2 = duplicatesIndexes.length; index3 < length2; index3 += 1) {
+    state.duplicates.push(objects[duplicatesIndexes[index3]]);
   }
-  state.usedDuplicates = new Array(length);
+  state.usedDuplicates = new Array(length2);
 }
 function inspectNode(object, objects, duplicatesIndexes) {
-  var objectKeyList, index2, length;
+  var objectKeyList, index3, length2;
   if (object !== null && typeof object === "object") {
-    index2 = objects.indexOf(object);
-    if (index2 !== -1) {
-      if (duplicatesIndexes.indexOf(index2) === -1) {
-        duplicatesIndexes.push(index2);
+    index3 = objects.indexOf(object);
+    if (index3 !== -1) {
+      if (duplicatesIndexes.indexOf(index3) === -1) {
+        duplicatesIndexes.push(index3);
       }
     } else {
       objects.push(object);
       if (Array.isArray(object)) {
-        for (index2 = 0, length = object.length; index2 < length; index2 += 1) {
-          inspectNode(object[index2], objects, duplicatesIndexes);
+        for (index3 = 0, length2 = object.length; index3 < length2; index3 += 1) {
+          inspectNode(object[index3], objects, duplicatesIndexes);
         }
       } else {
         objectKeyList = Object.keys(object);
-        for (index2 = 0, length = objectKeyList.length; index2 < length; index2 += 1) {
-          inspectNode(object[objectKeyList[index2]], objects, duplicatesIndexes);
+        for (index3 = 0, length2 = objectKeyList.length; index3 < length2; index3 += 1) {
+          inspectNode(object[objectKeyList[index3]], objects, duplicatesIndexes);
         }
       }
     }
@@ -98536,8 +98543,8 @@ function jsonStream(text) {
 }
 function loadYamlDocuments(text, file, problems) {
   if (/^\uFEFF?\s*\{/.test(text)) {
-    const values = jsonStream(text);
-    if (values) return values.filter((d) => d.value !== null);
+    const values2 = jsonStream(text);
+    if (values2) return values2.filter((d) => d.value !== null);
   }
   const out = [];
   for (const doc of splitDocuments(text.replace(BOM, ""))) {
@@ -98873,12 +98880,12 @@ function parseIgnoreFile(text, file) {
   }
   if (problems.length > 0) throw new IgnoreFileError(byPosition(problems));
   return result;
-  function parseRule(node, where2, index2) {
+  function parseRule(node, where2, index3) {
     if (!(0, import_yaml.isMap)(node)) {
       at2(node, where2, "expected a mapping (group, kind, name, jsonPointers ...)");
       return void 0;
     }
-    const rule = { index: index2 };
+    const rule = { index: index3 };
     for (const pair of node.items) {
       const key = (0, import_yaml.isScalar)(pair.key) ? String(pair.key.value) : "";
       const field = `${where2}.${key}`;
@@ -98963,361 +98970,54 @@ async function readIgnoreFile(file) {
   return parseIgnoreFile(text, path2);
 }
 
-// src/adapters/git/base-revision.ts
-import { mkdtemp, rm as rm2, stat as stat3 } from "node:fs/promises";
-import { realpathSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, isAbsolute, join as join3, relative as relative2, resolve } from "node:path";
+// src/adapters/desired/read-tree-deployments.ts
+import { readdir as readdir3, readFile as readFile3 } from "node:fs/promises";
+import { relative as relative2, resolve, sep as sep2 } from "node:path";
 
-// src/adapters/git/run-git.ts
-import { execFile as execFile2 } from "node:child_process";
-function git(args, cwd, env = process.env, timeoutMs = 3e5) {
-  return new Promise((done) => {
-    execFile2(
-      "git",
-      args,
-      { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs },
-      (err, stdout, stderr) => {
-        const missing = err?.code === "ENOENT";
-        done({ ok: !err, stdout: String(stdout), stderr: String(stderr), missing });
+// src/core/engine/tree-deployments.ts
+var import_yaml3 = __toESM(require_dist2(), 1);
+
+// src/core/config/yaml-locate.ts
+var import_yaml2 = __toESM(require_dist2(), 1);
+function locate(doc, lineCounter, path2, atKey = false) {
+  let node = doc.contents;
+  let found = isNodeLike(node) ? node : void 0;
+  for (let i2 = 0; i2 < path2.length; i2++) {
+    const step = path2[i2];
+    const last = i2 === path2.length - 1;
+    if ((0, import_yaml2.isMap)(node)) {
+      const pair = node.items.find((p) => (0, import_yaml2.isScalar)(p.key) && String(p.key.value) === String(step));
+      if (!pair) break;
+      if (last && atKey && isNodeLike(pair.key)) {
+        found = pair.key;
+        break;
       }
-    );
-  });
-}
-
-// src/adapters/git/base-revision.ts
-async function existingDir(path2) {
-  const full = resolve(path2);
-  try {
-    return (await stat3(full)).isDirectory() ? full : dirname(full);
-  } catch {
-    return dirname(full);
-  }
-}
-async function checkoutBase(path2, ref, tempParent = tmpdir()) {
-  if (ref === "" || ref.startsWith("-") || /[\s\0]/.test(ref)) {
-    throw new BaseUnavailable(
-      `base revision ${JSON.stringify(ref)} is not a Git ref or commit`,
-      (say) => `Pass a branch, tag or commit SHA, e.g. ${say.setting("base", "origin/main")}.`
-    );
-  }
-  const cwd = await existingDir(path2);
-  const top = await git(["rev-parse", "--show-toplevel"], cwd);
-  if (top.missing) {
-    throw new BaseUnavailable(
-      "git was not found on PATH, so the base revision cannot be read",
-      "Install git, or leave out the base revision."
-    );
-  }
-  if (!top.ok) {
-    throw new BaseUnavailable(
-      `${path2} is not inside a Git repository, so the base revision ${ref} cannot be read`,
-      "Run the check in a clone of the repository, or leave out the base revision."
-    );
-  }
-  const repo = top.stdout.trim();
-  const resolved = await git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], repo);
-  if (!resolved.ok) {
-    throw new BaseUnavailable(
-      `base revision ${ref} is not in this checkout`,
-      `Fetch it first (git fetch origin ${ref}); in GitHub Actions, check out with actions/checkout and fetch-depth: 0, or fetch the base commit in a step before mr-drift.`
-    );
-  }
-  const revision = resolved.stdout.trim();
-  const relPath = relative2(realpathSync(repo), realpathSync(resolve(path2)));
-  if (relPath.startsWith("..") || isAbsolute(relPath)) {
-    throw new BaseUnavailable(
-      `${path2} is outside the Git repository ${repo}`,
-      (say) => `Point ${say.option("path")} inside the repository to compare with a base revision.`
-    );
-  }
-  const root = await mkdtemp(join3(tempParent, "mr-drift-base-"));
-  const guard = removeOnExit(root);
-  const dispose = async () => {
-    await rm2(root, { recursive: true, force: true });
-    guard.release();
-  };
-  try {
-    const tree = join3(root, "tree");
-    const env = { ...process.env, GIT_INDEX_FILE: join3(root, "index") };
-    const read = await git(["read-tree", revision], repo, env);
-    const write = read.ok ? await git(["checkout-index", "--all", "--force", `--prefix=${tree}/`], repo, env) : read;
-    if (!write.ok) {
-      throw new BaseUnavailable(
-        `cannot write the files of base revision ${ref} (${revision.slice(0, 12)}): ${write.stderr.trim().split("\n")[0] ?? "git failed"}`,
-        "Check that the clone is complete (not a partial or sparse clone missing those files)."
-      );
-    }
-    return { revision, path: join3(tree, relPath), root: tree, dispose };
-  } catch (e2) {
-    await dispose();
-    throw e2;
-  }
-}
-
-// src/adapters/git/head-revision.ts
-import { statSync } from "node:fs";
-import { dirname as dirname2, resolve as resolve2 } from "node:path";
-async function headRevision(path2) {
-  let cwd = process.cwd();
-  try {
-    const full = resolve2(path2);
-    cwd = statSync(full).isDirectory() ? full : dirname2(full);
-  } catch {
-  }
-  const head = await git(["rev-parse", "HEAD"], cwd, process.env, 5e3);
-  return head.ok ? head.stdout.trim() || void 0 : void 0;
-}
-
-// src/adapters/kube/kubeconfig.ts
-import { existsSync as existsSync4, readFileSync as readFileSync2 } from "node:fs";
-import { homedir } from "node:os";
-import { delimiter as delimiter2, dirname as dirname3, isAbsolute as isAbsolute2, join as join4, resolve as resolve3 } from "node:path";
-var Kubeconfig = class {
-  constructor(files) {
-    this.files = files;
-  }
-  files;
-  clusters = /* @__PURE__ */ new Map();
-  users = /* @__PURE__ */ new Map();
-  contexts = /* @__PURE__ */ new Map();
-  currentContext;
-  /** Context names, in the order the files define them. */
-  contextNames() {
-    return [...this.contexts.keys()];
-  }
-};
-var SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
-function defaultSearch() {
-  return {
-    ...process.env.KUBECONFIG !== void 0 ? { kubeconfigVar: process.env.KUBECONFIG } : {},
-    home: homedir(),
-    ...process.env.KUBERNETES_SERVICE_HOST ? { serviceHost: process.env.KUBERNETES_SERVICE_HOST } : {},
-    ...process.env.KUBERNETES_SERVICE_PORT ? { servicePort: process.env.KUBERNETES_SERVICE_PORT } : {}
-  };
-}
-function loadKubeconfig(file, search = defaultSearch()) {
-  const exists2 = search.exists ?? existsSync4;
-  if (file !== void 0) {
-    if (!exists2(file))
-      throw new KubeconfigError(
-        (say) => `${say.subject("kubeconfig", file)}: no such file`,
-        (say) => `Pass the path of a kubeconfig file, or leave ${say.option("kubeconfig")} out to use KUBECONFIG or ~/.kube/config.`
-      );
-    return mergeFiles([file]);
-  }
-  const listed = (search.kubeconfigVar ?? "").split(delimiter2).filter(Boolean);
-  if (listed.length > 0) {
-    const missing = listed.filter((f) => !exists2(f));
-    if (missing.length > 0)
-      throw new KubeconfigError(
-        `KUBECONFIG names ${missing.length === 1 ? "a file that does" : "files that do"} not exist: ${missing.join(", ")}`,
-        (say) => `Fix KUBECONFIG, or pass ${say.option("kubeconfig", "<file>")}.`
-      );
-    return mergeFiles(listed);
-  }
-  const home = search.home ? join4(search.home, ".kube", "config") : void 0;
-  if (home && exists2(home)) return mergeFiles([home]);
-  const inCluster = inClusterConfig(search);
-  if (inCluster) return inCluster;
-  throw new KubeconfigError(
-    (say) => `no kubeconfig: ${say.option("kubeconfig")} is not given, KUBECONFIG is not set, and ${home ?? "~/.kube/config"} does not exist`,
-    (say) => `Pass ${say.option("kubeconfig", "<file>")}, or set KUBECONFIG.`
-  );
-}
-function mergeFiles(files) {
-  const kc = new Kubeconfig(files);
-  for (const file of files) {
-    let text;
-    try {
-      text = readFileSync2(file, "utf8");
-    } catch (e2) {
-      throw new KubeconfigError(
-        `cannot read the kubeconfig: cannot read ${file} (${e2.code ?? e2.message})`,
-        "Check that the file is a valid kubeconfig (kubectl config view should print it)."
-      );
-    }
-    try {
-      readInto(kc, text, file);
-    } catch (e2) {
-      if (!(e2 instanceof KubeconfigError)) throw e2;
-      throw new KubeconfigError(
-        `cannot read the kubeconfig: ${e2.message}`,
-        e2.hint ?? "Check that the file is a valid kubeconfig (kubectl config view should print it)."
-      );
+      node = pair.value;
+      if (isNodeLike(node)) found = node;
+      else if (isNodeLike(pair.key)) found = pair.key;
+    } else if ((0, import_yaml2.isSeq)(node) && typeof step === "number") {
+      node = node.items[step];
+      if (!isNodeLike(node)) break;
+      found = node;
+    } else {
+      break;
     }
   }
-  return kc;
+  const offset = found?.range?.[0];
+  if (offset === void 0) return void 0;
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
 }
-function readInto(kc, text, file) {
-  let doc;
-  try {
-    doc = js_yaml_default.load(text);
-  } catch (e2) {
-    const line = e2.mark?.line;
-    throw new KubeconfigError(
-      `${file}${line !== void 0 ? `:${line + 1}` : ""}: not valid YAML`,
-      "Check the file with `kubectl config view --kubeconfig <file>`."
-    );
+function formatPath(path2) {
+  let out = "";
+  for (const step of path2) {
+    if (typeof step === "number") out += `[${step}]`;
+    else out += out === "" ? step : `.${step}`;
   }
-  if (doc === void 0 || doc === null) return;
-  if (!isRecord(doc)) throw new KubeconfigError(`${file}: expected a kubeconfig (a mapping)`);
-  const fail = (field, what) => new KubeconfigError(
-    `${file}: ${field}: ${what}`,
-    "Fix the kubeconfig; `kubectl config view` shows what kubectl makes of it."
-  );
-  const dir = dirname3(resolve3(file));
-  const path2 = (p, field) => {
-    if (p === void 0 || p === null || p === "") return void 0;
-    if (typeof p !== "string") throw fail(field, "expected a file path");
-    return isAbsolute2(p) ? p : join4(dir, p);
-  };
-  const str2 = (v, field) => {
-    if (v === void 0 || v === null || v === "") return void 0;
-    if (typeof v !== "string") throw fail(field, "expected a string");
-    return v;
-  };
-  const base64 = (v, field) => {
-    const s = str2(v, field);
-    return s === void 0 ? void 0 : Buffer.from(s, "base64");
-  };
-  const entries = (key) => {
-    const list3 = doc[key];
-    if (list3 === void 0 || list3 === null) return [];
-    if (!Array.isArray(list3)) throw fail(key, "expected a list");
-    return list3.map((e2, i2) => {
-      const at2 = `${key}[${i2}]`;
-      if (!isRecord(e2)) throw fail(at2, "expected a mapping");
-      if (typeof e2.name !== "string" || e2.name === "") throw fail(`${at2}.name`, "missing");
-      const bodyKey = key.slice(0, -1);
-      const body = e2[bodyKey] ?? {};
-      if (!isRecord(body)) throw fail(`${at2}.${bodyKey}`, "expected a mapping");
-      return { name: e2.name, body, at: `${at2}.${bodyKey}` };
-    });
-  };
-  for (const { name, body, at: at2 } of entries("clusters")) {
-    if (kc.clusters.has(name)) continue;
-    const server = str2(body.server, `${at2}.server`);
-    if (!server) throw fail(`${at2}.server`, "missing");
-    const cluster = {
-      name,
-      server: server.replace(/\/+$/, ""),
-      insecureSkipTlsVerify: body["insecure-skip-tls-verify"] === true
-    };
-    const ca = path2(body["certificate-authority"], `${at2}.certificate-authority`);
-    if (ca) cluster.certificateAuthority = ca;
-    const caData = base64(body["certificate-authority-data"], `${at2}.certificate-authority-data`);
-    if (caData) cluster.certificateAuthorityData = caData;
-    const sni = str2(body["tls-server-name"], `${at2}.tls-server-name`);
-    if (sni) cluster.tlsServerName = sni;
-    const proxy = str2(body["proxy-url"], `${at2}.proxy-url`);
-    if (proxy) cluster.proxyUrl = proxy;
-    kc.clusters.set(name, cluster);
-  }
-  for (const { name, body, at: at2 } of entries("users")) {
-    if (kc.users.has(name)) continue;
-    const user = { name };
-    const set2 = (key, value) => {
-      if (value !== void 0) user[key] = value;
-    };
-    set2("clientCertificate", path2(body["client-certificate"], `${at2}.client-certificate`));
-    set2(
-      "clientCertificateData",
-      base64(body["client-certificate-data"], `${at2}.client-certificate-data`)
-    );
-    set2("clientKey", path2(body["client-key"], `${at2}.client-key`));
-    set2("clientKeyData", base64(body["client-key-data"], `${at2}.client-key-data`));
-    set2("token", str2(body.token, `${at2}.token`));
-    set2("tokenFile", path2(body.tokenFile ?? body["token-file"], `${at2}.tokenFile`));
-    set2("username", str2(body.username, `${at2}.username`));
-    set2("password", str2(body.password, `${at2}.password`));
-    set2("as", str2(body.as, `${at2}.as`));
-    set2("asUid", str2(body["as-uid"], `${at2}.as-uid`));
-    const groups2 = body["as-groups"];
-    if (groups2 !== void 0 && groups2 !== null) {
-      if (!Array.isArray(groups2) || groups2.some((g) => typeof g !== "string"))
-        throw fail(`${at2}.as-groups`, "expected a list of strings");
-      if (groups2.length > 0) user.asGroups = groups2;
-    }
-    if (body.exec !== void 0 && body.exec !== null)
-      user.exec = readExec(body.exec, `${at2}.exec`, dir, fail);
-    const provider = body["auth-provider"];
-    if (provider !== void 0 && provider !== null) {
-      if (!isRecord(provider) || typeof provider.name !== "string")
-        throw fail(`${at2}.auth-provider`, "expected a mapping with a name");
-      user.authProvider = {
-        name: provider.name,
-        config: isRecord(provider.config) ? provider.config : {}
-      };
-    }
-    kc.users.set(name, user);
-  }
-  for (const { name, body, at: at2 } of entries("contexts")) {
-    if (kc.contexts.has(name)) continue;
-    const cluster = str2(body.cluster, `${at2}.cluster`);
-    if (!cluster) throw fail(`${at2}.cluster`, "missing");
-    const context3 = { name, cluster };
-    const user = str2(body.user, `${at2}.user`);
-    if (user) context3.user = user;
-    const namespace = str2(body.namespace, `${at2}.namespace`);
-    if (namespace) context3.namespace = namespace;
-    kc.contexts.set(name, context3);
-  }
-  const current = str2(doc["current-context"], "current-context");
-  if (current && kc.currentContext === void 0) kc.currentContext = current;
+  return out;
 }
-function readExec(raw, at2, dir, fail) {
-  if (!isRecord(raw)) throw fail(at2, "expected a mapping");
-  if (typeof raw.command !== "string" || raw.command === "") throw fail(`${at2}.command`, "missing");
-  if (typeof raw.apiVersion !== "string" || raw.apiVersion === "")
-    throw fail(`${at2}.apiVersion`, "missing (e.g. client.authentication.k8s.io/v1)");
-  const args = raw.args ?? [];
-  if (!Array.isArray(args) || args.some((a) => typeof a !== "string"))
-    throw fail(`${at2}.args`, "expected a list of strings");
-  const env = raw.env ?? [];
-  if (!Array.isArray(env) || env.some((e2) => !isRecord(e2) || typeof e2.name !== "string" || typeof e2.value !== "string"))
-    throw fail(`${at2}.env`, "expected a list of {name, value}");
-  const command = raw.command.includes("/") && !isAbsolute2(raw.command) ? join4(dir, raw.command) : raw.command;
-  return {
-    apiVersion: raw.apiVersion,
-    command,
-    args,
-    env,
-    ...typeof raw.installHint === "string" ? { installHint: raw.installHint } : {},
-    provideClusterInfo: raw.provideClusterInfo === true,
-    ...typeof raw.interactiveMode === "string" ? { interactiveMode: raw.interactiveMode } : {}
-  };
-}
-function inClusterConfig(search) {
-  const dir = search.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
-  const tokenFile = join4(dir, "token");
-  if (!search.serviceHost || !search.servicePort || !(search.exists ?? existsSync4)(tokenFile))
-    return void 0;
-  const host = search.serviceHost.includes(":") ? `[${search.serviceHost}]` : search.serviceHost;
-  const kc = new Kubeconfig([tokenFile]);
-  kc.clusters.set("inCluster", {
-    name: "inCluster",
-    server: `https://${host}:${search.servicePort}`,
-    certificateAuthority: join4(dir, "ca.crt"),
-    insecureSkipTlsVerify: false
-  });
-  kc.users.set("inClusterUser", { name: "inClusterUser", tokenFile });
-  let namespace;
-  try {
-    namespace = readFileSync2(join4(dir, "namespace"), "utf8").trim() || void 0;
-  } catch {
-  }
-  kc.contexts.set("inClusterContext", {
-    name: "inClusterContext",
-    cluster: "inCluster",
-    user: "inClusterUser",
-    ...namespace ? { namespace } : {}
-  });
-  kc.currentContext = "inClusterContext";
-  return kc;
-}
-function isRecord(v) {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
+function isNodeLike(x) {
+  return typeof x === "object" && x !== null && "range" in x;
 }
 
 // src/core/compare/field-path.ts
@@ -99333,7 +99033,7 @@ function formatSegment(seg) {
     return `${escapeToken(k)}=${escapeToken(typeof v === "string" ? v : JSON.stringify(v))}`;
   }).join(",");
 }
-function formatPath(path2) {
+function formatPath2(path2) {
   return path2.map((s) => `/${formatSegment(s)}`).join("");
 }
 function segmentEqual(a, b) {
@@ -99490,6 +99190,2205 @@ function keyNamesAt(entries, path2, live) {
     if (keyed && keyed.kind === "key") return Object.keys(keyed.key).sort();
   }
   return void 0;
+}
+
+// src/core/normalize/server-fields.ts
+var SERVER_METADATA = [
+  "managedFields",
+  "resourceVersion",
+  "uid",
+  "generation",
+  "creationTimestamp",
+  "selfLink",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds"
+];
+var SERVER_ANNOTATIONS = [
+  // kubectl's client-side apply memory; holds a copy of the whole manifest (Secrets too).
+  "kubectl.kubernetes.io/last-applied-configuration"
+];
+var SERVER_LABELS = ["kubernetes.io/metadata.name"];
+function isServerManagedPath(path2) {
+  const [first, second, third] = path2;
+  if (!first || !("field" in first)) return false;
+  if (first.field === "status") return true;
+  if (first.field !== "metadata" || !second || !("field" in second)) return false;
+  if (SERVER_METADATA.includes(second.field)) return true;
+  if (third === void 0 || !("field" in third)) return false;
+  return second.field === "annotations" && SERVER_ANNOTATIONS.includes(third.field) || second.field === "labels" && SERVER_LABELS.includes(third.field);
+}
+function stripServerFields(obj) {
+  const copy = { ...obj };
+  delete copy.status;
+  const meta = { ...obj.metadata };
+  for (const k of SERVER_METADATA) delete meta[k];
+  if (isJsonObject(meta.annotations)) {
+    const annotations = { ...meta.annotations };
+    for (const a of SERVER_ANNOTATIONS) delete annotations[a];
+    if (Object.keys(annotations).length === 0) delete meta.annotations;
+    else meta.annotations = annotations;
+  }
+  copy.metadata = meta;
+  return copy;
+}
+
+// src/core/jq/jq-parse.ts
+var JqSyntaxError = class extends Error {
+  constructor(message, offset) {
+    super(message);
+    this.offset = offset;
+    this.name = "JqSyntaxError";
+  }
+  offset;
+};
+var PUNCTS = [
+  "?//",
+  "//=",
+  "|=",
+  "+=",
+  "-=",
+  "*=",
+  "/=",
+  "%=",
+  "==",
+  "!=",
+  "<=",
+  ">=",
+  "//",
+  "..",
+  ".",
+  "[",
+  "]",
+  "(",
+  ")",
+  "{",
+  "}",
+  "|",
+  ",",
+  ":",
+  ";",
+  "?",
+  "<",
+  ">",
+  "+",
+  "-",
+  "*",
+  "/",
+  "%",
+  "="
+];
+var IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
+var NUMBER = /(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?/y;
+function lex(src) {
+  const out = [];
+  let i2 = 0;
+  while (i2 < src.length) {
+    const c = src[i2];
+    if (c === " " || c === "	" || c === "\n" || c === "\r") {
+      i2++;
+      continue;
+    }
+    if (c === "#") {
+      while (i2 < src.length && src[i2] !== "\n") i2++;
+      continue;
+    }
+    if (c === '"') {
+      const [value, next] = lexString(src, i2);
+      out.push({ k: "string", v: value, at: i2 });
+      i2 = next;
+      continue;
+    }
+    if (c === "$") {
+      IDENT.lastIndex = i2 + 1;
+      const name = IDENT.exec(src)?.[0] ?? "";
+      out.push({ k: "var", v: name, at: i2 });
+      i2 += 1 + name.length;
+      continue;
+    }
+    if (c === "@") throw new JqSyntaxError("formats (@name) are not supported", i2);
+    NUMBER.lastIndex = i2;
+    const num = NUMBER.exec(src);
+    if (num && (c !== "." || /[0-9]/.test(src[i2 + 1] ?? ""))) {
+      out.push({ k: "number", v: Number(num[0]), at: i2 });
+      i2 += num[0].length;
+      continue;
+    }
+    if (c === "." && src[i2 + 1] !== ".") {
+      IDENT.lastIndex = i2 + 1;
+      const id2 = IDENT.exec(src);
+      if (id2) {
+        out.push({ k: "field", v: id2[0], at: i2 });
+        i2 += 1 + id2[0].length;
+        continue;
+      }
+    }
+    IDENT.lastIndex = i2;
+    const id = IDENT.exec(src);
+    if (id) {
+      if (src.startsWith("::", i2 + id[0].length))
+        throw new JqSyntaxError("modules are not supported", i2);
+      out.push({ k: "ident", v: id[0], at: i2 });
+      i2 += id[0].length;
+      continue;
+    }
+    const p = PUNCTS.find((q) => src.startsWith(q, i2));
+    if (!p) throw new JqSyntaxError(`unexpected character ${JSON.stringify(c)}`, i2);
+    out.push({ k: "punct", v: p, at: i2 });
+    i2 += p.length;
+  }
+  out.push({ k: "end", at: src.length });
+  return out;
+}
+var ESCAPES = {
+  '"': '"',
+  "\\": "\\",
+  "/": "/",
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "	"
+};
+function lexString(src, start) {
+  let i2 = start + 1;
+  let out = "";
+  while (i2 < src.length) {
+    const c = src[i2];
+    if (c === '"') return [out, i2 + 1];
+    if (c !== "\\") {
+      out += c;
+      i2++;
+      continue;
+    }
+    const e2 = src[i2 + 1];
+    if (e2 === "(") throw new JqSyntaxError("string interpolation \\(...) is not supported", i2);
+    if (e2 === "u") {
+      const hex = src.slice(i2 + 2, i2 + 6);
+      if (!/^[0-9a-fA-F]{4}$/.test(hex)) throw new JqSyntaxError("invalid \\u escape", i2);
+      out += String.fromCharCode(parseInt(hex, 16));
+      i2 += 6;
+      continue;
+    }
+    if (e2 === void 0 || !(e2 in ESCAPES))
+      throw new JqSyntaxError(`invalid escape \\${e2 ?? ""}`, i2);
+    out += ESCAPES[e2];
+    i2 += 2;
+  }
+  throw new JqSyntaxError("unterminated string", start);
+}
+var UNSUPPORTED_KEYWORDS = {
+  reduce: "`reduce`",
+  foreach: "`foreach`",
+  def: "function definitions (`def`)",
+  label: "`label`",
+  import: "`import`",
+  include: "`include`",
+  as: "variable bindings (`as $x`)"
+};
+var KEYWORDS = /* @__PURE__ */ new Set([
+  "if",
+  "then",
+  "elif",
+  "else",
+  "end",
+  "try",
+  "catch",
+  "and",
+  "or",
+  ...Object.keys(UNSUPPORTED_KEYWORDS)
+]);
+function parseJq(src) {
+  const tokens2 = lex(src);
+  let pos = 0;
+  const peek = () => tokens2[pos];
+  const isPunct = (v, t = peek()) => t.k === "punct" && t.v === v;
+  const isIdent = (v, t = peek()) => t.k === "ident" && t.v === v;
+  const fail = (message, t = peek()) => {
+    throw new JqSyntaxError(message, t.at);
+  };
+  const describe = (t) => t.k === "end" ? "the end of the expression" : t.k === "string" ? JSON.stringify(t.v) : t.k === "field" ? `.${t.v}` : t.k === "var" ? `$${t.v}` : String(t.v);
+  const expect = (v) => {
+    if (!isPunct(v)) fail(`expected ${v}, found ${describe(peek())}`);
+    pos++;
+  };
+  const expectKeyword = (v) => {
+    if (!isIdent(v)) fail(`expected ${v}, found ${describe(peek())}`);
+    pos++;
+  };
+  function pipe() {
+    const t = peek();
+    if (t.k === "ident" && t.v in UNSUPPORTED_KEYWORDS)
+      fail(`${UNSUPPORTED_KEYWORDS[t.v]} is not supported in a path expression`);
+    const left = comma();
+    if (isIdent("as")) fail("variable bindings (`as $x`) are not supported in a path expression");
+    if (isPunct("|")) {
+      pos++;
+      return { t: "pipe", left, right: pipe() };
+    }
+    return left;
+  }
+  function comma() {
+    let left = alt();
+    while (isPunct(",")) {
+      pos++;
+      left = { t: "comma", left, right: alt() };
+    }
+    return left;
+  }
+  function alt() {
+    const left = assign();
+    if (isPunct("//")) {
+      pos++;
+      return { t: "alt", left, right: alt() };
+    }
+    return left;
+  }
+  function assign() {
+    const left = or();
+    const t = peek();
+    if (t.k === "punct" && ["=", "|=", "+=", "-=", "*=", "/=", "%=", "//=", "?//"].includes(t.v))
+      fail(`${t.v} is not supported: a path expression selects fields, it does not set them`);
+    return left;
+  }
+  function or() {
+    let left = and();
+    while (isIdent("or")) {
+      pos++;
+      left = { t: "or", left, right: and() };
+    }
+    return left;
+  }
+  function and() {
+    let left = compare();
+    while (isIdent("and")) {
+      pos++;
+      left = { t: "and", left, right: compare() };
+    }
+    return left;
+  }
+  function compare() {
+    const left = additive();
+    const t = peek();
+    if (t.k === "punct" && ["==", "!=", "<", "<=", ">", ">="].includes(t.v)) {
+      pos++;
+      const node2 = { t: "compare", op: t.v, left, right: additive() };
+      const again = peek();
+      if (again.k === "punct" && ["==", "!=", "<", "<=", ">", ">="].includes(again.v))
+        fail("comparisons do not chain; use parentheses");
+      return node2;
+    }
+    return left;
+  }
+  function additive() {
+    let left = multiplicative();
+    for (let t = peek(); t.k === "punct" && (t.v === "+" || t.v === "-"); t = peek()) {
+      pos++;
+      left = { t: "arith", op: t.v, left, right: multiplicative() };
+    }
+    return left;
+  }
+  function multiplicative() {
+    let left = unary();
+    for (let t = peek(); t.k === "punct" && (t.v === "*" || t.v === "/" || t.v === "%"); t = peek()) {
+      pos++;
+      left = { t: "arith", op: t.v, left, right: unary() };
+    }
+    return left;
+  }
+  function unary() {
+    if (isPunct("-")) {
+      pos++;
+      return { t: "negate", body: postfix() };
+    }
+    return postfix();
+  }
+  function postfix() {
+    let node2 = primary();
+    for (; ; ) {
+      const t = peek();
+      if (t.k === "field") {
+        pos++;
+        node2 = { t: "index", target: node2, key: { t: "literal", value: t.v } };
+      } else if (isPunct(".") && tokens2[pos + 1]?.k === "string") {
+        pos++;
+        const s = peek();
+        pos++;
+        node2 = { t: "index", target: node2, key: { t: "literal", value: s.v } };
+      } else if (isPunct(".") && isPunct("[", tokens2[pos + 1])) {
+        pos++;
+        node2 = bracket(node2);
+      } else if (isPunct("[")) {
+        node2 = bracket(node2);
+      } else if (isPunct("?")) {
+        pos++;
+        if ((node2.t === "index" || node2.t === "slice" || node2.t === "iterate") && !node2.optional)
+          node2 = { ...node2, optional: true };
+        else node2 = { t: "try", body: node2 };
+      } else return node2;
+    }
+  }
+  function bracket(target) {
+    expect("[");
+    if (isPunct("]")) {
+      pos++;
+      return { t: "iterate", target };
+    }
+    if (isPunct(":")) {
+      pos++;
+      const to = pipe();
+      expect("]");
+      return { t: "slice", target, to };
+    }
+    const key = pipe();
+    if (isPunct(":")) {
+      pos++;
+      if (isPunct("]")) {
+        pos++;
+        return { t: "slice", target, from: key };
+      }
+      const to = pipe();
+      expect("]");
+      return { t: "slice", target, from: key, to };
+    }
+    expect("]");
+    return { t: "index", target, key };
+  }
+  function primary() {
+    const t = peek();
+    switch (t.k) {
+      case "end":
+        return fail("unexpected end of the expression");
+      case "number":
+        pos++;
+        return { t: "literal", value: t.v };
+      case "string":
+        pos++;
+        return { t: "literal", value: t.v };
+      case "field":
+        pos++;
+        return { t: "index", target: { t: "identity" }, key: { t: "literal", value: t.v } };
+      case "punct":
+        return primaryPunct(t);
+      case "ident":
+        return primaryIdent(t);
+      case "var":
+        return fail("variables ($name) are not supported in a path expression");
+    }
+  }
+  function primaryPunct(t) {
+    switch (t.v) {
+      case ".":
+        pos++;
+        if (peek().k === "string") {
+          const s = peek();
+          pos++;
+          return { t: "index", target: { t: "identity" }, key: { t: "literal", value: s.v } };
+        }
+        return { t: "identity" };
+      case "..":
+        pos++;
+        return { t: "recurse-all" };
+      case "(": {
+        pos++;
+        const body = pipe();
+        expect(")");
+        return body;
+      }
+      case "[": {
+        pos++;
+        if (isPunct("]")) {
+          pos++;
+          return { t: "array" };
+        }
+        const body = pipe();
+        expect("]");
+        return { t: "array", body };
+      }
+      case "{":
+        return fail("object construction ({...}) is not supported in a path expression");
+      default:
+        return fail(`unexpected ${t.v}`);
+    }
+  }
+  function primaryIdent(t) {
+    const name = t.v;
+    if (name in UNSUPPORTED_KEYWORDS)
+      fail(`${UNSUPPORTED_KEYWORDS[name]} is not supported in a path expression`);
+    if (name === "if") return parseIf();
+    if (name === "try") {
+      pos++;
+      const body = postfix();
+      if (isIdent("catch")) {
+        pos++;
+        return { t: "try", body, catch: postfix() };
+      }
+      return { t: "try", body };
+    }
+    if (KEYWORDS.has(name)) fail(`unexpected ${name}`);
+    pos++;
+    if (name === "null" || name === "true" || name === "false")
+      return { t: "literal", value: name === "null" ? null : name === "true" };
+    const args = [];
+    if (isPunct("(")) {
+      pos++;
+      args.push(pipe());
+      while (isPunct(";")) {
+        pos++;
+        args.push(pipe());
+      }
+      expect(")");
+    }
+    if (!BUILTINS.has(`${name}/${args.length}`))
+      throw new JqSyntaxError(`${name}/${args.length} is not a supported function`, t.at);
+    return { t: "call", name, args };
+  }
+  function parseIf() {
+    pos++;
+    const branches = [];
+    const cond = pipe();
+    expectKeyword("then");
+    branches.push({ cond, then: pipe() });
+    while (isIdent("elif")) {
+      pos++;
+      const c = pipe();
+      expectKeyword("then");
+      branches.push({ cond: c, then: pipe() });
+    }
+    let otherwise;
+    if (isIdent("else")) {
+      pos++;
+      otherwise = pipe();
+    }
+    expectKeyword("end");
+    return otherwise ? { t: "if", branches, else: otherwise } : { t: "if", branches };
+  }
+  const node = pipe();
+  if (peek().k !== "end") fail(`unexpected ${describe(peek())}`);
+  return node;
+}
+var BUILTINS = /* @__PURE__ */ new Set([
+  "empty/0",
+  "error/0",
+  "error/1",
+  "not/0",
+  "select/1",
+  "recurse/0",
+  "recurse/1",
+  "first/0",
+  "last/0",
+  "first/1",
+  "limit/2",
+  "getpath/1",
+  "values/0",
+  "nulls/0",
+  "booleans/0",
+  "numbers/0",
+  "strings/0",
+  "arrays/0",
+  "objects/0",
+  "iterables/0",
+  "scalars/0",
+  "length/0",
+  "type/0",
+  "keys/0",
+  "has/1",
+  "in/1",
+  "contains/1",
+  "inside/1",
+  "startswith/1",
+  "endswith/1",
+  "ltrimstr/1",
+  "rtrimstr/1",
+  "test/1",
+  "test/2",
+  "ascii_downcase/0",
+  "ascii_upcase/0",
+  "tostring/0",
+  "tonumber/0",
+  "tojson/0",
+  "split/1",
+  "join/1",
+  "map/1",
+  "add/0",
+  "any/0",
+  "any/1",
+  "any/2",
+  "all/0",
+  "all/1",
+  "all/2",
+  "IN/1",
+  "IN/2",
+  "isempty/1",
+  "to_entries/0",
+  "from_entries/0",
+  "with_entries/1"
+]);
+
+// src/core/jq/jq-eval.ts
+var JqRuntimeError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "JqRuntimeError";
+  }
+};
+function compileDeletion(expression) {
+  const node = parseJq(expression);
+  return {
+    expression,
+    apply: (doc) => deletePaths(doc, collectPaths(node, doc))
+  };
+}
+function collectPaths(node, doc) {
+  const paths = [];
+  for (const [value, path2] of evaluate(node, doc, [], true)) {
+    if (path2 === null) throw new JqRuntimeError(`invalid path against: ${describeValue(value)}`);
+    paths.push(path2);
+  }
+  return paths;
+}
+function typeOf(v) {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v === "object" ? "object" : typeof v;
+}
+function describeValue(v) {
+  const text = toJson(v);
+  return `${typeOf(v)} (${text.length > 30 ? `${text.slice(0, 27)}...` : text})`;
+}
+function isObject2(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+var truthy = (v) => v !== null && v !== false;
+var extend3 = (path2, el) => path2 === null ? null : [...path2, el];
+function sortedKeys(o) {
+  return Object.keys(o).sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
+}
+function toJson(v) {
+  if (Array.isArray(v)) return `[${v.map(toJson).join(",")}]`;
+  if (isObject2(v))
+    return `{${sortedKeys(v).map((k) => `${JSON.stringify(k)}:${toJson(v[k])}`).join(",")}}`;
+  return JSON.stringify(v);
+}
+var TYPE_RANK = {
+  null: 0,
+  boolean: 1,
+  number: 3,
+  string: 4,
+  array: 5,
+  object: 6
+};
+function compareValues(a, b) {
+  const ta = typeOf(a);
+  const tb = typeOf(b);
+  const ra = TYPE_RANK[ta] + (a === true ? 1 : 0);
+  const rb = TYPE_RANK[tb] + (b === true ? 1 : 0);
+  if (ra !== rb) return ra - rb;
+  if (typeof a === "number") return a - b;
+  if (typeof a === "string") return a < b ? -1 : a > b ? 1 : 0;
+  if (Array.isArray(a)) {
+    const bb = b;
+    for (let i2 = 0; i2 < Math.min(a.length, bb.length); i2++) {
+      const c = compareValues(a[i2], bb[i2]);
+      if (c !== 0) return c;
+    }
+    return a.length - bb.length;
+  }
+  if (isObject2(a) && isObject2(b)) {
+    const c = compareValues(sortedKeys(a), sortedKeys(b));
+    if (c !== 0) return c;
+    for (const k of sortedKeys(a)) {
+      const d = compareValues(a[k], b[k]);
+      if (d !== 0) return d;
+    }
+  }
+  return 0;
+}
+function* evaluate(node, input2, path2, track) {
+  const sub = (n, v, p) => evaluate(n, v, p, track);
+  switch (node.t) {
+    case "identity":
+      yield [input2, path2];
+      return;
+    case "recurse-all":
+      yield* recurse(input2, path2, (v, p) => tryIterate(v, p, track));
+      return;
+    case "literal":
+      yield [node.value, null];
+      return;
+    case "index":
+      for (const [target, tp] of sub(node.target, input2, path2))
+        for (const key of values(node.key, input2))
+          yield* optional(node.optional, () => [index(target, tp, key, track)]);
+      return;
+    case "slice":
+      for (const [target, tp] of sub(node.target, input2, path2))
+        for (const to of node.to ? values(node.to, input2) : [null])
+          for (const from2 of node.from ? values(node.from, input2) : [null])
+            yield* optional(node.optional, () => [slice(target, tp, from2, to, track)]);
+      return;
+    case "iterate":
+      for (const [target, tp] of sub(node.target, input2, path2))
+        yield* optional(node.optional, () => iterate(target, tp, track));
+      return;
+    case "try":
+      try {
+        for (const out of sub(node.body, input2, path2)) yield out;
+      } catch (e2) {
+        if (!(e2 instanceof JqRuntimeError)) throw e2;
+        if (node.catch) yield* evaluate(node.catch, e2.message, null, false);
+      }
+      return;
+    case "pipe":
+      for (const [v, p] of sub(node.left, input2, path2)) yield* sub(node.right, v, p);
+      return;
+    case "comma":
+      yield* sub(node.left, input2, path2);
+      yield* sub(node.right, input2, path2);
+      return;
+    case "alt": {
+      let any = false;
+      try {
+        for (const out of sub(node.left, input2, path2)) {
+          if (truthy(out[0])) {
+            any = true;
+            yield out;
+          }
+        }
+      } catch (e2) {
+        if (!(e2 instanceof JqRuntimeError)) throw e2;
+      }
+      if (!any) yield* sub(node.right, input2, path2);
+      return;
+    }
+    case "and":
+    case "or":
+      for (const l of values(node.left, input2)) {
+        if (node.t === "and" ? !truthy(l) : truthy(l)) {
+          yield [node.t === "or", null];
+          continue;
+        }
+        for (const r of values(node.right, input2)) yield [truthy(r), null];
+      }
+      return;
+    case "compare":
+      for (const r of values(node.right, input2))
+        for (const l of values(node.left, input2)) yield [compareBy(node.op, l, r), null];
+      return;
+    case "arith":
+      for (const r of values(node.right, input2))
+        for (const l of values(node.left, input2)) yield [arith(node.op, l, r), null];
+      return;
+    case "negate":
+      for (const v of values(node.body, input2)) {
+        if (typeof v !== "number") throw new JqRuntimeError(`cannot negate: ${describeValue(v)}`);
+        yield [-v, null];
+      }
+      return;
+    case "array":
+      yield [node.body ? values(node.body, input2) : [], null];
+      return;
+    case "if":
+      yield* evaluateIf(node.branches, node.else, input2, path2, track);
+      return;
+    case "call":
+      yield* call(node.name, node.args, input2, path2, track);
+      return;
+  }
+}
+function* optional(isOptional, run) {
+  if (!isOptional) {
+    yield* run();
+    return;
+  }
+  try {
+    for (const out of run()) yield out;
+  } catch (e2) {
+    if (!(e2 instanceof JqRuntimeError)) throw e2;
+  }
+}
+function* iterateValues(input2) {
+  for (const [v] of iterate(input2, null)) yield v;
+}
+function quantify(name, items, test) {
+  const any = name === "any";
+  for (const item of items) for (const r of test(item)) if (truthy(r) === any) return any;
+  return !any;
+}
+function values(node, input2) {
+  return [...evaluate(node, input2, null, false)].map(([v]) => v);
+}
+function* lazyValues(node, input2) {
+  for (const [v] of evaluate(node, input2, null, false)) yield v;
+}
+function* evaluateIf(branches, otherwise, input2, path2, track) {
+  const [first, ...rest] = branches;
+  if (!first) {
+    yield* otherwise ? evaluate(otherwise, input2, path2, track) : [[input2, path2]];
+    return;
+  }
+  for (const c of values(first.cond, input2)) {
+    if (truthy(c)) yield* evaluate(first.then, input2, path2, track);
+    else yield* evaluateIf(rest, otherwise, input2, path2, track);
+  }
+}
+function* recurse(input2, path2, next) {
+  yield [input2, path2];
+  for (const [v, p] of next(input2, path2)) yield* recurse(v, p, next);
+}
+function* tryIterate(v, p, track) {
+  try {
+    for (const out of iterate(v, p, track)) yield out;
+  } catch (e2) {
+    if (!(e2 instanceof JqRuntimeError)) throw e2;
+  }
+}
+function noPath(target, track, path2) {
+  if (track && path2 === null)
+    throw new JqRuntimeError(`invalid path against: ${describeValue(target)}`);
+}
+function* iterate(target, path2, track = false) {
+  noPath(target, track, path2);
+  if (Array.isArray(target)) {
+    for (let i2 = 0; i2 < target.length; i2++) yield [target[i2], extend3(path2, i2)];
+    return;
+  }
+  if (isObject2(target)) {
+    for (const k of sortedKeys(target)) yield [target[k], extend3(path2, k)];
+    return;
+  }
+  throw new JqRuntimeError(`cannot iterate over: ${describeValue(target)}`);
+}
+function index(target, path2, key, track = false) {
+  noPath(target, track, path2);
+  if (typeof key === "string") {
+    if (target === null) return [null, extend3(path2, key)];
+    if (!isObject2(target))
+      throw new JqRuntimeError(`expected an object but got: ${describeValue(target)}`);
+    return [Object.hasOwn(target, key) ? target[key] : null, extend3(path2, key)];
+  }
+  if (typeof key === "number") {
+    if (target === null) return [null, extend3(path2, key)];
+    if (!Array.isArray(target))
+      throw new JqRuntimeError(`expected an array but got: ${describeValue(target)}`);
+    const i2 = Math.trunc(key);
+    const at2 = i2 < 0 ? target.length + i2 : i2;
+    return [target[at2] ?? null, extend3(path2, key)];
+  }
+  if (isObject2(key) && ("start" in key || "end" in key)) {
+    const s = key.start ?? null;
+    const e2 = key.end ?? null;
+    return slice(target, path2, s, e2, track);
+  }
+  throw new JqRuntimeError(
+    `expected a string or a number as an index but got: ${describeValue(key)}`
+  );
+}
+function sliceBounds(length2, from2, to) {
+  const clamp = (v, dflt) => {
+    if (v === null) return dflt;
+    if (typeof v !== "number")
+      throw new JqRuntimeError(`expected a number for slicing but got: ${describeValue(v)}`);
+    const i2 = Math.trunc(v);
+    return Math.min(length2, Math.max(0, i2 < 0 ? length2 + i2 : i2));
+  };
+  const s = clamp(from2, 0);
+  const e2 = clamp(to, length2);
+  return [s, Math.max(s, e2)];
+}
+function slice(target, path2, from2, to, track = false) {
+  noPath(target, track, path2);
+  const el = (s, e2) => ({ start: s, end: e2 });
+  if (target === null)
+    return [
+      null,
+      extend3(path2, {
+        start: typeof from2 === "number" ? from2 : null,
+        end: typeof to === "number" ? to : null
+      })
+    ];
+  if (Array.isArray(target)) {
+    const [s, e2] = sliceBounds(target.length, from2, to);
+    return [target.slice(s, e2), extend3(path2, el(s, e2))];
+  }
+  if (typeof target === "string") {
+    const chars = [...target];
+    const [s, e2] = sliceBounds(chars.length, from2, to);
+    return [chars.slice(s, e2).join(""), extend3(path2, el(s, e2))];
+  }
+  throw new JqRuntimeError(`cannot slice: ${describeValue(target)}`);
+}
+function equal(a, b) {
+  return compareValues(a, b) === 0;
+}
+function compareBy(op, l, r) {
+  const c = compareValues(l, r);
+  switch (op) {
+    case "==":
+      return c === 0;
+    case "!=":
+      return c !== 0;
+    case "<":
+      return c < 0;
+    case "<=":
+      return c <= 0;
+    case ">":
+      return c > 0;
+    case ">=":
+      return c >= 0;
+  }
+}
+function arith(op, l, r) {
+  const bad = () => {
+    const verb = { "+": "add", "-": "subtract", "*": "multiply", "/": "divide", "%": "modulo" }[op];
+    throw new JqRuntimeError(`cannot ${verb}: ${describeValue(l)} and ${describeValue(r)}`);
+  };
+  if (typeof l === "number" && typeof r === "number") {
+    switch (op) {
+      case "+":
+        return l + r;
+      case "-":
+        return l - r;
+      case "*":
+        return l * r;
+      case "/":
+        if (r === 0) bad();
+        return l / r;
+      case "%": {
+        const a = Math.trunc(l);
+        const b = Math.trunc(r);
+        if (b === 0) bad();
+        return a % b;
+      }
+    }
+  }
+  if (op === "+") {
+    if (l === null) return r;
+    if (r === null) return l;
+    if (typeof l === "string" && typeof r === "string") return l + r;
+    if (Array.isArray(l) && Array.isArray(r)) return [...l, ...r];
+    if (isObject2(l) && isObject2(r)) return { ...l, ...r };
+    return bad();
+  }
+  if (op === "-" && Array.isArray(l) && Array.isArray(r))
+    return l.filter((x) => !r.some((y) => equal(x, y)));
+  if (op === "/" && typeof l === "string" && typeof r === "string") return splitString(l, r);
+  return bad();
+}
+function splitString(s, sep4) {
+  if (s === "") return [];
+  return sep4 === "" ? [...s] : s.split(sep4);
+}
+function contains(a, b) {
+  if (typeOf(a) !== typeOf(b))
+    throw new JqRuntimeError(
+      `cannot check whether ${describeValue(a)} contains ${describeValue(b)}`
+    );
+  if (typeof a === "string") return a.includes(b);
+  if (Array.isArray(a)) return b.every((x) => a.some((y) => safeContains(y, x)));
+  if (isObject2(a))
+    return Object.entries(b).every(
+      ([k, v]) => Object.hasOwn(a, k) && contains(a[k], v)
+    );
+  return equal(a, b);
+}
+function safeContains(a, b) {
+  return typeOf(a) === typeOf(b) && contains(a, b);
+}
+function needString(v, what) {
+  if (typeof v !== "string")
+    throw new JqRuntimeError(`${what} cannot be applied to: ${describeValue(v)}`);
+  return v;
+}
+function regexOf(pattern, flags) {
+  const src = needString(pattern, "test");
+  const f = flags === null ? "" : needString(flags, "test");
+  if ([...f].some((c) => !"gim".includes(c)))
+    throw new JqRuntimeError(`unsupported regular expression flag: ${JSON.stringify(f)}`);
+  let js = "u" + (f.includes("i") ? "i" : "") + (f.includes("m") ? "s" : "");
+  let text = src;
+  const inline = /^\(\?([is]+)\)/.exec(text);
+  if (inline) {
+    for (const c of inline[1]) if (!js.includes(c)) js += c;
+    text = text.slice(inline[0].length);
+  }
+  try {
+    return new RegExp(text, js);
+  } catch (e2) {
+    throw new JqRuntimeError(`invalid regular expression ${JSON.stringify(src)}: ${String(e2)}`);
+  }
+}
+function length(v) {
+  if (v === null) return 0;
+  if (typeof v === "string") return [...v].length;
+  if (Array.isArray(v)) return v.length;
+  if (isObject2(v)) return Object.keys(v).length;
+  if (typeof v === "number") return Math.abs(v);
+  throw new JqRuntimeError(`length cannot be applied to: ${describeValue(v)}`);
+}
+function keysOf(v) {
+  if (isObject2(v)) return sortedKeys(v);
+  if (Array.isArray(v)) return v.map((_, i2) => i2);
+  throw new JqRuntimeError(`keys cannot be applied to: ${describeValue(v)}`);
+}
+function has(v, k) {
+  if (v === null) return false;
+  if (isObject2(v) && typeof k === "string") return Object.hasOwn(v, k);
+  if (Array.isArray(v) && typeof k === "number") return k >= 0 && k < v.length;
+  throw new JqRuntimeError(`has(${toJson(k)}) cannot be applied to: ${describeValue(v)}`);
+}
+function toEntries(v) {
+  if (!isObject2(v))
+    throw new JqRuntimeError(`to_entries cannot be applied to: ${describeValue(v)}`);
+  return sortedKeys(v).map((key) => ({ key, value: v[key] }));
+}
+function fromEntries(v) {
+  if (!Array.isArray(v))
+    throw new JqRuntimeError(`from_entries cannot be applied to: ${describeValue(v)}`);
+  const out = {};
+  for (const e2 of v) {
+    if (!isObject2(e2))
+      throw new JqRuntimeError(`from_entries cannot be applied to: ${describeValue(e2)}`);
+    const key = ["key", "Key", "name", "Name"].map((n) => e2[n]).find((x) => x != null && x !== false);
+    if (typeof key !== "string")
+      throw new JqRuntimeError("from_entries: expected a string for object key");
+    const value = ["value", "Value"].find((n) => Object.hasOwn(e2, n));
+    out[key] = value === void 0 ? null : e2[value];
+  }
+  return out;
+}
+function* call(name, args, input2, path2, track) {
+  const arg = (i2) => args[i2];
+  const value = (v) => [v, null];
+  const ofType = (t) => typeOf(input2) === t ? [[input2, path2]] : [];
+  switch (`${name}/${args.length}`) {
+    case "empty/0":
+      return;
+    case "error/0":
+      throw new JqRuntimeError(typeof input2 === "string" ? input2 : toJson(input2));
+    case "error/1":
+      for (const m of values(arg(0), input2))
+        throw new JqRuntimeError(typeof m === "string" ? m : toJson(m));
+      return;
+    case "not/0":
+      yield value(!truthy(input2));
+      return;
+    case "select/1":
+      for (const c of values(arg(0), input2)) if (truthy(c)) yield [input2, path2];
+      return;
+    case "recurse/0":
+      yield* recurse(input2, path2, (v, p) => tryIterate(v, p, track));
+      return;
+    case "recurse/1":
+      yield* recurse(input2, path2, (v, p) => evaluate(arg(0), v, p, track));
+      return;
+    case "first/0":
+      yield index(input2, path2, 0, track);
+      return;
+    case "last/0":
+      yield index(input2, path2, -1, track);
+      return;
+    case "first/1":
+      for (const out of evaluate(arg(0), input2, path2, track)) {
+        yield out;
+        return;
+      }
+      return;
+    case "limit/2":
+      for (const n of values(arg(0), input2)) {
+        if (typeof n !== "number") throw new JqRuntimeError(`limit: expected a number`);
+        if (n <= 0) continue;
+        let taken = 0;
+        for (const out of evaluate(arg(1), input2, path2, track)) {
+          yield out;
+          if (++taken >= n) break;
+        }
+      }
+      return;
+    case "getpath/1":
+      for (const p of values(arg(0), input2)) {
+        if (!Array.isArray(p))
+          throw new JqRuntimeError(`getpath: expected an array but got: ${describeValue(p)}`);
+        let cur = [input2, path2];
+        try {
+          for (const el of p) cur = index(cur[0], cur[1], el, track);
+        } catch (e2) {
+          if (!(e2 instanceof JqRuntimeError)) throw e2;
+          throw new JqRuntimeError(
+            `getpath(${toJson(p)}) cannot be applied to: ${describeValue(input2)}`
+          );
+        }
+        yield cur;
+      }
+      return;
+    case "values/0":
+      if (input2 !== null) yield [input2, path2];
+      return;
+    case "nulls/0":
+      yield* ofType("null");
+      return;
+    case "booleans/0":
+      yield* ofType("boolean");
+      return;
+    case "numbers/0":
+      yield* ofType("number");
+      return;
+    case "strings/0":
+      yield* ofType("string");
+      return;
+    case "arrays/0":
+      yield* ofType("array");
+      return;
+    case "objects/0":
+      yield* ofType("object");
+      return;
+    case "iterables/0":
+      if (Array.isArray(input2) || isObject2(input2)) yield [input2, path2];
+      return;
+    case "scalars/0":
+      if (!Array.isArray(input2) && !isObject2(input2)) yield [input2, path2];
+      return;
+    case "length/0":
+      yield value(length(input2));
+      return;
+    case "type/0":
+      yield value(typeOf(input2));
+      return;
+    case "keys/0":
+      yield value(keysOf(input2));
+      return;
+    case "has/1":
+      for (const k of values(arg(0), input2)) yield value(has(input2, k));
+      return;
+    case "in/1":
+      for (const o of values(arg(0), input2)) yield value(has(o, input2));
+      return;
+    case "contains/1":
+      for (const b of values(arg(0), input2)) yield value(contains(input2, b));
+      return;
+    case "inside/1":
+      for (const a of values(arg(0), input2)) yield value(contains(a, input2));
+      return;
+    case "startswith/1":
+    case "endswith/1":
+      for (const s of values(arg(0), input2)) {
+        if (typeof input2 !== "string" || typeof s !== "string")
+          throw new JqRuntimeError(
+            `${name}(${toJson(s)}) cannot be applied to: ${describeValue(input2)}`
+          );
+        yield value(name === "startswith" ? input2.startsWith(s) : input2.endsWith(s));
+      }
+      return;
+    case "ltrimstr/1":
+    case "rtrimstr/1":
+      for (const s of values(arg(0), input2)) {
+        if (typeof input2 !== "string" || typeof s !== "string") yield value(input2);
+        else if (name === "ltrimstr" && input2.startsWith(s)) yield value(input2.slice(s.length));
+        else if (name === "rtrimstr" && s !== "" && input2.endsWith(s))
+          yield value(input2.slice(0, input2.length - s.length));
+        else yield value(input2);
+      }
+      return;
+    case "test/1":
+      for (const re of values(arg(0), input2))
+        yield value(regexOf(re, null).test(needString(input2, "test")));
+      return;
+    case "test/2":
+      for (const flags of values(arg(1), input2))
+        for (const re of values(arg(0), input2))
+          yield value(regexOf(re, flags).test(needString(input2, "test")));
+      return;
+    case "ascii_downcase/0":
+      yield value(needString(input2, name).replace(/[A-Z]/g, (c) => c.toLowerCase()));
+      return;
+    case "ascii_upcase/0":
+      yield value(needString(input2, name).replace(/[a-z]/g, (c) => c.toUpperCase()));
+      return;
+    case "tostring/0":
+      yield value(typeof input2 === "string" ? input2 : toJson(input2));
+      return;
+    case "tojson/0":
+      yield value(toJson(input2));
+      return;
+    case "tonumber/0": {
+      if (typeof input2 === "number") yield value(input2);
+      else {
+        const s = needString(input2, name);
+        const n = Number(s);
+        if (s.trim() === "" || Number.isNaN(n))
+          throw new JqRuntimeError(`cannot parse ${JSON.stringify(s)} as a number`);
+        yield value(n);
+      }
+      return;
+    }
+    case "split/1":
+      for (const sep4 of values(arg(0), input2))
+        yield value(splitString(needString(input2, name), needString(sep4, name)));
+      return;
+    case "join/1":
+      for (const sep4 of values(arg(0), input2)) {
+        if (!Array.isArray(input2))
+          throw new JqRuntimeError(`join cannot be applied to: ${describeValue(input2)}`);
+        const s = needString(sep4, name);
+        yield value(
+          input2.map((x) => {
+            if (x === null) return "";
+            if (typeof x === "object")
+              throw new JqRuntimeError(`join: cannot join ${describeValue(x)}`);
+            return String(x);
+          }).join(s)
+        );
+      }
+      return;
+    case "map/1":
+      yield value([...iterateValues(input2)].flatMap((v) => values(arg(0), v)));
+      return;
+    case "add/0": {
+      if (!Array.isArray(input2) && !isObject2(input2))
+        throw new JqRuntimeError(`add cannot be applied to: ${describeValue(input2)}`);
+      const items = Array.isArray(input2) ? input2 : sortedKeys(input2).map((k) => input2[k]);
+      yield value(items.reduce((acc, x) => arith("+", acc, x), null));
+      return;
+    }
+    // gojq: any(g; y) = isempty(g | select(y)) | not, all(g; y) = isempty(g | select(y | not)):
+    // both stop at the first answer, so an error after it is never raised.
+    case "any/0":
+    case "all/0":
+      yield value(quantify(name, iterateValues(input2), (v) => [v]));
+      return;
+    case "any/1":
+    case "all/1":
+      yield value(quantify(name, iterateValues(input2), (v) => lazyValues(arg(0), v)));
+      return;
+    case "any/2":
+    case "all/2":
+      yield value(quantify(name, lazyValues(arg(0), input2), (v) => lazyValues(arg(1), v)));
+      return;
+    // IN(s) = any(s == .; .); IN(src; s) = any(src == s; .).
+    case "IN/1":
+      yield value(quantify("any", lazyValues(arg(0), input2), (v) => [equal(v, input2)]));
+      return;
+    case "IN/2": {
+      const pairs2 = function* () {
+        for (const s of lazyValues(arg(1), input2))
+          for (const v of lazyValues(arg(0), input2)) yield equal(v, s);
+      };
+      yield value(quantify("any", pairs2(), (v) => [v]));
+      return;
+    }
+    case "isempty/1": {
+      let empty = true;
+      for (const _ of lazyValues(arg(0), input2)) {
+        empty = false;
+        break;
+      }
+      yield value(empty);
+      return;
+    }
+    case "to_entries/0":
+      yield value(toEntries(input2));
+      return;
+    case "from_entries/0":
+      yield value(fromEntries(input2));
+      return;
+    case "with_entries/1": {
+      const entries = toEntries(input2);
+      yield value(fromEntries(entries.flatMap((e2) => values(arg(0), e2))));
+      return;
+    }
+  }
+  throw new JqRuntimeError(`${name}/${args.length} is not defined`);
+}
+function deletePaths(doc, paths) {
+  if (paths.length === 0) return doc;
+  let marked = doc;
+  for (const p of paths) marked = mark(marked, p);
+  return unmark(marked) ?? null;
+}
+var GONE = /* @__PURE__ */ Symbol("deleted");
+function clampIndex(i2, min, max) {
+  const j = i2 < 0 ? i2 + max : i2;
+  return j < min ? min : j > max ? max : j;
+}
+function mark(v, path2) {
+  if (path2.length === 0) return GONE;
+  if (v === GONE) return v;
+  const [el, ...rest] = path2;
+  if (typeof el === "string") {
+    if (v !== null && (typeof v !== "object" || Array.isArray(v)))
+      throw new JqRuntimeError(`expected an object but got: ${typeOf(v)}`);
+    const obj = v ?? {};
+    if (!Object.hasOwn(obj, el)) return obj;
+    return { ...obj, [el]: mark(obj[el], rest) };
+  }
+  if (v !== null && !Array.isArray(v))
+    throw new JqRuntimeError(`expected an array but got: ${typeOf(v)}`);
+  const arr = v ?? [];
+  if (typeof el === "number") {
+    const j = clampIndex(Math.trunc(el), -1, arr.length);
+    if (j < 0 || j >= arr.length) return arr;
+    const copy = [...arr];
+    copy[j] = mark(arr[j], rest);
+    return copy;
+  }
+  const start = el.start === null ? 0 : clampIndex(Math.trunc(el.start), 0, arr.length);
+  const end = el.end === null ? arr.length : clampIndex(Math.trunc(el.end), start, arr.length);
+  if (start === end) return arr;
+  const inner = mark(arr.slice(start, end), rest);
+  if (inner === GONE) {
+    const gone = arr.slice(start, end).map(() => GONE);
+    return [...arr.slice(0, start), ...gone, ...arr.slice(end)];
+  }
+  if (!Array.isArray(inner)) throw new JqRuntimeError("expected an array");
+  return [...arr.slice(0, start), ...inner, ...arr.slice(end)];
+}
+function unmark(v) {
+  if (v === GONE) return void 0;
+  if (Array.isArray(v)) return v.flatMap((x) => x === GONE ? [] : [unmark(x)]);
+  if (v !== null && typeof v === "object") {
+    const out = {};
+    for (const [k, x] of Object.entries(v)) if (x !== GONE) out[k] = unmark(x);
+    return out;
+  }
+  return v;
+}
+
+// src/core/engine/argo-glob.ts
+var cache = /* @__PURE__ */ new Map();
+function argoGlobMatch(pattern, text) {
+  let re = cache.get(pattern);
+  if (re === void 0) {
+    re = compile(pattern);
+    cache.set(pattern, re);
+  }
+  return re !== null && re.test(text);
+}
+function compile(pattern) {
+  let out = "";
+  let depth = 0;
+  for (let i2 = 0; i2 < pattern.length; i2++) {
+    const c = pattern[i2];
+    if (c === "\\") {
+      const next = pattern[i2 + 1];
+      if (next === void 0) return null;
+      out += escape(next);
+      i2++;
+    } else if (c === "*") out += "[\\s\\S]*";
+    else if (c === "?") out += "[\\s\\S]";
+    else if (c === "[") {
+      const end = pattern.indexOf("]", i2 + 1);
+      if (end < 0) return null;
+      let body = pattern.slice(i2 + 1, end);
+      const negate = body.startsWith("!");
+      if (negate) body = body.slice(1);
+      if (body === "") return null;
+      out += `[${negate ? "^" : ""}${body.replace(/[\\\]^]/g, "\\$&")}]`;
+      i2 = end;
+    } else if (c === "{") {
+      depth++;
+      out += "(?:";
+    } else if (c === "}" && depth > 0) {
+      depth--;
+      out += ")";
+    } else if (c === "," && depth > 0) out += "|";
+    else out += escape(c);
+  }
+  if (depth !== 0) return null;
+  return new RegExp(`^${out}$`, "u");
+}
+function escape(c) {
+  return c.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+}
+
+// src/core/engine/json-pointer-remove.ts
+var PointerMissError = class extends Error {
+  constructor(pointer) {
+    super(`nothing at ${pointer}`);
+    this.name = "PointerMissError";
+  }
+};
+var decode = (token) => token.replace(/~1/g, "/").replace(/~0/g, "~");
+function position(token) {
+  return /^[+-]?[0-9]+$/.test(token) ? Number(token) : NaN;
+}
+function removePointer(doc, pointer) {
+  const tokens2 = pointer.split("/");
+  if (tokens2.length < 2) throw new PointerMissError(pointer);
+  const path2 = tokens2.slice(1).map(decode);
+  const step = (value, i2) => {
+    const token = path2[i2];
+    const last = i2 === path2.length - 1;
+    if (Array.isArray(value)) {
+      let at2 = position(token);
+      if (Number.isNaN(at2) || at2 >= value.length || at2 < -value.length)
+        throw new PointerMissError(pointer);
+      if (at2 < 0) at2 += value.length;
+      if (last) return [...value.slice(0, at2), ...value.slice(at2 + 1)];
+      const copy = [...value];
+      copy[at2] = step(value[at2], i2 + 1);
+      return copy;
+    }
+    if (!isJsonObject(value) || !Object.hasOwn(value, token)) throw new PointerMissError(pointer);
+    if (last) {
+      const copy = { ...value };
+      delete copy[token];
+      return copy;
+    }
+    const child = value[token];
+    if (child === null || typeof child !== "object") throw new PointerMissError(pointer);
+    return { ...value, [token]: step(child, i2 + 1) };
+  };
+  return step(doc, 0);
+}
+
+// src/core/engine/ignore-differences.ts
+function compileIgnoreRule(rule, label, engine) {
+  return {
+    rule,
+    label,
+    ...engine ? { engine } : {},
+    jq: (rule.jqPathExpressions ?? []).map(compileDeletion)
+  };
+}
+function groupOfApiVersion(apiVersion) {
+  const slash = apiVersion.indexOf("/");
+  return slash < 0 ? "" : apiVersion.slice(0, slash);
+}
+function rulesFor(rules, obj) {
+  const group = groupOfApiVersion(obj.apiVersion);
+  const ref = refOf(obj);
+  return rules.filter(({ rule }) => {
+    return argoGlobMatch(rule.group ?? "", group) && argoGlobMatch(rule.kind ?? "", ref.kind) && (!rule.name || rule.name === ref.name) && (!rule.namespace || rule.namespace === (ref.namespace ?? ""));
+  });
+}
+function removeIgnoredFields(obj, rules) {
+  let doc = obj;
+  for (const r of rules) {
+    for (const pointer of r.rule.jsonPointers ?? []) {
+      try {
+        doc = removePointer(doc, pointer);
+      } catch {
+      }
+    }
+    for (const jq of r.jq) {
+      try {
+        doc = jq.apply(doc);
+      } catch {
+      }
+    }
+  }
+  return isKubeObject(doc) ? doc : obj;
+}
+function isKubeObject(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && typeof v.apiVersion === "string" && typeof v.kind === "string" && v.metadata !== null && typeof v.metadata === "object";
+}
+function applyIgnoreDifferences(found, sides, rules, compare) {
+  if (found.length === 0 || rules.length === 0) return { kept: [...found], hidden: [] };
+  const remaining = (subset) => {
+    const removing = subset.filter(
+      (r) => (r.rule.jsonPointers?.length ?? 0) > 0 || r.jq.length > 0
+    );
+    const fields = removing.length === 0 ? found : compare(normalizeSides(sides, (o) => removeIgnoredFields(o, removing)));
+    const trusted = subset.flatMap((r) => r.rule.managedFieldsManagers ?? []);
+    return new Set(
+      fields.filter((f) => !leftToManagers(f, sides.live, trusted)).map((f) => f.path)
+    );
+  };
+  const left = remaining(rules);
+  const kept = found.filter((f) => left.has(f.path));
+  if (kept.length === found.length) return { kept, hidden: [] };
+  const alone = rules.map((r) => remaining([r]));
+  const hidden = found.filter((f) => !left.has(f.path)).map((field) => {
+    const i2 = alone.findIndex((set2) => !set2.has(field.path));
+    return { field, rule: rules[i2 < 0 ? 0 : i2] };
+  });
+  return { kept, hidden };
+}
+function normalizeSides(sides, fn) {
+  const live = fn(sides.live);
+  const out = { desired: fn(sides.desired), live };
+  if (sides.predicted) out.predicted = sides.predicted === sides.live ? live : fn(sides.predicted);
+  return out;
+}
+function leftToManagers(field, live, trusted) {
+  if (trusted.length === 0 || field.desired === void 0 || field.live === void 0) return false;
+  const path2 = parsePath(field.path);
+  const liveS = stripServerFields(live);
+  return managedFieldsOf(live).some(
+    (e2) => trusted.includes(e2.manager) && entryOwns(e2, path2, liveS)
+  );
+}
+
+// src/core/engine/engine-annotations.ts
+var FLUX_SSA = "kustomize.toolkit.fluxcd.io/ssa";
+var FLUX_RECONCILE = "kustomize.toolkit.fluxcd.io/reconcile";
+var FLUX_PRUNE = "kustomize.toolkit.fluxcd.io/prune";
+var ARGOCD_COMPARE_OPTIONS = "argocd.argoproj.io/compare-options";
+var ARGOCD_SYNC_OPTIONS = "argocd.argoproj.io/sync-options";
+function stringMap(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? v : {};
+}
+function fluxHit(obj, key, value, where2) {
+  if (!obj) return void 0;
+  for (const as of ["annotation", "label"]) {
+    const found = stringMap(as === "label" ? obj.metadata.labels : obj.metadata.annotations)[key];
+    if (typeof found === "string" && found !== "" && found.toLowerCase() === value.toLowerCase())
+      return { engine: "flux", key, value: found, where: where2, as };
+  }
+  return void 0;
+}
+function fluxAny(desired, live, pairs2) {
+  for (const [obj, where2] of [
+    [desired, "Git"],
+    [live, "the cluster"]
+  ]) {
+    for (const [key, value] of pairs2) {
+      const hit = fluxHit(obj, key, value, where2);
+      if (hit) return hit;
+    }
+  }
+  return void 0;
+}
+function fluxSkipsApply(desired, live) {
+  return fluxAny(desired, live, [
+    [FLUX_RECONCILE, "disabled"],
+    [FLUX_SSA, "Ignore"]
+  ]);
+}
+function fluxCreatesOnly(desired) {
+  return fluxAny(desired, void 0, [[FLUX_SSA, "IfNotPresent"]]);
+}
+function fluxMerges(desired, live) {
+  return fluxAny(desired, live, [[FLUX_SSA, "Merge"]]);
+}
+function fluxKeepsOnPrune(live) {
+  return fluxAny(void 0, live, [
+    [FLUX_PRUNE, "disabled"],
+    [FLUX_RECONCILE, "disabled"],
+    [FLUX_SSA, "Ignore"]
+  ]);
+}
+function argoOptions(obj, key) {
+  const value = stringMap(obj?.metadata.annotations)[key];
+  return typeof value === "string" ? splitArgoOptions(value) : [];
+}
+function splitArgoOptions(value) {
+  return [...new Set(value.split(",").map((s) => s.trim()))].filter((s) => s !== "");
+}
+function argoOption(obj, key, option, where2) {
+  return argoOptions(obj, key).includes(option) ? { engine: "argocd", key, value: option, where: where2, as: "annotation" } : void 0;
+}
+function settingLabel(hit) {
+  const engine = hit.engine === "flux" ? "Flux" : "Argo CD";
+  const place2 = hit.where === "Git" ? "in Git" : "on the live object, not in Git";
+  const kind = hit.as === "label" ? " label" : "";
+  return `${engine} ${hit.key}: ${hit.value}${kind} (${place2})`;
+}
+
+// src/core/engine/validate-ignore-differences.ts
+var RULE_FIELDS = [
+  "group",
+  "kind",
+  "name",
+  "namespace",
+  "jsonPointers",
+  "jqPathExpressions",
+  "managedFieldsManagers"
+];
+var LISTS = ["jsonPointers", "jqPathExpressions", "managedFieldsManagers"];
+function isObject3(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+function validateIgnoreDifferences(value, options = { shape: true }) {
+  const problems = [];
+  if (!Array.isArray(value)) {
+    if (options.shape)
+      problems.push({
+        path: [],
+        message: "expected a list of rules (group, kind, jsonPointers ...)"
+      });
+    return problems;
+  }
+  const allowed = [...RULE_FIELDS, ...options.extraFields ?? []];
+  value.forEach((rule, i2) => {
+    if (!isObject3(rule)) {
+      if (options.shape)
+        problems.push({ path: [i2], message: "expected a mapping (group, kind, jsonPointers ...)" });
+      return;
+    }
+    if (options.shape) {
+      for (const key of Object.keys(rule)) {
+        if (!allowed.includes(key))
+          problems.push({
+            path: [i2, key],
+            atKey: true,
+            message: unknownFieldMessage(key, allowed)
+          });
+      }
+      for (const key of ["group", "kind", "name", "namespace", ...options.extraFields ?? []]) {
+        if (rule[key] !== void 0 && typeof rule[key] !== "string")
+          problems.push({ path: [i2, key], message: "expected a string" });
+      }
+      if (typeof rule.kind !== "string" || rule.kind === "")
+        problems.push({
+          path: [i2],
+          message: "a rule needs `kind` (Argo CD requires it; `*` matches every kind)"
+        });
+    }
+    for (const key of LISTS) {
+      const list3 = rule[key];
+      if (list3 === void 0) continue;
+      if (!Array.isArray(list3)) {
+        if (options.shape) problems.push({ path: [i2, key], message: "expected a list of strings" });
+        continue;
+      }
+      list3.forEach((item, j) => {
+        if (typeof item !== "string") {
+          if (options.shape) problems.push({ path: [i2, key, j], message: "expected a string" });
+          return;
+        }
+        if (key === "jsonPointers" && !options.shape) return;
+        const problem = itemProblem(key, item);
+        if (problem) problems.push({ path: [i2, key, j], message: problem });
+      });
+    }
+    if (!LISTS.some((k) => Array.isArray(rule[k]) && rule[k].length > 0))
+      problems.push({
+        path: [i2],
+        message: "the rule hides nothing: give jsonPointers, jqPathExpressions or managedFieldsManagers"
+      });
+  });
+  return problems;
+}
+function itemProblem(key, item) {
+  if (key === "jsonPointers") {
+    if (!item.startsWith("/"))
+      return `${JSON.stringify(item)} is not a JSON pointer: start it with / (e.g. /spec/replicas; list items by position, /spec/template/spec/containers/0/image)`;
+    return void 0;
+  }
+  if (key === "jqPathExpressions") {
+    try {
+      parseJq(item);
+    } catch (e2) {
+      if (!(e2 instanceof JqSyntaxError)) throw e2;
+      return `${JSON.stringify(item)}: ${e2.message} (at character ${e2.offset + 1})`;
+    }
+    return void 0;
+  }
+  if (item === "") return "expected a field manager name";
+  return void 0;
+}
+function toRules(value) {
+  return value.filter(isObject3).map((r) => {
+    const rule = {};
+    for (const k of ["group", "kind", "name", "namespace"])
+      if (typeof r[k] === "string") rule[k] = r[k];
+    for (const k of LISTS) if (Array.isArray(r[k])) rule[k] = r[k];
+    return rule;
+  });
+}
+
+// src/core/engine/tree-deployments.ts
+var FLUX_IGNORE_ANNOTATION = "mr-drift.io/ignore-differences";
+var isObject4 = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+var str2 = (v) => typeof v === "string" ? v : void 0;
+var strings = (v) => Array.isArray(v) ? v.filter((x) => typeof x === "string") : [];
+function groupOf3(apiVersion) {
+  const s = str2(apiVersion) ?? "";
+  const slash = s.indexOf("/");
+  return slash < 0 ? "" : s.slice(0, slash);
+}
+var MENTIONS = /argoproj\.io|kustomize\.toolkit\.fluxcd\.io/;
+function readTreeDeployments(files) {
+  const out = { deployments: [], problems: [], warnings: [] };
+  for (const file of files) {
+    if (!MENTIONS.test(file.text)) continue;
+    const lines = new import_yaml3.LineCounter();
+    const docs = (0, import_yaml3.parseAllDocuments)(file.text, { lineCounter: lines });
+    if (!Array.isArray(docs)) continue;
+    for (const doc of docs) {
+      if (doc.errors.length > 0) {
+        continue;
+      }
+      const data = doc.toJS();
+      if (!isObject4(data)) continue;
+      const group = groupOf3(data.apiVersion);
+      if (group === "argoproj.io" && data.kind === "Application")
+        readApplication(data, [], doc, lines, file.path, void 0, out);
+      else if (group === "argoproj.io" && data.kind === "ApplicationSet")
+        readApplicationSet(data, doc, lines, file.path, out);
+      else if (group === "kustomize.toolkit.fluxcd.io" && data.kind === "Kustomization")
+        readFluxKustomization(data, doc, lines, file.path, out);
+    }
+  }
+  const seen = /* @__PURE__ */ new Set();
+  out.problems = out.problems.filter((p) => {
+    const key = JSON.stringify([p.file, p.line, p.column, p.field, p.message]);
+    return seen.has(key) ? false : (seen.add(key), true);
+  }).sort(
+    (a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
+  );
+  return out;
+}
+function normalizeSourcePath(p) {
+  const parts = p.split("/").filter((s) => s !== "" && s !== ".");
+  return parts.join("/");
+}
+function deploymentFor(deployments, regionDir) {
+  const dir = normalizeSourcePath(regionDir);
+  const found = deployments.filter((d) => d.paths.some((p) => pathMatches(p, dir)));
+  if (found.length === 0) return {};
+  const [first] = found;
+  if (found.length === 1) return { deployment: first };
+  const others = new Set(found.slice(1).map((d) => d.name));
+  return {
+    deployment: first,
+    warning: `${dir} is the source of ${found.length} objects in the tree; the settings of ${first.name} (${first.file}) are used, not those of ${[...others].join(", ")}`
+  };
+}
+function pathMatches(pattern, dir) {
+  if (!pattern.includes("{{")) return pattern === dir;
+  const re = pattern.split(/(\{\{.*?\}\})/).map((part) => part.startsWith("{{") ? "[^/]+" : part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("");
+  return new RegExp(`^${re}$`).test(dir);
+}
+function place(doc, lines, file, path2, message, atKey = false) {
+  const pos = locate(doc, lines, path2, atKey);
+  return {
+    file,
+    ...pos ? { line: pos.line, column: pos.column } : {},
+    field: formatPath(path2),
+    message
+  };
+}
+function rulesAt(value, where2, label, engine, out) {
+  if (value === void 0 || value === null) return [];
+  const problems = validateIgnoreDifferences(value, { shape: true });
+  for (const p of problems)
+    out.problems.push(
+      place(where2.doc, where2.lines, where2.file, [...where2.path, ...p.path], p.message, p.atKey)
+    );
+  if (problems.length > 0 || !Array.isArray(value)) return [];
+  return toRules(value).map((rule, i2) => compileIgnoreRule(rule, label(i2), engine));
+}
+function readApplication(app, at2, doc, lines, file, fromSet, out) {
+  const metadata = isObject4(app.metadata) ? app.metadata : {};
+  const spec = isObject4(app.spec) ? app.spec : {};
+  const appName = str2(metadata.name) ?? "(unnamed)";
+  const name = `Argo CD Application ${appName}${fromSet ? ` (ApplicationSet ${fromSet})` : ""}`;
+  const sources = [
+    ...isObject4(spec.source) ? [spec.source] : [],
+    ...Array.isArray(spec.sources) ? spec.sources.filter(isObject4) : []
+  ];
+  const paths = sources.flatMap(
+    (s) => typeof s.path === "string" ? [normalizeSourcePath(s.path)] : []
+  );
+  const syncPolicy = isObject4(spec.syncPolicy) ? spec.syncPolicy : {};
+  const annotations = isObject4(metadata.annotations) ? metadata.annotations : {};
+  const compare = str2(annotations[ARGOCD_COMPARE_OPTIONS]);
+  const ignoreDifferences = rulesAt(
+    spec.ignoreDifferences,
+    { doc, lines, file, path: [...at2, "spec", "ignoreDifferences"] },
+    (i2) => `${name} spec.ignoreDifferences[${i2}] (${file})`,
+    "argocd",
+    out
+  );
+  out.deployments.push({
+    engine: "argocd",
+    name,
+    file,
+    paths,
+    ignoreDifferences,
+    syncOptions: strings(syncPolicy.syncOptions).map((s) => s.trim()),
+    compareOptions: compare ? splitArgoOptions(compare) : []
+  });
+}
+function readApplicationSet(set2, doc, lines, file, out) {
+  const metadata = isObject4(set2.metadata) ? set2.metadata : {};
+  const spec = isObject4(set2.spec) ? set2.spec : {};
+  const setName = str2(metadata.name) ?? "(unnamed)";
+  const template = isObject4(spec.template) ? spec.template : void 0;
+  if (!template) return;
+  const goTemplate = spec.goTemplate === true;
+  const generators = Array.isArray(spec.generators) ? spec.generators.filter(isObject4) : [];
+  const elements = [];
+  let expandable = generators.length > 0;
+  for (const g of generators) {
+    const list3 = isObject4(g.list) ? g.list : void 0;
+    if (list3 && Array.isArray(list3.elements) && Object.keys(g).length === 1)
+      elements.push(...list3.elements.filter(isObject4));
+    else expandable = false;
+  }
+  if (spec.templatePatch !== void 0)
+    out.warnings.push(
+      `ApplicationSet ${setName} (${file}) has a templatePatch, which mr-drift does not apply: its settings are read from spec.template`
+    );
+  if (!expandable) {
+    out.warnings.push(
+      `ApplicationSet ${setName} (${file}) has generators other than \`list\`: its template is matched to the regions with each placeholder standing for any folder name`
+    );
+    readApplication(template, ["spec", "template"], doc, lines, file, setName, out);
+    return;
+  }
+  for (const element of elements) {
+    const filled = fill(template, element, goTemplate);
+    readApplication(filled, ["spec", "template"], doc, lines, file, setName, out);
+  }
+}
+function fill(value, element, goTemplate) {
+  if (typeof value === "string")
+    return value.replace(/\{\{\s*([^{}]*?)\s*\}\}/g, (whole, expr) => {
+      const key = goTemplate ? expr.startsWith(".") ? expr.slice(1) : void 0 : expr;
+      if (key === void 0 || !/^[A-Za-z0-9_.-]+$/.test(key)) return whole;
+      let v = element;
+      for (const k of key.split(".")) v = isObject4(v) ? v[k] : void 0;
+      if (v === void 0 && !goTemplate && Object.hasOwn(element, key)) v = element[key];
+      return v === void 0 || v === null || typeof v === "object" ? whole : String(v);
+    });
+  if (Array.isArray(value)) return value.map((v) => fill(v, element, goTemplate));
+  if (isObject4(value))
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, fill(v, element, goTemplate)])
+    );
+  return value;
+}
+function readFluxKustomization(k, doc, lines, file, out) {
+  const metadata = isObject4(k.metadata) ? k.metadata : {};
+  const spec = isObject4(k.spec) ? k.spec : {};
+  const name = `Flux Kustomization ${str2(metadata.name) ?? "(unnamed)"}`;
+  const annotations = isObject4(metadata.annotations) ? metadata.annotations : {};
+  const text = annotations[FLUX_IGNORE_ANNOTATION];
+  let ignoreDifferences = [];
+  const annotationPath = ["metadata", "annotations", FLUX_IGNORE_ANNOTATION];
+  if (typeof text === "string") {
+    const inner = (0, import_yaml3.parseDocument)(text);
+    if (inner.errors.length > 0) {
+      out.problems.push(
+        place(
+          doc,
+          lines,
+          file,
+          annotationPath,
+          `not valid YAML: ${inner.errors[0].message.split("\n")[0]}`
+        )
+      );
+    } else {
+      ignoreDifferences = rulesAt(
+        inner.toJS(),
+        { doc, lines, file, path: annotationPath },
+        (i2) => `the ignore rule ${i2} of ${name} (${FLUX_IGNORE_ANNOTATION}, ${file})`,
+        void 0,
+        out
+      );
+    }
+  } else if (text !== void 0) {
+    out.problems.push(
+      place(doc, lines, file, annotationPath, "expected the rules as a YAML list in a string")
+    );
+  }
+  out.deployments.push({
+    engine: "flux",
+    name,
+    file,
+    paths: typeof spec.path === "string" ? [normalizeSourcePath(spec.path)] : [""],
+    ignoreDifferences,
+    syncOptions: [],
+    compareOptions: []
+  });
+}
+
+// src/adapters/git/run-git.ts
+import { execFile as execFile2 } from "node:child_process";
+function git(args, cwd, env = process.env, timeoutMs = 3e5) {
+  return new Promise((done) => {
+    execFile2(
+      "git",
+      args,
+      { cwd, env, maxBuffer: 64 * 1024 * 1024, timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        const missing = err?.code === "ENOENT";
+        done({ ok: !err, stdout: String(stdout), stderr: String(stderr), missing });
+      }
+    );
+  });
+}
+
+// src/adapters/desired/read-tree-deployments.ts
+async function readRegionDeployments(treeDir) {
+  const files = await yamlFiles(resolve(treeDir));
+  const texts = await Promise.all(
+    files.map(async (f) => ({ path: displayPath(f), text: await readFile3(f, "utf8") }))
+  );
+  const tree = readTreeDeployments(texts);
+  if (tree.problems.length > 0) throw new TreeSettingsError(tree.problems);
+  const root = await repoRoot(resolve(treeDir));
+  return (regionDir) => {
+    const rel = relative2(root, resolve(regionDir)).split(sep2).join("/");
+    const { deployment, warning: warning2 } = deploymentFor(tree.deployments, rel);
+    const warnings = deployment ? [...tree.warnings] : [];
+    if (warning2) warnings.push(warning2);
+    return deployment ? { deployment, warnings } : { warnings };
+  };
+}
+async function repoRoot(dir) {
+  const top = await git(["rev-parse", "--show-toplevel"], dir, process.env, 5e3);
+  return top.ok && top.stdout.trim() !== "" ? top.stdout.trim() : resolve(dir, "..");
+}
+async function yamlFiles(dir) {
+  const out = [];
+  const walk4 = async (d) => {
+    let entries;
+    try {
+      entries = await readdir3(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e2 of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e2.name.startsWith(".") || e2.name === "node_modules") continue;
+      const p = resolve(d, e2.name);
+      if (e2.isDirectory()) await walk4(p);
+      else if (/\.ya?ml$/i.test(e2.name)) out.push(p);
+    }
+  };
+  await walk4(dir);
+  return out;
+}
+
+// src/adapters/git/base-revision.ts
+import { mkdtemp, rm as rm2, stat as stat3 } from "node:fs/promises";
+import { realpathSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, isAbsolute, join as join3, relative as relative3, resolve as resolve2 } from "node:path";
+async function existingDir(path2) {
+  const full = resolve2(path2);
+  try {
+    return (await stat3(full)).isDirectory() ? full : dirname(full);
+  } catch {
+    return dirname(full);
+  }
+}
+async function checkoutBase(path2, ref, tempParent = tmpdir()) {
+  if (ref === "" || ref.startsWith("-") || /[\s\0]/.test(ref)) {
+    throw new BaseUnavailable(
+      `base revision ${JSON.stringify(ref)} is not a Git ref or commit`,
+      (say) => `Pass a branch, tag or commit SHA, e.g. ${say.setting("base", "origin/main")}.`
+    );
+  }
+  const cwd = await existingDir(path2);
+  const top = await git(["rev-parse", "--show-toplevel"], cwd);
+  if (top.missing) {
+    throw new BaseUnavailable(
+      "git was not found on PATH, so the base revision cannot be read",
+      "Install git, or leave out the base revision."
+    );
+  }
+  if (!top.ok) {
+    throw new BaseUnavailable(
+      `${path2} is not inside a Git repository, so the base revision ${ref} cannot be read`,
+      "Run the check in a clone of the repository, or leave out the base revision."
+    );
+  }
+  const repo = top.stdout.trim();
+  const resolved = await git(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`], repo);
+  if (!resolved.ok) {
+    throw new BaseUnavailable(
+      `base revision ${ref} is not in this checkout`,
+      `Fetch it first (git fetch origin ${ref}); in GitHub Actions, check out with actions/checkout and fetch-depth: 0, or fetch the base commit in a step before mr-drift.`
+    );
+  }
+  const revision = resolved.stdout.trim();
+  const relPath = relative3(realpathSync(repo), realpathSync(resolve2(path2)));
+  if (relPath.startsWith("..") || isAbsolute(relPath)) {
+    throw new BaseUnavailable(
+      `${path2} is outside the Git repository ${repo}`,
+      (say) => `Point ${say.option("path")} inside the repository to compare with a base revision.`
+    );
+  }
+  const root = await mkdtemp(join3(tempParent, "mr-drift-base-"));
+  const guard = removeOnExit(root);
+  const dispose = async () => {
+    await rm2(root, { recursive: true, force: true });
+    guard.release();
+  };
+  try {
+    const tree = join3(root, "tree");
+    const env = { ...process.env, GIT_INDEX_FILE: join3(root, "index") };
+    const read = await git(["read-tree", revision], repo, env);
+    const write = read.ok ? await git(["checkout-index", "--all", "--force", `--prefix=${tree}/`], repo, env) : read;
+    if (!write.ok) {
+      throw new BaseUnavailable(
+        `cannot write the files of base revision ${ref} (${revision.slice(0, 12)}): ${write.stderr.trim().split("\n")[0] ?? "git failed"}`,
+        "Check that the clone is complete (not a partial or sparse clone missing those files)."
+      );
+    }
+    return { revision, path: join3(tree, relPath), root: tree, dispose };
+  } catch (e2) {
+    await dispose();
+    throw e2;
+  }
+}
+
+// src/adapters/git/head-revision.ts
+import { statSync } from "node:fs";
+import { dirname as dirname2, resolve as resolve3 } from "node:path";
+async function headRevision(path2) {
+  let cwd = process.cwd();
+  try {
+    const full = resolve3(path2);
+    cwd = statSync(full).isDirectory() ? full : dirname2(full);
+  } catch {
+  }
+  const head = await git(["rev-parse", "HEAD"], cwd, process.env, 5e3);
+  return head.ok ? head.stdout.trim() || void 0 : void 0;
+}
+
+// src/adapters/kube/kubeconfig.ts
+import { existsSync as existsSync4, readFileSync as readFileSync2 } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter as delimiter2, dirname as dirname3, isAbsolute as isAbsolute2, join as join4, resolve as resolve4 } from "node:path";
+var Kubeconfig = class {
+  constructor(files) {
+    this.files = files;
+  }
+  files;
+  clusters = /* @__PURE__ */ new Map();
+  users = /* @__PURE__ */ new Map();
+  contexts = /* @__PURE__ */ new Map();
+  currentContext;
+  /** Context names, in the order the files define them. */
+  contextNames() {
+    return [...this.contexts.keys()];
+  }
+};
+var SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+function defaultSearch() {
+  return {
+    ...process.env.KUBECONFIG !== void 0 ? { kubeconfigVar: process.env.KUBECONFIG } : {},
+    home: homedir(),
+    ...process.env.KUBERNETES_SERVICE_HOST ? { serviceHost: process.env.KUBERNETES_SERVICE_HOST } : {},
+    ...process.env.KUBERNETES_SERVICE_PORT ? { servicePort: process.env.KUBERNETES_SERVICE_PORT } : {}
+  };
+}
+function loadKubeconfig(file, search = defaultSearch()) {
+  const exists2 = search.exists ?? existsSync4;
+  if (file !== void 0) {
+    if (!exists2(file))
+      throw new KubeconfigError(
+        (say) => `${say.subject("kubeconfig", file)}: no such file`,
+        (say) => `Pass the path of a kubeconfig file, or leave ${say.option("kubeconfig")} out to use KUBECONFIG or ~/.kube/config.`
+      );
+    return mergeFiles([file]);
+  }
+  const listed = (search.kubeconfigVar ?? "").split(delimiter2).filter(Boolean);
+  if (listed.length > 0) {
+    const missing = listed.filter((f) => !exists2(f));
+    if (missing.length > 0)
+      throw new KubeconfigError(
+        `KUBECONFIG names ${missing.length === 1 ? "a file that does" : "files that do"} not exist: ${missing.join(", ")}`,
+        (say) => `Fix KUBECONFIG, or pass ${say.option("kubeconfig", "<file>")}.`
+      );
+    return mergeFiles(listed);
+  }
+  const home = search.home ? join4(search.home, ".kube", "config") : void 0;
+  if (home && exists2(home)) return mergeFiles([home]);
+  const inCluster = inClusterConfig(search);
+  if (inCluster) return inCluster;
+  throw new KubeconfigError(
+    (say) => `no kubeconfig: ${say.option("kubeconfig")} is not given, KUBECONFIG is not set, and ${home ?? "~/.kube/config"} does not exist`,
+    (say) => `Pass ${say.option("kubeconfig", "<file>")}, or set KUBECONFIG.`
+  );
+}
+function mergeFiles(files) {
+  const kc = new Kubeconfig(files);
+  for (const file of files) {
+    let text;
+    try {
+      text = readFileSync2(file, "utf8");
+    } catch (e2) {
+      throw new KubeconfigError(
+        `cannot read the kubeconfig: cannot read ${file} (${e2.code ?? e2.message})`,
+        "Check that the file is a valid kubeconfig (kubectl config view should print it)."
+      );
+    }
+    try {
+      readInto(kc, text, file);
+    } catch (e2) {
+      if (!(e2 instanceof KubeconfigError)) throw e2;
+      throw new KubeconfigError(
+        `cannot read the kubeconfig: ${e2.message}`,
+        e2.hint ?? "Check that the file is a valid kubeconfig (kubectl config view should print it)."
+      );
+    }
+  }
+  return kc;
+}
+function readInto(kc, text, file) {
+  let doc;
+  try {
+    doc = js_yaml_default.load(text);
+  } catch (e2) {
+    const line = e2.mark?.line;
+    throw new KubeconfigError(
+      `${file}${line !== void 0 ? `:${line + 1}` : ""}: not valid YAML`,
+      "Check the file with `kubectl config view --kubeconfig <file>`."
+    );
+  }
+  if (doc === void 0 || doc === null) return;
+  if (!isRecord(doc)) throw new KubeconfigError(`${file}: expected a kubeconfig (a mapping)`);
+  const fail = (field, what) => new KubeconfigError(
+    `${file}: ${field}: ${what}`,
+    "Fix the kubeconfig; `kubectl config view` shows what kubectl makes of it."
+  );
+  const dir = dirname3(resolve4(file));
+  const path2 = (p, field) => {
+    if (p === void 0 || p === null || p === "") return void 0;
+    if (typeof p !== "string") throw fail(field, "expected a file path");
+    return isAbsolute2(p) ? p : join4(dir, p);
+  };
+  const str3 = (v, field) => {
+    if (v === void 0 || v === null || v === "") return void 0;
+    if (typeof v !== "string") throw fail(field, "expected a string");
+    return v;
+  };
+  const base64 = (v, field) => {
+    const s = str3(v, field);
+    return s === void 0 ? void 0 : Buffer.from(s, "base64");
+  };
+  const entries = (key) => {
+    const list3 = doc[key];
+    if (list3 === void 0 || list3 === null) return [];
+    if (!Array.isArray(list3)) throw fail(key, "expected a list");
+    return list3.map((e2, i2) => {
+      const at2 = `${key}[${i2}]`;
+      if (!isRecord(e2)) throw fail(at2, "expected a mapping");
+      if (typeof e2.name !== "string" || e2.name === "") throw fail(`${at2}.name`, "missing");
+      const bodyKey = key.slice(0, -1);
+      const body = e2[bodyKey] ?? {};
+      if (!isRecord(body)) throw fail(`${at2}.${bodyKey}`, "expected a mapping");
+      return { name: e2.name, body, at: `${at2}.${bodyKey}` };
+    });
+  };
+  for (const { name, body, at: at2 } of entries("clusters")) {
+    if (kc.clusters.has(name)) continue;
+    const server = str3(body.server, `${at2}.server`);
+    if (!server) throw fail(`${at2}.server`, "missing");
+    const cluster = {
+      name,
+      server: server.replace(/\/+$/, ""),
+      insecureSkipTlsVerify: body["insecure-skip-tls-verify"] === true
+    };
+    const ca = path2(body["certificate-authority"], `${at2}.certificate-authority`);
+    if (ca) cluster.certificateAuthority = ca;
+    const caData = base64(body["certificate-authority-data"], `${at2}.certificate-authority-data`);
+    if (caData) cluster.certificateAuthorityData = caData;
+    const sni = str3(body["tls-server-name"], `${at2}.tls-server-name`);
+    if (sni) cluster.tlsServerName = sni;
+    const proxy = str3(body["proxy-url"], `${at2}.proxy-url`);
+    if (proxy) cluster.proxyUrl = proxy;
+    kc.clusters.set(name, cluster);
+  }
+  for (const { name, body, at: at2 } of entries("users")) {
+    if (kc.users.has(name)) continue;
+    const user = { name };
+    const set2 = (key, value) => {
+      if (value !== void 0) user[key] = value;
+    };
+    set2("clientCertificate", path2(body["client-certificate"], `${at2}.client-certificate`));
+    set2(
+      "clientCertificateData",
+      base64(body["client-certificate-data"], `${at2}.client-certificate-data`)
+    );
+    set2("clientKey", path2(body["client-key"], `${at2}.client-key`));
+    set2("clientKeyData", base64(body["client-key-data"], `${at2}.client-key-data`));
+    set2("token", str3(body.token, `${at2}.token`));
+    set2("tokenFile", path2(body.tokenFile ?? body["token-file"], `${at2}.tokenFile`));
+    set2("username", str3(body.username, `${at2}.username`));
+    set2("password", str3(body.password, `${at2}.password`));
+    set2("as", str3(body.as, `${at2}.as`));
+    set2("asUid", str3(body["as-uid"], `${at2}.as-uid`));
+    const groups2 = body["as-groups"];
+    if (groups2 !== void 0 && groups2 !== null) {
+      if (!Array.isArray(groups2) || groups2.some((g) => typeof g !== "string"))
+        throw fail(`${at2}.as-groups`, "expected a list of strings");
+      if (groups2.length > 0) user.asGroups = groups2;
+    }
+    if (body.exec !== void 0 && body.exec !== null)
+      user.exec = readExec(body.exec, `${at2}.exec`, dir, fail);
+    const provider = body["auth-provider"];
+    if (provider !== void 0 && provider !== null) {
+      if (!isRecord(provider) || typeof provider.name !== "string")
+        throw fail(`${at2}.auth-provider`, "expected a mapping with a name");
+      user.authProvider = {
+        name: provider.name,
+        config: isRecord(provider.config) ? provider.config : {}
+      };
+    }
+    kc.users.set(name, user);
+  }
+  for (const { name, body, at: at2 } of entries("contexts")) {
+    if (kc.contexts.has(name)) continue;
+    const cluster = str3(body.cluster, `${at2}.cluster`);
+    if (!cluster) throw fail(`${at2}.cluster`, "missing");
+    const context3 = { name, cluster };
+    const user = str3(body.user, `${at2}.user`);
+    if (user) context3.user = user;
+    const namespace = str3(body.namespace, `${at2}.namespace`);
+    if (namespace) context3.namespace = namespace;
+    kc.contexts.set(name, context3);
+  }
+  const current = str3(doc["current-context"], "current-context");
+  if (current && kc.currentContext === void 0) kc.currentContext = current;
+}
+function readExec(raw, at2, dir, fail) {
+  if (!isRecord(raw)) throw fail(at2, "expected a mapping");
+  if (typeof raw.command !== "string" || raw.command === "") throw fail(`${at2}.command`, "missing");
+  if (typeof raw.apiVersion !== "string" || raw.apiVersion === "")
+    throw fail(`${at2}.apiVersion`, "missing (e.g. client.authentication.k8s.io/v1)");
+  const args = raw.args ?? [];
+  if (!Array.isArray(args) || args.some((a) => typeof a !== "string"))
+    throw fail(`${at2}.args`, "expected a list of strings");
+  const env = raw.env ?? [];
+  if (!Array.isArray(env) || env.some((e2) => !isRecord(e2) || typeof e2.name !== "string" || typeof e2.value !== "string"))
+    throw fail(`${at2}.env`, "expected a list of {name, value}");
+  const command = raw.command.includes("/") && !isAbsolute2(raw.command) ? join4(dir, raw.command) : raw.command;
+  return {
+    apiVersion: raw.apiVersion,
+    command,
+    args,
+    env,
+    ...typeof raw.installHint === "string" ? { installHint: raw.installHint } : {},
+    provideClusterInfo: raw.provideClusterInfo === true,
+    ...typeof raw.interactiveMode === "string" ? { interactiveMode: raw.interactiveMode } : {}
+  };
+}
+function inClusterConfig(search) {
+  const dir = search.serviceAccountDir ?? SERVICE_ACCOUNT_DIR;
+  const tokenFile = join4(dir, "token");
+  if (!search.serviceHost || !search.servicePort || !(search.exists ?? existsSync4)(tokenFile))
+    return void 0;
+  const host = search.serviceHost.includes(":") ? `[${search.serviceHost}]` : search.serviceHost;
+  const kc = new Kubeconfig([tokenFile]);
+  kc.clusters.set("inCluster", {
+    name: "inCluster",
+    server: `https://${host}:${search.servicePort}`,
+    certificateAuthority: join4(dir, "ca.crt"),
+    insecureSkipTlsVerify: false
+  });
+  kc.users.set("inClusterUser", { name: "inClusterUser", tokenFile });
+  let namespace;
+  try {
+    namespace = readFileSync2(join4(dir, "namespace"), "utf8").trim() || void 0;
+  } catch {
+  }
+  kc.contexts.set("inClusterContext", {
+    name: "inClusterContext",
+    cluster: "inCluster",
+    user: "inClusterUser",
+    ...namespace ? { namespace } : {}
+  });
+  kc.currentContext = "inClusterContext";
+  return kc;
+}
+function isRecord(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 // src/core/normalize/quantity.ts
@@ -99681,15 +101580,15 @@ function appIdentity(desired, liveTwins) {
   return id;
 }
 function identitySelectors(id, known) {
-  return [...id.labels.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, values]) => [
+  return [...id.labels.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, values2]) => [
     key,
-    [...values].filter((v) => !known?.labels.get(key)?.has(v)).sort()
-  ]).filter(([, values]) => values.length > 0).map(([key, values]) => `${key} in (${values.join(",")})`);
+    [...values2].filter((v) => !known?.labels.get(key)?.has(v)).sort()
+  ]).filter(([, values2]) => values2.length > 0).map(([key, values2]) => `${key} in (${values2.join(",")})`);
 }
 function carriesIdentity(obj, id) {
-  for (const [key, values] of id.labels) {
+  for (const [key, values2] of id.labels) {
     const v = obj.metadata.labels?.[key];
-    if (typeof v === "string" && values.has(v)) return true;
+    if (typeof v === "string" && values2.has(v)) return true;
   }
   const app = trackingApp(obj);
   return app !== void 0 && id.argoApps.has(app);
@@ -99776,70 +101675,6 @@ function planRegionReads(desired, catalog, alsoRead = []) {
   return { lists: [...lists.values()], searches };
 }
 
-// src/core/engine/engine-annotations.ts
-var FLUX_SSA = "kustomize.toolkit.fluxcd.io/ssa";
-var FLUX_RECONCILE = "kustomize.toolkit.fluxcd.io/reconcile";
-var FLUX_PRUNE = "kustomize.toolkit.fluxcd.io/prune";
-var ARGOCD_COMPARE_OPTIONS = "argocd.argoproj.io/compare-options";
-var ARGOCD_SYNC_OPTIONS = "argocd.argoproj.io/sync-options";
-function stringMap(v) {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? v : {};
-}
-function fluxHit(obj, key, value, where2) {
-  if (!obj) return void 0;
-  for (const as of ["annotation", "label"]) {
-    const found = stringMap(as === "label" ? obj.metadata.labels : obj.metadata.annotations)[key];
-    if (typeof found === "string" && found !== "" && found.toLowerCase() === value.toLowerCase())
-      return { engine: "flux", key, value: found, where: where2, as };
-  }
-  return void 0;
-}
-function fluxAny(desired, live, pairs2) {
-  for (const [obj, where2] of [
-    [desired, "Git"],
-    [live, "the cluster"]
-  ]) {
-    for (const [key, value] of pairs2) {
-      const hit = fluxHit(obj, key, value, where2);
-      if (hit) return hit;
-    }
-  }
-  return void 0;
-}
-function fluxSkipsApply(desired, live) {
-  return fluxAny(desired, live, [
-    [FLUX_RECONCILE, "disabled"],
-    [FLUX_SSA, "Ignore"]
-  ]);
-}
-function fluxCreatesOnly(desired) {
-  return fluxAny(desired, void 0, [[FLUX_SSA, "IfNotPresent"]]);
-}
-function fluxMerges(desired, live) {
-  return fluxAny(desired, live, [[FLUX_SSA, "Merge"]]);
-}
-function fluxKeepsOnPrune(live) {
-  return fluxAny(void 0, live, [
-    [FLUX_PRUNE, "disabled"],
-    [FLUX_RECONCILE, "disabled"],
-    [FLUX_SSA, "Ignore"]
-  ]);
-}
-function argoOptions(obj, key) {
-  const value = stringMap(obj?.metadata.annotations)[key];
-  if (typeof value !== "string") return [];
-  return [...new Set(value.split(",").map((s) => s.trim()))].filter((s) => s !== "");
-}
-function argoOption(obj, key, option, where2) {
-  return argoOptions(obj, key).includes(option) ? { engine: "argocd", key, value: option, where: where2, as: "annotation" } : void 0;
-}
-function settingLabel(hit) {
-  const engine = hit.engine === "flux" ? "Flux" : "Argo CD";
-  const place = hit.where === "Git" ? "in Git" : "on the live object, not in Git";
-  const kind = hit.as === "label" ? " label" : "";
-  return `${engine} ${hit.key}: ${hit.value}${kind} (${place})`;
-}
-
 // src/core/engine/apply-engine-annotations.ts
 function applyEngineAnnotations(findings, ctx) {
   const kept = [];
@@ -99922,7 +101757,7 @@ function hiddenBy(ref, path2, type2, hit) {
   return { ...ref, path: path2, type: type2, rule: settingLabel(hit), engine: hit.engine };
 }
 function settingPath(hit) {
-  return formatPath([
+  return formatPath2([
     { field: "metadata" },
     { field: hit.as === "label" ? "labels" : "annotations" },
     { field: hit.key }
@@ -100374,14 +102209,14 @@ function scaleTargetOf(doc) {
   const { kind, name, apiVersion } = ref;
   if (typeof kind !== "string" || typeof name !== "string") return void 0;
   const target = { kind, name };
-  if (typeof apiVersion === "string") target.group = groupOfApiVersion(apiVersion);
+  if (typeof apiVersion === "string") target.group = groupOfApiVersion2(apiVersion);
   return target;
 }
 function targets(target, obj) {
   if (target.kind !== obj.kind || target.name !== obj.name) return false;
-  return target.group === void 0 || obj.apiVersion === void 0 || target.group === groupOfApiVersion(obj.apiVersion);
+  return target.group === void 0 || obj.apiVersion === void 0 || target.group === groupOfApiVersion2(obj.apiVersion);
 }
-function groupOfApiVersion(apiVersion) {
+function groupOfApiVersion2(apiVersion) {
   const slash = apiVersion.indexOf("/");
   return slash < 0 ? "" : apiVersion.slice(0, slash);
 }
@@ -100452,51 +102287,11 @@ function secretValueForms(secret) {
   }
   return out.filter((v) => v.trim().length >= 3);
 }
-function scrubSecretValues(text, values, mask = "<redacted>") {
-  const sorted = [...new Set(values)].sort((a, b) => b.length - a.length);
+function scrubSecretValues(text, values2, mask = "<redacted>") {
+  const sorted = [...new Set(values2)].sort((a, b) => b.length - a.length);
   let out = text;
   for (const v of sorted) if (out.includes(v)) out = out.split(v).join(mask);
   return out;
-}
-
-// src/core/normalize/server-fields.ts
-var SERVER_METADATA = [
-  "managedFields",
-  "resourceVersion",
-  "uid",
-  "generation",
-  "creationTimestamp",
-  "selfLink",
-  "deletionTimestamp",
-  "deletionGracePeriodSeconds"
-];
-var SERVER_ANNOTATIONS = [
-  // kubectl's client-side apply memory; holds a copy of the whole manifest (Secrets too).
-  "kubectl.kubernetes.io/last-applied-configuration"
-];
-var SERVER_LABELS = ["kubernetes.io/metadata.name"];
-function isServerManagedPath(path2) {
-  const [first, second, third] = path2;
-  if (!first || !("field" in first)) return false;
-  if (first.field === "status") return true;
-  if (first.field !== "metadata" || !second || !("field" in second)) return false;
-  if (SERVER_METADATA.includes(second.field)) return true;
-  if (third === void 0 || !("field" in third)) return false;
-  return second.field === "annotations" && SERVER_ANNOTATIONS.includes(third.field) || second.field === "labels" && SERVER_LABELS.includes(third.field);
-}
-function stripServerFields(obj) {
-  const copy = { ...obj };
-  delete copy.status;
-  const meta = { ...obj.metadata };
-  for (const k of SERVER_METADATA) delete meta[k];
-  if (isJsonObject(meta.annotations)) {
-    const annotations = { ...meta.annotations };
-    for (const a of SERVER_ANNOTATIONS) delete annotations[a];
-    if (Object.keys(annotations).length === 0) delete meta.annotations;
-    else meta.annotations = annotations;
-  }
-  copy.metadata = meta;
-  return copy;
 }
 
 // src/core/compare/compare-object.ts
@@ -100539,7 +102334,7 @@ function compareObject(input2) {
   return redacted.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
 function isAutoscalerWrite(diff, owner, isApplier, isHandManager) {
-  return owner !== void 0 && owner.subresource === "scale" && !isApplier(owner.manager) && !isHandManager(owner.manager) && formatPath(diff.path) === "/spec/replicas";
+  return owner !== void 0 && owner.subresource === "scale" && !isApplier(owner.manager) && !isHandManager(owner.manager) && formatPath2(diff.path) === "/spec/replicas";
 }
 function dataKeyPath(obj) {
   const holdsData = (obj.kind === "Secret" || obj.kind === "ConfigMap") && obj.apiVersion === "v1";
@@ -100560,7 +102355,7 @@ function ownerOf(entries, diff, live, isApplier) {
   return owners[0];
 }
 function toFieldDiff(d, owner) {
-  const out = { path: formatPath(d.path) };
+  const out = { path: formatPath2(d.path) };
   if (d.desired !== void 0) out.desired = d.desired;
   if (d.live !== void 0) out.live = d.live;
   if (owner) {
@@ -100583,8 +102378,9 @@ function compareFindings(a, b) {
   for (const [x, y] of keys) if (x !== y) return x < y ? -1 : 1;
   return TYPE_ORDER[a.type] - TYPE_ORDER[b.type];
 }
-function compareRegion(input2) {
+function compareRegionDetailed(input2) {
   const findings = [];
+  const ignored = [];
   const desiredKeys = /* @__PURE__ */ new Set();
   const twins = [];
   const autoscaled = replicasLeftToAutoscaler(input2.desired.map((d) => d.manifest));
@@ -100602,16 +102398,32 @@ function compareRegion(input2) {
     twins.push(live);
     const readOnly = input2.compareReadOnly?.has(key) === true;
     const predicted = readOnly ? void 0 : input2.predicted?.get(key);
-    const fields = compareObject({
+    const compare = (sides2) => compareObject({
       mode: readOnly ? "read-only" : input2.mode,
-      desired: d.comparable,
-      live,
-      ...predicted ? { predicted } : {},
+      desired: sides2.desired,
+      live: sides2.live,
+      ...sides2.predicted ? { predicted: sides2.predicted } : {},
       isApplier: input2.isApplier,
       isHandManager: input2.isHandManager,
       fingerprint: input2.fingerprint,
       replicasLeftToAutoscaler: autoscaled.has(key)
     });
+    const sides = {
+      desired: d.comparable,
+      live,
+      ...predicted ? { predicted } : {}
+    };
+    const found = compare(sides);
+    const rules = input2.ignoreDifferences ? rulesFor(input2.ignoreDifferences, d.manifest) : [];
+    const { kept: fields, hidden } = applyIgnoreDifferences(found, sides, rules, compare);
+    for (const h of hidden)
+      ignored.push({
+        ...refOf(d.manifest),
+        path: h.field.path,
+        type: "changed",
+        rule: h.rule.label,
+        ...h.rule.engine ? { engine: h.rule.engine } : {}
+      });
     if (fields.length > 0) findings.push({ ...base, type: "changed", fields });
   }
   const identity = appIdentity(
@@ -100634,7 +102446,7 @@ function compareRegion(input2) {
       });
     }
   }
-  return findings.sort(compareFindings);
+  return { findings: findings.sort(compareFindings), ignored };
 }
 
 // src/core/compare/classify-origin.ts
@@ -100649,7 +102461,7 @@ function changedPaths(before, after, live) {
     [after, before]
   ]) {
     for (const d of diffValues(a, b, { mode: "subset", listKeys, keepsEmpty }))
-      paths.add(formatPath(d.path));
+      paths.add(formatPath2(d.path));
   }
   return [...paths].sort();
 }
@@ -100863,7 +102675,7 @@ function imageFields(desired, live) {
       const d = images(desired);
       const l = images(live);
       if (d.size === 0 && l.size === 0) continue;
-      const prefix = formatPath([...base.map((field) => ({ field })), { field: list3 }]);
+      const prefix = formatPath2([...base.map((field) => ({ field })), { field: list3 }]);
       for (const name of /* @__PURE__ */ new Set([...d.keys(), ...l.keys()]))
         out.set(`${prefix}/${formatSegment({ key: { name } })}/image`, [d.get(name), l.get(name)]);
     }
@@ -100876,7 +102688,7 @@ function configMapFields(desired, live) {
     const d = isJsonObject(desired[field]) ? desired[field] : {};
     const l = isJsonObject(live[field]) ? live[field] : {};
     for (const key of /* @__PURE__ */ new Set([...Object.keys(d), ...Object.keys(l)]))
-      out.set(formatPath([{ field }, { field: key }]), [d[key], l[key]]);
+      out.set(formatPath2([{ field }, { field: key }]), [d[key], l[key]]);
   }
   return out;
 }
@@ -100898,22 +102710,22 @@ function buildSkewDigest(input2) {
     const key = objectKey(refOf(desired));
     const hiddenPaths = hidden.get(key) ?? [];
     if (hiddenPaths.includes("")) continue;
-    const values = new Map(
+    const values2 = new Map(
       imageFields(desired, live)
     );
     if (desired.kind === "ConfigMap" && desired.apiVersion === "v1")
-      for (const [p, v] of configMapFields(desired, live)) values.set(p, v);
+      for (const [p, v] of configMapFields(desired, live)) values2.set(p, v);
     const byPr = [];
     for (const d of findings.get(key)?.fields ?? []) {
       if (d.redacted) continue;
       if (d.origin === "pr") byPr.push(d.path);
-      else values.set(d.path, [d.desired, d.live]);
+      else values2.set(d.path, [d.desired, d.live]);
     }
     const ref = refOf(desired);
-    for (const path2 of [...values.keys()].sort()) {
+    for (const path2 of [...values2.keys()].sort()) {
       if (hiddenPaths.some((h) => overlaps(h, path2))) continue;
       if (byPr.some((p) => overlaps(p, path2))) continue;
-      const [gitValue, liveValue] = values.get(path2);
+      const [gitValue, liveValue] = values2.get(path2);
       const git2 = encodeSkewValue(gitValue);
       const actual = encodeSkewValue(liveValue);
       if (git2.key === actual.key) same.push(skewFingerprint(ref, path2, git2.key));
@@ -100932,7 +102744,7 @@ function buildSkewDigest(input2) {
 
 // src/core/compare/region-verdict.ts
 function regionVerdict(input2) {
-  const found = compareRegion({
+  const compared = compareRegionDetailed({
     mode: input2.mode,
     desired: input2.desired.map((o) => o.entry),
     // An object the server refused to dry-run has no verdict; it is reported as an error.
@@ -100943,8 +102755,10 @@ function regionVerdict(input2) {
     candidates: input2.candidates,
     isApplier: input2.isApplier,
     isHandManager: input2.isHandManager,
-    fingerprint: input2.fingerprint
+    fingerprint: input2.fingerprint,
+    ignoreDifferences: input2.ignoreDifferences
   });
+  const found = compared.findings;
   const objectErrors = [...input2.objectErrors];
   for (const [key, message] of input2.refused) {
     if (!found.some((f) => f.type === "changed" && objectKey(f) === key))
@@ -100965,7 +102779,7 @@ function regionVerdict(input2) {
   });
   const byRules = applyIgnoreRules(bySettings.findings, input2.rules, input2.region);
   const kept = byRules.findings;
-  const ignored = [...bySettings.ignored, ...byRules.ignored];
+  const ignored = [...compared.ignored, ...bySettings.ignored, ...byRules.ignored];
   const classified = versions ? classifyOrigins(kept, {
     ...versions,
     isApplier: input2.isApplier,
@@ -101016,10 +102830,10 @@ var ExecCredentialError = class extends Error {
   hint;
 };
 var PLUGIN_TIMEOUT_MS = 12e4;
-var cache = /* @__PURE__ */ new Map();
+var cache2 = /* @__PURE__ */ new Map();
 function execCredential(user, cluster) {
   const key = JSON.stringify([user.name, user.exec, cluster.server]);
-  const cached2 = cache.get(key);
+  const cached2 = cache2.get(key);
   if (cached2) {
     return cached2.then(
       (c) => c.expires !== void 0 && c.expires <= Date.now() + 1e4 ? fresh(key, user.exec, cluster) : c
@@ -101029,8 +102843,8 @@ function execCredential(user, cluster) {
 }
 function fresh(key, exec, cluster) {
   const pending2 = runPlugin(exec, cluster);
-  cache.set(key, pending2);
-  pending2.catch(() => cache.delete(key));
+  cache2.set(key, pending2);
+  pending2.catch(() => cache2.delete(key));
   return pending2;
 }
 function runPlugin(exec, cluster) {
@@ -101400,7 +103214,7 @@ async function resolveAccess(kc, contextName, env = process.env) {
     throw new ClusterAccessError(`cannot load ${what}: ${e2.message}`);
   }
 }
-function readFile3(file, field) {
+function readFile4(file, field) {
   try {
     return readFileSync3(file);
   } catch (e2) {
@@ -101414,18 +103228,18 @@ async function direct(cluster, user, namespace) {
   const tls4 = { rejectUnauthorized: !cluster.insecureSkipTlsVerify };
   if (!cluster.insecureSkipTlsVerify) {
     if (cluster.certificateAuthority)
-      tls4.ca = readFile3(cluster.certificateAuthority, "certificate-authority");
+      tls4.ca = readFile4(cluster.certificateAuthority, "certificate-authority");
     else if (cluster.certificateAuthorityData) tls4.ca = cluster.certificateAuthorityData;
   }
   if (cluster.tlsServerName) tls4.servername = cluster.tlsServerName;
-  if (user.clientCertificate) tls4.cert = readFile3(user.clientCertificate, "client-certificate");
+  if (user.clientCertificate) tls4.cert = readFile4(user.clientCertificate, "client-certificate");
   else if (user.clientCertificateData) tls4.cert = user.clientCertificateData;
-  if (user.clientKey) tls4.key = readFile3(user.clientKey, "client-key");
+  if (user.clientKey) tls4.key = readFile4(user.clientKey, "client-key");
   else if (user.clientKeyData) tls4.key = user.clientKeyData;
   const headers2 = {};
   let token = user.token;
   if (!token && user.tokenFile)
-    token = readFile3(user.tokenFile, "tokenFile").toString("utf8").trim();
+    token = readFile4(user.tokenFile, "tokenFile").toString("utf8").trim();
   if (user.exec) {
     const credential = await execCredential({ ...user, exec: user.exec }, cluster);
     if (credential.token) token = credential.token;
@@ -101448,7 +103262,7 @@ async function viaClientNode(cluster, user, namespace) {
   const headers2 = {};
   for (const [k, v] of Object.entries(opts.headers ?? {})) headers2[k.toLowerCase()] = v;
   if (user.tokenFile && !headers2.authorization)
-    headers2.authorization = `Bearer ${readFile3(user.tokenFile, "tokenFile").toString("utf8").trim()}`;
+    headers2.authorization = `Bearer ${readFile4(user.tokenFile, "tokenFile").toString("utf8").trim()}`;
   const tls4 = {
     rejectUnauthorized: opts.rejectUnauthorized ?? !cluster.insecureSkipTlsVerify,
     ...opts.ca ? { ca: opts.ca } : {},
@@ -101469,7 +103283,7 @@ var Limiter = class {
   waiting = [];
   /** Runs `task` when a slot is free; slots are handed over in arrival order. */
   async run(task) {
-    if (this.active >= this.max) await new Promise((resolve7) => this.waiting.push(resolve7));
+    if (this.active >= this.max) await new Promise((resolve8) => this.waiting.push(resolve8));
     else this.active++;
     try {
       return await task();
@@ -101694,8 +103508,8 @@ async function socks5Connect(socket, proxy, host, port) {
     socket,
     (data) => {
       if (data.length < 5) return void 0;
-      const length = data[3] === 1 ? 4 : data[3] === 4 ? 16 : data[3] === 3 ? 1 + data[4] : 0;
-      const total = 4 + length + 2;
+      const length2 = data[3] === 1 ? 4 : data[3] === 4 ? 16 : data[3] === 3 ? 1 + data[4] : 0;
+      const total = 4 + length2 + 2;
       return data.length >= total ? total : void 0;
     },
     262
@@ -102521,7 +104335,8 @@ async function checkRegion(input2) {
     status: "in-sync",
     findings: []
   };
-  const warnings = [];
+  const warnings = [...input2.deployment?.warnings ?? []];
+  const deployment = input2.deployment?.deployment;
   const secrets = [];
   const seeSecrets = (objects) => {
     for (const o of objects) if (o.kind === "Secret") secrets.push(...secretValueForms(o));
@@ -102608,6 +104423,8 @@ async function checkRegion(input2) {
       unjudged: dryRun?.unjudged ?? /* @__PURE__ */ new Set(),
       objectErrors: dryRun?.errors ?? [],
       rules: input2.rules,
+      engine: deployment?.engine,
+      ignoreDifferences: deployment?.ignoreDifferences,
       fieldManager: input2.fieldManager,
       isApplier,
       isHandManager: input2.isHandManager,
@@ -102691,10 +104508,16 @@ var runCheck = async (options) => {
       `Checked regions: ${regions.join(", ")}.`
     );
   }
+  const treeOf = layout.kind === "file" ? void 0 : await readRegionDeployments(options.path);
+  const deployments = /* @__PURE__ */ new Map();
+  for (const region of regions) {
+    const dir = layout.kind === "overlays" ? layout.regionDir(region) : layout.kind === "file" ? void 0 : layout.dir;
+    deployments.set(region, dir && treeOf ? treeOf(dir) : { warnings: [] });
+  }
   const render = sharedRenderer((region) => renderDesired(layout, region), layout);
   const base = options.base ? await openBase(options.path, options.base, options.baseMissing ?? "error", options.wording) : void 0;
   try {
-    return await checkRegions(options, regions, kubeConfig, ignore, render, base);
+    return await checkRegions(options, regions, kubeConfig, ignore, render, base, deployments);
   } finally {
     await base?.tree?.dispose();
   }
@@ -102760,7 +104583,7 @@ async function openBase(path2, ref, missing, wording) {
     throw e2;
   }
 }
-async function checkRegions(options, regions, kubeConfig, ignore, render, base) {
+async function checkRegions(options, regions, kubeConfig, ignore, render, base, deployments) {
   const fingerprint = runFingerprint();
   const isHandManager = globMatcher(ignore.handManagers ?? DEFAULT_HAND_MANAGERS);
   const fieldManager = options.fieldManager ?? ignore.fieldManager;
@@ -102779,6 +104602,7 @@ async function checkRegions(options, regions, kubeConfig, ignore, render, base) 
           ...fieldManager ? { fieldManager } : {},
           ...options.fullDryRun ? { fullDryRun: true } : {},
           rules: ignore.rules,
+          deployment: deployments.get(region) ?? { warnings: [] },
           isHandManager,
           fingerprint,
           ...options.concurrency ? { concurrency: options.concurrency } : {},
@@ -102813,7 +104637,7 @@ import { join as join7 } from "node:path";
 
 // src/adapters/actions/kubeconfig-file.ts
 import { mkdirSync, mkdtempSync, rmSync as rmSync2, writeFileSync } from "node:fs";
-import { basename, dirname as dirname4, join as join5, resolve as resolve4, sep as sep2 } from "node:path";
+import { basename, dirname as dirname4, join as join5, resolve as resolve5, sep as sep3 } from "node:path";
 var KUBECONFIG_STATE = "kubeconfig-path";
 var KUBECONFIG_DIR_PREFIX = "mr-drift-kubeconfig-";
 function writeKubeconfigFile(text, tempRoot) {
@@ -102824,16 +104648,16 @@ function writeKubeconfigFile(text, tempRoot) {
   return file;
 }
 function removeKubeconfigFile(file, tempRoot) {
-  const dir = dirname4(resolve4(file));
-  const root = resolve4(tempRoot);
-  if (!dir.startsWith(root + sep2) || !basename(dir).startsWith(KUBECONFIG_DIR_PREFIX)) return false;
+  const dir = dirname4(resolve5(file));
+  const root = resolve5(tempRoot);
+  if (!dir.startsWith(root + sep3) || !basename(dir).startsWith(KUBECONFIG_DIR_PREFIX)) return false;
   if (basename(file) !== "kubeconfig") return false;
   rmSync2(dir, { recursive: true, force: true });
   return true;
 }
 
 // src/adapters/actions/kubeconfig-input.ts
-var import_yaml2 = __toESM(require_dist2(), 1);
+var import_yaml4 = __toESM(require_dist2(), 1);
 function decodeKubeconfigInput(raw) {
   const input2 = raw.trim();
   let text = input2;
@@ -102859,7 +104683,7 @@ function decodeKubeconfigInput(raw) {
 }
 function tryParse(text) {
   try {
-    return (0, import_yaml2.parse)(text, { maxAliasCount: 100 });
+    return (0, import_yaml4.parse)(text, { maxAliasCount: 100 });
   } catch {
     return void 0;
   }
@@ -102973,12 +104797,12 @@ function isRecord3(x) {
 
 // src/adapters/actions/report-files.ts
 import { existsSync as existsSync5, readdirSync, readFileSync as readFileSync5, statSync as statSync2 } from "node:fs";
-import { join as join6, relative as relative3, resolve as resolve5 } from "node:path";
+import { join as join6, relative as relative4, resolve as resolve6 } from "node:path";
 function readReportFiles(paths, cwd) {
   const files = /* @__PURE__ */ new Set();
   const missing = [];
   for (const p of paths) {
-    const abs = resolve5(cwd, p);
+    const abs = resolve6(cwd, p);
     if (!existsSync5(abs)) {
       missing.push(p);
       continue;
@@ -102993,7 +104817,7 @@ function readReportFiles(paths, cwd) {
     );
   }
   return [...files].sort().map((abs) => ({
-    file: relative3(cwd, abs) || abs,
+    file: relative4(cwd, abs) || abs,
     text: readFileSync5(abs, "utf8")
   }));
 }
@@ -103009,9 +104833,9 @@ function listJson(dir) {
 
 // src/adapters/fs/write-report.ts
 import { mkdirSync as mkdirSync2, renameSync, writeFileSync as writeFileSync2 } from "node:fs";
-import { dirname as dirname5, resolve as resolve6 } from "node:path";
+import { dirname as dirname5, resolve as resolve7 } from "node:path";
 function writeReportFile(report, file, options = {}) {
-  const abs = resolve6(file);
+  const abs = resolve7(file);
   if (options.createFolder) mkdirSync2(dirname5(abs), { recursive: true });
   const tmp = `${abs}.${process.pid}.tmp`;
   writeFileSync2(tmp, `${JSON.stringify(report, null, 2)}
@@ -103088,7 +104912,7 @@ var FULL_LIMITS = { maxValueChars: 2e4, maxFields: 1e3, maxSkew: 100 };
 var TIGHT_LIMITS = { maxValueChars: 120, maxFields: 10 };
 
 // src/core/report/markdown-values.ts
-var import_yaml3 = __toESM(require_dist2(), 1);
+var import_yaml5 = __toESM(require_dist2(), 1);
 function formatValue(value, redacted, max) {
   if (redacted) return [`(secret value; fingerprint ${String(value)})`];
   let text;
@@ -103097,7 +104921,7 @@ function formatValue(value, redacted, max) {
   } else if (value === null || typeof value !== "object") {
     text = JSON.stringify(value) ?? String(value);
   } else {
-    text = (0, import_yaml3.stringify)(value, { lineWidth: 0 }).replace(/\n$/, "");
+    text = (0, import_yaml5.stringify)(value, { lineWidth: 0 }).replace(/\n$/, "");
   }
   if (text.length > max) {
     const rest = text.length - max;
@@ -103719,7 +105543,7 @@ function parseReportFile(input2) {
     });
     return { problems };
   }
-  if (!isObject2(data)) {
+  if (!isObject5(data)) {
     problem(void 0, "expected a JSON object (a drift report)");
     return { problems };
   }
@@ -103729,12 +105553,12 @@ function parseReportFile(input2) {
       `expected ${REPORT_SCHEMA_VERSION}; this report was written by another mr-drift version`
     );
   }
-  if (!isObject2(data.tool) || typeof data.tool.name !== "string") {
+  if (!isObject5(data.tool) || typeof data.tool.name !== "string") {
     problem("tool", "expected {name, version}");
   }
   if (typeof data.generatedAt !== "string") problem("generatedAt", "expected an ISO 8601 time");
   if (!MODES.includes(data.mode)) problem("mode", `expected one of ${MODES.join(", ")}`);
-  if (!isObject2(data.source) || typeof data.source.path !== "string") {
+  if (!isObject5(data.source) || typeof data.source.path !== "string") {
     problem("source.path", "expected a string");
   }
   if (!Array.isArray(data.regions)) {
@@ -103745,7 +105569,7 @@ function parseReportFile(input2) {
   return problems.length > 0 ? { problems } : { report: data, problems };
 }
 function checkRegion2(r, at2, problem) {
-  if (!isObject2(r)) return problem(at2, "expected an object");
+  if (!isObject5(r)) return problem(at2, "expected an object");
   if (typeof r.name !== "string" || r.name === "") problem(`${at2}.name`, "expected a region name");
   if (!STATUSES.includes(r.status)) {
     problem(`${at2}.status`, `expected one of ${STATUSES.join(", ")}`);
@@ -103754,7 +105578,7 @@ function checkRegion2(r, at2, problem) {
   if (!Array.isArray(r.findings)) return problem(`${at2}.findings`, "expected an array");
   r.findings.forEach((f, j) => {
     const fat = `${at2}.findings[${j}]`;
-    if (!isObject2(f)) return problem(fat, "expected an object");
+    if (!isObject5(f)) return problem(fat, "expected an object");
     for (const key of ["apiVersion", "kind", "name"]) {
       if (typeof f[key] !== "string") problem(`${fat}.${key}`, "expected a string");
     }
@@ -103766,7 +105590,7 @@ function checkRegion2(r, at2, problem) {
     }
     if (!Array.isArray(f.fields)) return problem(`${fat}.fields`, "expected an array");
     f.fields.forEach((d, k) => {
-      if (!isObject2(d) || typeof d.path !== "string") {
+      if (!isObject5(d) || typeof d.path !== "string") {
         problem(`${fat}.fields[${k}].path`, "expected a JSON pointer string");
       } else if (d.origin !== void 0 && !ORIGINS.includes(d.origin)) {
         problem(`${fat}.fields[${k}].origin`, `expected one of ${ORIGINS.join(", ")}`);
@@ -103776,7 +105600,7 @@ function checkRegion2(r, at2, problem) {
 }
 var FINGERPRINTS = new RegExp(`^(?:[A-Za-z0-9_-]{${SKEW_FINGERPRINT_CHARS}})*$`);
 function checkDigest(d, at2, problem) {
-  if (!isObject2(d) || !Array.isArray(d.differs)) {
+  if (!isObject5(d) || !Array.isArray(d.differs)) {
     return problem(
       at2,
       "expected {same, differs} (a report written by another mr-drift version has another digest)"
@@ -103790,11 +105614,11 @@ function checkDigest(d, at2, problem) {
   }
   d.differs.forEach((f, i2) => {
     const fat = `${at2}.differs[${i2}]`;
-    if (!isObject2(f)) return problem(fat, "expected an object");
+    if (!isObject5(f)) return problem(fat, "expected an object");
     for (const key of ["apiVersion", "kind", "name", "path"]) {
       if (typeof f[key] !== "string") problem(`${fat}.${key}`, "expected a string");
     }
-    if (!isObject2(f.desired) || !isObject2(f.live)) problem(fat, "expected {desired, live} objects");
+    if (!isObject5(f.desired) || !isObject5(f.live)) problem(fat, "expected {desired, live} objects");
   });
 }
 function aggregateReports(files, options = {}) {
@@ -103911,7 +105735,7 @@ function copyRegion(r) {
     }))
   };
 }
-function isObject2(x) {
+function isObject5(x) {
   return typeof x === "object" && x !== null && !Array.isArray(x);
 }
 function lineAndColumn(text, offset) {
@@ -104471,7 +106295,7 @@ async function keepDriftIssues(report, inputs, ctx, deps) {
 var DEFAULT_ISSUE_LABEL = "mr-drift";
 function readInputs(getInput2) {
   const problems = [];
-  const optional = (name) => getInput2(name).trim() || void 0;
+  const optional2 = (name) => getInput2(name).trim() || void 0;
   const bool2 = (name, fallback) => {
     const value = getInput2(name).trim();
     if (value === "") return fallback;
@@ -104480,7 +106304,7 @@ function readInputs(getInput2) {
     problems.push(`input ${name}: expected true or false, got ${JSON.stringify(value)}`);
     return fallback;
   };
-  const mode = optional("mode") ?? "server-side";
+  const mode = optional2("mode") ?? "server-side";
   if (mode !== "server-side" && mode !== "read-only") {
     problems.push(`input mode: expected server-side or read-only, got ${JSON.stringify(mode)}`);
   }
@@ -104506,26 +106330,26 @@ function readInputs(getInput2) {
       contexts[m[1]] = m[2];
     }
   }
-  const commentKey = optional("comment-key") ?? DEFAULT_COMMENT_KEY;
+  const commentKey = optional2("comment-key") ?? DEFAULT_COMMENT_KEY;
   if (!COMMENT_KEY_PATTERN.test(commentKey)) {
     problems.push("input comment-key: use 1 to 64 letters, digits, dots, dashes or underscores");
   }
-  const timeoutText = optional("request-timeout");
+  const timeoutText = optional2("request-timeout");
   const requestTimeout = timeoutText === void 0 ? 30 : Number(timeoutText);
   if (!(Number.isFinite(requestTimeout) && requestTimeout > 0)) {
     problems.push(
       `input request-timeout: expected a number of seconds greater than 0, got ${JSON.stringify(timeoutText)}`
     );
   }
-  const issue2 = optional("issue") ?? "auto";
+  const issue2 = optional2("issue") ?? "auto";
   if (issue2 !== "auto" && issue2 !== "true" && issue2 !== "false") {
     problems.push(`input issue: expected auto, true or false, got ${JSON.stringify(issue2)}`);
   }
-  const issuePer = optional("issue-per") ?? "key";
+  const issuePer = optional2("issue-per") ?? "key";
   if (issuePer !== "key" && issuePer !== "region") {
     problems.push(`input issue-per: expected key or region, got ${JSON.stringify(issuePer)}`);
   }
-  const issueTitle2 = optional("issue-title");
+  const issueTitle2 = optional2("issue-title");
   if (issueTitle2 !== void 0 && issueTitle2.length > 200) {
     problems.push("input issue-title: at most 200 characters (GitHub allows 256 with the region)");
   }
@@ -104541,12 +106365,12 @@ function readInputs(getInput2) {
     }
   }
   const aggregate = list2(getInput2("aggregate"));
-  const ignoreFile = optional("ignore-file");
-  const fieldManager = optional("field-manager");
-  const reportFile = optional("report-file");
-  const baseRef = optional("base-ref");
+  const ignoreFile = optional2("ignore-file");
+  const fieldManager = optional2("field-manager");
+  const reportFile = optional2("report-file");
+  const baseRef = optional2("base-ref");
   const inputs = {
-    path: optional("path") ?? "overlays",
+    path: optional2("path") ?? "overlays",
     mode,
     failOnDrift: bool2("fail-on-drift", true),
     failOnPrChanges: bool2("fail-on-pr-changes", false),
@@ -104560,8 +106384,8 @@ function readInputs(getInput2) {
     ...issueTitle2 !== void 0 ? { issueTitle: issueTitle2 } : {},
     ...regions.length > 0 ? { regions } : {},
     ...contexts ? { contexts } : {},
-    ...optional("kubeconfig") ? { kubeconfig: getInput2("kubeconfig") } : {},
-    ...optional("github-token") ? { githubToken: getInput2("github-token").trim() } : {},
+    ...optional2("kubeconfig") ? { kubeconfig: getInput2("kubeconfig") } : {},
+    ...optional2("github-token") ? { githubToken: getInput2("github-token").trim() } : {},
     ...ignoreFile ? { ignoreFile } : {},
     ...fieldManager ? { fieldManager } : {},
     ...aggregate.length > 0 ? { aggregate } : {},
