@@ -148,18 +148,16 @@ describeCluster(
         it(`${engine}, ${mode}: hides what the rules cover, lists it, reports the rest`, async () => {
           const t = trees.get(engine)!;
           const report = await check(join(t.dir, 'overlays'), [region], mode);
-          const r = completed(report.regions[0]!);
+          const r = completed(report.regions[0]);
           const source =
             engine === 'argocd'
               ? `Argo CD Application ${t.app}-${region} (ApplicationSet ${t.app}) spec.ignoreDifferences`
               : `the ignore rule`;
-          expect(ignoredOf(r)).toEqual(
-            [
-              `ConfigMap /data/CACHE_MODE <- ${source}`,
-              `Deployment /spec/template/metadata/annotations/sidecar.istio.io~1status <- ${source}`,
-              `Deployment /spec/template/spec/containers/name=istio-proxy <- ${source}`,
-            ].map((line) => expect.stringContaining(line.split(' <- ')[0]!)),
-          );
+          expect(ignoredOf(r).map((line) => line.split(' <- ')[0])).toEqual([
+            'ConfigMap /data/CACHE_MODE',
+            'Deployment /spec/template/metadata/annotations/sidecar.istio.io~1status',
+            'Deployment /spec/template/spec/containers/name=istio-proxy',
+          ]);
           for (const i of r.ignored ?? []) {
             expect(i.rule).toContain(source);
             expect(i.rule).toContain(

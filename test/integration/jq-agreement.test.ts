@@ -60,7 +60,7 @@ describe('jq: mr-drift agrees with gojq (Argo CD v3.2.11) on del(<expression>)',
     if (r.status !== 0) return { error: r.stderr.trim() };
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
-    return { doc: toJson(JSON.parse(lines[0]!) as JqValue) };
+    return { doc: toJson(JSON.parse(lines[0]) as JqValue) };
   };
 
   it('gives the same document, or fails too, on every case of the table', () => {
