@@ -23,7 +23,16 @@ import { cacheDir, goModuleDir, type GoModuleName } from './paths';
 
 /** The binaries the harness knows how to build. */
 export type BinaryName =
-  'etcd' | 'kube-apiserver' | 'kubectl' | 'pki' | 'argocd' | 'kustomize' | 'redis' | 'gojq';
+  | 'etcd'
+  | 'kube-apiserver'
+  | 'kubectl'
+  | 'pki'
+  | 'argocd'
+  | 'kustomize'
+  | 'redis'
+  | 'gojq'
+  | 'source-controller'
+  | 'kustomize-controller';
 
 interface BuildSpec {
   module: GoModuleName;
@@ -95,6 +104,20 @@ const SPECS: Record<BinaryName, BuildSpec> = {
   gojq: {
     module: 'gojq',
     pkg: 'github.com/itchyny/gojq/cmd/gojq',
+    tags: [],
+    stampKubernetesVersion: false,
+  },
+  // The two Flux controllers, from one wrapper module (they share most dependencies, so
+  // the second build reuses the first one's compiled packages).
+  'source-controller': {
+    module: 'flux',
+    pkg: 'github.com/fluxcd/source-controller',
+    tags: [],
+    stampKubernetesVersion: false,
+  },
+  'kustomize-controller': {
+    module: 'flux',
+    pkg: 'github.com/fluxcd/kustomize-controller',
     tags: [],
     stampKubernetesVersion: false,
   },

@@ -88,13 +88,35 @@ export async function bootstrapRegion(client: ApiClient, timeoutMs = 120_000): P
   // Sent together; the objects do not depend on each other (a binding may name its role
   // before the role exists), and the server's work on each CRD can overlap.
   await Promise.all(
-    [...rbacObjects(), ...crds].map((obj) => client.apply(obj, HARNESS_FIELD_MANAGER)),
+    [...rbacObjects(), ...crds].map((obj) => applyRetrying(client, obj, timeoutMs)),
   );
   await waitEstablished(
     client,
     crds.map((c) => c.metadata.name),
     timeoutMs,
   );
+}
+
+/**
+ * Server-side applies one object, again after a server-side timeout (HTTP 504) or a
+ * dropped connection: on a busy machine a fresh API server can take longer than its own
+ * 60 s request limit to take a large CRD. Any other error fails at once.
+ */
+async function applyRetrying(client: ApiClient, obj: KubeObject, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.apply(obj, HARNESS_FIELD_MANAGER);
+      return;
+    } catch (err) {
+      const msg = (err as Error).message;
+      const transient = /HTTP 504|timed out|socket hang up|ECONNRESET|socket disconnected/.test(
+        msg,
+      );
+      if (!transient || Date.now() > deadline) throw err;
+      await sleep(1_000);
+    }
+  }
 }
 
 interface CrdStatus {

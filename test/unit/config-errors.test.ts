@@ -67,6 +67,22 @@ describe('the bundled config', () => {
   });
 });
 
+describe('repoURL', () => {
+  it('accepts plain http:// for a server on this machine only (a local test Git server)', () => {
+    for (const url of [
+      'http://127.0.0.1:41234/gitops.git',
+      'http://localhost:8080/gitops.git',
+      'http://[::1]:9418/gitops.git',
+    ]) {
+      const c = parseConfig(
+        variant('repoURL: https://github.com/alfred/mr-drift.git', `repoURL: ${url}`),
+        FILE,
+      );
+      expect(c.gitops.repoURL).toBe(url);
+    }
+  });
+});
+
 describe('bad configs: file, line, field and what is expected', () => {
   const cases: {
     name: string;
@@ -108,6 +124,28 @@ describe('bad configs: file, line, field and what is expected', () => {
       field: 'gitops.engine',
       at: 'engine: jenkins',
       message: /expected one of "argocd", "flux", got "jenkins"/,
+    },
+    {
+      name: 'plain http:// to a host on the network',
+      text: () =>
+        variant(
+          'repoURL: https://github.com/alfred/mr-drift.git',
+          'repoURL: http://git.example.com/alfred/mr-drift.git',
+        ),
+      field: 'gitops.repoURL',
+      at: 'repoURL: http://git.example.com',
+      message: /http:\/\/ only for a server on this machine/,
+    },
+    {
+      name: 'plain http:// to a name that only starts like loopback',
+      text: () =>
+        variant(
+          'repoURL: https://github.com/alfred/mr-drift.git',
+          'repoURL: http://127.0.0.1.example.com/gitops.git',
+        ),
+      field: 'gitops.repoURL',
+      at: 'repoURL: http://127.0.0.1.example.com',
+      message: /http:\/\/ only for a server on this machine/,
     },
     {
       name: 'missing required field',

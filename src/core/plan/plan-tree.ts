@@ -73,11 +73,17 @@ export function planWith(
       add(`argocd/${f}`, `argocd/${f}`, 'gitops');
     }
   } else {
-    if (vm.gitops.flux.hub) add('flux/kustomization.yaml', 'flux/kustomization.yaml', 'gitops');
+    const hub = vm.gitops.flux.hub;
+    if (hub) {
+      add('flux/kustomization.yaml', 'flux/kustomization.yaml', 'gitops');
+      // One GitRepository that every region's Kustomization reads (see sourceName).
+      add('flux/source.yaml', 'flux/source.yaml', 'gitops');
+    }
     for (const region of vm.regions) {
       const dir = `flux/${region.name}`;
       add(`${dir}/kustomization.yaml`, 'flux/region-kustomization.yaml', region.name, { region });
-      add(`${dir}/gitrepository.yaml`, 'flux/gitrepository.yaml', region.name, { region });
+      if (!hub)
+        add(`${dir}/gitrepository.yaml`, 'flux/gitrepository.yaml', region.name, { region });
       add(`${dir}/sync.yaml`, 'flux/sync.yaml', region.name, { region });
       if (region.fluxResources.includes('kubeconfig-secret.yaml')) {
         add(`${dir}/kubeconfig-secret.yaml`, 'flux/kubeconfig-secret.yaml', region.name, {

@@ -52,6 +52,13 @@ export interface ViewModel {
       namespace: string;
       interval: string;
       timeout: string;
+      /**
+       * Name of the hub layout's one GitRepository. One source for every region matters:
+       * Flux checks that a dependency applied the same revision only when both read the
+       * same source, so with a source per region a new commit could reach wave 2 before
+       * wave 1 had applied it.
+       */
+      sourceName: string;
       /** GitRepository `spec.ref` field: `branch`, `name` (a full ref) or `commit`. */
       refKind: 'branch' | 'name' | 'commit';
       refValue: string;
@@ -130,6 +137,11 @@ export interface RegionView {
   fluxPath: string;
   /** Name of the Argo CD Application / Flux objects of this region. */
   appName: string;
+  /**
+   * The Flux GitRepository this region's Kustomization reads: in the hub layout the one
+   * source every region shares (`gitops.flux.sourceName`), else the region's own (`appName`).
+   */
+  sourceName: string;
   kubeConfigSecret: string;
   /** Flux Kustomizations of the previous wave (empty for wave 1 or per-cluster layout). */
   dependsOn: string[];
@@ -236,13 +248,15 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
       overlayPath: `${overlayRoot}/regions/${r.name}`,
       fluxPath: `./${overlayRoot}/regions/${r.name}`,
       appName: `${n}-${r.name}`,
+      sourceName: hub ? n : `${n}-${r.name}`,
       kubeConfigSecret: `${n}-${r.name}-kubeconfig`,
       dependsOn: hub ? previous.map((p) => `${n}-${p.name}`) : [],
       healthChecks,
       routing: regionRouting,
       secrets: regionSecrets,
       fluxResources: [
-        'gitrepository.yaml',
+        // In the hub layout every region reads the one source in flux/source.yaml.
+        ...(hub ? [] : ['gitrepository.yaml']),
         'sync.yaml',
         ...(regionSecrets && hub ? ['kubeconfig-secret.yaml'] : []),
       ],
@@ -278,6 +292,7 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
         namespace: gitops.flux.namespace,
         interval: gitops.flux.interval,
         timeout: gitops.flux.timeout,
+        sourceName: n,
         refKind: fluxRefKind(gitops.revision),
         refValue: gitops.revision,
       },
