@@ -314,7 +314,7 @@ describe('the object validators reject bad objects (so a pass above means someth
   let argo: KubeObject[];
   beforeAll(async () => {
     region = parseObjects(await renderKustomization(join(tree, 'regions/us-east')));
-    flux = parseObjects(await renderKustomization(join(tree, 'flux/us-east')));
+    flux = parseObjects(await renderKustomization(join(tree, 'flux')));
     argo = parseObjects(
       await renderKustomization(
         join(import.meta.dirname, '../golden/argocd-in-cluster/expected/argocd'),
