@@ -7,7 +7,9 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
+  utimesSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { ToolMissingError } from '../../src/core/errors';
@@ -15,8 +17,10 @@ import { withLock } from './lock';
 import { cacheDir, goModuleDir, type GoModuleName } from './paths';
 
 /**
- * Builds etcd, kube-apiserver, kubectl, the certificate tool, and Argo CD with its
- * kustomize and Redis, from the pinned Go modules in test/cluster/go/, into `.cache/bin/<name>-<key>/<name>`. The key hashes everything
+ * Builds etcd, the Kubernetes control plane (kube-apiserver, kube-controller-manager,
+ * kube-scheduler), kwok, kubectl, the certificate tool, Flux's source-controller and
+ * kustomize-controller, and Argo CD with its kustomize and Redis, from the pinned Go
+ * modules in test/cluster/go/, into `.cache/bin/<name>-<key>/<name>`. The key hashes everything
  * that decides the binary (the module's go.mod, go.sum and .go files, the Go version and
  * platform, the build flags), so a binary is rebuilt only when a pin or a flag changes.
  */
@@ -25,6 +29,9 @@ import { cacheDir, goModuleDir, type GoModuleName } from './paths';
 export type BinaryName =
   | 'etcd'
   | 'kube-apiserver'
+  | 'kube-controller-manager'
+  | 'kube-scheduler'
+  | 'kwok'
   | 'kubectl'
   | 'pki'
   | 'argocd'
@@ -33,6 +40,16 @@ export type BinaryName =
   | 'gojq'
   | 'source-controller'
   | 'kustomize-controller';
+
+/** What every region runs (kubectl is built only on request, for the benchmarks). */
+export const REGION_BINARIES: readonly BinaryName[] = [
+  'etcd',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kwok',
+  'pki',
+];
 
 interface BuildSpec {
   module: GoModuleName;
@@ -57,12 +74,32 @@ const SPECS: Record<BinaryName, BuildSpec> = {
     tags: [],
     stampKubernetesVersion: false,
   },
-  // Upstream builds these two static, with these tags (kubernetes hack/lib/golang.sh).
+  // Upstream builds the Kubernetes commands static, with these tags (kubernetes
+  // hack/lib/golang.sh).
   'kube-apiserver': {
     module: 'k8s',
     pkg: 'k8s.io/kubernetes/cmd/kube-apiserver',
     tags: ['selinux', 'notest', 'grpcnotrace'],
     stampKubernetesVersion: true,
+  },
+  'kube-controller-manager': {
+    module: 'k8s',
+    pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager',
+    tags: ['selinux', 'notest', 'grpcnotrace'],
+    stampKubernetesVersion: true,
+  },
+  'kube-scheduler': {
+    module: 'k8s',
+    pkg: 'k8s.io/kubernetes/cmd/kube-scheduler',
+    tags: ['selinux', 'notest', 'grpcnotrace'],
+    stampKubernetesVersion: true,
+  },
+  // kwok's version is a constant in its source (pkg/consts), nothing to stamp.
+  kwok: {
+    module: 'kwok',
+    pkg: 'sigs.k8s.io/kwok/cmd/kwok',
+    tags: [],
+    stampKubernetesVersion: false,
   },
   kubectl: {
     module: 'k8s',
@@ -238,7 +275,10 @@ export async function ensureBinary(
   log: (line: string) => void = () => {},
 ): Promise<string> {
   const path = binaryPath(name);
-  if (existsSync(path)) return path;
+  if (existsSync(path)) {
+    markUsed(join(path, '..'));
+    return path;
+  }
   const binRoot = join(cacheDir(), 'bin');
   mkdirSync(binRoot, { recursive: true });
   return withLock(
@@ -275,14 +315,33 @@ export async function ensureBinary(
   );
 }
 
-/** Removes builds of the same binary for older pins, so the cache does not grow forever. */
+/** A build unused this long is removed when another build of the same binary lands. */
+const UNUSED_BUILD_DAYS = 3;
+
+/** Records that a build was used (its folder's time), so pruning keeps it. */
+function markUsed(dir: string): void {
+  try {
+    const now = new Date();
+    utimesSync(dir, now, now);
+  } catch {
+    // A read-only cache still works; the build may just be pruned earlier.
+  }
+}
+
+/**
+ * Removes builds of the same binary for other pins that nobody used for a few days, so
+ * the cache does not grow forever. Recently used ones stay: a cache shared by several
+ * working trees on different pins (branches) would otherwise rebuild back and forth.
+ */
 function pruneOldBuilds(binRoot: string, name: BinaryName, keep: string): void {
   const prefix = `${name}-`;
+  const cutoff = Date.now() - UNUSED_BUILD_DAYS * 24 * 3600 * 1000;
   for (const entry of readdirSync(binRoot)) {
     const full = join(binRoot, entry);
     if (full === keep || !entry.startsWith(prefix)) continue;
     // Only `<name>-<16 hex>` folders: `kube-apiserver-…` must not be taken for `kube-…`.
     if (!/^[0-9a-f]{16}$/.test(entry.slice(prefix.length))) continue;
+    if (statSync(full).mtimeMs > cutoff) continue;
     rmSync(full, { recursive: true, force: true });
   }
 }

@@ -98,21 +98,25 @@ export async function bootstrapRegion(client: ApiClient, timeoutMs = 120_000): P
 }
 
 /**
- * Server-side applies one object, again after a server-side timeout (HTTP 504) or a
- * dropped connection: on a busy machine a fresh API server can take longer than its own
- * 60 s request limit to take a large CRD. Any other error fails at once.
+ * Server-side applies one object, again after a server-side timeout (HTTP 503/504) or a
+ * dropped connection, until `timeoutMs` has passed: on a machine whose two cores are busy
+ * with other work, a fresh API server can take longer than its own 60 s request limit to
+ * take a large CRD. Applying again is safe (the same object, the same field manager). Any
+ * other error fails at once.
  */
-async function applyRetrying(client: ApiClient, obj: KubeObject, timeoutMs: number): Promise<void> {
+export async function applyRetrying(
+  client: ApiClient,
+  obj: KubeObject,
+  timeoutMs: number,
+): Promise<KubeObject> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      await client.apply(obj, HARNESS_FIELD_MANAGER);
-      return;
+      return await client.apply(obj, HARNESS_FIELD_MANAGER);
     } catch (err) {
       const msg = (err as Error).message;
-      const transient = /HTTP 504|timed out|socket hang up|ECONNRESET|socket disconnected/.test(
-        msg,
-      );
+      const transient =
+        /HTTP 50[34]|timed? ?out|socket hang up|ECONNRESET|socket disconnected/i.test(msg);
       if (!transient || Date.now() > deadline) throw err;
       await sleep(1_000);
     }

@@ -13,8 +13,8 @@
 import { parseArgs } from 'node:util';
 import { dirname } from 'node:path';
 import { MrDriftError, UsageError } from '../../src/core/errors';
-import { ensureBinary, type BinaryName } from './binaries';
-import { down, status, up } from './cluster';
+import { ensureBinary, REGION_BINARIES, type BinaryName } from './binaries';
+import { down, gitStatus, status, up } from './cluster';
 import { contextName, USERS } from './kubeconfig';
 import { measure } from './measure';
 import { clusterDir, DEFAULT_REGIONS, kubeconfigPath } from './paths';
@@ -24,7 +24,7 @@ const USAGE = `usage: npm run cluster -- <up|down|status|env|build> [options]
   down    [--regions ...]                            stop what up started
   status  [--json]                                   show what runs
   env                                                print KUBECONFIG for your shell
-  build   [--kubectl]                                build etcd, kube-apiserver (and kubectl)
+  build   [--kubectl]                                build the region binaries (and kubectl)
   measure [--runs 3] [--regions ...]                 median start time, memory, disk use
 options: --dir DIR   cluster folder (default .cluster/, or MR_DRIFT_CLUSTER_DIR)`;
 
@@ -68,6 +68,7 @@ async function main(argv: string[]): Promise<void> {
         `started ${r.started.join(', ') || 'none'}; already running ${r.reused.join(', ') || 'none'} (${secs} s)`,
       );
       process.stdout.write(`kubeconfig: ${r.kubeconfig}\n`);
+      process.stdout.write(`git server: ${r.gitUrl} (bare repositories in ${r.gitRoot})\n`);
       process.stdout.write(
         `try: KUBECONFIG=${r.kubeconfig} kubectl --context ${r.regions[0]} get namespaces\n`,
       );
@@ -82,6 +83,7 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'status': {
       const rows = await status({ dir });
+      const git = await gitStatus({ dir });
       if (values.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
@@ -94,10 +96,22 @@ async function main(argv: string[]): Promise<void> {
       let total = 0;
       for (const r of rows) {
         total += (r.etcd.rssKiB ?? 0) + (r.apiserver.rssKiB ?? 0);
+        for (const p of r.controlPlane) total += p.rssKiB ?? 0;
         process.stdout.write(
           `${r.name.padEnd(14)} ${r.healthy ? 'ready ' : 'DOWN  '} ${r.server}  ` +
             `apiserver pid ${r.apiserver.pid} ${mib(r.apiserver.rssKiB)}, etcd pid ${r.etcd.pid} :${r.etcd.port} ${mib(r.etcd.rssKiB)}  ` +
             `(by ${r.startedBy}, ${r.startedAt})\n`,
+        );
+        if (r.controlPlane.length) {
+          process.stdout.write(
+            `${''.padEnd(21)}${r.controlPlane.map((p) => `${p.name} pid ${p.pid} ${p.alive ? mib(p.rssKiB) : 'DEAD'}`).join(', ')}\n`,
+          );
+        }
+      }
+      if (git) {
+        total += git.rssKiB ?? 0;
+        process.stdout.write(
+          `${'git server'.padEnd(14)} ${git.healthy ? 'ready ' : 'DOWN  '} ${git.url}  pid ${git.pid} ${mib(git.rssKiB)}  (by ${git.startedBy}; repositories in ${git.root})\n`,
         );
       }
       process.stdout.write(
@@ -106,7 +120,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(
         `contexts: ${rows.flatMap((r) => USERS.map((u) => contextName(r.name, u))).join(', ')}\n`,
       );
-      if (rows.some((r) => !r.healthy)) process.exitCode = 1;
+      if (rows.some((r) => !r.healthy) || (git && !git.healthy)) process.exitCode = 1;
       return;
     }
     case 'env': {
@@ -114,7 +128,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'build': {
-      const names: BinaryName[] = ['etcd', 'kube-apiserver', 'pki'];
+      const names: BinaryName[] = [...REGION_BINARIES];
       if (values.kubectl) names.push('kubectl');
       for (const name of names) {
         const path = await ensureBinary(name, log);

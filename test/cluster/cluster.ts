@@ -11,11 +11,23 @@ import { join } from 'node:path';
 import { UsageError } from '../../src/core/errors';
 import { ensureBinary } from './binaries';
 import { crdFiles, rbacObjects } from './bootstrap';
+import {
+  gitProcessHealthy,
+  startGitProcess,
+  stopGitProcess,
+  type GitProcessState,
+} from './git-process';
 import { renderKubeconfig } from './kubeconfig';
 import { withLock } from './lock';
 import { clusterDir, DEFAULT_REGIONS, kubeconfigPath } from './paths';
-import { processAlive, residentKiB, stopProcess } from './processes';
-import { regionCredentials, regionHealthy, startRegion, stopRegion } from './region';
+import { processAlive, residentKiB, stopProcess, type StartedProcess } from './processes';
+import {
+  regionCredentials,
+  regionHealthy,
+  startRegion,
+  stopRegion,
+  type RegionBinaries,
+} from './region';
 import {
   readState,
   writeAtomic,
@@ -47,6 +59,9 @@ export interface UpResult {
   regions: string[];
   started: string[];
   reused: string[];
+  /** The local Git server: `http://127.0.0.1:<port>`, serving the bare repositories in `gitRoot`. */
+  gitUrl: string;
+  gitRoot: string;
 }
 
 const REGION_NAME = /^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/;
@@ -96,11 +111,8 @@ export async function up(
   const log = opts.log ?? (() => {});
   // Build (or find) the binaries before taking the lock: a cold build takes minutes and
   // has its own lock.
-  const [etcd, kubeApiserver, pki] = [
-    await ensureBinary('etcd', log),
-    await ensureBinary('kube-apiserver', log),
-    await ensureBinary('pki', log),
-  ];
+  const bins = await regionBinaries(log);
+  const { etcd, kubeApiserver } = bins;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return withLock(
     lockPath(dir),
@@ -118,7 +130,11 @@ export async function up(
         // as current).
         const samePins =
           !current?.binaries ||
-          (current.binaries.etcd === etcd && current.binaries.kubeApiserver === kubeApiserver);
+          (current.binaries.etcd === etcd &&
+            current.binaries.kubeApiserver === kubeApiserver &&
+            current.binaries.kubeControllerManager === bins.kubeControllerManager &&
+            current.binaries.kubeScheduler === bins.kubeScheduler &&
+            current.binaries.kwok === bins.kwok);
         const inUse = liveLeases(dir).some((pid) => pid !== String(process.pid));
         if (current && !samePins && inUse) {
           log(`${name}: runs binaries of other pins, but a test run uses it; keeping it for now`);
@@ -150,9 +166,7 @@ export async function up(
         // In parallel: three regions start in about twice the time of one on two cores
         // (see `cluster measure`), instead of three times.
         const results = await Promise.allSettled(
-          toStart.map((name) =>
-            startRegion(name, join(dir, name), { etcd, kubeApiserver, pki }, startedBy, log, track),
-          ),
+          toStart.map((name) => startRegion(name, join(dir, name), bins, startedBy, log, track)),
         );
         // Ready regions are recorded below; failed ones stopped their own processes.
         state.pending = [];
@@ -165,7 +179,8 @@ export async function up(
             const ph = r.value.phases;
             log(
               `${name}: ready at ${r.value.server} in ${r.value.startSeconds} s ` +
-                `(etcd ${ph.etcdReady} s, apiserver /readyz ${ph.apiserverReady} s, RBAC + CRDs ${ph.bootstrapped} s)`,
+                `(etcd ${ph.etcdReady} s, apiserver /readyz ${ph.apiserverReady} s, RBAC + CRDs ${ph.bootstrapped} s, ` +
+                `Nodes Ready ${ph.controlPlaneReady} s)`,
             );
           } else {
             failures.push(
@@ -185,12 +200,70 @@ export async function up(
         }
       }
       if (toStart.length || !state.binDir)
-        state.binDir = linkBinaries(dir, { etcd, 'kube-apiserver': kubeApiserver });
+        state.binDir = linkBinaries(dir, {
+          etcd,
+          'kube-apiserver': kubeApiserver,
+          'kube-controller-manager': bins.kubeControllerManager,
+          'kube-scheduler': bins.kubeScheduler,
+          kwok: bins.kwok,
+        });
+      const git = await ensureGitServer(dir, state, startedBy, log);
       writeRecords(dir, state);
-      return { kubeconfig: kubeconfigPath(dir), binDir: state.binDir, regions, started, reused };
+      return {
+        kubeconfig: kubeconfigPath(dir),
+        binDir: state.binDir,
+        regions,
+        started,
+        reused,
+        gitUrl: git.url,
+        gitRoot: git.root,
+      };
     },
     { log, timeoutMs: 15 * 60_000 },
   );
+}
+
+/**
+ * Builds (or finds) every binary a region runs, one after another: on two cores parallel
+ * Go builds only fight for them, and most Kubernetes packages are shared.
+ */
+export async function regionBinaries(log: (line: string) => void): Promise<RegionBinaries> {
+  return {
+    etcd: await ensureBinary('etcd', log),
+    kubeApiserver: await ensureBinary('kube-apiserver', log),
+    kubeControllerManager: await ensureBinary('kube-controller-manager', log),
+    kubeScheduler: await ensureBinary('kube-scheduler', log),
+    kwok: await ensureBinary('kwok', log),
+    pki: await ensureBinary('pki', log),
+  };
+}
+
+/** Keeps a healthy Git server (adopting it for a person's `up`), or starts one. */
+async function ensureGitServer(
+  dir: string,
+  state: ClusterState,
+  startedBy: Starter,
+  log: (line: string) => void,
+): Promise<GitProcessState> {
+  if (state.git && (await gitProcessHealthy(state.git))) {
+    if (startedBy === 'cli') state.git.startedBy = 'cli';
+    return state.git;
+  }
+  if (state.git) {
+    log('git server: recorded process is not healthy; restarting');
+    await stopGitProcess(state.git);
+    delete state.git;
+  }
+  const track = (p: { pid: number; marker: string }, running: boolean): void => {
+    const others = (state.pending ?? []).filter((q) => q.pid !== p.pid);
+    state.pending = running ? [...others, { ...p, region: 'git-server' }] : others;
+    writeState(dir, state);
+  };
+  const git = await startGitProcess(dir, startedBy, track);
+  state.pending = (state.pending ?? []).filter((q) => q.pid !== git.pid);
+  state.git = git;
+  log(`git server: ${git.url} serving ${git.root}`);
+  return git;
 }
 
 /**
@@ -228,7 +301,7 @@ async function reapPending(
 /** Writes state.json and the kubeconfig (or removes both when no region is left). */
 function writeRecords(dir: string, state: ClusterState): void {
   const names = Object.keys(state.regions);
-  if (!names.length && !state.pending?.length) {
+  if (!names.length && !state.pending?.length && !state.git) {
     rmSync(join(dir, 'state.json'), { force: true });
     rmSync(kubeconfigPath(dir), { force: true });
     return;
@@ -270,6 +343,11 @@ export async function down(regions?: string[], opts: ClusterOptions = {}): Promi
     }
     await Promise.all(names.map((n) => stopRegion(state.regions[n])));
     for (const n of names) delete state.regions[n];
+    // `down` without --regions stops everything, the Git server too.
+    if (!regions && state.git) {
+      await stopGitProcess(state.git);
+      delete state.git;
+    }
     writeRecords(dir, state);
     return names;
   });
@@ -285,6 +363,34 @@ export interface RegionStatus {
   startSeconds: number;
   etcd: { pid: number; port: number; alive: boolean; rssKiB?: number };
   apiserver: { pid: number; port: number; alive: boolean; rssKiB?: number };
+  /** kube-controller-manager, kube-scheduler, kwok (no ports: they serve nothing). */
+  controlPlane: { name: string; pid: number; alive: boolean; rssKiB?: number }[];
+}
+
+/** The Git server's row of `status`. */
+export interface GitStatus {
+  url: string;
+  root: string;
+  pid: number;
+  healthy: boolean;
+  startedBy: Starter;
+  rssKiB?: number;
+}
+
+/** The recorded Git server, with health and memory; undefined when none is recorded. */
+export async function gitStatus(opts: ClusterOptions = {}): Promise<GitStatus | undefined> {
+  const git = readState(opts.dir ?? clusterDir()).git;
+  if (!git) return undefined;
+  const healthy = await gitProcessHealthy(git);
+  const rss = healthy ? residentKiB(git.pid) : undefined;
+  return {
+    url: git.url,
+    root: git.root,
+    pid: git.pid,
+    healthy,
+    startedBy: git.startedBy,
+    ...(rss !== undefined ? { rssKiB: rss } : {}),
+  };
 }
 
 /** What runs, with health and resident memory (read-only; takes no lock). */
@@ -308,6 +414,11 @@ export async function status(opts: ClusterOptions = {}): Promise<RegionStatus[]>
       startSeconds: s.startSeconds,
       etcd: proc(s.etcd),
       apiserver: proc(s.apiserver),
+      controlPlane: Object.entries<StartedProcess>({ ...s.controlPlane }).map(([name, p]) => {
+        const alive = processAlive(p.pid);
+        const rss = alive ? residentKiB(p.pid) : undefined;
+        return { name, pid: p.pid, alive, ...(rss !== undefined ? { rssKiB: rss } : {}) };
+      }),
     });
   }
   return out;
@@ -352,6 +463,10 @@ export async function releaseLease(lease: string, opts: ClusterOptions = {}): Pr
     const mine = Object.values(state.regions).filter((r) => r.startedBy === 'global-setup');
     await Promise.all(mine.map((r) => stopRegion(r)));
     for (const r of mine) delete state.regions[r.name];
+    if (state.git?.startedBy === 'global-setup') {
+      await stopGitProcess(state.git);
+      delete state.git;
+    }
     writeRecords(dir, state);
     return mine.map((r) => r.name);
   });

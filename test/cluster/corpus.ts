@@ -8,7 +8,7 @@ import { sharedDir } from './paths';
 /**
  * Loads a corpus from the shared folder (real-world manifests) and moves it into a
  * namespace of the caller's choosing, so it can be applied to the shared test clusters
- * again and again: a namespace can never be reused here (deleted ones stay Terminating),
+ * again and again: each run takes a fresh namespace (another run may still be deleting an old one),
  * and two runs must not fight over the same cluster-scoped names.
  *
  * Nothing else is changed: every object is applied as upstream wrote it.

@@ -38,6 +38,8 @@ export default async function setup(
       regions: [...DEFAULT_REGIONS],
       binDir: '',
       clusterDir: dir,
+      gitUrl: '',
+      gitRoot: '',
       skipReason: reason,
     });
     return undefined;
@@ -63,6 +65,8 @@ export default async function setup(
     regions: result.regions,
     binDir: result.binDir,
     clusterDir: dir,
+    gitUrl: result.gitUrl,
+    gitRoot: result.gitRoot,
     skipReason: null,
   };
   // Workers and the processes tests spawn inherit these.
@@ -71,6 +75,8 @@ export default async function setup(
   process.env[ENV.regions] = provided.regions.join(',');
   process.env[ENV.binDir] = provided.binDir;
   process.env[ENV.clusterDir] = dir;
+  process.env[ENV.gitUrl] = provided.gitUrl;
+  process.env[ENV.gitRoot] = provided.gitRoot;
   delete process.env[ENV.skipReason];
   project.provide('mrDriftCluster', provided);
 

@@ -2,9 +2,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureBinary, type BinaryName } from './binaries';
+import { ensureBinary, REGION_BINARIES } from './binaries';
 import { down, status, up } from './cluster';
 import { cacheDir, DEFAULT_REGIONS } from './paths';
+import { readState } from './state';
 
 /**
  * `npm run cluster -- measure`: the harness's own figures, printed as medians over
@@ -34,6 +35,10 @@ interface Sample {
   stopMs: number;
   apiserverKiB: number[];
   etcdKiB: number[];
+  /** Per process name of the control plane (kube-controller-manager, ...), per region. */
+  controlPlaneKiB: Record<string, number[]>;
+  /** Per region: seconds to the control plane ready, counted from the region's start. */
+  phases: number[];
 }
 
 async function sample(regions: string[]): Promise<Sample> {
@@ -43,13 +48,20 @@ async function sample(regions: string[]): Promise<Sample> {
     await up(regions, 'cli', { dir });
     const startMs = Date.now() - t0;
     const rows = await status({ dir });
+    const state = readState(dir);
     const t1 = Date.now();
     await down(undefined, { dir });
+    const controlPlaneKiB: Record<string, number[]> = {};
+    for (const r of rows) {
+      for (const p of r.controlPlane) (controlPlaneKiB[p.name] ??= []).push(p.rssKiB ?? 0);
+    }
     return {
       startMs,
       stopMs: Date.now() - t1,
       apiserverKiB: rows.map((r) => r.apiserver.rssKiB ?? 0),
       etcdKiB: rows.map((r) => r.etcd.rssKiB ?? 0),
+      controlPlaneKiB,
+      phases: Object.values(state.regions).map((r) => r.phases.controlPlaneReady ?? 0),
     };
   } finally {
     await down(undefined, { dir }).catch(() => undefined);
@@ -66,11 +78,11 @@ export async function measure(
     process.stdout.write(`${line}\n`);
   };
   // Binaries: built before timing starts, then a cache hit is timed on its own.
-  const names: BinaryName[] = ['etcd', 'kube-apiserver', 'pki'];
+  const names = REGION_BINARIES;
   for (const n of names) await ensureBinary(n);
   const hit = Date.now();
   for (const n of names) await ensureBinary(n);
-  out(`binary cache hit (3 binaries, hashing the pins): ${Date.now() - hit} ms`);
+  out(`binary cache hit (${names.length} binaries, hashing the pins): ${Date.now() - hit} ms`);
 
   const one: Sample[] = [];
   const all: Sample[] = [];
@@ -84,7 +96,9 @@ export async function measure(
   const m1 = median(one.map((s) => s.startMs));
   const mN = median(all.map((s) => s.startMs));
   out('');
-  out(`start from built binaries, fresh data, CRDs and RBAC installed (median of ${runs}):`);
+  out(
+    `start from built binaries, fresh data, CRDs and RBAC installed, Nodes Ready (median of ${runs}):`,
+  );
   out(`  1 region:            ${secs(m1)}`);
   out(
     `  ${regions.length} regions (parallel): ${secs(mN)}   ratio ${regions.length}/1 = ${(mN / m1).toFixed(2)}`,
@@ -93,11 +107,22 @@ export async function measure(
   const api = median(all.flatMap((s) => s.apiserverKiB));
   const etcd = median(all.flatMap((s) => s.etcdKiB));
   const total = median(
-    all.map((s) => [...s.apiserverKiB, ...s.etcdKiB].reduce((a, b) => a + b, 0)),
+    all.map((s) =>
+      [...s.apiserverKiB, ...s.etcdKiB, ...Object.values(s.controlPlaneKiB).flat()].reduce(
+        (a, b) => a + b,
+        0,
+      ),
+    ),
+  );
+  out(
+    `  of which control plane (controller-manager, scheduler, kwok, Nodes Ready) per region: ${secs(1000 * median(all.flatMap((s) => s.phases)))} from the region's start`,
   );
   out(`resident memory right after start (median):`);
+  const cp = Object.keys(all[0]?.controlPlaneKiB ?? {}).map(
+    (name) => `${name} ${mib(median(all.flatMap((s) => s.controlPlaneKiB[name] ?? [])))}`,
+  );
   out(
-    `  kube-apiserver ${mib(api)}, etcd ${mib(etcd)} per region; all ${regions.length} regions ${mib(total)}`,
+    `  kube-apiserver ${mib(api)}, etcd ${mib(etcd)}, ${cp.join(', ')} per region; all ${regions.length} regions ${mib(total)}`,
   );
 
   out('disk:');

@@ -45,7 +45,7 @@ export function sharedDir(): string {
 
 /** The Go modules under test/cluster/go/, each pinning one or more binaries. */
 export type GoModuleName =
-  'etcd' | 'k8s' | 'pki' | 'argocd' | 'kustomize' | 'redis' | 'gojq' | 'flux';
+  'etcd' | 'k8s' | 'kwok' | 'pki' | 'argocd' | 'kustomize' | 'redis' | 'gojq' | 'flux';
 
 /** The folder of one of those Go modules. */
 export function goModuleDir(name: GoModuleName): string {

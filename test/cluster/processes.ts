@@ -18,13 +18,19 @@ export interface StartedProcess {
 }
 
 /** Starts `command` detached, appending its output to `logFile`. */
-export function spawnDetached(command: string, args: string[], logFile: string): ChildProcess {
+export function spawnDetached(
+  command: string,
+  args: string[],
+  logFile: string,
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): ChildProcess {
   const fd = openSync(logFile, 'a');
   try {
     const child = spawn(command, args, {
       detached: true,
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, GOTRACEBACK: 'all' },
+      env: { ...process.env, GOTRACEBACK: 'all', ...opts.env },
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
     });
     child.unref();
     return child;

@@ -11,6 +11,10 @@ export interface ProvidedCluster {
   binDir: string;
   /** The cluster folder (state, logs, per-region data). */
   clusterDir: string;
+  /** The local Git server, `http://127.0.0.1:<port>` ('' when the clusters are skipped). */
+  gitUrl: string;
+  /** The folder of bare repositories it serves (create one with createBareRepo). */
+  gitRoot: string;
   /** Set only when the clusters could not be had on purpose (no Go, outside CI). */
   skipReason: string | null;
 }
@@ -27,5 +31,7 @@ export const ENV = {
   regions: 'MR_DRIFT_REGIONS',
   binDir: 'MR_DRIFT_CLUSTER_BIN_DIR',
   clusterDir: 'MR_DRIFT_CLUSTER_DIR',
+  gitUrl: 'MR_DRIFT_GIT_URL',
+  gitRoot: 'MR_DRIFT_GIT_ROOT',
   skipReason: 'MR_DRIFT_CLUSTER_SKIP',
 } as const;

@@ -4,20 +4,29 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from './api-client';
 import { bootstrapRegion, DRIFT_CHECKER_USER, READONLY_USER } from './bootstrap';
+import {
+  CONTROL_PLANE_USERS,
+  SERVICE_CIDR,
+  startControlPlane,
+  waitControlPlane,
+  type ControlPlaneBinaries,
+} from './control-plane';
 import type { RegionCredentials, UserName } from './kubeconfig';
 import { freePort } from './ports';
 import { isOurs, spawnDetached, stopProcess, type StartedProcess } from './processes';
 import type { PendingProcess, RegionState, Starter } from './state';
 
 /**
- * One region = one etcd + one kube-apiserver, both on free 127.0.0.1 ports, secured as a
- * real cluster is: TLS everywhere (etcd too, with client certificates), RBAC, and a
- * service-account issuer with its own signing key. Each region has its own CA, so a
- * credential of one region is refused by the others, as between real clusters.
+ * One region = etcd + kube-apiserver on free 127.0.0.1 ports, secured as a real cluster
+ * is: TLS everywhere (etcd too, with client certificates), RBAC, and a service-account
+ * issuer with its own signing key; plus the rest of a control plane (control-plane.ts):
+ * kube-controller-manager, kube-scheduler and kwok with three fake Nodes. Each region has
+ * its own CA, so a credential of one region is refused by the others, as between real
+ * clusters.
  */
 
 /** Paths of the binaries a region runs. */
-export interface RegionBinaries {
+export interface RegionBinaries extends ControlPlaneBinaries {
   etcd: string;
   kubeApiserver: string;
   pki: string;
@@ -45,11 +54,12 @@ export function ensurePki(pkiBinary: string, regionDir: string): void {
       '-dir',
       pkiDir(regionDir),
       '-user',
-      `admin=${ADMIN_USER}:system:masters`,
+      `admin=${ADMIN_USER}/system:masters`,
       '-user',
       `readonly=${READONLY_USER}`,
       '-user',
       `drift-checker=${DRIFT_CHECKER_USER}`,
+      ...CONTROL_PLANE_USERS.flatMap((u) => ['-user', `${u.file}=${u.spec}`]),
     ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
@@ -80,9 +90,24 @@ export function regionClient(
   });
 }
 
-/** True if both processes are still ours and the apiserver answers /readyz with ok. */
+/** The processes of a region, control plane first (the order they are stopped in). */
+export function regionProcesses(
+  state: Pick<RegionState, 'etcd' | 'apiserver' | 'controlPlane'>,
+): StartedProcess[] {
+  const cp = state.controlPlane;
+  return [
+    ...(cp ? [cp.kwok, cp.scheduler, cp.controllerManager] : []),
+    state.apiserver,
+    state.etcd,
+  ];
+}
+
+/**
+ * True if every process is still ours and the apiserver answers /readyz with ok. A record
+ * without a control plane (written before it existed) is not healthy: it is restarted.
+ */
 export async function regionHealthy(state: RegionState): Promise<boolean> {
-  if (!isOurs(state.etcd) || !isOurs(state.apiserver)) return false;
+  if (!state.controlPlane || !regionProcesses(state).every(isOurs)) return false;
   const client = regionClient(state);
   try {
     const res = await client.request('GET', '/readyz', undefined, undefined, 5_000);
@@ -94,8 +119,16 @@ export async function regionHealthy(state: RegionState): Promise<boolean> {
   }
 }
 
-/** Stops a region's processes (apiserver first, so it never sees its etcd vanish). */
-export async function stopRegion(state: Pick<RegionState, 'etcd' | 'apiserver'>): Promise<void> {
+/**
+ * Stops a region's processes: the control plane (in parallel), then the apiserver, then
+ * etcd, so that no process sees the one it talks to vanish.
+ */
+export async function stopRegion(
+  state: Pick<RegionState, 'etcd' | 'apiserver' | 'controlPlane'>,
+): Promise<void> {
+  const cp = state.controlPlane;
+  if (cp)
+    await Promise.all([cp.kwok, cp.scheduler, cp.controllerManager].map((p) => stopProcess(p)));
   await stopProcess(state.apiserver);
   await stopProcess(state.etcd);
 }
@@ -228,10 +261,12 @@ async function startOnce(
       `--service-account-issuer=${server}`,
       `--service-account-key-file=${p('sa.pub')}`,
       `--service-account-signing-key-file=${p('sa.key')}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
+      // A real cluster's size: a /24 is full after 254 Services.
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
       '--allow-privileged=true',
-      // No controller-manager creates the `default` ServiceAccount that this plugin
-      // would require of every Pod template.
+      // Off: it would refuse Pods in a namespace whose `default` ServiceAccount the
+      // controller-manager has not created yet (a test's fresh namespace, a second after
+      // it was made), and mount tokens no container will ever read (no kubelet here).
       '--disable-admission-plugins=ServiceAccount',
       // 127.0.0.1 is not a valid Endpoint address for the `kubernetes` Service.
       '--endpoint-reconciler-type=none',
@@ -250,9 +285,16 @@ async function startOnce(
     startedBy,
     startedAt: new Date(started).toISOString(),
     startSeconds: 0,
-    phases: { etcdReady, apiserverReady: 0, bootstrapped: 0 },
-    binaries: { etcd: bins.etcd, kubeApiserver: bins.kubeApiserver },
+    phases: { etcdReady, apiserverReady: 0, bootstrapped: 0, controlPlaneReady: 0 },
+    binaries: {
+      etcd: bins.etcd,
+      kubeApiserver: bins.kubeApiserver,
+      kubeControllerManager: bins.kubeControllerManager,
+      kubeScheduler: bins.kubeScheduler,
+      kwok: bins.kwok,
+    },
   };
+  const controlPlane: StartedProcess[] = [];
   const client = regionClient(state);
   try {
     await waitFor(
@@ -268,8 +310,32 @@ async function startOnce(
     state.phases.apiserverReady = since(started);
     await bootstrapRegion(client);
     state.phases.bootstrapped = since(started);
+    const children = new Map<number, string>();
+    state.controlPlane = await startControlPlane({
+      region: name,
+      dir,
+      pki,
+      server,
+      bins,
+      client,
+      track: (proc) => {
+        controlPlane.push(proc);
+        children.set(proc.pid, proc.marker);
+        track({ region: name, pid: proc.pid, marker: proc.marker }, true);
+      },
+    });
+    await waitControlPlane(client, name, () => {
+      for (const proc of controlPlane) {
+        if (!isOurs(proc)) {
+          const what = proc.marker.replace(/^.*\//, '').replace(/\.kubeconfig$/, '');
+          return `${what} exited; end of ${join(dir, `${what}.log`)}:\n${logTail(join(dir, `${what}.log`))}`;
+        }
+      }
+      return undefined;
+    });
+    state.phases.controlPlaneReady = since(started);
   } catch (err) {
-    await stopAll(apiserver, etcd);
+    await stopAll(...controlPlane.reverse(), apiserver, etcd);
     throw err;
   } finally {
     client.close();

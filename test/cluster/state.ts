@@ -1,5 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ControlPlaneProcesses } from './control-plane';
+import type { GitProcessState } from './git-process';
 import type { StartedProcess } from './processes';
 
 /**
@@ -22,12 +24,28 @@ export interface RegionState {
   apiserver: StartedProcess & { port: number };
   startedBy: Starter;
   startedAt: string;
-  /** Seconds from spawning etcd to the apiserver's /readyz, CRDs and RBAC included. */
+  /** Seconds from spawning etcd until the region runs Pods (see phases). */
   startSeconds: number;
-  /** Seconds from the start to: etcd healthy, apiserver /readyz, RBAC+CRDs in place. */
+  /** kube-controller-manager, kube-scheduler and kwok (absent in records from before them). */
+  controlPlane?: ControlPlaneProcesses;
   /** The binaries it runs (paths include the pin's cache key). */
-  binaries?: { etcd: string; kubeApiserver: string };
-  phases: { etcdReady: number; apiserverReady: number; bootstrapped: number };
+  binaries?: {
+    etcd: string;
+    kubeApiserver: string;
+    kubeControllerManager?: string;
+    kubeScheduler?: string;
+    kwok?: string;
+  };
+  /**
+   * Seconds from the start to: etcd healthy, apiserver /readyz, RBAC+CRDs in place, and
+   * the fake Nodes Ready with the controllers at work.
+   */
+  phases: {
+    etcdReady: number;
+    apiserverReady: number;
+    bootstrapped: number;
+    controlPlaneReady?: number;
+  };
 }
 
 /** A process spawned for a region that is not ready yet. */
@@ -41,6 +59,8 @@ export interface ClusterState {
   /** The folder of the kube-apiserver/etcd binaries the regions run. */
   binDir: string;
   regions: Record<string, RegionState>;
+  /** The local Git server (smart HTTP on 127.0.0.1), when one runs; see git-process.ts. */
+  git?: GitProcessState;
   /**
    * Processes spawned by a start still in progress. Recorded the moment they are spawned,
    * so that if that start is interrupted (Ctrl-C, a killed test run), the next `up` or

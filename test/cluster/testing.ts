@@ -7,6 +7,7 @@ import type { ApiClient } from './api-client';
 import type { UserName } from './kubeconfig';
 import { regionClient } from './region';
 import { readState, type RegionState } from './state';
+import { createBareRepo } from './git-server';
 
 /**
  * Helpers for integration tests that run against the real clusters started by
@@ -16,8 +17,8 @@ import { readState, type RegionState } from './state';
  *
  * The clusters are shared by every test file (one after another) and may be shared with
  * other people's runs, so create fresh namespaces (see freshNamespace) and clean up.
- * Without a controller-manager, a deleted namespace stays Terminating forever: never
- * reuse a namespace name across runs.
+ * Each region runs a controller-manager, a scheduler and kwok (control-plane.ts), so
+ * what you create is acted on as on a real cluster.
  */
 
 export {
@@ -31,6 +32,7 @@ export {
 export { contextName, USERS, type UserName } from './kubeconfig';
 export type { ProvidedCluster } from './provided';
 export type { ApiClient } from './api-client';
+export { pushFolder, git, type PushFolderOptions, type PushResult } from './git-server';
 
 /** What the global setup provided; falls back to the environment, then to defaults. */
 export function clusterInfo(): ProvidedCluster {
@@ -47,6 +49,8 @@ export function clusterInfo(): ProvidedCluster {
     regions: process.env[ENV.regions]?.split(',').filter(Boolean) ?? [...DEFAULT_REGIONS],
     binDir: process.env[ENV.binDir] || `${dir}/bin`,
     clusterDir: dir,
+    gitUrl: process.env[ENV.gitUrl] || readState(dir).git?.url || '',
+    gitRoot: process.env[ENV.gitRoot] || readState(dir).git?.root || '',
     skipReason: process.env[ENV.skipReason] || null,
   };
 }
@@ -86,7 +90,7 @@ export function describeCluster(name: string, fn: () => void): void {
 
 /**
  * A namespace name never used before: `<prefix>-<time><random>`, at most 63 characters.
- * Use one per test file or test, since deleted namespaces never finish terminating here.
+ * Use one per test file or test: another run may be using (or deleting) an older one.
  */
 export function uniqueName(prefix: string): string {
   const suffix = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -111,8 +115,8 @@ export async function freshNamespace(
 }
 
 /**
- * Deletes a namespace in each given region without waiting (it stays Terminating: there is
- * no namespace controller), so its objects stop showing up in lists of live namespaces.
+ * Deletes a namespace in each given region without waiting; the namespace controller
+ * then deletes what is in it and removes it.
  */
 export async function dropNamespace(
   name: string,
@@ -139,4 +143,28 @@ export function regionRecord(region: string): RegionState {
 /** A small HTTPS client for a region as one of its users (close() it when done). */
 export function regionApi(region: string, user: UserName = 'admin'): ApiClient {
   return regionClient(regionRecord(region), user);
+}
+
+/** The local Git server the clusters come with (see git-server.ts). */
+export interface TestGitServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  /** Folder of the bare repositories it serves. */
+  root: string;
+  /** Creates a bare repository (push enabled, HEAD main) and returns its clone URL. */
+  createBareRepo(name: string): Promise<string>;
+}
+
+/** The Git server started with the clusters; use a fresh repository name (uniqueName). */
+export function gitServer(): TestGitServer {
+  const { gitUrl, gitRoot } = clusterInfo();
+  if (!gitUrl) throw new Error('no git server is running with the test clusters');
+  return {
+    url: gitUrl,
+    root: gitRoot,
+    async createBareRepo(name: string): Promise<string> {
+      await createBareRepo(gitRoot, name);
+      return `${gitUrl}/${name}.git`;
+    },
+  };
 }

@@ -246,7 +246,7 @@ describeCluster('proxies: checking the real regions through them', () => {
     kubectl: Array<KubectlRun & { region: string }>;
   }
 
-  /** `mr-drift check` (JSON, or text with `text`) and `kubectl get configmaps`, per region, in `env`. */
+  /** `mr-drift check` (JSON, or text with `text`) and `kubectl get configmap settings`, per region, in `env`. */
   async function checkBoth(
     kubeconfig: string,
     env: Record<string, string>,
@@ -284,7 +284,10 @@ describeCluster('proxies: checking the real regions through them', () => {
             '--context',
             r,
             'get',
-            'configmaps',
+            // By name: the namespace also holds kube-root-ca.crt, which the
+            // controller-manager puts in every namespace.
+            'configmap',
+            'settings',
             '-o',
             'name',
             '--request-timeout=20s',
@@ -648,7 +651,7 @@ describeCluster('proxies: checking the real regions through them', () => {
           Object.fromEntries(PROXY_VARIABLES.map((v) => [v, ''])),
         ),
         runKubectl(
-          ['--kubeconfig', file, '--context', region, 'get', 'configmaps', '-o', 'name'],
+          ['--kubeconfig', file, '--context', region, 'get', 'configmap', 'settings', '-o', 'name'],
           proxyEnv({}),
         ),
       ]);

@@ -10,6 +10,8 @@ import type { KubeObject } from '../cluster/api-client';
 import { cacheKey } from '../cluster/binaries';
 import { validateRegions } from '../cluster/cluster';
 import { relocate } from '../cluster/corpus';
+import { componentKubeconfig, fakeNodes } from '../cluster/control-plane';
+import { checkRepoName, parseCgiHeaders } from '../cluster/git-server';
 import { contextName, renderKubeconfig, type RegionCredentials } from '../cluster/kubeconfig';
 import { withLock } from '../cluster/lock';
 import { isOurs, processAlive, stopProcess } from '../cluster/processes';
@@ -256,5 +258,65 @@ describe('stopping processes by pid', () => {
     } finally {
       child.kill('SIGKILL');
     }
+  });
+});
+
+describe('git server pieces', () => {
+  it('reads the CGI status line and passes the other headers through', () => {
+    expect(
+      parseCgiHeaders(
+        'Status: 404 Not Found\r\nContent-Type: text/plain\r\nExpires: Fri, 01 Jan 1980',
+      ),
+    ).toEqual({
+      status: 404,
+      headers: { 'Content-Type': 'text/plain', Expires: 'Fri, 01 Jan 1980' },
+    });
+    expect(parseCgiHeaders('Content-Type: application/x-git-upload-pack-advertisement')).toEqual({
+      status: 200,
+      headers: { 'Content-Type': 'application/x-git-upload-pack-advertisement' },
+    });
+    // A malformed status is ignored rather than sent.
+    expect(parseCgiHeaders('Status: banana').status).toBe(200);
+  });
+  it('accepts plain repository names only', () => {
+    for (const ok of ['fleet', 'mr-drift_tree.v2', 'a'])
+      expect(() => checkRepoName(ok)).not.toThrow();
+    for (const bad of ['../x', 'a/b', 'x.git', '', '.hidden', 'a..b', 'sp ace']) {
+      expect(() => checkRepoName(bad), bad).toThrow(/not a usable repository name/);
+    }
+  });
+});
+
+describe('control plane pieces', () => {
+  it('makes one untainted fake Node per zone, labelled with the region and zone', () => {
+    const nodes = fakeNodes('eu-west');
+    expect(nodes.map((n) => n.metadata.name)).toEqual([
+      'kwok-eu-west-a',
+      'kwok-eu-west-b',
+      'kwok-eu-west-c',
+    ]);
+    for (const n of nodes) {
+      const meta = n.metadata as unknown as {
+        annotations: Record<string, string>;
+        labels: Record<string, string>;
+      };
+      expect(meta.annotations['kwok.x-k8s.io/node']).toBe('fake');
+      expect(meta.labels['topology.kubernetes.io/region']).toBe('eu-west');
+      expect((n as { spec?: { taints?: unknown } }).spec?.taints).toBeUndefined();
+    }
+  });
+  it('writes component kubeconfigs that point at certificate files', () => {
+    const cfg = parse(componentKubeconfig('https://127.0.0.1:6443', '/p', 'kwok')) as {
+      clusters: { cluster: Record<string, string> }[];
+      users: { user: Record<string, string> }[];
+    };
+    expect(cfg.clusters[0]?.cluster).toEqual({
+      server: 'https://127.0.0.1:6443',
+      'certificate-authority': '/p/ca.crt',
+    });
+    expect(cfg.users[0]?.user).toEqual({
+      'client-certificate': '/p/kwok.crt',
+      'client-key': '/p/kwok.key',
+    });
   });
 });

@@ -42,7 +42,9 @@ type user struct {
 	groups []string
 }
 
-// userList collects repeated -user flags of the form file=name[:group,group].
+// userList collects repeated -user flags of the form file=name[/group,group]. The slash,
+// not a colon, separates the groups: Kubernetes' own identities have colons in their names
+// (system:kube-scheduler).
 type userList []user
 
 func (u *userList) String() string { return fmt.Sprint(*u) }
@@ -50,9 +52,9 @@ func (u *userList) String() string { return fmt.Sprint(*u) }
 func (u *userList) Set(v string) error {
 	file, rest, ok := strings.Cut(v, "=")
 	if !ok || file == "" || rest == "" {
-		return fmt.Errorf("-user %q: expected file=name[:group,group]", v)
+		return fmt.Errorf("-user %q: expected file=name[/group,group]", v)
 	}
-	name, groups, _ := strings.Cut(rest, ":")
+	name, groups, _ := strings.Cut(rest, "/")
 	var gs []string
 	if groups != "" {
 		gs = strings.Split(groups, ",")
@@ -65,7 +67,7 @@ func main() {
 	dir := flag.String("dir", "", "folder to write into (created if missing)")
 	force := flag.Bool("force", false, "regenerate even if a valid set exists")
 	var users userList
-	flag.Var(&users, "user", "client identity file=name[:group,group] (repeatable)")
+	flag.Var(&users, "user", "client identity file=name[/group,group] (repeatable)")
 	flag.Parse()
 	if *dir == "" {
 		fail(errors.New("-dir is required"))
@@ -85,7 +87,7 @@ func run(dir string, users userList, force bool) error {
 	for _, u := range users {
 		want = append(want, u.file+".crt", u.file+".key")
 	}
-	if !force && complete(dir, want) {
+	if !force && complete(dir, want) && identitiesMatch(dir, users) {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -163,6 +165,29 @@ func complete(dir string, want []string) bool {
 		return false
 	}
 	return time.Until(cert.NotAfter) > renewBefore
+}
+
+// identitiesMatch reports whether each user's certificate names the user and groups asked
+// for, so that a changed identity (or an earlier mistake) gets new certificates.
+func identitiesMatch(dir string, users userList) bool {
+	for _, u := range users {
+		raw, err := os.ReadFile(filepath.Join(dir, u.file+".crt"))
+		if err != nil {
+			return false
+		}
+		block, _ := pem.Decode(raw)
+		if block == nil {
+			return false
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil || cert.Subject.CommonName != u.name {
+			return false
+		}
+		if strings.Join(cert.Subject.Organization, ",") != strings.Join(u.groups, ",") {
+			return false
+		}
+	}
+	return true
 }
 
 func leaf(now time.Time, subject pkix.Name, usage x509.ExtKeyUsage) *x509.Certificate {
