@@ -186,7 +186,7 @@ async function main(): Promise<void> {
       cmd: string,
       args: string[],
       env: NodeJS.ProcessEnv = {},
-    ): Promise<{ ms: number; code: number; stdout: string }> => {
+    ): Promise<{ ms: number; code: number; stdout: string; stderr: string }> => {
       const start = performance.now();
       return new Promise((done, fail) =>
         execFile(
@@ -198,7 +198,7 @@ async function main(): Promise<void> {
             const code = err ? (err as { code?: unknown }).code : 0;
             if (typeof code !== 'number')
               return fail(new Error(`${cmd} could not run: ${err?.message}\n${stderr}`));
-            done({ ms, code, stdout });
+            done({ ms, code, stdout, stderr });
           },
         ),
       );
@@ -252,10 +252,18 @@ async function main(): Promise<void> {
         ],
         { MR_DRIFT_BENCH_STATS: statsFile },
       );
-      if (m.code !== 1)
-        throw new Error(
-          `mr-drift (${mode}) exited ${m.code}; expected 1 (drift)\n${m.stdout.slice(0, 2000)}`,
-        );
+      if (m.code !== 1) {
+        let why = m.stderr.slice(0, 2000);
+        try {
+          why += (JSON.parse(m.stdout) as DriftReport).regions
+            .filter((r) => r.status === 'error')
+            .map((r) => `\n${r.name}: ${r.error}`)
+            .join('');
+        } catch {
+          why += m.stdout.slice(0, 2000);
+        }
+        throw new Error(`mr-drift (${mode}) exited ${m.code}; expected 1 (drift)\n${why}`);
+      }
       const report = JSON.parse(m.stdout) as DriftReport;
       for (const r of rs) {
         const got = report.regions.find((x) => x.name === r.name);

@@ -100642,8 +100642,8 @@ function fluxAny(desired, live, pairs2) {
     [live, "the cluster"]
   ]) {
     for (const [key, value] of pairs2) {
-      const hit = fluxHit(obj, key, value, where2);
-      if (hit) return hit;
+      const hit2 = fluxHit(obj, key, value, where2);
+      if (hit2) return hit2;
     }
   }
   return void 0;
@@ -100677,11 +100677,13 @@ function splitArgoOptions(value) {
 function argoOption(obj, key, option, where2) {
   return argoOptions(obj, key).includes(option) ? { engine: "argocd", key, value: option, where: where2, as: "annotation" } : void 0;
 }
-function settingLabel(hit) {
-  const engine = hit.engine === "flux" ? "Flux" : "Argo CD";
-  const place2 = hit.where === "Git" ? "in Git" : "on the live object, not in Git";
-  const kind = hit.as === "label" ? " label" : "";
-  return `${engine} ${hit.key}: ${hit.value}${kind} (${place2})`;
+function settingLabel(hit2) {
+  const engine = hit2.engine === "flux" ? "Flux" : "Argo CD";
+  if (hit2.where === "the Application")
+    return `${engine} Application sync option ${hit2.value} (spec.syncPolicy.syncOptions)`;
+  const place2 = hit2.where === "Git" ? "in Git" : "on the live object, not in Git";
+  const kind = hit2.as === "label" ? " label" : "";
+  return `${engine} ${hit2.key}: ${hit2.value}${kind} (${place2})`;
 }
 
 // src/core/engine/validate-ignore-differences.ts
@@ -101690,10 +101692,10 @@ function applyEngineAnnotations(findings, ctx) {
       ...f.namespace ? { namespace: f.namespace } : {},
       name: f.name
     };
-    const hideAll = (hit) => {
+    const hideAll = (hit2) => {
       if (f.type === "changed")
-        for (const d of f.fields) ignored.push(hiddenBy(ref, d.path, f.type, hit));
-      else ignored.push(hiddenBy(ref, "", f.type, hit));
+        for (const d of f.fields) ignored.push(hiddenBy(ref, d.path, f.type, hit2));
+      else ignored.push(hiddenBy(ref, "", f.type, hit2));
     };
     if (engines.includes("flux")) {
       if (f.type === "extra") {
@@ -101753,14 +101755,14 @@ function applyEngineAnnotations(findings, ctx) {
   }
   return { findings: kept, ignored };
 }
-function hiddenBy(ref, path2, type2, hit) {
-  return { ...ref, path: path2, type: type2, rule: settingLabel(hit), engine: hit.engine };
+function hiddenBy(ref, path2, type2, hit2) {
+  return { ...ref, path: path2, type: type2, rule: settingLabel(hit2), engine: hit2.engine };
 }
-function settingPath(hit) {
+function settingPath(hit2) {
   return formatPath2([
     { field: "metadata" },
-    { field: hit.as === "label" ? "labels" : "annotations" },
-    { field: hit.key }
+    { field: hit2.as === "label" ? "labels" : "annotations" },
+    { field: hit2.key }
   ]);
 }
 
@@ -101774,6 +101776,35 @@ function enginesFor(live, regionEngine, fieldManager) {
   const applied = live ? detectManager(managedFieldsOf(live)) : void 0;
   const engine = (applied && ENGINE_OF_MANAGER[applied]) ?? (fieldManager && ENGINE_OF_MANAGER[fieldManager]);
   return engine ? [engine] : ["argocd", "flux"];
+}
+
+// src/core/engine/sync-method.ts
+var LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+function argoSyncMethod(desired, live, appSyncOptions, isApplier) {
+  const own = argoOptions(desired, ARGOCD_SYNC_OPTIONS);
+  if (own.includes("Replace=true"))
+    return { method: "replace", replaceBy: hit("Replace=true", "Git") };
+  if (appSyncOptions?.includes("Replace=true"))
+    return { method: "replace", replaceBy: hit("Replace=true", "the Application") };
+  if (own.includes("ServerSideApply=false")) return { method: "client-side" };
+  if (own.includes("ServerSideApply=true") || appSyncOptions?.includes("ServerSideApply=true"))
+    return { method: "server-side" };
+  if (appSyncOptions) return { method: "client-side" };
+  return { method: appliedClientSide(live, isApplier) ? "client-side" : "server-side" };
+}
+function appliedClientSide(live, isApplier) {
+  if (!live || typeof live.metadata.annotations?.[LAST_APPLIED] !== "string") return false;
+  const entries = managedFieldsOf(live).filter((e2) => isApplier(e2.manager));
+  return entries.length > 0 && entries.every((e2) => e2.operation !== "Apply");
+}
+function hit(value, where2) {
+  return {
+    engine: "argocd",
+    key: ARGOCD_SYNC_OPTIONS,
+    value,
+    where: where2 === "Git" ? "Git" : "the Application",
+    as: "annotation"
+  };
 }
 
 // src/core/ignore/ignore-rules.ts
@@ -102317,8 +102348,9 @@ function compareObject(input2) {
     if (!overlaps2) found.push(extra);
   };
   const appliers = entries.filter((e2) => isApplier(e2.manager));
+  const replace = input2.sync === "replace";
   for (const entry of entries) {
-    const hand = isHandManager(entry.manager) && !isApplier(entry.manager);
+    const hand = (isHandManager(entry.manager) || replace && !rewritesAfterReplace(entry.manager)) && !isApplier(entry.manager);
     const prunable = mode === "read-only" && isApplier(entry.manager) && entry.operation === "Apply";
     if (!hand && !prunable) continue;
     for (const u of uncoveredFields(entry, liveS, desired)) {
@@ -102328,10 +102360,37 @@ function compareObject(input2) {
       add2({ path: u.path, live: u.live, entry });
     }
   }
-  const replicasToAutoscaler = input2.replicasLeftToAutoscaler === true && !appliers.some((a) => entryOwns(a, REPLICAS_PATH, liveS));
-  const fields = found.filter((f) => !isServerManagedPath(f.path)).filter((f) => !(replicasToAutoscaler && pathStartsWith(f.path, REPLICAS_PATH))).map((f) => ({ f, owner: f.entry ?? ownerOf(entries, f, liveS, isApplier) })).filter(({ f, owner }) => !isAutoscalerWrite(f, owner, isApplier, isHandManager)).map(({ f, owner }) => toFieldDiff(f, owner));
+  if (input2.sync === "client-side")
+    for (const r of lastAppliedRemovals(live, liveS, desired, listKeys)) add2(r);
+  const replicasToAutoscaler = !replace && input2.replicasLeftToAutoscaler === true && !appliers.some((a) => entryOwns(a, REPLICAS_PATH, liveS));
+  const fields = found.filter((f) => !isServerManagedPath(f.path)).filter((f) => !(replicasToAutoscaler && pathStartsWith(f.path, REPLICAS_PATH))).map((f) => ({ f, owner: f.entry ?? ownerOf(entries, f, liveS, isApplier) })).filter(({ f, owner }) => replace || !isAutoscalerWrite(f, owner, isApplier, isHandManager)).map(({ f, owner }) => toFieldDiff(f, owner));
   const redacted = isSecret(live) ? fields.map((f) => redactSecretField(f, input2.fingerprint)) : fields;
   return redacted.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+function rewritesAfterReplace(manager) {
+  return manager === "kube-controller-manager" || manager === "kube-scheduler";
+}
+function lastAppliedRemovals(live, liveS, desired, listKeys) {
+  const text = live.metadata.annotations?.[LAST_APPLIED];
+  if (typeof text !== "string") return [];
+  let applied;
+  try {
+    applied = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const out = [];
+  for (const d of diffValues(applied, desired, { mode: "subset", listKeys })) {
+    if (d.live !== void 0 || isServerManagedPath(d.path)) continue;
+    const value = valueAt(liveS, d.path);
+    if (value !== void 0) out.push({ path: d.path, live: value });
+  }
+  return out;
+}
+function valueAt(root, path2) {
+  let v = root;
+  for (const seg of path2) v = liveStep(v, seg);
+  return v;
 }
 function isAutoscalerWrite(diff, owner, isApplier, isHandManager) {
   return owner !== void 0 && owner.subresource === "scale" && !isApplier(owner.manager) && !isHandManager(owner.manager) && formatPath2(diff.path) === "/spec/replicas";
@@ -102398,6 +102457,7 @@ function compareRegionDetailed(input2) {
     twins.push(live);
     const readOnly = input2.compareReadOnly?.has(key) === true;
     const predicted = readOnly ? void 0 : input2.predicted?.get(key);
+    const sync = input2.syncOf?.(d, live) ?? { method: "server-side" };
     const compare = (sides2) => compareObject({
       mode: readOnly ? "read-only" : input2.mode,
       desired: sides2.desired,
@@ -102406,7 +102466,8 @@ function compareRegionDetailed(input2) {
       isApplier: input2.isApplier,
       isHandManager: input2.isHandManager,
       fingerprint: input2.fingerprint,
-      replicasLeftToAutoscaler: autoscaled.has(key)
+      replicasLeftToAutoscaler: autoscaled.has(key),
+      sync: sync.method
     });
     const sides = {
       desired: d.comparable,
@@ -102424,7 +102485,13 @@ function compareRegionDetailed(input2) {
         rule: h.rule.label,
         ...h.rule.engine ? { engine: h.rule.engine } : {}
       });
-    if (fields.length > 0) findings.push({ ...base, type: "changed", fields });
+    if (fields.length > 0)
+      findings.push({
+        ...base,
+        type: "changed",
+        fields,
+        ...sync.replaceBy ? { replacedBy: settingLabel(sync.replaceBy) } : {}
+      });
   }
   const identity = appIdentity(
     input2.desired.map((d) => d.manifest),
@@ -102756,7 +102823,8 @@ function regionVerdict(input2) {
     isApplier: input2.isApplier,
     isHandManager: input2.isHandManager,
     fingerprint: input2.fingerprint,
-    ignoreDifferences: input2.ignoreDifferences
+    ignoreDifferences: input2.ignoreDifferences,
+    syncOf: (d, live) => enginesFor(live, input2.engine, input2.fieldManager).includes("argocd") ? argoSyncMethod(d.manifest, live, input2.appSyncOptions, input2.isApplier) : { method: "server-side" }
   });
   const found = compared.findings;
   const objectErrors = [...input2.objectErrors];
@@ -104425,6 +104493,7 @@ async function checkRegion(input2) {
       rules: input2.rules,
       engine: deployment?.engine,
       ignoreDifferences: deployment?.ignoreDifferences,
+      appSyncOptions: deployment?.engine === "argocd" ? deployment.syncOptions : void 0,
       fieldManager: input2.fieldManager,
       isApplier,
       isHandManager: input2.isHandManager,
@@ -104991,6 +105060,7 @@ function objectHeading(f, options, sides) {
     SIDES[sides].types[f.type]
   ];
   if (f.notPrunedBy) parts.push(`a sync does not prune it: ${escapeInline(f.notPrunedBy)}`);
+  if (f.replacedBy) parts.push(`a sync replaces it: ${escapeInline(f.replacedBy)}`);
   if (f.source) parts.push(`from ${fileLink(f.source, options.fileUrlBase)}`);
   let heading = parts.join(" \xB7 ");
   if (f.risks && f.risks.length > 0) {

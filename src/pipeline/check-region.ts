@@ -167,6 +167,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
       rules: input.rules,
       engine: deployment?.engine,
       ignoreDifferences: deployment?.ignoreDifferences,
+      appSyncOptions: deployment?.engine === 'argocd' ? deployment.syncOptions : undefined,
       fieldManager: input.fieldManager,
       isApplier,
       isHandManager: input.isHandManager,

@@ -13,13 +13,20 @@
 import { type Json, type KubeObject } from './kube-object';
 import { formatPath, pathStartsWith, type FieldPath } from './field-path';
 import { builtinListKeys } from './list-keys';
-import { entryOwns, keyNamesAt, managedFieldsOf, type ParsedEntry } from './managed-fields';
+import {
+  entryOwns,
+  keyNamesAt,
+  liveStep,
+  managedFieldsOf,
+  type ParsedEntry,
+} from './managed-fields';
 import { uncoveredFields } from './owned-fields';
 import { diffValues, type RawDiff } from './value-diff';
 import { REPLICAS_PATH } from './autoscaled-replicas';
 import { isSecret, redactSecretField, type Fingerprint } from './secret-redaction';
 import { isServerManagedPath, stripServerFields } from '../normalize/server-fields';
 import type { ComparisonMode, FieldDiff } from '../report/model';
+import { LAST_APPLIED, type SyncMethod } from '../engine/sync-method';
 
 export interface CompareObjectInput {
   mode: ComparisonMode;
@@ -40,6 +47,13 @@ export interface CompareObjectInput {
    * applier still owns the field and the next sync would reset it.
    */
   replicasLeftToAutoscaler?: boolean;
+  /**
+   * How the engine's sync writes the object (engine/sync-method.ts); default server-side
+   * apply. `client-side`: the fields its last-applied-configuration lists and Git no
+   * longer sets are removed by the sync; `replace`: every field Git does not set is, who
+   * ever set it (controllers too, an autoscaler's replicas too).
+   */
+  sync?: SyncMethod;
 }
 
 interface Located extends RawDiff {
@@ -77,8 +91,14 @@ export function compareObject(input: CompareObjectInput): FieldDiff[] {
     if (!overlaps) found.push(extra);
   };
   const appliers = entries.filter((e) => isApplier(e.manager));
+  const replace = input.sync === 'replace';
   for (const entry of entries) {
-    const hand = isHandManager(entry.manager) && !isApplier(entry.manager);
+    // A replace removes what anyone but the applier set; otherwise only a person's additions
+    // are drift. The built-in controllers are the exception: they write their bookkeeping
+    // (a Deployment's revision annotation ...) again straight after any write.
+    const hand =
+      (isHandManager(entry.manager) || (replace && !rewritesAfterReplace(entry.manager))) &&
+      !isApplier(entry.manager);
     const prunable =
       mode === 'read-only' && isApplier(entry.manager) && entry.operation === 'Apply';
     if (!hand && !prunable) continue;
@@ -91,21 +111,66 @@ export function compareObject(input: CompareObjectInput): FieldDiff[] {
     }
   }
 
+  // Client-side apply removes what it applied before and Git no longer sets.
+  if (input.sync === 'client-side')
+    for (const r of lastAppliedRemovals(live, liveS, desired, listKeys)) add(r);
+
   // Decided from Git (an HPA targets the object, its manifest sets no replicas), not
-  // from who the server says wrote the number: see autoscaled-replicas.ts.
+  // from who the server says wrote the number: see autoscaled-replicas.ts. A replace
+  // resets them whatever the autoscaler says.
   const replicasToAutoscaler =
+    !replace &&
     input.replicasLeftToAutoscaler === true &&
     !appliers.some((a) => entryOwns(a, REPLICAS_PATH, liveS));
   const fields = found
     .filter((f) => !isServerManagedPath(f.path))
     .filter((f) => !(replicasToAutoscaler && pathStartsWith(f.path, REPLICAS_PATH)))
     .map((f) => ({ f, owner: f.entry ?? ownerOf(entries, f, liveS, isApplier) }))
-    .filter(({ f, owner }) => !isAutoscalerWrite(f, owner, isApplier, isHandManager))
+    .filter(({ f, owner }) => replace || !isAutoscalerWrite(f, owner, isApplier, isHandManager))
     .map(({ f, owner }) => toFieldDiff(f, owner));
   const redacted = isSecret(live)
     ? fields.map((f) => redactSecretField(f, input.fingerprint))
     : fields;
   return redacted.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Managers whose fields a replace removes only for a moment: Kubernetes' own controllers. */
+function rewritesAfterReplace(manager: string): boolean {
+  return manager === 'kube-controller-manager' || manager === 'kube-scheduler';
+}
+
+/**
+ * The fields kubectl's client-side apply removes: set in the object's
+ * last-applied-configuration annotation (what the applier applied before), no longer set
+ * by Git, still live.
+ */
+function lastAppliedRemovals(
+  live: KubeObject,
+  liveS: Json,
+  desired: KubeObject,
+  listKeys: (path: FieldPath, items: readonly Json[]) => readonly string[] | undefined,
+): RawDiff[] {
+  const text = live.metadata.annotations?.[LAST_APPLIED];
+  if (typeof text !== 'string') return [];
+  let applied: Json;
+  try {
+    applied = JSON.parse(text) as Json;
+  } catch {
+    return [];
+  }
+  const out: RawDiff[] = [];
+  for (const d of diffValues(applied, desired, { mode: 'subset', listKeys })) {
+    if (d.live !== undefined || isServerManagedPath(d.path)) continue;
+    const value = valueAt(liveS, d.path);
+    if (value !== undefined) out.push({ path: d.path, live: value });
+  }
+  return out;
+}
+
+function valueAt(root: Json, path: FieldPath): Json | undefined {
+  let v: Json | undefined = root;
+  for (const seg of path) v = liveStep(v, seg);
+  return v;
 }
 
 /**

@@ -20,6 +20,8 @@ import {
   type CompiledIgnoreRule,
   type ComparedSides,
 } from '../engine/ignore-differences';
+import type { SyncDecision } from '../engine/sync-method';
+import { settingLabel } from '../engine/engine-annotations';
 
 /** One object from Git, in both forms (see `prepare-desired.ts`). */
 export interface DesiredEntry {
@@ -56,6 +58,8 @@ export interface CompareRegionInput {
    * engine/ignore-differences.ts): the fields they remove are compared on neither side.
    */
   ignoreDifferences?: readonly CompiledIgnoreRule[] | undefined;
+  /** How the engine's sync writes each object (default: server-side apply). */
+  syncOf?: ((desired: DesiredEntry, live: KubeObject) => SyncDecision) | undefined;
 }
 
 const TYPE_ORDER: Record<FindingType, number> = { missing: 0, changed: 1, extra: 2 };
@@ -101,6 +105,7 @@ export function compareRegionDetailed(input: CompareRegionInput): {
     twins.push(live);
     const readOnly = input.compareReadOnly?.has(key) === true;
     const predicted = readOnly ? undefined : input.predicted?.get(key);
+    const sync = input.syncOf?.(d, live) ?? { method: 'server-side' };
     const compare = (sides: ComparedSides) =>
       compareObject({
         mode: readOnly ? 'read-only' : input.mode,
@@ -111,6 +116,7 @@ export function compareRegionDetailed(input: CompareRegionInput): {
         isHandManager: input.isHandManager,
         fingerprint: input.fingerprint,
         replicasLeftToAutoscaler: autoscaled.has(key),
+        sync: sync.method,
       });
     const sides: ComparedSides = {
       desired: d.comparable,
@@ -128,7 +134,13 @@ export function compareRegionDetailed(input: CompareRegionInput): {
         rule: h.rule.label,
         ...(h.rule.engine ? { engine: h.rule.engine } : {}),
       });
-    if (fields.length > 0) findings.push({ ...base, type: 'changed', fields });
+    if (fields.length > 0)
+      findings.push({
+        ...base,
+        type: 'changed',
+        fields,
+        ...(sync.replaceBy ? { replacedBy: settingLabel(sync.replaceBy) } : {}),
+      });
   }
 
   const identity = appIdentity(

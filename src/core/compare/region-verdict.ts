@@ -7,6 +7,7 @@
 import { applyEngineAnnotations } from '../engine/apply-engine-annotations';
 import type { Engine } from '../engine/engine-annotations';
 import { enginesFor } from '../engine/engine-of';
+import { argoSyncMethod } from '../engine/sync-method';
 import type { IgnoreRule } from '../ignore/ignore-rules';
 import { applyIgnoreRules } from '../ignore/ignore-rules';
 import type { ComparisonMode, Finding, IgnoredField, SkewDigest } from '../report/model';
@@ -43,6 +44,11 @@ export interface RegionVerdictInput {
   rules: readonly IgnoreRule[];
   /** `ignoreDifferences` of the Application (or the tree's rules) that deploys the region. */
   ignoreDifferences?: readonly CompiledIgnoreRule[] | undefined;
+  /**
+   * The sync options of the Argo CD Application that deploys the region, when the tree
+   * has it (undefined otherwise, and for Flux).
+   */
+  appSyncOptions?: readonly string[] | undefined;
   /** The engine that deploys the region, when the tree says (see engine-of.ts). */
   engine?: Engine | undefined;
   /** The dry-run field manager the user named, if any (tells the engine apart too). */
@@ -76,6 +82,10 @@ export function regionVerdict(input: RegionVerdictInput): RegionVerdict {
     isHandManager: input.isHandManager,
     fingerprint: input.fingerprint,
     ignoreDifferences: input.ignoreDifferences,
+    syncOf: (d, live) =>
+      enginesFor(live, input.engine, input.fieldManager).includes('argocd')
+        ? argoSyncMethod(d.manifest, live, input.appSyncOptions, input.isApplier)
+        : { method: 'server-side' },
   });
   const found = compared.findings;
   const objectErrors = [...input.objectErrors];

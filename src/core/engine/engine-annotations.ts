@@ -17,8 +17,11 @@ export interface SettingHit {
   key: string;
   /** The value (Flux) or the option (Argo CD) that took effect, e.g. `Ignore`, `Prune=false`. */
   value: string;
-  /** Git: the manifest sets it; the cluster: only the live object carries it. */
-  where: 'Git' | 'the cluster';
+  /**
+   * Git: the manifest sets it; the cluster: only the live object carries it; the
+   * Application: its sync options in the tree.
+   */
+  where: 'Git' | 'the cluster' | 'the Application';
   /** Label or annotation (Flux reads both). */
   as: 'label' | 'annotation';
 }
@@ -137,6 +140,8 @@ export function argoOption(
 /** How the report names a setting: `Flux kustomize.toolkit.fluxcd.io/ssa: Ignore (in Git)`. */
 export function settingLabel(hit: SettingHit): string {
   const engine = hit.engine === 'flux' ? 'Flux' : 'Argo CD';
+  if (hit.where === 'the Application')
+    return `${engine} Application sync option ${hit.value} (spec.syncPolicy.syncOptions)`;
   const place = hit.where === 'Git' ? 'in Git' : 'on the live object, not in Git';
   const kind = hit.as === 'label' ? ' label' : '';
   return `${engine} ${hit.key}: ${hit.value}${kind} (${place})`;

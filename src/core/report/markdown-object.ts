@@ -84,6 +84,7 @@ export function objectHeading(f: Finding, options: ObjectOptions, sides: DiffSid
     SIDES[sides].types[f.type],
   ];
   if (f.notPrunedBy) parts.push(`a sync does not prune it: ${escapeInline(f.notPrunedBy)}`);
+  if (f.replacedBy) parts.push(`a sync replaces it: ${escapeInline(f.replacedBy)}`);
   if (f.source) parts.push(`from ${fileLink(f.source, options.fileUrlBase)}`);
   let heading = parts.join(' · ');
   if (f.risks && f.risks.length > 0) {

@@ -97,6 +97,11 @@ export interface Finding extends ObjectRef {
    * `Prune=false`), named as in `ignored`. Still drift: the engine shows it out of sync.
    */
   notPrunedBy?: string;
+  /**
+   * For `changed`: the engine setting that makes a sync replace the object (Argo CD's
+   * `Replace=true`), so that fields others set, controllers included, are removed too.
+   */
+  replacedBy?: string;
 }
 
 /** The field manager behind an object nobody put in Git. */

@@ -129,8 +129,12 @@ function regionLines(r: RegionReport, style: TextStyle): string[] {
         );
         lines.push(...risks);
       } else {
+        const notes = [
+          ...(f.source ? [`from ${f.source}`] : []),
+          ...(f.replacedBy ? [`a sync replaces it: ${f.replacedBy}`] : []),
+        ];
         lines.push(
-          `  ${style.cyan('~')} ${objectLine(f)}  ${style.cyan('changed')}${f.source ? style.dim(`  (from ${f.source})`) : ''}`,
+          `  ${style.cyan('~')} ${objectLine(f)}  ${style.cyan('changed')}${notes.length > 0 ? style.dim(`  (${notes.join('; ')})`) : ''}`,
         );
         lines.push(...risks);
         lines.push(style.dim('      path: git -> live  (who changed it, when)'));
