@@ -1,10 +1,12 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 import { displayPath } from '../adapters/fs/display-path';
 import { runGenerate, type GenerateResult } from '../pipeline/run-generate';
 import { DEFAULT_CONFIG_FILE } from '../adapters/fs/read-config';
 import type { ChangeKind, TreeChange } from '../adapters/fs/tree-diff';
 import { count } from '../core/text/plural';
+import { failoverReadiness } from '../core/readiness/failover-readiness';
+import { readinessText } from '../core/readiness/readiness-text';
 
 interface GenerateFlags {
   config: string;
@@ -13,6 +15,7 @@ interface GenerateFlags {
   check?: boolean;
   dryRun?: boolean;
   force?: boolean;
+  output: 'text' | 'json';
 }
 
 /**
@@ -40,6 +43,14 @@ export function generateCommand(): Command {
     )
     .option('--dry-run', 'write nothing; print what would change as a unified diff')
     .option('--force', 'overwrite generated files that were edited by hand')
+    .addOption(
+      new Option(
+        '--output <format>',
+        'what to print: the summary and failover readiness as text, or both as JSON',
+      )
+        .choices(['text', 'json'])
+        .default('text'),
+    )
     .addHelpText(
       'after',
       [
@@ -49,6 +60,7 @@ export function generateCommand(): Command {
         '  mr-drift generate --check                   in CI: fail when overlays/ is out of date',
         '  mr-drift generate --dry-run                 show the change as a unified diff',
         '  mr-drift generate -c other.yaml -t my-templates -o /tmp/tree',
+        '  mr-drift generate --check --output json  the summary and what losing each region would do',
         '',
         'Exit codes: 0 written or up to date, 1 differences found (--check), 2 error.',
         'Files the generator did not write are never touched.',
@@ -64,12 +76,41 @@ export function generateCommand(): Command {
         force: flags.force,
       });
       const out = process.stdout;
-      if (flags.dryRun) out.write(unifiedDiff(result.diff.changes));
-      out.write(summary(result, flags));
+      const readiness = failoverReadiness(result.config);
+      if (flags.output === 'json') {
+        out.write(`${JSON.stringify(jsonSummary(result, readiness), null, 2)}\n`);
+      } else {
+        if (flags.dryRun) out.write(unifiedDiff(result.diff.changes));
+        out.write(summary(result, flags));
+        out.write(readinessText(readiness));
+      }
       if (flags.check && (result.diff.changes.length > 0 || result.diff.foreign.length > 0)) {
         process.exitCode = 1;
       }
     });
+}
+
+/**
+ * `--output json`: what was (or would be) written, and the failover readiness. File
+ * contents are left out; `--dry-run` as text shows them as a diff.
+ */
+export function jsonSummary(
+  result: GenerateResult,
+  readiness: ReturnType<typeof failoverReadiness>,
+): object {
+  const { config, diff } = result;
+  return {
+    outDir: displayPath(result.outDir),
+    engine: config.gitops.engine,
+    regions: config.regions.map((r) => r.name),
+    shards: config.database.shards,
+    files: result.plan.length,
+    written: result.written,
+    upToDate: diff.changes.length === 0 && diff.foreign.length === 0,
+    changes: diff.changes.map((c) => ({ kind: c.kind, path: c.path })),
+    foreign: diff.foreign,
+    failoverReadiness: readiness,
+  };
 }
 
 /** Unified diff of every change, paths relative to the output folder. */

@@ -20,6 +20,7 @@ describe('golden trees', () => {
     expect(GOLDEN_CASES).toEqual([
       'argocd-in-cluster',
       'argocd-names-managed',
+      'argocd-production',
       'flux-hub-managed',
       'flux-per-cluster',
       'routing-aga-argocd',

@@ -274,7 +274,15 @@ describe('CLI (mr-drift generate)', () => {
   it('--help lists the options and exit codes', async () => {
     const r = await cli(['--help']);
     expect(r.code).toBe(0);
-    for (const flag of ['--config', '--templates', '--out', '--check', '--dry-run', '--force']) {
+    for (const flag of [
+      '--config',
+      '--templates',
+      '--out',
+      '--check',
+      '--dry-run',
+      '--force',
+      '--output',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
     expect(r.stdout).toMatch(/Exit codes/);
@@ -310,7 +318,33 @@ describe('CLI (mr-drift generate)', () => {
     expect(r.stdout).toMatch(/^\+\s+minReplicas: 4$/m);
     expect(r.stdout).toMatch(/would change overlays\//);
     expect(snapshot(out)).toEqual(before);
-  });
+  }, 120_000);
+
+  it('prints the failover readiness; --output json gives the summary and readiness as JSON', async () => {
+    const text = await cli(['--dry-run']);
+    expect(text.stdout).toMatch(/^Failover readiness \(what losing each region would do\):$/m);
+    expect(text.stdout).toMatch(
+      /^ {2}us-east\n {4}db-1 +no replica elsewhere and no backup: lost$/m,
+    );
+    const before = snapshot(out);
+    const r = await cli(['--dry-run', '--output', 'json']);
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout) as {
+      written: boolean;
+      regions: string[];
+      changes: { kind: string; path: string }[];
+      failoverReadiness: { regions: { region: string; shards: { shard: string }[] }[] };
+    };
+    expect(json.written).toBe(false);
+    expect(json.regions).toEqual(['us-east', 'eu-west', 'ap-southeast']);
+    expect(json.changes).toContainEqual({
+      kind: 'added',
+      path: 'regions/us-east/kustomization.yaml',
+    });
+    expect(json.failoverReadiness.regions.map((x) => x.region)).toEqual(json.regions);
+    expect(json.failoverReadiness.regions[0].shards.map((s) => s.shard)).toEqual(['db-1', 'db-2']);
+    expect(snapshot(out)).toEqual(before);
+  }, 120_000);
 
   it('a bad config exits 2 naming file, line and field, and writes nothing', async () => {
     editConfig('    wave: 2\n', '    wave: two\n    colour: red\n');
@@ -392,7 +426,9 @@ describe('CLI (mr-drift generate)', () => {
     expect(await code, stderr).toBe(0);
     expect(stdout.length).toBeGreaterThan(600 * 1024);
     expect(stdout).toMatch(/\+\+\+ b\/regions\/us-east\/db-shard-200\.yaml/);
-    expect(stdout).toMatch(/\n\d+ added, 0 changed, 0 removed; 0 unchanged\.\n$/);
+    // Whole: the summary, then the failover readiness to its last region.
+    expect(stdout).toMatch(/\n\d+ added, 0 changed, 0 removed; 0 unchanged\.\nFailover readiness/);
+    expect(stdout).toMatch(/\n {2}ap-southeast\n[\s\S]*\n$/);
   }, 120_000); // one CLI process under tsx: slow when the shared machine is busy
 
   it('a missing config file exits 2 with a hint that fits how it was named', async () => {

@@ -64,6 +64,11 @@ describe.each(trees)('%s', (_name, root) => {
       };
       expect(spec.ports.map((p) => p.port)).toEqual([5432]);
       if (spec.type === 'ExternalName') expect(spec.selector).toBeUndefined();
+      else if (
+        objects.some((o) => o.kind === 'Cluster' && o.apiVersion.startsWith('postgresql.cnpg.io/'))
+      )
+        // CloudNativePG runs several instances per shard: the Service picks the writer.
+        expect(spec.selector).toEqual({ shard: `db-${n}`, 'cnpg.io/instanceRole': 'primary' });
       else expect(spec.selector).toEqual({ shard: `db-${n}` });
     }
     // No Secret is ever generated: credentials are referenced by name only.
@@ -367,6 +372,48 @@ describe('the object validators reject bad objects (so a pass above means someth
     expect(validateObject(mutate(appset, 'spec.goTemplate', 'true')).join()).toMatch(/goTemplate/);
     const project = argo.find((o) => o.kind === 'AppProject')!;
     expect(validateObject(mutate(project, 'spec.sourceRepos', 'x')).join()).toMatch(/sourceRepos/);
+  });
+
+  it('production kinds (CloudNativePG, Barman Cloud, redis operator, Prometheus Operator): unknown field, wrong type, missing required field', async () => {
+    const prod = parseObjects(
+      await renderKustomization(
+        join(import.meta.dirname, '../golden/argocd-production/expected/regions/eu-west'),
+      ),
+    );
+    const find = (kind: string) => {
+      const o = prod.find((x) => x.kind === kind);
+      expect(o, kind).toBeDefined();
+      expect(validateObject(o!), kind).toEqual([]);
+      return o!;
+    };
+    const cluster = find('Cluster');
+    expect(validateObject(mutate(cluster, 'spec.instances', 'three')).join()).toMatch(/instances/);
+    expect(validateObject(mutate(cluster, 'spec.instances')).join()).toMatch(/instances/);
+    expect(validateObject(mutate(cluster, 'spec.replica.primry', 'x')).join()).toMatch(/primry/);
+    const store = find('ObjectStore');
+    expect(validateObject(mutate(store, 'spec.retentionPolicy', '30 days')).join()).toMatch(
+      /retentionPolicy/,
+    );
+    expect(validateObject(mutate(store, 'spec.configuration.destinationPath')).join()).toMatch(
+      /destinationPath/,
+    );
+    const backup = find('ScheduledBackup');
+    expect(validateObject(mutate(backup, 'spec.method', 'tape')).join()).toMatch(/method/);
+    const redis = find('RedisCluster');
+    expect(validateObject(mutate(redis, 'spec.clusterSize', '3')).join()).toMatch(/clusterSize/);
+    expect(validateObject(mutate(redis, 'spec.kubernetesConfig.imagee', 'x')).join()).toMatch(
+      /imagee/,
+    );
+    const rule = find('PrometheusRule');
+    expect(validateObject(mutate(rule, 'spec.groups.0.rules.0.alertt', 'x')).join()).toMatch(
+      /alertt/,
+    );
+    expect(validateObject(mutate(find('ServiceMonitor'), 'spec.endpoints', 'x')).join()).toMatch(
+      /endpoints/,
+    );
+    expect(validateObject(mutate(find('PodMonitor'), 'spec.selectr', {})).join()).toMatch(
+      /selectr/,
+    );
   });
 
   it('an unknown kind is an error, never a silent pass', () => {

@@ -102,10 +102,12 @@ describe('no secret value in any generated tree', () => {
     const withEso = trees.filter((t) =>
       files(t).some((f) => /external-secrets\.yaml$|kubeconfig-secret\.yaml$/.test(f)),
     );
-    // The bundled tree, the k8gb/Flux hub case (kubeconfigs too) and the Global Accelerator case.
+    // The bundled tree, the k8gb/Flux hub case (kubeconfigs too), the Global Accelerator
+    // case and the production case (the Redis password under a name of its own).
     expect(withEso.map((t) => relative(root, t)).sort()).toEqual([
       'overlays',
       'test/golden/argocd-in-cluster/expected',
+      'test/golden/argocd-production/expected',
       'test/golden/routing-aga-argocd/expected',
       'test/golden/routing-k8gb-flux-hub/expected',
     ]);

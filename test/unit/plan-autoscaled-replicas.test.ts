@@ -165,23 +165,23 @@ describe('no replicas on a workload an HPA scales', () => {
       'spec:',
       '  scaleTargetRef:',
       '    apiVersion: apps/v1',
-      '    kind: StatefulSet',
+      '    kind: Deployment',
       '    name: {{names.cache}}',
-      '  minReplicas: 6',
-      '  maxReplicas: 9',
+      '  minReplicas: 1',
+      '  maxReplicas: 3',
       '',
     ].join('\n');
     const problems = problemsOf(
-      withOverrides({ 'region/cache-redis-cluster.yaml': (old) => old + hpa }),
+      withOverrides({ 'region/cache-region-local.yaml': (old) => old + hpa }),
     );
     expect(problems).toEqual([
       expect.objectContaining({
-        file: 'my-templates/region/cache-redis-cluster.yaml.hbs',
+        file: 'my-templates/region/cache-region-local.yaml.hbs',
         field: 'spec.replicas',
       }),
     ]);
-    expect(problems[0].message).toContain('StatefulSet alfred-cache');
-    expect(problems[0].message).toContain('(regions/us-east/cache.yaml)');
+    expect(problems[0].message).toContain('Deployment alfred-cache');
+    expect(problems[0].message).toContain('(regions/ap-southeast/cache.yaml)');
   });
 
   it('the CLI-facing message lists every problem and says what to do', () => {

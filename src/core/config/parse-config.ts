@@ -59,11 +59,33 @@ export function parseConfig(text: string, file: string): Config {
 
 /** Defaults that depend on other fields, so the schema cannot state them. */
 function applyDerivedDefaults(c: Config): Config {
+  const n = c.app.name;
+  const cnpg = c.database.cloudnativePG;
   return {
     ...c,
-    gitops: { ...c.gitops, argocd: { project: c.app.name, ...c.gitops.argocd } },
-    database: { credentialsSecret: `${c.app.name}-db-credentials`, ...c.database },
+    gitops: { ...c.gitops, argocd: { project: n, ...c.gitops.argocd } },
+    database: {
+      credentialsSecret: `${n}-db-credentials`,
+      ...c.database,
+      primaries: { ...firstRegionOfEachShard(c), ...c.database.primaries },
+      cloudnativePG: {
+        owner: n,
+        ...cnpg,
+        backup: { credentialsSecret: `${n}-backup-credentials`, ...cnpg.backup },
+      },
+    },
+    cache: {
+      ...c.cache,
+      passwordSecret: { name: `${n}-cache-password`, ...c.cache.passwordSecret },
+    },
   };
+}
+
+/** Shard -> the first region (in file order) that lists it: the default primary. */
+function firstRegionOfEachShard(c: Config): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of c.regions) for (const s of r.shards) out[s] ??= r.name;
+  return out;
 }
 
 function syntaxProblem(

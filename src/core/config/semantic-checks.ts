@@ -23,6 +23,7 @@ export function semanticChecks(data: unknown): SemanticProblem[] {
   const app = isObject(data.app) ? data.app : {};
   const gitops = isObject(data.gitops) ? data.gitops : {};
   const database = isObject(data.database) ? data.database : {};
+  const cache = isObject(data.cache) ? data.cache : {};
   const regions = Array.isArray(data.regions) ? data.regions : [];
 
   checkImage(app, problems);
@@ -31,6 +32,10 @@ export function semanticChecks(data: unknown): SemanticProblem[] {
   checkReplicas(regions, problems);
   checkWaves(regions, problems);
   checkShards(database, regions, problems);
+  checkPrimaries(database, regions, problems);
+  checkCloudNativePG(app, database, regions, problems);
+  checkReadEndpoints(database, regions, problems);
+  checkCache(cache, regions, problems);
   checkClusters(gitops, regions, problems);
   problems.push(...routingChecks(data));
   checkIgnoreDifferences(gitops, problems);
@@ -240,6 +245,191 @@ function checkShards(database: Raw, regions: unknown[], problems: SemanticProble
         });
       }
     }
+  }
+}
+
+/** Regions (by index and name) that list each shard, in file order. */
+function placements(regions: unknown[]): Map<string, { index: number; name: string }[]> {
+  const out = new Map<string, { index: number; name: string }[]>();
+  regions.forEach((r, index) => {
+    if (!isObject(r) || !Array.isArray(r.shards) || typeof r.name !== 'string') return;
+    for (const s of r.shards) {
+      if (typeof s !== 'string') continue;
+      out.set(s, [...(out.get(s) ?? []), { index, name: r.name }]);
+    }
+  });
+  return out;
+}
+
+function checkPrimaries(database: Raw, regions: unknown[], problems: SemanticProblem[]): void {
+  if (!isObject(database.primaries)) return;
+  const placed = placements(regions);
+  const names = new Set(
+    regions.flatMap((r) => (isObject(r) && typeof r.name === 'string' ? [r.name] : [])),
+  );
+  for (const [shard, region] of Object.entries(database.primaries)) {
+    if (typeof region !== 'string') continue;
+    const holders = (placed.get(shard) ?? []).map((p) => p.name);
+    if (!names.has(region)) {
+      problems.push({
+        path: ['database', 'primaries', shard],
+        message: `no region is named ${JSON.stringify(region)}; the primary of ${shard} must be one of the regions that list it (${holders.join(', ') || 'none yet'})`,
+      });
+    } else if (holders.length > 0 && !holders.includes(region)) {
+      problems.push({
+        path: ['database', 'primaries', shard],
+        message: `region ${JSON.stringify(region)} does not list ${shard} in its shards, so it holds no copy to promote; pick one of ${holders.join(', ')}, or add ${shard} to that region's shards (and to database.replicated)`,
+      });
+    }
+  }
+}
+
+/** CloudNativePG limits a Cluster name to 50 characters (its pods and jobs add suffixes). */
+const CNPG_NAME_MAX = 50;
+
+function checkCloudNativePG(
+  app: Raw,
+  database: Raw,
+  regions: unknown[],
+  problems: SemanticProblem[],
+): void {
+  if (database.mode !== 'cloudnative-pg') return;
+  const cnpg = isObject(database.cloudnativePG) ? database.cloudnativePG : {};
+  const backup = isObject(cnpg.backup) ? cnpg.backup : {};
+  const backupOn = backup.enabled !== false;
+  if (backupOn && backup.destinationPath === undefined) {
+    problems.push({
+      path: ['database', 'cloudnativePG', 'backup'],
+      atKey: true,
+      message:
+        'backups are on (the default), so destinationPath is required: the object store folder for WAL archives and base backups, e.g. s3://alfred-backups/postgres; or set enabled: false',
+    });
+  }
+  const placed = placements(regions);
+  const replicated = Array.isArray(database.replicated) ? database.replicated : [];
+  replicated.forEach((s, j) => {
+    if (typeof s !== 'string') return;
+    const holders = placed.get(s) ?? [];
+    if (holders.length === 1) {
+      problems.push({
+        path: ['database', 'replicated', j],
+        message: `${s} is replicated but only region ${JSON.stringify(holders[0].name)} lists it: add it to another region's shards, where its replica cluster will run`,
+      });
+    }
+    if (holders.length > 1 && !backupOn) {
+      problems.push({
+        path: ['database', 'replicated', j],
+        message: `${s} has replica clusters, which follow the primary through its WAL archive: turn database.cloudnativePG.backup.enabled back on`,
+      });
+    }
+  });
+
+  if (!backupOn && database.allowShardLoss !== true) {
+    const lost = [...placed.entries()]
+      .filter(([, holders]) => holders.length === 1)
+      .map(([s, holders]) => `${s} (${holders[0].name})`)
+      .sort();
+    if (lost.length > 0) {
+      problems.push({
+        path: ['database', 'cloudnativePG', 'backup', 'enabled'],
+        message: `with backups off, losing a region loses these shards for good (no replica elsewhere, no backup): ${lost.join(', ')}. Turn backups on, replicate them, or accept it with database.allowShardLoss: true`,
+      });
+    }
+  }
+
+  const switchover = isObject(cnpg.switchover) ? cnpg.switchover : {};
+  const primaries = isObject(database.primaries) ? database.primaries : {};
+  for (const [s, target] of Object.entries(switchover)) {
+    if (typeof target !== 'string') continue;
+    const holders = (placed.get(s) ?? []).map((h) => h.name);
+    const primary = typeof primaries[s] === 'string' ? primaries[s] : holders[0];
+    if (!holders.includes(target)) {
+      problems.push({
+        path: ['database', 'cloudnativePG', 'switchover', s],
+        message: `region ${JSON.stringify(target)} holds no replica of ${s} to switch over to; pick one of ${holders.filter((h) => h !== primary).join(', ') || '(none: replicate the shard first)'}`,
+      });
+    } else if (target === primary) {
+      problems.push({
+        path: ['database', 'cloudnativePG', 'switchover', s],
+        message: `${target} already holds the primary of ${s}; name the region it moves to, or remove this entry once database.primaries names it`,
+      });
+    }
+  }
+
+  const tokens = isObject(cnpg.promotionTokens) ? cnpg.promotionTokens : {};
+  for (const s of Object.keys(tokens)) {
+    if ((placed.get(s) ?? []).length < 2) {
+      problems.push({
+        path: ['database', 'cloudnativePG', 'promotionTokens', s],
+        atKey: true,
+        message: `${s} has no replica cluster, so there is nothing to promote with a token; remove this entry`,
+      });
+    }
+  }
+
+  if (typeof app.name !== 'string') return;
+  regions.forEach((r, i) => {
+    if (!isObject(r) || typeof r.name !== 'string' || !Array.isArray(r.shards)) return;
+    const numbers = r.shards
+      .filter((s): s is string => typeof s === 'string')
+      .map((s) => s.slice(3));
+    if (numbers.length === 0) return;
+    const longest = `${String(app.name)}-db-shard-${numbers.sort((a, b) => b.length - a.length)[0]}-${r.name}`;
+    if (longest.length > CNPG_NAME_MAX) {
+      problems.push({
+        path: ['regions', i, 'name'],
+        message: `the CloudNativePG Cluster name ${JSON.stringify(longest)} would exceed ${CNPG_NAME_MAX} characters; shorten the region or app name`,
+      });
+    }
+  });
+}
+
+function checkReadEndpoints(database: Raw, regions: unknown[], problems: SemanticProblem[]): void {
+  const managed = isObject(database.managed) ? database.managed : {};
+  const reads = isObject(managed.readEndpoints) ? managed.readEndpoints : {};
+  const names = new Set(
+    regions.flatMap((r) => (isObject(r) && typeof r.name === 'string' ? [r.name] : [])),
+  );
+  const count = typeof database.shards === 'number' ? database.shards : 0;
+  for (const [region, shards] of Object.entries(reads)) {
+    if (database.mode !== 'managed') {
+      problems.push({
+        path: ['database', 'managed', 'readEndpoints', region],
+        atKey: true,
+        message: `read endpoints are for managed mode; database.mode is ${JSON.stringify(database.mode)}`,
+      });
+      continue;
+    }
+    if (!names.has(region)) {
+      problems.push({
+        path: ['database', 'managed', 'readEndpoints', region],
+        atKey: true,
+        message: `no region is named ${JSON.stringify(region)}; read endpoints are listed by region name (${[...names].join(', ')})`,
+      });
+      continue;
+    }
+    if (!isObject(shards)) continue;
+    for (const s of Object.keys(shards)) {
+      if (/^db-\d+$/.test(s) && Number(s.slice(3)) > count) {
+        problems.push({
+          path: ['database', 'managed', 'readEndpoints', region, s],
+          atKey: true,
+          message: `shard ${s} does not exist: database.shards is ${count}`,
+        });
+      }
+    }
+  }
+}
+
+function checkCache(cache: Raw, regions: unknown[], problems: SemanticProblem[]): void {
+  const modes = [cache.mode, ...regions.map((r) => (isObject(r) ? r.cache : undefined))];
+  if (!modes.includes('redis-cluster')) return;
+  const nodes = cache.clusterNodes;
+  if (typeof nodes === 'number' && Number.isInteger(nodes) && nodes >= 6 && nodes % 2 !== 0) {
+    problems.push({
+      path: ['cache', 'clusterNodes'],
+      message: `redis-cluster mode runs one follower per leader, so the node count must be even (got ${nodes}); use ${nodes + 1}`,
+    });
   }
 }
 

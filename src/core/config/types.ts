@@ -12,6 +12,8 @@ export interface Config {
   /** Global routing; absent when the regions are reached by their own hosts only. */
   readonly routing?: RoutingConfig;
   readonly secrets?: SecretsConfig;
+  /** Absent when the config has no `monitoring` section (no monitoring objects). */
+  readonly monitoring?: MonitoringConfig;
   readonly regions: readonly RegionConfig[];
 }
 
@@ -65,7 +67,7 @@ export interface IgnoreDifferencesConfig {
 }
 
 export type ShardKey = 'org' | 'region' | 'workload';
-export type DatabaseMode = 'in-cluster' | 'managed';
+export type DatabaseMode = 'in-cluster' | 'cloudnative-pg' | 'managed';
 
 export interface DatabaseConfig {
   readonly shardKey: ShardKey;
@@ -73,12 +75,65 @@ export interface DatabaseConfig {
   readonly mode: DatabaseMode;
   readonly credentialsSecret?: string;
   readonly replicated: readonly string[];
+  /** Shard -> region of its primary; shards not listed: the first region listing them. */
+  readonly primaries: Readonly<Record<string, string>>;
+  readonly allowShardLoss: boolean;
   readonly inCluster: {
     readonly image: string;
     readonly storage: string;
     readonly storageClassName?: string;
   };
-  readonly managed: { readonly endpoints: Readonly<Record<string, string>> };
+  readonly cloudnativePG: CloudNativePGConfig;
+  readonly managed: {
+    readonly endpoints: Readonly<Record<string, string>>;
+    /** Region -> shard -> host of a read replica in that region. */
+    readonly readEndpoints: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  };
+}
+
+export interface CloudNativePGConfig {
+  readonly instances: number;
+  readonly imageName?: string;
+  readonly storage: string;
+  readonly storageClassName?: string;
+  readonly resources: {
+    readonly cpu: string;
+    readonly memory: string;
+    readonly memoryLimit: string;
+  };
+  /** Filled from the app name when absent. */
+  readonly owner?: string;
+  readonly operatorNamespace: string;
+  readonly backup: {
+    readonly enabled: boolean;
+    readonly schedule: string;
+    readonly retention: string;
+    readonly destinationPath?: string;
+    readonly endpointURL?: string;
+    readonly credentialsSecret?: string;
+    readonly inheritFromIAMRole: boolean;
+  };
+  /** Shard -> region it is being switched over to (its primary is demoted meanwhile). */
+  readonly switchover: Readonly<Record<string, string>>;
+  readonly promotionTokens: Readonly<Record<string, string>>;
+}
+
+export interface MonitoringConfig {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly prometheusNamespace: string;
+  readonly scrapeInterval: string;
+  readonly api: {
+    readonly path: string;
+    readonly requestsMetric: string;
+    readonly durationMetric: string;
+  };
+  readonly alerts: {
+    readonly errorRatio: number;
+    readonly latencyP99Seconds: number;
+    readonly replicationLagSeconds: number;
+    readonly backupAgeHours: number;
+    readonly for: string;
+  };
 }
 
 export type CacheMode = 'redis-cluster' | 'region-local';
@@ -88,6 +143,9 @@ export interface CacheConfig {
   readonly image: string;
   readonly clusterNodes: number;
   readonly memory: string;
+  readonly operatorImage: string;
+  readonly operatorNamespace: string;
+  readonly passwordSecret: { readonly name?: string; readonly key: string };
 }
 
 export interface RegionConfig {

@@ -114,13 +114,16 @@ function planRegion(
   for (const patch of ['deployment', 'hpa', 'configmap', 'ingress']) {
     add(`${dir}/patch-${patch}.yaml`, `region/patch-${patch}.yaml`, region.name, ctx);
   }
-  const shardTemplate = vm.database.inCluster
-    ? 'region/db-shard-in-cluster.yaml'
-    : 'region/db-shard-managed.yaml';
+  const shardTemplate = {
+    'in-cluster': 'region/db-shard-in-cluster.yaml',
+    'cloudnative-pg': 'region/db-shard-cloudnative-pg.yaml',
+    managed: 'region/db-shard-managed.yaml',
+  }[vm.database.mode];
   for (const shard of region.shards) {
-    add(`${dir}/${shard.file}`, shardTemplate, region.name, { region, shard });
+    const template = shard.read ? 'region/db-shard-read.yaml' : shardTemplate;
+    add(`${dir}/${shard.file}`, template, region.name, { region, shard });
   }
-  if (vm.database.inCluster && region.shards.length > 0) {
+  if (region.resources.includes('networkpolicy-db.yaml')) {
     add(`${dir}/networkpolicy-db.yaml`, 'region/networkpolicy-db.yaml', region.name, ctx);
   }
   const cacheTemplate = region.redisCluster
@@ -133,6 +136,7 @@ function planRegion(
   if (region.secrets) {
     add(`${dir}/external-secrets.yaml`, 'region/external-secrets.yaml', region.name, ctx);
   }
+  if (vm.monitoring) add(`${dir}/monitoring.yaml`, 'region/monitoring.yaml', region.name, ctx);
 }
 
 function recordFile(files: PlannedFile[], configName: string): PlannedFile {

@@ -1,4 +1,10 @@
-import type { CacheMode, Config, IgnoreDifferencesConfig, RegionConfig } from '../config/types';
+import type {
+  CacheMode,
+  Config,
+  DatabaseMode,
+  IgnoreDifferencesConfig,
+  RegionConfig,
+} from '../config/types';
 import {
   buildRegionRouting,
   buildRoutingView,
@@ -11,6 +17,12 @@ import {
   type RegionSecretsView,
   type SecretsView,
 } from './secrets-view';
+import {
+  buildMonitoringView,
+  regionAlertGroups,
+  type AlertGroup,
+  type MonitoringView,
+} from './monitoring-view';
 
 /**
  * What templates see. Every name and derived value is computed here, once, so templates
@@ -35,8 +47,10 @@ export interface ViewModel {
     cacheConfig: string;
     db: string;
     dbCredentials: string;
-    /** Secret with the Redis password (key `password`), written by an ExternalSecret. */
-    cacheCredentials: string;
+    /** Secret with the Redis password (cache.passwordSecret.name), written by an ExternalSecret
+     *  when secrets.externalSecrets is set. */
+    cachePassword: string;
+    backupCredentials: string;
     project: string;
     applicationSet: string;
   };
@@ -77,8 +91,9 @@ export interface ViewModel {
   database: {
     shardKey: string;
     shards: number;
-    mode: 'in-cluster' | 'managed';
+    mode: DatabaseMode;
     inCluster: boolean;
+    cnpg: CnpgView | null;
     port: number;
     servicePrefix: string;
     image: string;
@@ -92,9 +107,18 @@ export interface ViewModel {
     memory: string;
     maxmemory: string;
     address: string;
-    /** redis.conf of a Redis Cluster node. */
-    redisConf: string;
+    /** redis-cluster mode: leaders (the RedisCluster clusterSize), one follower each. */
+    leaders: number;
+    operatorImage: string;
+    operatorNamespace: string;
+    passwordSecret: { name: string; key: string };
+    /** Some region runs a Redis Cluster, so the API gets its password. */
+    passwordRequired: boolean;
+    leaderApp: string;
+    followerApp: string;
   };
+  /** Null when the config has no monitoring section. */
+  monitoring: MonitoringView | null;
   base: {
     resources: string[];
     /** HPA bounds of the base alone. The Deployment has no `replicas`: the HPA owns them. */
@@ -131,6 +155,8 @@ export interface RegionView {
   redisCluster: boolean;
   shards: ShardView[];
   shardList: string;
+  /** Shards with a read-replica Service here (managed mode), comma-separated; '' when none. */
+  readShardList: string;
   resources: string[];
   overlayPath: string;
   /** The overlay path as Flux wants it (relative to the repository root, with `./`). */
@@ -152,6 +178,8 @@ export interface RegionView {
   secrets: RegionSecretsView | null;
   /** Files of the Flux folder flux/<region>/ besides kustomization.yaml. */
   fluxResources: string[];
+  /** The region's PrometheusRule groups (empty without a monitoring section). */
+  alertGroups: AlertGroup[];
 }
 
 export interface ShardView {
@@ -160,6 +188,54 @@ export interface ShardView {
   service: string;
   file: string;
   endpoint: string | null;
+  /** Managed mode: the read replica of this shard in this region, as an ExternalName Service. */
+  read: { service: string; endpoint: string } | null;
+  /** cloudnative-pg mode: this region's Cluster of the shard and its place in the topology. */
+  cluster: ShardClusterView | null;
+}
+
+/** CloudNativePG settings shared by every Cluster. */
+export interface CnpgView {
+  instances: number;
+  imageName: string | null;
+  storage: string;
+  storageClassName: string | null;
+  resources: { cpu: string; memory: string; memoryLimit: string };
+  database: string;
+  owner: string;
+  operatorNamespace: string;
+  plugin: string;
+  backup: {
+    enabled: boolean;
+    schedule: string;
+    retention: string;
+    endpointURL: string | null;
+    credentialsSecret: string | null;
+    inheritFromIAMRole: boolean;
+  } | null;
+}
+
+/** One shard's Cluster in one region, in CloudNativePG's distributed topology. */
+export interface ShardClusterView {
+  name: string;
+  primaryRegion: string;
+  primaryCluster: string;
+  isPrimary: boolean;
+  /** Planned switchover: this former primary is demoted; the Cluster taking over. */
+  demotedFor: string | null;
+  /** Replica clusters elsewhere (or this one is a replica): the topology stanza is written. */
+  distributed: boolean;
+  /** The member this cluster follows; for the primary, the one it would follow once demoted. */
+  source: string | null;
+  promotionToken: string | null;
+  /** Every member of the topology (this one too), in file order. */
+  members: { name: string; region: string }[];
+  /**
+   * The shard's ObjectStore in this region (null with backups off): one folder per shard,
+   * shared by its members, each archiving under its own server name (its Cluster name).
+   */
+  objectStore: { name: string; destinationPath: string } | null;
+  scheduledBackup: boolean;
 }
 
 export const REGION_LABEL = 'mr-drift.io/region';
@@ -178,13 +254,15 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
     cacheConfig: `${n}-cache-config`,
     db: `${n}-db`,
     dbCredentials: database.credentialsSecret ?? `${n}-db-credentials`,
-    cacheCredentials: `${n}-cache-password`,
+    cachePassword: cache.passwordSecret.name ?? `${n}-cache-password`,
+    backupCredentials: database.cloudnativePG.backup.credentialsSecret ?? `${n}-backup-credentials`,
     project: gitops.argocd.project ?? n,
     applicationSet: n,
   };
   const overlayRoot = gitops.path.replace(/\/+$/, '');
   const sorted = [...config.regions].sort((a, b) => a.wave - b.wave || cmp(a.name, b.name));
   const hub = gitops.flux.layout === 'hub';
+  const cnpg = database.mode === 'cloudnative-pg';
   const byWave = new Map<number, RegionConfig[]>();
   for (const r of sorted) byWave.set(r.wave, [...(byWave.get(r.wave) ?? []), r]);
 
@@ -204,16 +282,34 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
         file: `db-shard-${k}.yaml`,
         endpoint:
           database.mode === 'managed' ? (database.managed.endpoints[`db-${k}`] ?? null) : null,
+        read: null,
+        cluster: cnpg ? shardCluster(config, `db-${k}`, r.name) : null,
+      }));
+    const reads = database.mode === 'managed' ? (database.managed.readEndpoints[r.name] ?? {}) : {};
+    const readShards = Object.keys(reads)
+      .map((s) => Number(s.slice(3)))
+      .sort((a, b) => a - b)
+      .map((k) => ({
+        name: `db-${k}`,
+        number: k,
+        service: `${n}-db-shard-${k}-read`,
+        file: `db-shard-${k}-read.yaml`,
+        endpoint: null,
+        read: { service: `${n}-db-shard-${k}-read`, endpoint: reads[`db-${k}`] },
+        cluster: null,
       }));
     const cacheMode = r.cache ?? cache.mode;
     const inCluster = database.mode === 'in-cluster';
+    const ownsPods = inCluster || cnpg;
     const resources = [
       '../../base',
       ...shards.map((s) => s.file),
-      ...(inCluster && shards.length > 0 ? ['networkpolicy-db.yaml'] : []),
+      ...readShards.map((s) => s.file),
+      ...(ownsPods && shards.length > 0 ? ['networkpolicy-db.yaml'] : []),
       'cache.yaml',
       ...(regionRouting?.files ?? []),
       ...(regionSecrets ? ['external-secrets.yaml'] : []),
+      ...(config.monitoring ? ['monitoring.yaml'] : []),
     ];
     const previous = byWave.get(r.wave - 1) ?? [];
     const healthChecks = [
@@ -226,12 +322,33 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
             namespace: app.namespace,
           }))
         : []),
-      {
-        apiVersion: 'apps/v1',
-        kind: cacheMode === 'redis-cluster' ? 'StatefulSet' : 'Deployment',
-        name: names.cache,
-        namespace: app.namespace,
-      },
+      // The operators' resources report readiness in their status (CloudNativePG through a
+      // Ready condition); the pods they create do not exist before the operator runs.
+      ...shards.flatMap((s) =>
+        s.cluster
+          ? [
+              {
+                apiVersion: 'postgresql.cnpg.io/v1',
+                kind: 'Cluster',
+                name: s.cluster.name,
+                namespace: app.namespace,
+              },
+            ]
+          : [],
+      ),
+      cacheMode === 'redis-cluster'
+        ? {
+            apiVersion: 'redis.redis.opstreelabs.in/v1beta2',
+            kind: 'RedisCluster',
+            name: names.cache,
+            namespace: app.namespace,
+          }
+        : {
+            apiVersion: 'apps/v1',
+            kind: 'Deployment',
+            name: names.cache,
+            namespace: app.namespace,
+          },
     ];
     return {
       name: r.name,
@@ -242,8 +359,9 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
       cluster: { server: r.cluster.server ?? null, name: r.cluster.name ?? null },
       cacheMode,
       redisCluster: cacheMode === 'redis-cluster',
-      shards,
+      shards: [...shards, ...readShards],
       shardList: shards.map((s) => s.name).join(','),
+      readShardList: readShards.map((s) => s.name).join(','),
       resources,
       overlayPath: `${overlayRoot}/regions/${r.name}`,
       fluxPath: `./${overlayRoot}/regions/${r.name}`,
@@ -260,6 +378,12 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
         'sync.yaml',
         ...(regionSecrets && hub ? ['kubeconfig-secret.yaml'] : []),
       ],
+      alertGroups: regionAlertGroups(
+        config,
+        r.name,
+        shards.map((s) => s.name),
+        cacheMode,
+      ),
     };
   });
 
@@ -312,6 +436,7 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
       image: database.inCluster.image,
       storage: database.inCluster.storage,
       storageClassName: database.inCluster.storageClassName ?? null,
+      cnpg: cnpg ? cnpgView(config) : null,
     },
     cache: {
       mode: cache.mode,
@@ -320,17 +445,15 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
       memory: cache.memory,
       maxmemory: redisMaxMemory(cache.memory),
       address: `${names.cache}:6379`,
-      redisConf: [
-        'port 6379',
-        'cluster-enabled yes',
-        'cluster-config-file /data/nodes.conf',
-        'cluster-node-timeout 5000',
-        'appendonly yes',
-        `maxmemory ${redisMaxMemory(cache.memory)}`,
-        'maxmemory-policy allkeys-lru',
-        '',
-      ].join('\n'),
+      leaders: Math.floor(cache.clusterNodes / 2),
+      operatorImage: cache.operatorImage,
+      operatorNamespace: cache.operatorNamespace,
+      passwordSecret: { name: names.cachePassword, key: cache.passwordSecret.key },
+      passwordRequired: regions.some((r) => r.redisCluster),
+      leaderApp: `${names.cache}-leader`,
+      followerApp: `${names.cache}-follower`,
     },
+    monitoring: config.monitoring ? buildMonitoringView(config, names) : null,
     base: {
       resources: [
         'namespace.yaml',
@@ -363,6 +486,89 @@ export function buildViewModel(config: Config, configName: string): ViewModel {
     },
     labels: { region: REGION_LABEL, wave: WAVE_LABEL, shard: SHARD_LABEL },
     generator: { configName },
+  };
+}
+
+/** The CloudNativePG settings every Cluster shares. */
+function cnpgView(config: Config): CnpgView {
+  const c = config.database.cloudnativePG;
+  const b = c.backup;
+  return {
+    instances: c.instances,
+    imageName: c.imageName ?? null,
+    storage: c.storage,
+    storageClassName: c.storageClassName ?? null,
+    resources: { ...c.resources },
+    database: config.app.name,
+    owner: c.owner ?? config.app.name,
+    operatorNamespace: c.operatorNamespace,
+    plugin: BARMAN_CLOUD_PLUGIN,
+    backup: b.enabled
+      ? {
+          enabled: true,
+          schedule: b.schedule,
+          retention: b.retention,
+          endpointURL: b.endpointURL ?? null,
+          credentialsSecret: b.inheritFromIAMRole
+            ? null
+            : (b.credentialsSecret ?? `${config.app.name}-backup-credentials`),
+          inheritFromIAMRole: b.inheritFromIAMRole,
+        }
+      : null,
+  };
+}
+
+/** The Barman Cloud plugin's name, as Clusters and backups refer to it. */
+export const BARMAN_CLOUD_PLUGIN = 'barman-cloud.cloudnative-pg.io';
+
+/** Name of the CloudNativePG Cluster of a shard in a region. */
+export function shardClusterName(app: string, shard: string, region: string): string {
+  return `${app}-db-shard-${shard.slice(3)}-${region}`;
+}
+
+/**
+ * A shard's Cluster in one region. Every region listing the shard runs one; the region
+ * named by database.primaries holds the primary, the others are replica clusters that
+ * follow it through its WAL archive. Changing the primary changes only who is primary
+ * (replica.primary, the source, and which bootstrap a Cluster would be created with),
+ * never a name, so the failover pull request reads as exactly that.
+ */
+function shardCluster(config: Config, shard: string, region: string): ShardClusterView {
+  const n = config.app.name;
+  const holders = config.regions.filter((r) => r.shards.includes(shard)).map((r) => r.name);
+  const primaryRegion = config.database.primaries[shard] ?? holders[0];
+  const name = shardClusterName(n, shard, region);
+  // During a planned switchover the primary is demoted toward the target region, which
+  // keeps following it until a second change promotes it with the demotion token.
+  const target = config.database.cloudnativePG.switchover[shard];
+  const demoted = target !== undefined && region === primaryRegion;
+  const primaryCluster = shardClusterName(n, shard, demoted ? target : primaryRegion);
+  const isPrimary = region === primaryRegion && !demoted;
+  const backup = config.database.cloudnativePG.backup;
+  const root = backup.enabled ? (backup.destinationPath ?? '').replace(/\/+$/, '') : null;
+  const distributed = holders.length > 1;
+  // Members in file order, which a failover does not change: it moves `primary` and
+  // `source`, never reorders the lists.
+  const members = holders.map((h) => ({ name: shardClusterName(n, shard, h), region: h }));
+  const others = members.filter((m) => m.region !== region);
+  const source = !distributed ? null : isPrimary ? others[0].name : primaryCluster;
+  return {
+    name,
+    primaryRegion,
+    primaryCluster,
+    isPrimary,
+    demotedFor: demoted ? primaryCluster : null,
+    distributed,
+    source,
+    promotionToken: isPrimary
+      ? (config.database.cloudnativePG.promotionTokens[shard] ?? null)
+      : null,
+    members,
+    objectStore:
+      root === null
+        ? null
+        : { name: `${n}-db-shard-${shard.slice(3)}`, destinationPath: `${root}/${shard}` },
+    scheduledBackup: backup.enabled,
   };
 }
 
