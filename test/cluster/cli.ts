@@ -5,17 +5,22 @@
  *   down [--regions a,b]     stop regions by their recorded pids (default: all)
  *   status [--json]          what runs, health, ports, memory
  *   env                      shell lines pointing kubectl at the clusters
- *   build [--kubectl]        build the binaries now (kubectl only on request)
+ *   build [--kubectl] [--engines]  build the binaries now (kubectl, the engines' on request)
  *   measure [--runs N]       start/stop timings, memory and disk, as medians
+ *   deploy --engine flux     deploy the config through a real GitOps engine (engine/cli.ts)
+ *   engine status            the engine's objects and processes (engine/cli.ts)
  *
  * `--dir DIR` (or MR_DRIFT_CLUSTER_DIR) keeps a separate set of clusters.
  */
 import { parseArgs } from 'node:util';
 import { dirname } from 'node:path';
+import { CLI_WORDING } from '../../src/cli/cli-wording';
 import { MrDriftError, UsageError } from '../../src/core/errors';
 import { ensureBinary, REGION_BINARIES, type BinaryName } from './binaries';
 import { down, gitStatus, status, up } from './cluster';
 import { contextName, USERS } from './kubeconfig';
+import { deployCommand, engineCommand } from './engine/cli';
+import { DeployTimeoutError, ENGINE_NAMES, engineByName } from './engine/index';
 import { measure } from './measure';
 import { clusterDir, DEFAULT_REGIONS, kubeconfigPath } from './paths';
 
@@ -24,8 +29,10 @@ const USAGE = `usage: npm run cluster -- <up|down|status|env|build> [options]
   down    [--regions ...]                            stop what up started
   status  [--json]                                   show what runs
   env                                                print KUBECONFIG for your shell
-  build   [--kubectl]                                build the region binaries (and kubectl)
+  build   [--kubectl] [--engines]                    build the region binaries (kubectl, engines)
   measure [--runs 3] [--regions ...]                 median start time, memory, disk use
+  deploy  --engine flux [--config F] [--layout L]    deploy through a real engine (deploy --help)
+  engine  <status|stop> [--json]                     the engine's objects and processes
 options: --dir DIR   cluster folder (default .cluster/, or MR_DRIFT_CLUSTER_DIR)`;
 
 const log = (line: string): void => {
@@ -33,6 +40,10 @@ const log = (line: string): void => {
 };
 
 async function main(argv: string[]): Promise<void> {
+  // deploy and engine have options of their own.
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (first === 'deploy') return deployCommand(argv, log);
+  if (first === 'engine') return engineCommand(argv, log);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -41,6 +52,7 @@ async function main(argv: string[]): Promise<void> {
       dir: { type: 'string' },
       json: { type: 'boolean', default: false },
       kubectl: { type: 'boolean', default: false },
+      engines: { type: 'boolean', default: false },
       runs: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -134,6 +146,10 @@ async function main(argv: string[]): Promise<void> {
         const path = await ensureBinary(name, log);
         process.stdout.write(`${name}: ${path}\n`);
       }
+      // The GitOps engines' binaries, one engine after another (a Go build uses both cores).
+      if (values.engines) {
+        for (const name of ENGINE_NAMES) await (await engineByName(name)).ensureBinaries(log);
+      }
       process.stdout.write(`binaries: ${dirname(await ensureBinary('kube-apiserver'))}\n`);
       return;
     }
@@ -154,8 +170,12 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     process.stderr.write(`error: ${(err as Error).message}\n${USAGE}\n`);
     process.exitCode = 2;
+  } else if (err instanceof DeployTimeoutError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exitCode = err.exitCode;
   } else if (err instanceof MrDriftError) {
-    process.stderr.write(`error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+    // Options named as this command spells them (--config, not "option config").
+    process.stderr.write(`error: ${err.describe(CLI_WORDING)}\n`);
     process.exitCode = err.exitCode;
   } else {
     const e = err as Error;

@@ -17,6 +17,7 @@ import {
   stopGitProcess,
   type GitProcessState,
 } from './git-process';
+import { stopEngineProcesses } from './engine/runtime';
 import { renderKubeconfig } from './kubeconfig';
 import { withLock } from './lock';
 import { clusterDir, DEFAULT_REGIONS, kubeconfigPath } from './paths';
@@ -341,6 +342,8 @@ export async function down(regions?: string[], opts: ClusterOptions = {}): Promi
     if (users.length && names.length) {
       opts.log?.(`note: test run(s) with pid ${users.join(', ')} are using these clusters`);
     }
+    // The GitOps engine's processes first: they work against these regions.
+    await stopEngineProcesses(dir, regions ? { targets: names } : {});
     await Promise.all(names.map((n) => stopRegion(state.regions[n])));
     for (const n of names) delete state.regions[n];
     // `down` without --regions stops everything, the Git server too.
@@ -461,6 +464,7 @@ export async function releaseLease(lease: string, opts: ClusterOptions = {}): Pr
     }
     const state = readState(dir);
     const mine = Object.values(state.regions).filter((r) => r.startedBy === 'global-setup');
+    await stopEngineProcesses(dir, { targets: mine.map((r) => r.name) });
     await Promise.all(mine.map((r) => stopRegion(r)));
     for (const r of mine) delete state.regions[r.name];
     if (state.git?.startedBy === 'global-setup') {
