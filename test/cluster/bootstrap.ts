@@ -7,9 +7,10 @@ import { HARNESS_FIELD_MANAGER, repoRoot, sharedDir } from './paths';
 
 /**
  * What every fresh region gets before tests see it: the shipped ClusterRoles from
- * deploy/rbac/ bound to the harness's read-only and drift-checker users, and the Argo CD
- * and Flux CRDs from the shared folder, applied server-side and waited for until
- * Established, so generated ApplicationSets and Kustomizations meet the real schemas.
+ * deploy/rbac/ bound to the harness's read-only and drift-checker users, and the CRDs of
+ * the shared folder (Argo CD, Flux and the production operators) plus the Prometheus
+ * Operator's monitors and rules, applied server-side and waited for until Established, so
+ * every generated custom resource meets the real schema.
  */
 
 /** User names (certificate CNs) of the two restricted identities. */
@@ -53,7 +54,18 @@ export function rbacObjects(): KubeObject[] {
   return out;
 }
 
-/** Every CRD manifest under the shared crds/ folder, in a stable order. */
+/**
+ * The Prometheus Operator CRDs a generated tree uses (its `monitoring` section). They are
+ * not in crds/ but in the kube-prometheus corpus (v0.18.0, operator 0.92.0); the other
+ * kinds of that folder are not generated, and each CRD costs start-up time.
+ */
+export const PROMETHEUS_OPERATOR_CRD_FILES = [
+  '0servicemonitorCustomResourceDefinition.yaml',
+  '0podmonitorCustomResourceDefinition.yaml',
+  '0prometheusruleCustomResourceDefinition.yaml',
+];
+
+/** Every CRD manifest under the shared crds/ folder, then the Prometheus Operator's, in a stable order. */
 export function crdFiles(): string[] {
   const root = join(sharedDir(), 'crds');
   if (!existsSync(root)) {
@@ -71,6 +83,12 @@ export function crdFiles(): string[] {
   };
   walk(root);
   if (!files.length) throw new Error(`${root}: no YAML files found`);
+  const setup = join(sharedDir(), 'corpus', 'kube-prometheus', 'manifests', 'setup');
+  for (const file of PROMETHEUS_OPERATOR_CRD_FILES) {
+    const full = join(setup, file);
+    if (!existsSync(full)) throw new Error(`${full}: Prometheus Operator CRD not found`);
+    files.push(full);
+  }
   return files;
 }
 

@@ -18,6 +18,7 @@ export const GOLDEN_CASES = readdirSync(here)
 describe('golden trees', () => {
   it('has the cases the issue asks for', () => {
     expect(GOLDEN_CASES).toEqual([
+      'argocd-bundled',
       'argocd-in-cluster',
       'argocd-names-managed',
       'argocd-production',
@@ -51,14 +52,14 @@ describe('golden trees', () => {
     });
   }
 
-  it('the committed overlays/ is the golden argocd-in-cluster tree (same config)', () => {
-    // The bundled config and the first golden case differ only in the schema comment.
+  it('the committed overlays/ is the golden argocd-bundled tree (same config)', () => {
+    // The bundled config and this golden case differ only in the schema comment.
     const bundled = readFileSync(join(here, '../../mr-drift.yaml'), 'utf8');
-    const golden = readFileSync(join(here, 'argocd-in-cluster/input/mr-drift.yaml'), 'utf8');
+    const golden = readFileSync(join(here, 'argocd-bundled/input/mr-drift.yaml'), 'utf8');
     const strip = (s: string): string => s.replace(/^# yaml-language-server:.*\n/, '');
     expect(strip(golden)).toBe(strip(bundled));
     const overlays = join(here, '../../overlays');
-    const expectedDir = join(here, 'argocd-in-cluster/expected');
+    const expectedDir = join(here, 'argocd-bundled/expected');
     expect(listFiles(overlays)).toEqual(listFiles(expectedDir));
     for (const f of listFiles(overlays)) {
       expect(readFileSync(join(overlays, f), 'utf8'), f).toBe(

@@ -63,17 +63,19 @@ const k = (region: string, ws: AlfredWorkspace, args: string[], input?: string) 
   kubectl(region, args, { namespace: ws.namespace, ...(input !== undefined ? { input } : {}) });
 
 /**
- * Who owns `spec.replicas` of a live object, as `manager/operation/subresource`. The
- * scenarios assert it, so each one states the server behaviour it stands on: if a future
- * API server recorded scales differently, the test says so instead of passing by luck.
+ * Who owns `spec.replicas` (or a CloudNativePG Cluster's `spec.instances`) of a live
+ * object, as `manager/operation/subresource`. The scenarios assert it, so each one states
+ * the server behaviour it stands on: if a future API server recorded scales differently,
+ * the test says so instead of passing by luck.
  */
 async function replicasOwners(
   region: string,
   ws: AlfredWorkspace,
   ref: string,
+  field: 'replicas' | 'instances' = 'replicas',
 ): Promise<{ replicas: number; owners: string[] }> {
   const obj = await kubectlJson<{
-    spec: { replicas: number };
+    spec: Record<string, number>;
     metadata: {
       managedFields?: Array<{
         manager: string;
@@ -84,17 +86,17 @@ async function replicasOwners(
     };
   }>(region, ['get', ref, '--show-managed-fields'], { namespace: ws.namespace });
   const owners = (obj.metadata.managedFields ?? [])
-    .filter((e) => e.fieldsV1?.['f:spec']?.['f:replicas'] !== undefined)
+    .filter((e) => e.fieldsV1?.['f:spec']?.[`f:${field}`] !== undefined)
     .map((e) => `${e.manager}/${e.operation}/${e.subresource ?? ''}`);
-  return { replicas: obj.spec.replicas, owners };
+  return { replicas: obj.spec[field], owners };
 }
 
-/** The first DB shard StatefulSet of the region's overlay (every region has one). */
+/** The first DB shard's CloudNativePG Cluster of the region's overlay (every region has one). */
 function shardOf(ws: AlfredWorkspace, region: string): string {
   const shard = ws
     .objects(region)
-    .find((o) => o.kind === 'StatefulSet' && /-db-shard-\d+$/.test(o.metadata.name));
-  if (!shard) throw new Error(`no DB shard StatefulSet in the ${region} overlay`);
+    .find((o) => o.kind === 'Cluster' && /-db-shard-\d+-[a-z0-9-]+$/.test(o.metadata.name));
+  if (!shard) throw new Error(`no DB shard Cluster in the ${region} overlay`);
   return shard.metadata.name;
 }
 
@@ -126,21 +128,23 @@ const withGitReplicas = (objects: KubeObject[], replicas: number): KubeObject[] 
 
 const scenarios: Scenario[] = [
   {
-    // Git sets the shard's replicas (1) and no HPA scales it: a person's scale is drift.
-    name: 'kubectl scale of a DB shard StatefulSet (Git sets its replicas)',
+    // Git sets the shard's instances and no autoscaler scales it: a person's scale (through
+    // the Cluster's scale subresource, as for a StatefulSet) is drift.
+    name: "kubectl scale of a DB shard's CloudNativePG Cluster (Git sets its instances)",
     change: async (r, ws) => {
-      await k(r, ws, ['scale', `statefulset/${shardOf(ws, r)}`, '--replicas=3']);
-      expect(await replicasOwners(r, ws, `statefulset/${shardOf(ws, r)}`)).toEqual({
-        replicas: 3,
+      const ref = `clusters.postgresql.cnpg.io/${shardOf(ws, r)}`;
+      await k(r, ws, ['scale', ref, '--replicas=5']);
+      expect(await replicasOwners(r, ws, ref, 'instances')).toEqual({
+        replicas: 5,
         owners: ['kubectl/Update/scale'],
       });
     },
     expected: (ws, r) => [
       {
-        kind: 'StatefulSet',
+        kind: 'Cluster',
         name: shardOf(ws, r),
         type: 'changed',
-        fields: { '/spec/replicas': 'kubectl' },
+        fields: { '/spec/instances': 'kubectl' },
       },
     ],
   },

@@ -6,10 +6,14 @@ import { ConfigError, type Problem } from '../../src/core/errors';
 
 /**
  * Bad configs: each must fail with a ConfigError whose problems name the file, the line
- * and the field, and say what is expected. Variants are made from the bundled config by
- * replacing one piece of text, so the line of the mistake is known.
+ * and the field, and say what is expected. Variants are made from the in-cluster golden
+ * config (the bundled config before its production sections: one shard per region, simple
+ * StatefulSets) by replacing one piece of text, so the line of the mistake is known.
  */
-const bundled = readFileSync(join(import.meta.dirname, '../../mr-drift.yaml'), 'utf8');
+const bundled = readFileSync(
+  join(import.meta.dirname, '../golden/argocd-in-cluster/input/mr-drift.yaml'),
+  'utf8',
+);
 const FILE = 'mr-drift.yaml';
 
 function problemsOf(text: string): Problem[] {

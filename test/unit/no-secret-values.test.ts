@@ -106,6 +106,7 @@ describe('no secret value in any generated tree', () => {
     // case and the production case (the Redis password under a name of its own).
     expect(withEso.map((t) => relative(root, t)).sort()).toEqual([
       'overlays',
+      'test/golden/argocd-bundled/expected',
       'test/golden/argocd-in-cluster/expected',
       'test/golden/argocd-production/expected',
       'test/golden/routing-aga-argocd/expected',
