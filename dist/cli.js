@@ -30,7 +30,7 @@ async function main(argv) {
   ).exitOverride();
   const sub = subcommand(argv);
   const commands = [];
-  if (sub !== "check") commands.push((await import("./chunks/generate-command-3OZH5MHB.js")).generateCommand());
+  if (sub !== "check") commands.push((await import("./chunks/generate-command-CBR6EHKK.js")).generateCommand());
   if (sub !== "generate") commands.push((await import("./chunks/check-command-DYS7AXJV.js")).checkCommand());
   for (const command of commands) {
     command.copyInheritedSettings(program);

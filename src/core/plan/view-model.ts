@@ -549,7 +549,10 @@ function shardCluster(config: Config, shard: string, region: string): ShardClust
   const distributed = holders.length > 1;
   // Members in file order, which a failover does not change: it moves `primary` and
   // `source`, never reorders the lists.
-  const members = holders.map((h) => ({ name: shardClusterName(n, shard, h), region: h }));
+  // By region name, so the externalClusters list does not follow the order of the config.
+  const members = [...holders]
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((h) => ({ name: shardClusterName(n, shard, h), region: h }));
   const others = members.filter((m) => m.region !== region);
   const source = !distributed ? null : isPrimary ? others[0].name : primaryCluster;
   return {
