@@ -145,7 +145,8 @@ interface CrdStatus {
   status?: { conditions?: { type: string; status: string }[] };
 }
 
-async function waitEstablished(
+/** Waits until every named CRD is Established (its API serves). */
+export async function waitEstablished(
   client: ApiClient,
   names: string[],
   timeoutMs: number,

@@ -103,6 +103,7 @@ export interface Engine {
  */
 const ENGINES: Partial<Record<EngineName, () => Promise<Engine>>> = {
   flux: async () => (await import('./flux')).flux,
+  argocd: async () => (await import('./argocd')).argocd,
 };
 
 /** The engines available, in the order `build --engines` builds them. */
