@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBinary } from '../cluster/binaries';
 import { JqSyntaxError } from '../../src/core/jq/jq-parse';
-import { compileDeletion, toJson } from '../../src/core/jq/jq-eval';
+import { compileDeletion } from '../../src/core/jq/jq-eval';
+import { toJson } from '../../src/core/jq/jq-values';
 import type { JqValue } from '../../src/core/jq/jq-parse';
 import { JQ_DOCUMENTS, JQ_EXPRESSIONS } from '../support/jq-cases';
 

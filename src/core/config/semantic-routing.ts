@@ -1,13 +1,4 @@
-import type { ConfigPath } from './yaml-locate';
-
-/** A rule broken by values that are each valid on their own (as in semantic-checks.ts). */
-interface SemanticProblem {
-  path: ConfigPath;
-  atKey?: boolean;
-  message: string;
-}
-
-type Raw = Record<string, unknown>;
+import { isObject, type Raw, type SemanticProblem } from './semantic-problem';
 
 /**
  * Rules of the `routing` and `secrets` sections and of `regions[].traffic` that the
@@ -270,8 +261,4 @@ function uniqueValues(values: unknown[], duplicate: (i: number, j: number) => vo
     if (j === undefined) first.set(v, i);
     else duplicate(i, j);
   });
-}
-
-function isObject(x: unknown): x is Raw {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
