@@ -30,8 +30,8 @@ async function main(argv) {
   ).exitOverride();
   const sub = subcommand(argv);
   const commands = [];
-  if (sub !== "check") commands.push((await import("./chunks/generate-command-CBR6EHKK.js")).generateCommand());
-  if (sub !== "generate") commands.push((await import("./chunks/check-command-DYS7AXJV.js")).checkCommand());
+  if (sub !== "check") commands.push((await import("./chunks/generate-command-OMTI36SO.js")).generateCommand());
+  if (sub !== "generate") commands.push((await import("./chunks/check-command-WKYR3ECR.js")).checkCommand());
   for (const command of commands) {
     command.copyInheritedSettings(program);
     program.addCommand(command);

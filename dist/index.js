@@ -99724,28 +99724,13 @@ var BUILTINS = /* @__PURE__ */ new Set([
   "with_entries/1"
 ]);
 
-// src/core/jq/jq-eval.ts
+// src/core/jq/jq-values.ts
 var JqRuntimeError = class extends Error {
   constructor(message) {
     super(message);
     this.name = "JqRuntimeError";
   }
 };
-function compileDeletion(expression) {
-  const node = parseJq(expression);
-  return {
-    expression,
-    apply: (doc) => deletePaths(doc, collectPaths(node, doc))
-  };
-}
-function collectPaths(node, doc) {
-  const paths = [];
-  for (const [value, path2] of evaluate(node, doc, [], true)) {
-    if (path2 === null) throw new JqRuntimeError(`invalid path against: ${describeValue(value)}`);
-    paths.push(path2);
-  }
-  return paths;
-}
 function typeOf(v) {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
@@ -99758,8 +99743,6 @@ function describeValue(v) {
 function isObject2(v) {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
-var truthy = (v) => v !== null && v !== false;
-var extend3 = (path2, el) => path2 === null ? null : [...path2, el];
 function sortedKeys(o) {
   return Object.keys(o).sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
 }
@@ -99803,6 +99786,219 @@ function compareValues(a, b) {
   }
   return 0;
 }
+var truthy = (v) => v !== null && v !== false;
+function equal(a, b) {
+  return compareValues(a, b) === 0;
+}
+function compareBy(op, l, r) {
+  const c = compareValues(l, r);
+  switch (op) {
+    case "==":
+      return c === 0;
+    case "!=":
+      return c !== 0;
+    case "<":
+      return c < 0;
+    case "<=":
+      return c <= 0;
+    case ">":
+      return c > 0;
+    case ">=":
+      return c >= 0;
+  }
+}
+function arith(op, l, r) {
+  const bad = () => {
+    const verb = { "+": "add", "-": "subtract", "*": "multiply", "/": "divide", "%": "modulo" }[op];
+    throw new JqRuntimeError(`cannot ${verb}: ${describeValue(l)} and ${describeValue(r)}`);
+  };
+  if (typeof l === "number" && typeof r === "number") {
+    switch (op) {
+      case "+":
+        return l + r;
+      case "-":
+        return l - r;
+      case "*":
+        return l * r;
+      case "/":
+        if (r === 0) bad();
+        return l / r;
+      case "%": {
+        const a = Math.trunc(l);
+        const b = Math.trunc(r);
+        if (b === 0) bad();
+        return a % b;
+      }
+    }
+  }
+  if (op === "+") {
+    if (l === null) return r;
+    if (r === null) return l;
+    if (typeof l === "string" && typeof r === "string") return l + r;
+    if (Array.isArray(l) && Array.isArray(r)) return [...l, ...r];
+    if (isObject2(l) && isObject2(r)) return { ...l, ...r };
+    return bad();
+  }
+  if (op === "-" && Array.isArray(l) && Array.isArray(r))
+    return l.filter((x) => !r.some((y) => equal(x, y)));
+  if (op === "/" && typeof l === "string" && typeof r === "string") return splitString(l, r);
+  return bad();
+}
+function splitString(s, sep4) {
+  if (s === "") return [];
+  return sep4 === "" ? [...s] : s.split(sep4);
+}
+function contains(a, b) {
+  if (typeOf(a) !== typeOf(b))
+    throw new JqRuntimeError(
+      `cannot check whether ${describeValue(a)} contains ${describeValue(b)}`
+    );
+  if (typeof a === "string") return a.includes(b);
+  if (Array.isArray(a)) return b.every((x) => a.some((y) => safeContains(y, x)));
+  if (isObject2(a))
+    return Object.entries(b).every(
+      ([k, v]) => Object.hasOwn(a, k) && contains(a[k], v)
+    );
+  return equal(a, b);
+}
+function safeContains(a, b) {
+  return typeOf(a) === typeOf(b) && contains(a, b);
+}
+function needString(v, what) {
+  if (typeof v !== "string")
+    throw new JqRuntimeError(`${what} cannot be applied to: ${describeValue(v)}`);
+  return v;
+}
+function regexOf(pattern, flags) {
+  const src = needString(pattern, "test");
+  const f = flags === null ? "" : needString(flags, "test");
+  if ([...f].some((c) => !"gim".includes(c)))
+    throw new JqRuntimeError(`unsupported regular expression flag: ${JSON.stringify(f)}`);
+  let js = "u" + (f.includes("i") ? "i" : "") + (f.includes("m") ? "s" : "");
+  let text = src;
+  const inline = /^\(\?([is]+)\)/.exec(text);
+  if (inline) {
+    for (const c of inline[1]) if (!js.includes(c)) js += c;
+    text = text.slice(inline[0].length);
+  }
+  try {
+    return new RegExp(text, js);
+  } catch (e2) {
+    throw new JqRuntimeError(`invalid regular expression ${JSON.stringify(src)}: ${String(e2)}`);
+  }
+}
+function length(v) {
+  if (v === null) return 0;
+  if (typeof v === "string") return [...v].length;
+  if (Array.isArray(v)) return v.length;
+  if (isObject2(v)) return Object.keys(v).length;
+  if (typeof v === "number") return Math.abs(v);
+  throw new JqRuntimeError(`length cannot be applied to: ${describeValue(v)}`);
+}
+function keysOf(v) {
+  if (isObject2(v)) return sortedKeys(v);
+  if (Array.isArray(v)) return v.map((_, i2) => i2);
+  throw new JqRuntimeError(`keys cannot be applied to: ${describeValue(v)}`);
+}
+function has(v, k) {
+  if (v === null) return false;
+  if (isObject2(v) && typeof k === "string") return Object.hasOwn(v, k);
+  if (Array.isArray(v) && typeof k === "number") return k >= 0 && k < v.length;
+  throw new JqRuntimeError(`has(${toJson(k)}) cannot be applied to: ${describeValue(v)}`);
+}
+function toEntries(v) {
+  if (!isObject2(v))
+    throw new JqRuntimeError(`to_entries cannot be applied to: ${describeValue(v)}`);
+  return sortedKeys(v).map((key) => ({ key, value: v[key] }));
+}
+function fromEntries(v) {
+  if (!Array.isArray(v))
+    throw new JqRuntimeError(`from_entries cannot be applied to: ${describeValue(v)}`);
+  const out = {};
+  for (const e2 of v) {
+    if (!isObject2(e2))
+      throw new JqRuntimeError(`from_entries cannot be applied to: ${describeValue(e2)}`);
+    const key = ["key", "Key", "name", "Name"].map((n) => e2[n]).find((x) => x != null && x !== false);
+    if (typeof key !== "string")
+      throw new JqRuntimeError("from_entries: expected a string for object key");
+    const value = ["value", "Value"].find((n) => Object.hasOwn(e2, n));
+    out[key] = value === void 0 ? null : e2[value];
+  }
+  return out;
+}
+
+// src/core/jq/jq-delete.ts
+function deletePaths(doc, paths) {
+  if (paths.length === 0) return doc;
+  let marked = doc;
+  for (const p of paths) marked = mark(marked, p);
+  return unmark(marked) ?? null;
+}
+var GONE = /* @__PURE__ */ Symbol("deleted");
+function clampIndex(i2, min, max) {
+  const j = i2 < 0 ? i2 + max : i2;
+  return j < min ? min : j > max ? max : j;
+}
+function mark(v, path2) {
+  if (path2.length === 0) return GONE;
+  if (v === GONE) return v;
+  const [el, ...rest] = path2;
+  if (typeof el === "string") {
+    if (v !== null && (typeof v !== "object" || Array.isArray(v)))
+      throw new JqRuntimeError(`expected an object but got: ${typeOf(v)}`);
+    const obj = v ?? {};
+    if (!Object.hasOwn(obj, el)) return obj;
+    return { ...obj, [el]: mark(obj[el], rest) };
+  }
+  if (v !== null && !Array.isArray(v))
+    throw new JqRuntimeError(`expected an array but got: ${typeOf(v)}`);
+  const arr = v ?? [];
+  if (typeof el === "number") {
+    const j = clampIndex(Math.trunc(el), -1, arr.length);
+    if (j < 0 || j >= arr.length) return arr;
+    const copy = [...arr];
+    copy[j] = mark(arr[j], rest);
+    return copy;
+  }
+  const start = el.start === null ? 0 : clampIndex(Math.trunc(el.start), 0, arr.length);
+  const end = el.end === null ? arr.length : clampIndex(Math.trunc(el.end), start, arr.length);
+  if (start === end) return arr;
+  const inner = mark(arr.slice(start, end), rest);
+  if (inner === GONE) {
+    const gone = arr.slice(start, end).map(() => GONE);
+    return [...arr.slice(0, start), ...gone, ...arr.slice(end)];
+  }
+  if (!Array.isArray(inner)) throw new JqRuntimeError("expected an array");
+  return [...arr.slice(0, start), ...inner, ...arr.slice(end)];
+}
+function unmark(v) {
+  if (v === GONE) return void 0;
+  if (Array.isArray(v)) return v.flatMap((x) => x === GONE ? [] : [unmark(x)]);
+  if (v !== null && typeof v === "object") {
+    const out = {};
+    for (const [k, x] of Object.entries(v)) if (x !== GONE) out[k] = unmark(x);
+    return out;
+  }
+  return v;
+}
+
+// src/core/jq/jq-eval.ts
+function compileDeletion(expression) {
+  const node = parseJq(expression);
+  return {
+    expression,
+    apply: (doc) => deletePaths(doc, collectPaths(node, doc))
+  };
+}
+function collectPaths(node, doc) {
+  const paths = [];
+  for (const [value, path2] of evaluate(node, doc, [], true)) {
+    if (path2 === null) throw new JqRuntimeError(`invalid path against: ${describeValue(value)}`);
+    paths.push(path2);
+  }
+  return paths;
+}
+var extend3 = (path2, el) => path2 === null ? null : [...path2, el];
 function* evaluate(node, input2, path2, track) {
   const sub = (n, v, p) => evaluate(n, v, p, track);
   switch (node.t) {
@@ -100016,145 +100212,6 @@ function slice(target, path2, from2, to, track = false) {
     return [chars.slice(s, e2).join(""), extend3(path2, el(s, e2))];
   }
   throw new JqRuntimeError(`cannot slice: ${describeValue(target)}`);
-}
-function equal(a, b) {
-  return compareValues(a, b) === 0;
-}
-function compareBy(op, l, r) {
-  const c = compareValues(l, r);
-  switch (op) {
-    case "==":
-      return c === 0;
-    case "!=":
-      return c !== 0;
-    case "<":
-      return c < 0;
-    case "<=":
-      return c <= 0;
-    case ">":
-      return c > 0;
-    case ">=":
-      return c >= 0;
-  }
-}
-function arith(op, l, r) {
-  const bad = () => {
-    const verb = { "+": "add", "-": "subtract", "*": "multiply", "/": "divide", "%": "modulo" }[op];
-    throw new JqRuntimeError(`cannot ${verb}: ${describeValue(l)} and ${describeValue(r)}`);
-  };
-  if (typeof l === "number" && typeof r === "number") {
-    switch (op) {
-      case "+":
-        return l + r;
-      case "-":
-        return l - r;
-      case "*":
-        return l * r;
-      case "/":
-        if (r === 0) bad();
-        return l / r;
-      case "%": {
-        const a = Math.trunc(l);
-        const b = Math.trunc(r);
-        if (b === 0) bad();
-        return a % b;
-      }
-    }
-  }
-  if (op === "+") {
-    if (l === null) return r;
-    if (r === null) return l;
-    if (typeof l === "string" && typeof r === "string") return l + r;
-    if (Array.isArray(l) && Array.isArray(r)) return [...l, ...r];
-    if (isObject2(l) && isObject2(r)) return { ...l, ...r };
-    return bad();
-  }
-  if (op === "-" && Array.isArray(l) && Array.isArray(r))
-    return l.filter((x) => !r.some((y) => equal(x, y)));
-  if (op === "/" && typeof l === "string" && typeof r === "string") return splitString(l, r);
-  return bad();
-}
-function splitString(s, sep4) {
-  if (s === "") return [];
-  return sep4 === "" ? [...s] : s.split(sep4);
-}
-function contains(a, b) {
-  if (typeOf(a) !== typeOf(b))
-    throw new JqRuntimeError(
-      `cannot check whether ${describeValue(a)} contains ${describeValue(b)}`
-    );
-  if (typeof a === "string") return a.includes(b);
-  if (Array.isArray(a)) return b.every((x) => a.some((y) => safeContains(y, x)));
-  if (isObject2(a))
-    return Object.entries(b).every(
-      ([k, v]) => Object.hasOwn(a, k) && contains(a[k], v)
-    );
-  return equal(a, b);
-}
-function safeContains(a, b) {
-  return typeOf(a) === typeOf(b) && contains(a, b);
-}
-function needString(v, what) {
-  if (typeof v !== "string")
-    throw new JqRuntimeError(`${what} cannot be applied to: ${describeValue(v)}`);
-  return v;
-}
-function regexOf(pattern, flags) {
-  const src = needString(pattern, "test");
-  const f = flags === null ? "" : needString(flags, "test");
-  if ([...f].some((c) => !"gim".includes(c)))
-    throw new JqRuntimeError(`unsupported regular expression flag: ${JSON.stringify(f)}`);
-  let js = "u" + (f.includes("i") ? "i" : "") + (f.includes("m") ? "s" : "");
-  let text = src;
-  const inline = /^\(\?([is]+)\)/.exec(text);
-  if (inline) {
-    for (const c of inline[1]) if (!js.includes(c)) js += c;
-    text = text.slice(inline[0].length);
-  }
-  try {
-    return new RegExp(text, js);
-  } catch (e2) {
-    throw new JqRuntimeError(`invalid regular expression ${JSON.stringify(src)}: ${String(e2)}`);
-  }
-}
-function length(v) {
-  if (v === null) return 0;
-  if (typeof v === "string") return [...v].length;
-  if (Array.isArray(v)) return v.length;
-  if (isObject2(v)) return Object.keys(v).length;
-  if (typeof v === "number") return Math.abs(v);
-  throw new JqRuntimeError(`length cannot be applied to: ${describeValue(v)}`);
-}
-function keysOf(v) {
-  if (isObject2(v)) return sortedKeys(v);
-  if (Array.isArray(v)) return v.map((_, i2) => i2);
-  throw new JqRuntimeError(`keys cannot be applied to: ${describeValue(v)}`);
-}
-function has(v, k) {
-  if (v === null) return false;
-  if (isObject2(v) && typeof k === "string") return Object.hasOwn(v, k);
-  if (Array.isArray(v) && typeof k === "number") return k >= 0 && k < v.length;
-  throw new JqRuntimeError(`has(${toJson(k)}) cannot be applied to: ${describeValue(v)}`);
-}
-function toEntries(v) {
-  if (!isObject2(v))
-    throw new JqRuntimeError(`to_entries cannot be applied to: ${describeValue(v)}`);
-  return sortedKeys(v).map((key) => ({ key, value: v[key] }));
-}
-function fromEntries(v) {
-  if (!Array.isArray(v))
-    throw new JqRuntimeError(`from_entries cannot be applied to: ${describeValue(v)}`);
-  const out = {};
-  for (const e2 of v) {
-    if (!isObject2(e2))
-      throw new JqRuntimeError(`from_entries cannot be applied to: ${describeValue(e2)}`);
-    const key = ["key", "Key", "name", "Name"].map((n) => e2[n]).find((x) => x != null && x !== false);
-    if (typeof key !== "string")
-      throw new JqRuntimeError("from_entries: expected a string for object key");
-    const value = ["value", "Value"].find((n) => Object.hasOwn(e2, n));
-    out[key] = value === void 0 ? null : e2[value];
-  }
-  return out;
 }
 function* call(name, args, input2, path2, track) {
   const arg = (i2) => args[i2];
@@ -100397,59 +100454,6 @@ function* call(name, args, input2, path2, track) {
     }
   }
   throw new JqRuntimeError(`${name}/${args.length} is not defined`);
-}
-function deletePaths(doc, paths) {
-  if (paths.length === 0) return doc;
-  let marked = doc;
-  for (const p of paths) marked = mark(marked, p);
-  return unmark(marked) ?? null;
-}
-var GONE = /* @__PURE__ */ Symbol("deleted");
-function clampIndex(i2, min, max) {
-  const j = i2 < 0 ? i2 + max : i2;
-  return j < min ? min : j > max ? max : j;
-}
-function mark(v, path2) {
-  if (path2.length === 0) return GONE;
-  if (v === GONE) return v;
-  const [el, ...rest] = path2;
-  if (typeof el === "string") {
-    if (v !== null && (typeof v !== "object" || Array.isArray(v)))
-      throw new JqRuntimeError(`expected an object but got: ${typeOf(v)}`);
-    const obj = v ?? {};
-    if (!Object.hasOwn(obj, el)) return obj;
-    return { ...obj, [el]: mark(obj[el], rest) };
-  }
-  if (v !== null && !Array.isArray(v))
-    throw new JqRuntimeError(`expected an array but got: ${typeOf(v)}`);
-  const arr = v ?? [];
-  if (typeof el === "number") {
-    const j = clampIndex(Math.trunc(el), -1, arr.length);
-    if (j < 0 || j >= arr.length) return arr;
-    const copy = [...arr];
-    copy[j] = mark(arr[j], rest);
-    return copy;
-  }
-  const start = el.start === null ? 0 : clampIndex(Math.trunc(el.start), 0, arr.length);
-  const end = el.end === null ? arr.length : clampIndex(Math.trunc(el.end), start, arr.length);
-  if (start === end) return arr;
-  const inner = mark(arr.slice(start, end), rest);
-  if (inner === GONE) {
-    const gone = arr.slice(start, end).map(() => GONE);
-    return [...arr.slice(0, start), ...gone, ...arr.slice(end)];
-  }
-  if (!Array.isArray(inner)) throw new JqRuntimeError("expected an array");
-  return [...arr.slice(0, start), ...inner, ...arr.slice(end)];
-}
-function unmark(v) {
-  if (v === GONE) return void 0;
-  if (Array.isArray(v)) return v.flatMap((x) => x === GONE ? [] : [unmark(x)]);
-  if (v !== null && typeof v === "object") {
-    const out = {};
-    for (const [k, x] of Object.entries(v)) if (x !== GONE) out[k] = unmark(x);
-    return out;
-  }
-  return v;
 }
 
 // src/core/engine/argo-glob.ts
