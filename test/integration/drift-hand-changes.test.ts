@@ -13,7 +13,7 @@ import {
   check,
   completed,
   deleteObjects,
-  resourceVersions,
+  nonControllerWrites,
   runCli,
   summary,
   tempDir,
@@ -445,7 +445,7 @@ describeCluster('each hand change gives exactly its finding, with its manager', 
       await s.change(region, ws);
       const expected = typeof s.expected === 'function' ? s.expected(ws, region) : s.expected;
 
-      const before = await resourceVersions(region, objects);
+      const before = await nonControllerWrites(region, objects);
       const variants = [
         { mode: 'server-side', fullDryRun: false },
         // Every object through the real dry-run: the no-op shortcut must agree.
@@ -462,7 +462,7 @@ describeCluster('each hand change gives exactly its finding, with its manager', 
           if (f.manager !== 'kubectl') expect(f.time, f.path).toMatch(/^\d{4}-\d\d-\d\dT/);
         }
       }
-      expect(await resourceVersions(region, objects)).toEqual(before);
+      expect(await nonControllerWrites(region, objects)).toEqual(before);
       await s.after?.(region, ws);
     },
   );

@@ -2,7 +2,7 @@
  * Helpers for the drift-check integration tests: apply desired state the way a GitOps
  * engine does (server-side apply as `argocd-controller`), build throw-away copies of the
  * generated Alfred overlays in fresh namespaces, run the check, and snapshot
- * resourceVersions to prove the check never writes.
+ * nonControllerWrites to prove the check never writes.
  *
  * The clusters are shared and namespaces can never be reused, so every workspace gets a
  * unique namespace and a unique `app.kubernetes.io/part-of` value (the app identity the
@@ -71,8 +71,19 @@ export async function deleteObjects(region: string, objects: KubeObject[]): Prom
   });
 }
 
-/** `kind/namespace/name` -> resourceVersion of every given object that exists. */
-export async function resourceVersions(
+/** Field managers of the test regions' own control plane (they write all the time). */
+const CONTROL_PLANE_MANAGERS = /^(kube-controller-manager|kube-scheduler|kwok)/;
+
+/**
+ * `kind/namespace/name` -> what every write by someone other than the regions' own
+ * controllers has left on the object: its uid (a delete and re-create changes it) and its
+ * managedFields entries, each with manager, operation, time and fields, except the
+ * control plane's and status writes. A check that wrote anything (an apply, a patch, a
+ * re-create) changes this; the controller-manager updating a Deployment's status, or the
+ * HPA scaling it, does not. (resourceVersion cannot tell them apart now that the regions
+ * run controllers.)
+ */
+export async function nonControllerWrites(
   region: string,
   objects: KubeObject[],
 ): Promise<Map<string, string>> {
@@ -85,9 +96,14 @@ export async function resourceVersions(
     },
   );
   for (const o of list.items ?? []) {
+    const entries = ((o.metadata.managedFields ?? []) as Array<Record<string, unknown>>)
+      .filter((e) => e.subresource !== 'status')
+      .filter((e) => !CONTROL_PLANE_MANAGERS.test(String(e.manager)))
+      .map((e) => JSON.stringify([e.manager, e.operation, e.subresource ?? '', e.time, e.fieldsV1]))
+      .sort();
     out.set(
       `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`,
-      String(o.metadata.resourceVersion),
+      JSON.stringify([o.metadata.uid, entries]),
     );
   }
   return out;

@@ -15,7 +15,7 @@ import {
   completed,
   deleteObjects,
   parseObjects,
-  resourceVersions,
+  nonControllerWrites,
   summary,
   tempDir,
   uniqueIdentity,
@@ -43,7 +43,7 @@ async function expectInSync(
   objects: Map<string, KubeObject[]>,
 ): Promise<void> {
   const before = new Map<string, Map<string, string>>();
-  for (const r of checked) before.set(r, await resourceVersions(r, objects.get(r)!));
+  for (const r of checked) before.set(r, await nonControllerWrites(r, objects.get(r)!));
   const variants = [
     { mode: 'server-side', fullDryRun: false },
     // Every object through the real dry-run: proves the no-op shortcut changes nothing.
@@ -65,7 +65,7 @@ async function expectInSync(
     }
   }
   for (const r of checked) {
-    const after = await resourceVersions(r, objects.get(r)!);
+    const after = await nonControllerWrites(r, objects.get(r)!);
     expect(after.size).toBe(before.get(r)!.size);
     expect(after).toEqual(before.get(r));
   }

@@ -19,7 +19,7 @@ import {
   deleteObjects,
   gitIn,
   parseObjects,
-  resourceVersions,
+  nonControllerWrites,
   runCli,
   tempDir,
 } from './drift-helpers';
@@ -173,7 +173,7 @@ describeCluster('origin of each difference: this PR or drift already in the clus
   it.each(modes)('%s: exactly one pr, one drift and one both field', async (mode) => {
     const tempBefore = baseTempDirs();
     const head = git('rev-parse', 'HEAD');
-    const versionsBefore = await resourceVersions('us-east', applied.get('us-east')!);
+    const versionsBefore = await nonControllerWrites('us-east', applied.get('us-east')!);
 
     const report = await check(join(repo.dir, 'overlays'), ['us-east'], mode, {
       base: baseCommit,
@@ -205,7 +205,7 @@ describeCluster('origin of each difference: this PR or drift already in the clus
     expect(east.status).toBe('drift');
 
     // Nothing written to the cluster or the repository; the base's temporary tree is gone.
-    expect(await resourceVersions('us-east', applied.get('us-east')!)).toEqual(versionsBefore);
+    expect(await nonControllerWrites('us-east', applied.get('us-east')!)).toEqual(versionsBefore);
     expect(git('status', '--porcelain')).toBe('');
     expect(git('rev-parse', 'HEAD')).toBe(head);
     expect(git('worktree', 'list').split('\n')).toHaveLength(1);
