@@ -145,7 +145,7 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
     let dryRun: DryRunResults | undefined;
     if (input.mode === 'server-side') {
       const { provenNoOp, targets } = chooseDryRunTargets(desired, live, input);
-      dryRun = await predictByDryRun(client, targets, (done, total) =>
+      dryRun = await predictByDryRun(client, targets, live, (done, total) =>
         step('dry-run', done, total),
       );
       for (const [key, object] of provenNoOp) dryRun.predicted.set(key, object);

@@ -3,7 +3,7 @@
  * never one GET per object. Objects are kept exactly as the server sent them.
  */
 import type { KubeObject } from '../../core/compare/kube-object';
-import type { KubeClient } from './kube-client';
+import { KubeApiError, type KubeClient } from './kube-client';
 import { apiVersionOf, type ResourceType } from '../../core/compare/resource-catalog';
 import { collectionPath } from './discovery';
 
@@ -41,4 +41,24 @@ export async function listObjects(
     token = body.metadata?.continue || undefined;
   } while (token);
   return out;
+}
+
+/** Reads one object (a GET); undefined when it no longer exists. */
+export async function getObject(
+  client: KubeClient,
+  rt: ResourceType,
+  namespace: string | undefined,
+  name: string,
+): Promise<KubeObject | undefined> {
+  try {
+    const item = (await client.getJson(
+      `${collectionPath(rt, namespace)}/${encodeURIComponent(name)}`,
+    )) as KubeObject;
+    item.apiVersion ??= apiVersionOf(rt);
+    item.kind ??= rt.kind;
+    return item;
+  } catch (e) {
+    if (e instanceof KubeApiError && e.status === 404) return undefined;
+    throw e;
+  }
 }
