@@ -104285,43 +104285,6 @@ async function dryRunApply(client, rt, manifest, fieldManager) {
   return { object: res.body, warnings: res.warnings };
 }
 
-// src/pipeline/predict-by-dry-run.ts
-async function predictByDryRun(client, targets2, progress) {
-  const results = {
-    predicted: /* @__PURE__ */ new Map(),
-    refused: /* @__PURE__ */ new Map(),
-    unjudged: /* @__PURE__ */ new Set(),
-    errors: [],
-    warnings: []
-  };
-  let done = 0;
-  progress(0, targets2.length);
-  await Promise.all(
-    targets2.map(async ({ object, resourceType, key, manager }) => {
-      const manifest = object.entry.manifest;
-      try {
-        const res = await dryRunApply(client, resourceType, manifest, manager);
-        results.predicted.set(key, res.object);
-        for (const w of res.warnings)
-          results.warnings.push(`${describeRef(refOf(manifest))}: ${w}`);
-      } catch (e2) {
-        if (isAccessFailure(e2))
-          throw accessFailure(e2, "run the server-side apply dry-run", client, true);
-        if (e2 instanceof KubeApiError && e2.status === 422 && refusalIsImmutable(e2.causes, e2.message))
-          results.refused.set(key, `${describeRef(refOf(manifest))}: ${e2.message}`);
-        else {
-          results.unjudged.add(key);
-          results.errors.push(
-            `${describeRef(refOf(manifest))}: the server refused the dry-run apply (${e2 instanceof KubeApiError ? `${e2.status} ${e2.reason}: ${e2.message}` : e2.message})`
-          );
-        }
-      }
-      progress(++done, targets2.length);
-    })
-  );
-  return results;
-}
-
 // src/adapters/kube/read-live.ts
 var PAGE = 500;
 async function listObjects(client, rt, options = {}) {
@@ -104342,6 +104305,91 @@ async function listObjects(client, rt, options = {}) {
     token = body.metadata?.continue || void 0;
   } while (token);
   return out;
+}
+async function getObject(client, rt, namespace, name) {
+  try {
+    const item = await client.getJson(
+      `${collectionPath(rt, namespace)}/${encodeURIComponent(name)}`
+    );
+    item.apiVersion ??= apiVersionOf(rt);
+    item.kind ??= rt.kind;
+    return item;
+  } catch (e2) {
+    if (e2 instanceof KubeApiError && e2.status === 404) return void 0;
+    throw e2;
+  }
+}
+
+// src/pipeline/predict-by-dry-run.ts
+async function predictByDryRun(client, targets2, live, progress) {
+  const results = {
+    predicted: /* @__PURE__ */ new Map(),
+    refused: /* @__PURE__ */ new Map(),
+    unjudged: /* @__PURE__ */ new Set(),
+    errors: [],
+    warnings: []
+  };
+  let done = 0;
+  progress(0, targets2.length);
+  await Promise.all(
+    targets2.map(async (target) => {
+      await dryRunOne(client, target, results);
+      progress(++done, targets2.length);
+    })
+  );
+  await settleMoved(client, targets2, live, results);
+  return results;
+}
+var SETTLE_ROUNDS = 3;
+async function settleMoved(client, targets2, live, results) {
+  const versionOf = (o) => o?.metadata.resourceVersion;
+  for (let round = 0; round < SETTLE_ROUNDS; round++) {
+    const moved = targets2.filter(({ key }) => {
+      const predicted = results.predicted.get(key);
+      return predicted !== void 0 && live.has(key) && versionOf(predicted) !== versionOf(live.get(key));
+    });
+    if (moved.length === 0) return;
+    await Promise.all(
+      moved.map(async (target) => {
+        const { object, resourceType, key } = target;
+        const manifest = object.entry.manifest;
+        const fresh2 = await getObject(
+          client,
+          resourceType,
+          manifest.metadata.namespace,
+          manifest.metadata.name
+        ).catch(() => void 0);
+        if (fresh2 === void 0) return;
+        live.set(key, fresh2);
+        if (versionOf(fresh2) !== versionOf(results.predicted.get(key))) {
+          results.predicted.delete(key);
+          await dryRunOne(client, target, results);
+        }
+      })
+    );
+  }
+}
+async function dryRunOne(client, { object, resourceType, key, manager }, results) {
+  const manifest = object.entry.manifest;
+  try {
+    const res = await dryRunApply(client, resourceType, manifest, manager);
+    results.predicted.set(key, res.object);
+    for (const w of res.warnings) {
+      const line = `${describeRef(refOf(manifest))}: ${w}`;
+      if (!results.warnings.includes(line)) results.warnings.push(line);
+    }
+  } catch (e2) {
+    if (isAccessFailure(e2))
+      throw accessFailure(e2, "run the server-side apply dry-run", client, true);
+    if (e2 instanceof KubeApiError && e2.status === 422 && refusalIsImmutable(e2.causes, e2.message))
+      results.refused.set(key, `${describeRef(refOf(manifest))}: ${e2.message}`);
+    else {
+      results.unjudged.add(key);
+      results.errors.push(
+        `${describeRef(refOf(manifest))}: the server refused the dry-run apply (${e2 instanceof KubeApiError ? `${e2.status} ${e2.reason}: ${e2.message}` : e2.message})`
+      );
+    }
+  }
 }
 
 // src/pipeline/read-region-live.ts
@@ -104477,6 +104525,7 @@ async function checkRegion(input2) {
       dryRun = await predictByDryRun(
         client,
         targets2,
+        live,
         (done, total) => step("dry-run", done, total)
       );
       for (const [key, object] of provenNoOp) dryRun.predicted.set(key, object);
