@@ -10,6 +10,8 @@ import { chooseDryRunTargets } from '../core/compare/dry-run-targets';
 import { GITOPS_MANAGERS } from '../core/compare/managers';
 import { planRegionReads } from '../core/compare/read-plan';
 import { regionVerdict } from '../core/compare/region-verdict';
+import { enginesFor } from '../core/engine/engine-of';
+import { addFluxApplyForm } from '../core/engine/flux-apply-form';
 import {
   addEngineMetadata,
   resolveDesired,
@@ -141,6 +143,10 @@ export async function checkRegion(input: RegionCheckInput): Promise<RegionReport
     const isApplier = (m: string) => m === input.fieldManager || GITOPS_MANAGERS.includes(m);
     // The engine's tracking labels/annotations are part of what it applies: add them to Git's side.
     addEngineMetadata([...desired, ...(base ?? [])], live, isApplier);
+    // Flux applies some fields Git leaves out as empty maps: its Apply entry owns them.
+    addFluxApplyForm([...desired, ...(base ?? [])], live, (l) =>
+      enginesFor(l, deployment?.engine, input.fieldManager),
+    );
 
     let dryRun: DryRunResults | undefined;
     if (input.mode === 'server-side') {

@@ -33,6 +33,7 @@ import { completed, summary } from './drift-helpers';
 import {
   checkDeployed,
   e2eConfig,
+  IN_CLUSTER_DB_CONFIG,
   runDeploy,
   succeeded,
   waveOrderProblems,
@@ -145,22 +146,10 @@ describeCluster(
       (await engineContextFromDeployed(dir(), log)).ctx;
 
     beforeAll(() => {
-      cfg = e2eConfig('ar', 'argocd');
       // The bundled config as it was when these tests last passed (database in-cluster):
       // since 2026-12-03 05:00 the bundled config uses CloudNativePG, whose operator does not
-      // run in the test regions (not tried with Argo CD's health checks yet). Same renames.
-      const fixture = parseDocument(
-        readFileSync(new URL('./argocd-e2e.mr-drift.yaml', import.meta.url), 'utf8'),
-      );
-      for (const path of [
-        ['app', 'name'],
-        ['app', 'namespace'],
-        ['gitops', 'argocd', 'project'],
-      ])
-        fixture.setIn(path, cfg.app);
-      fixture.setIn(['gitops', 'argocd', 'namespace'], `${cfg.app}-argocd`);
-      fixture.setIn(['database', 'credentialsSecret'], `${cfg.app}-db-credentials`);
-      writeFileSync(cfg.file, fixture.toString({ lineWidth: 0 }));
+      // run in the test regions (not tried with Argo CD's health checks yet).
+      cfg = e2eConfig('ar', 'argocd', IN_CLUSTER_DB_CONFIG);
     });
 
     afterAll(async () => {

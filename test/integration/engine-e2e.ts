@@ -28,15 +28,29 @@ export interface E2eConfig {
 }
 
 /**
- * The bundled config with a fresh app name, namespace and engine namespace. The engine's
- * interval is an hour, so the only reconciles during a test are the deploy's and those the
- * test asks for: "before the engine's next reconcile" is then a fact, not a race.
+ * The bundled config as it was before it moved to CloudNativePG (database in-cluster: one
+ * StatefulSet per shard, whose Pods the test regions run), for the tests that need
+ * StatefulSets or whose engine's health checks were not yet tried on operators' objects.
  */
-export function e2eConfig(prefix: string, engine: EngineName = 'flux'): E2eConfig {
+export const IN_CLUSTER_DB_CONFIG = join(
+  repoRoot,
+  'test/integration/e2e-in-cluster-db.mr-drift.yaml',
+);
+
+/**
+ * The bundled config (or `source`, a config file in its shape) with a fresh app name,
+ * namespace and engine namespace. The engine's interval is an hour, so the only
+ * reconciles during a test are the deploy's and those the test asks for: "before the engine's next reconcile" is then a fact, not a race.
+ */
+export function e2eConfig(
+  prefix: string,
+  engine: EngineName = 'flux',
+  source: string = join(repoRoot, 'mr-drift.yaml'),
+): E2eConfig {
   const id = `${prefix}${randomBytes(3).toString('hex')}`;
   const { dir, dispose } = tempDir(`e2e-${prefix}`);
   const file = join(dir, 'mr-drift.yaml');
-  const doc = parseDocument(readFileSync(join(repoRoot, 'mr-drift.yaml'), 'utf8'));
+  const doc = parseDocument(readFileSync(source, 'utf8'));
   doc.setIn(['app', 'name'], id);
   doc.setIn(['app', 'namespace'], id);
   doc.setIn(['gitops', 'flux', 'namespace'], `${id}-flux`);

@@ -10,7 +10,7 @@
  * 3. read-only mode only: fields the applier applied earlier that Git no longer sets, which
  *    the next apply would remove (server-side mode sees those in the dry-run already).
  */
-import { type Json, type KubeObject } from './kube-object';
+import { isJsonObject, type Json, type KubeObject } from './kube-object';
 import { formatPath, pathStartsWith, type FieldPath } from './field-path';
 import { builtinListKeys } from './list-keys';
 import {
@@ -104,7 +104,12 @@ export function compareObject(input: CompareObjectInput): FieldDiff[] {
     if (!hand && !prunable) continue;
     for (const u of uncoveredFields(entry, liveS, desired)) {
       if (isServerManagedPath(u.path)) continue;
-      if (hand && appliers.some((a) => entryOwns(a, u.path, liveS))) continue;
+      if (
+        hand &&
+        !insideEmptyMap(desired, u.path) &&
+        appliers.some((a) => entryOwns(a, u.path, liveS))
+      )
+        continue;
       // The next apply removes a field only when no one else owns it too.
       if (prunable && entries.some((o) => o !== entry && entryOwns(o, u.path, liveS))) continue;
       add({ path: u.path, live: u.live, entry });
@@ -132,6 +137,22 @@ export function compareObject(input: CompareObjectInput): FieldDiff[] {
     ? fields.map((f) => redactSecretField(f, input.fingerprint))
     : fields;
   return redacted.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * True when Git's side holds an empty map above `path`. The applier's entry then owns that
+ * map as a leaf (`f:strategy: {}` when Flux applies `strategy: {}`, see
+ * engine/flux-apply-form.ts), which owns the map, not what others set inside it: the next
+ * apply leaves their fields in place.
+ */
+function insideEmptyMap(desired: Json, path: FieldPath): boolean {
+  let v: Json | undefined = desired;
+  for (const seg of path.slice(0, -1)) {
+    v = liveStep(v, seg);
+    if (v === undefined) return false;
+    if (isJsonObject(v) && Object.keys(v).length === 0) return true;
+  }
+  return false;
 }
 
 /** Managers whose fields a replace removes only for a moment: Kubernetes' own controllers. */
