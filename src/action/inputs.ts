@@ -2,6 +2,7 @@ import { UsageError } from '../core/errors';
 import { COMMENT_KEY_PATTERN, DEFAULT_COMMENT_KEY } from '../core/report/markdown-comment';
 import type { ComparisonMode } from '../core/report/model';
 import { count } from '../core/text/plural';
+import { DEFAULT_PARALLEL_REGIONS } from '../pipeline/check-options';
 
 /** The Action's inputs, parsed and checked (see action.yml for their documentation). */
 export interface ActionInputs {
@@ -23,6 +24,7 @@ export interface ActionInputs {
   fieldManager?: string;
   /** Seconds to wait for a cluster to connect or answer a request (default 30). */
   requestTimeout: number;
+  parallelRegions: number;
   /** Aggregate mode: report files or folders to combine instead of checking clusters. */
   aggregate?: string[];
   /** Where to write the JSON report; default under RUNNER_TEMP. */
@@ -61,6 +63,7 @@ export const INPUT_NAMES = [
   'ignore-file',
   'field-manager',
   'request-timeout',
+  'parallel-regions',
   'aggregate',
   'report-file',
   'issue',
@@ -142,6 +145,15 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
     );
   }
 
+  const parallelText = optional('parallel-regions');
+  const parallelRegions =
+    parallelText === undefined ? DEFAULT_PARALLEL_REGIONS : Number(parallelText);
+  if (!/^\s*\d+\s*$/.test(parallelText ?? '8') || parallelRegions < 1) {
+    problems.push(
+      `input parallel-regions: expected a whole number of at least 1, got ${JSON.stringify(parallelText)}`,
+    );
+  }
+
   const issue = optional('issue') ?? 'auto';
   if (issue !== 'auto' && issue !== 'true' && issue !== 'false') {
     problems.push(`input issue: expected auto, true or false, got ${JSON.stringify(issue)}`);
@@ -179,6 +191,7 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
     comment: bool('comment', true),
     commentKey,
     requestTimeout,
+    parallelRegions,
     issue: issue as ActionInputs['issue'],
     issuePer: issuePer as ActionInputs['issuePer'],
     issueLabels: labels.length > 0 ? [...new Set(labels)] : [DEFAULT_ISSUE_LABEL],

@@ -10,7 +10,7 @@ import { renderMarkdownReport } from '../core/report/markdown';
 import { writeReportFile } from '../adapters/fs/write-report';
 import { runCheck } from '../pipeline/run-check';
 import { CLI_WORDING } from './cli-wording';
-import type { CheckProgress } from '../pipeline/check-options';
+import { DEFAULT_PARALLEL_REGIONS, type CheckProgress } from '../pipeline/check-options';
 
 interface CheckFlags {
   path: string;
@@ -26,6 +26,7 @@ interface CheckFlags {
   base?: string;
   failOnPrChanges?: boolean;
   requestTimeout: number;
+  parallelRegions: number;
   progress: boolean;
 }
 
@@ -82,6 +83,12 @@ export function checkCommand(): Command {
       parseSeconds,
       30,
     )
+    .option(
+      '--parallel-regions <n>',
+      'regions checked at once (memory grows with this many regions, not with all)',
+      parseCount,
+      DEFAULT_PARALLEL_REGIONS,
+    )
     .option('--no-progress', 'do not show progress on stderr')
     .addHelpText(
       'after',
@@ -118,6 +125,7 @@ export function checkCommand(): Command {
         ...(flags.fullDryRun ? { fullDryRun: true } : {}),
         ...(flags.base !== undefined ? { base: flags.base } : {}),
         timeoutMs: flags.requestTimeout * 1000,
+        parallelRegions: flags.parallelRegions,
         ...(flags.progress ? { onProgress: progressPrinter() } : {}),
       });
       if (flags.reportFile) writeReport(report, flags.reportFile);
@@ -236,6 +244,14 @@ function progressPrinter(): (e: CheckProgress) => void {
     if (finished) process.stderr.write('\r\x1b[2K');
     else draw(e.kind !== 'region-step');
   };
+}
+
+/** `--parallel-regions`: a whole number of at least 1. */
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || n < 1)
+    throw new InvalidArgumentError('expected a whole number of at least 1, e.g. 8');
+  return n;
 }
 
 /** `--request-timeout`: seconds, a positive number (fractions allowed). */

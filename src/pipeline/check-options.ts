@@ -6,6 +6,9 @@ import type { ComparisonMode, DriftReport } from '../core/report/model';
  * Both entries only turn their inputs into this object and present the DriftReport that
  * `runCheck` returns.
  */
+/** Regions checked at once when the caller does not say. */
+export const DEFAULT_PARALLEL_REGIONS = 8;
+
 export interface CheckOptions {
   /** Overlays root (`<path>/regions/<region>/kustomization.yaml`), a folder of plain YAML,
    * or one multi-document YAML file. */
@@ -33,6 +36,11 @@ export interface CheckOptions {
   fullDryRun?: boolean;
   /** Requests in flight at once per region; default 16. */
   concurrency?: number;
+  /**
+   * Regions checked at once; default DEFAULT_PARALLEL_REGIONS. A region's live objects are
+   * let go once it is judged, so memory grows with this many regions, not with all.
+   */
+  parallelRegions?: number;
   /** Timeout of each API request in milliseconds; default 30,000. */
   timeoutMs?: number;
   /** Git revision of the desired state, for the report; default: `git rev-parse HEAD` when available. */

@@ -6,7 +6,7 @@
  * unreadable kubeconfig, no kustomize to render overlays with) fails the whole run before
  * any cluster is contacted (MrDriftError, exit 2).
  * Everything that goes wrong inside one region becomes that region's `error`; regions run
- * concurrently and independently.
+ * independently, up to `parallelRegions` at once.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { BaseUnavailable, UsageError } from '../core/errors';
@@ -38,9 +38,10 @@ import {
 import { checkoutBase, type BaseTree } from '../adapters/git/base-revision';
 import { headRevision } from '../adapters/git/head-revision';
 import { loadKubeconfig, type Kubeconfig } from '../adapters/kube/kubeconfig';
+import { mapLimited } from '../adapters/kube/limiter';
 import { findKustomize } from '../adapters/kustomize';
 import { VERSION } from '../version';
-import type { CheckOptions, RunCheck } from './check-options';
+import { DEFAULT_PARALLEL_REGIONS, type CheckOptions, type RunCheck } from './check-options';
 import { checkRegion } from './check-region';
 
 /**
@@ -231,27 +232,26 @@ async function checkRegions(
   const fieldManager = options.fieldManager ?? ignore.fieldManager;
   const [revision, reports] = await Promise.all([
     options.revision ? Promise.resolve(options.revision) : headRevision(options.path),
-    Promise.all(
-      regions.map((region) =>
-        checkRegion({
-          region,
-          context: options.contexts?.[region] ?? region,
-          render: () => render(region),
-          ...(base?.render ? { renderBase: () => base.render!(region) } : {}),
-          kubeConfig,
-          mode: options.mode,
-          wording: options.wording,
-          ...(fieldManager ? { fieldManager } : {}),
-          ...(options.fullDryRun ? { fullDryRun: true } : {}),
-          rules: ignore.rules,
-          deployment: deployments.get(region) ?? { warnings: [] },
-          isHandManager,
-          fingerprint,
-          ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-          ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
-          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-        }),
-      ),
+    // Bounded: each region holds its live objects until it is judged.
+    mapLimited(regions, options.parallelRegions ?? DEFAULT_PARALLEL_REGIONS, (region) =>
+      checkRegion({
+        region,
+        context: options.contexts?.[region] ?? region,
+        render: () => render(region),
+        ...(base?.render ? { renderBase: () => base.render!(region) } : {}),
+        kubeConfig,
+        mode: options.mode,
+        wording: options.wording,
+        ...(fieldManager ? { fieldManager } : {}),
+        ...(options.fullDryRun ? { fullDryRun: true } : {}),
+        rules: ignore.rules,
+        deployment: deployments.get(region) ?? { warnings: [] },
+        isHandManager,
+        fingerprint,
+        ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      }),
     ),
   ]);
 

@@ -24,6 +24,7 @@ describe('readInputs', () => {
       comment: true,
       commentKey: 'default',
       requestTimeout: 30,
+      parallelRegions: 8,
       issue: 'auto',
       issuePer: 'key',
       issueLabels: ['mr-drift'],
@@ -81,6 +82,15 @@ describe('readInputs', () => {
     for (const bad of ['0', '-1', 'ten', '30s'])
       expect(() => readInputs(get({ 'request-timeout': bad }))).toThrow(
         `input request-timeout: expected a number of seconds greater than 0, got "${bad}"`,
+      );
+  });
+
+  it('reads parallel-regions (default 8) and refuses anything but a whole number of at least 1', () => {
+    expect(readInputs(get({})).parallelRegions).toBe(8);
+    expect(readInputs(get({ 'parallel-regions': '3' })).parallelRegions).toBe(3);
+    for (const bad of ['0', '-1', '2.5', 'many'])
+      expect(() => readInputs(get({ 'parallel-regions': bad }))).toThrow(
+        `input parallel-regions: expected a whole number of at least 1, got "${bad}"`,
       );
   });
 

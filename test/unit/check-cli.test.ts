@@ -78,7 +78,15 @@ describe('help and usage', () => {
 
     const check = await cli(['help', 'check']);
     expect(check.code).toBe(0);
-    for (const flag of ['--path', '--regions', '--context', '--mode', '--base', '--report-file'])
+    for (const flag of [
+      '--path',
+      '--regions',
+      '--context',
+      '--mode',
+      '--base',
+      '--report-file',
+      '--parallel-regions',
+    ])
       expect(check.stdout).toContain(flag);
     expect(check.stdout).toMatch(/Examples:\n {2}mr-drift check /);
     expect(check.stdout).toMatch(/Exit codes: 0 every region in sync, 1 drift .*, 2 an error/);
@@ -94,6 +102,14 @@ describe('bad input stops `check` before any cluster is contacted', () => {
     expect(r.stderr).toContain(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace without --debug
   };
+
+  it('--parallel-regions that is not a whole number of at least 1', async () => {
+    for (const bad of ['0', '1.5'])
+      stopsUpFront(
+        await cli(['check', '--no-progress', '--parallel-regions', bad]),
+        'expected a whole number of at least 1',
+      );
+  });
 
   it('no kubeconfig at all (no --kubeconfig, no KUBECONFIG, no ~/.kube/config)', async () => {
     const home = join(dir, 'home');
