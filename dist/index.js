@@ -101397,6 +101397,43 @@ function isRecord(v) {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
+// src/adapters/kube/limiter.ts
+var Limiter = class {
+  constructor(max) {
+    this.max = max;
+  }
+  max;
+  active = 0;
+  waiting = [];
+  /** Runs `task` when a slot is free; slots are handed over in arrival order. */
+  async run(task) {
+    if (this.active >= this.max) await new Promise((resolve8) => this.waiting.push(resolve8));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+};
+async function mapLimited(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i2 = next++;
+      out[i2] = await fn(items[i2], i2);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+// src/pipeline/check-options.ts
+var DEFAULT_PARALLEL_REGIONS = 8;
+
 // src/core/normalize/quantity.ts
 var QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(?:(Ki|Mi|Gi|Ti|Pi|Ei)|([numkMGTPE])|[eE]([+-]?\d+))?$/;
 var BINARY = {
@@ -102359,7 +102396,8 @@ function compareObject(input2) {
     if (!hand && !prunable) continue;
     for (const u of uncoveredFields(entry, liveS, desired)) {
       if (isServerManagedPath(u.path)) continue;
-      if (hand && appliers.some((a) => entryOwns(a, u.path, liveS))) continue;
+      if (hand && !insideEmptyMap(desired, u.path) && appliers.some((a) => entryOwns(a, u.path, liveS)))
+        continue;
       if (prunable && entries.some((o) => o !== entry && entryOwns(o, u.path, liveS))) continue;
       add2({ path: u.path, live: u.live, entry });
     }
@@ -102370,6 +102408,15 @@ function compareObject(input2) {
   const fields = found.filter((f) => !isServerManagedPath(f.path)).filter((f) => !(replicasToAutoscaler && pathStartsWith(f.path, REPLICAS_PATH))).map((f) => ({ f, owner: f.entry ?? ownerOf(entries, f, liveS, isApplier) })).filter(({ f, owner }) => replace || !isAutoscalerWrite(f, owner, isApplier, isHandManager)).map(({ f, owner }) => toFieldDiff(f, owner));
   const redacted = isSecret(live) ? fields.map((f) => redactSecretField(f, input2.fingerprint)) : fields;
   return redacted.sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+}
+function insideEmptyMap(desired, path2) {
+  let v = desired;
+  for (const seg of path2.slice(0, -1)) {
+    v = liveStep(v, seg);
+    if (v === void 0) return false;
+    if (isJsonObject(v) && Object.keys(v).length === 0) return true;
+  }
+  return false;
 }
 function rewritesAfterReplace(manager) {
   return manager === "kube-controller-manager" || manager === "kube-scheduler";
@@ -102888,6 +102935,86 @@ ${objectErrors.sort().join("\n")}`;
   return verdict;
 }
 
+// src/core/engine/flux-apply-form.ts
+function podSpec(...at2) {
+  return [
+    [...at2, "containers", "*", "resources"],
+    [...at2, "initContainers", "*", "resources"]
+  ];
+}
+var CLAIM_TEMPLATES = [
+  ["spec", "volumeClaimTemplates", "*", "spec"],
+  ["spec", "volumeClaimTemplates", "*", "spec", "resources"],
+  ["spec", "volumeClaimTemplates", "*", "status"]
+];
+var EMPTY_STRUCTS = {
+  "v1/Namespace": [["spec"]],
+  "v1/Service": [["spec"]],
+  "v1/PersistentVolumeClaim": [["spec"], ["spec", "resources"]],
+  "v1/Pod": [["spec"], ...podSpec("spec")],
+  "apps/v1/Deployment": [["spec"], ["spec", "strategy"], ...podSpec("spec", "template", "spec")],
+  "apps/v1/StatefulSet": [
+    ["spec"],
+    ["spec", "updateStrategy"],
+    ...podSpec("spec", "template", "spec"),
+    ...CLAIM_TEMPLATES
+  ],
+  "apps/v1/DaemonSet": [
+    ["spec"],
+    ["spec", "updateStrategy"],
+    ...podSpec("spec", "template", "spec")
+  ],
+  "apps/v1/ReplicaSet": [["spec"], ...podSpec("spec", "template", "spec")],
+  "batch/v1/Job": [["spec"], ...podSpec("spec", "template", "spec")],
+  "batch/v1/CronJob": [
+    ["spec"],
+    ["spec", "jobTemplate", "spec"],
+    ...podSpec("spec", "jobTemplate", "spec", "template", "spec")
+  ],
+  "networking.k8s.io/v1/NetworkPolicy": [["spec"], ["spec", "podSelector"]],
+  "networking.k8s.io/v1/Ingress": [["spec"]],
+  "policy/v1/PodDisruptionBudget": [["spec"]]
+};
+function fluxApplyForm(desired, live) {
+  const patterns = EMPTY_STRUCTS[`${desired.apiVersion}/${desired.kind}`];
+  if (!patterns) return desired;
+  const copy = cloneJson(desired);
+  for (const pattern of patterns) addEmpty(copy, live, pattern);
+  return JSON.stringify(copy) === JSON.stringify(desired) ? desired : copy;
+}
+function addEmpty(desired, live, pattern) {
+  const [head, ...rest] = pattern;
+  if (head === void 0) return;
+  if (head === "*") {
+    if (!Array.isArray(desired)) return;
+    const liveItems = Array.isArray(live) ? live : [];
+    desired.forEach((item, i2) => addEmpty(item, matchingItem(item, liveItems, i2), rest));
+    return;
+  }
+  if (!isJsonObject(desired)) return;
+  const liveChild = isJsonObject(live) ? live[head] : void 0;
+  if (rest.length === 0) {
+    if (desired[head] === void 0 && isJsonObject(liveChild)) desired[head] = {};
+    return;
+  }
+  const child = desired[head];
+  if (child !== void 0) addEmpty(child, liveChild, rest);
+}
+function matchingItem(item, liveItems, index3) {
+  const name = isJsonObject(item) ? item.name : void 0;
+  if (typeof name === "string") return liveItems.find((l) => isJsonObject(l) && l.name === name);
+  return liveItems[index3];
+}
+function addFluxApplyForm(objects, live, enginesOf) {
+  for (const o of objects) {
+    const liveObject = live.get(objectKey(refOf(o.entry.manifest)));
+    if (!liveObject) continue;
+    const engines = enginesOf(liveObject);
+    if (engines.length !== 1 || engines[0] !== "flux") continue;
+    o.entry.comparable = fluxApplyForm(o.entry.comparable, liveObject);
+  }
+}
+
 // src/adapters/kube/cluster-access.ts
 import { readFileSync as readFileSync3 } from "node:fs";
 
@@ -103343,40 +103470,6 @@ async function viaClientNode(cluster, user, namespace) {
     ...opts.servername ? { servername: opts.servername } : {}
   };
   return { server: cluster.server, namespace, user: user.name, headers: headers2, tls: tls4 };
-}
-
-// src/adapters/kube/limiter.ts
-var Limiter = class {
-  constructor(max) {
-    this.max = max;
-  }
-  max;
-  active = 0;
-  waiting = [];
-  /** Runs `task` when a slot is free; slots are handed over in arrival order. */
-  async run(task) {
-    if (this.active >= this.max) await new Promise((resolve8) => this.waiting.push(resolve8));
-    else this.active++;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
-};
-async function mapLimited(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i2 = next++;
-      out[i2] = await fn(items[i2], i2);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 // src/adapters/kube/transport.ts
@@ -104519,6 +104612,11 @@ async function checkRegion(input2) {
     seeSecrets(candidates);
     const isApplier = (m) => m === input2.fieldManager || GITOPS_MANAGERS.includes(m);
     addEngineMetadata([...desired, ...base ?? []], live, isApplier);
+    addFluxApplyForm(
+      [...desired, ...base ?? []],
+      live,
+      (l) => enginesFor(l, deployment?.engine, input2.fieldManager)
+    );
     let dryRun;
     if (input2.mode === "server-side") {
       const { provenNoOp, targets: targets2 } = chooseDryRunTargets(desired, live, input2);
@@ -104711,27 +104809,28 @@ async function checkRegions(options, regions, kubeConfig, ignore, render, base, 
   const fieldManager = options.fieldManager ?? ignore.fieldManager;
   const [revision, reports] = await Promise.all([
     options.revision ? Promise.resolve(options.revision) : headRevision(options.path),
-    Promise.all(
-      regions.map(
-        (region) => checkRegion({
-          region,
-          context: options.contexts?.[region] ?? region,
-          render: () => render(region),
-          ...base?.render ? { renderBase: () => base.render(region) } : {},
-          kubeConfig,
-          mode: options.mode,
-          wording: options.wording,
-          ...fieldManager ? { fieldManager } : {},
-          ...options.fullDryRun ? { fullDryRun: true } : {},
-          rules: ignore.rules,
-          deployment: deployments.get(region) ?? { warnings: [] },
-          isHandManager,
-          fingerprint,
-          ...options.concurrency ? { concurrency: options.concurrency } : {},
-          ...options.timeoutMs ? { timeoutMs: options.timeoutMs } : {},
-          ...options.onProgress ? { onProgress: options.onProgress } : {}
-        })
-      )
+    // Bounded: each region holds its live objects until it is judged.
+    mapLimited(
+      regions,
+      options.parallelRegions ?? DEFAULT_PARALLEL_REGIONS,
+      (region) => checkRegion({
+        region,
+        context: options.contexts?.[region] ?? region,
+        render: () => render(region),
+        ...base?.render ? { renderBase: () => base.render(region) } : {},
+        kubeConfig,
+        mode: options.mode,
+        wording: options.wording,
+        ...fieldManager ? { fieldManager } : {},
+        ...options.fullDryRun ? { fullDryRun: true } : {},
+        rules: ignore.rules,
+        deployment: deployments.get(region) ?? { warnings: [] },
+        isHandManager,
+        fingerprint,
+        ...options.concurrency ? { concurrency: options.concurrency } : {},
+        ...options.timeoutMs ? { timeoutMs: options.timeoutMs } : {},
+        ...options.onProgress ? { onProgress: options.onProgress } : {}
+      })
     )
   ]);
   return {
@@ -106464,6 +106563,13 @@ function readInputs(getInput2) {
       `input request-timeout: expected a number of seconds greater than 0, got ${JSON.stringify(timeoutText)}`
     );
   }
+  const parallelText = optional2("parallel-regions");
+  const parallelRegions = parallelText === void 0 ? DEFAULT_PARALLEL_REGIONS : Number(parallelText);
+  if (!/^\s*\d+\s*$/.test(parallelText ?? "8") || parallelRegions < 1) {
+    problems.push(
+      `input parallel-regions: expected a whole number of at least 1, got ${JSON.stringify(parallelText)}`
+    );
+  }
   const issue2 = optional2("issue") ?? "auto";
   if (issue2 !== "auto" && issue2 !== "true" && issue2 !== "false") {
     problems.push(`input issue: expected auto, true or false, got ${JSON.stringify(issue2)}`);
@@ -106500,6 +106606,7 @@ function readInputs(getInput2) {
     comment: bool2("comment", true),
     commentKey,
     requestTimeout,
+    parallelRegions,
     issue: issue2,
     issuePer,
     issueLabels: labels.length > 0 ? [...new Set(labels)] : [DEFAULT_ISSUE_LABEL],
@@ -106666,6 +106773,7 @@ async function check(inputs, kubeconfigFile, deps, eventBaseSha) {
     ...inputs.ignoreFile ? { ignoreFile: inputs.ignoreFile } : {},
     ...inputs.fieldManager ? { fieldManager: inputs.fieldManager } : {},
     timeoutMs: inputs.requestTimeout * 1e3,
+    parallelRegions: inputs.parallelRegions,
     onProgress: (e2) => {
       if (e2.kind === "region-start") runtime.info(`${e2.region}: checking`);
       else if (e2.kind === "region-done") runtime.info(`${e2.region}: ${e2.status}`);
