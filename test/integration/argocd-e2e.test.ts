@@ -146,9 +146,9 @@ describeCluster(
       (await engineContextFromDeployed(dir(), log)).ctx;
 
     beforeAll(() => {
-      // The bundled config as it was when these tests last passed (database in-cluster):
-      // since 2026-12-03 05:00 the bundled config uses CloudNativePG, whose operator does not
-      // run in the test regions (not tried with Argo CD's health checks yet).
+      // The in-cluster database config: its shards are StatefulSets with running Pods, which
+      // the hand changes below scale. The bundled (CloudNativePG) config has its own
+      // describe at the end of this file.
       cfg = e2eConfig('ar', 'argocd', IN_CLUSTER_DB_CONFIG);
     });
 
@@ -478,6 +478,51 @@ describeCluster(
           },
         ]);
       }
+    }, 600_000);
+  },
+);
+
+describeCluster(
+  'Argo CD: the bundled production config (CloudNativePG, RedisCluster, ExternalSecrets, monitoring) syncs through RollingSync',
+  () => {
+    let cfg: E2eConfig;
+    const dir = (): string => clusterInfo().clusterDir;
+
+    beforeAll(() => {
+      cfg = e2eConfig('ap', 'argocd');
+    });
+
+    afterAll(async () => {
+      await removeDeployed(dir(), log).catch((err: unknown) => log(`remove: ${String(err)}`));
+      cfg.dispose();
+    }, 600_000);
+
+    it('every region synced and Healthy, wave by wave, and in sync in both modes', async () => {
+      const run = await runDeploy('argocd', cfg, { timeoutSeconds: 480 });
+      const deployed = succeeded(run);
+      log(`bundled-config deploy: ${run.seconds} s\n${run.printed.join('\n')}`);
+      expect(deployed.regions.map((r) => [r.name, r.phase, r.revision])).toEqual(
+        REGIONS.map((r) => [r, 'ready', deployed.git.commit]),
+      );
+      expect(waveOrderProblems(deployed)).toEqual([]);
+      // The operators' objects were applied by Argo CD (not waited for: see argocd-hub.ts).
+      for (const region of REGIONS) {
+        const clusters = await kubectlJson<{ items: { metadata: { name: string } }[] }>(
+          region,
+          ['get', 'clusters.postgresql.cnpg.io'],
+          { namespace: cfg.namespace },
+        );
+        expect(clusters.items.length, region).toBeGreaterThan(0);
+        expect(
+          await managers(
+            region,
+            cfg.namespace,
+            `clusters.postgresql.cnpg.io/${clusters.items[0].metadata.name}`,
+          ),
+        ).toContain('argocd-controller/Apply');
+      }
+      for (const mode of ['server-side', 'read-only'] as const)
+        expect(notInSync(await checkDeployed(deployed, mode)), mode).toEqual({});
     }, 600_000);
   },
 );

@@ -5,7 +5,12 @@ import {
   unhealthyObject,
   type Application,
 } from '../cluster/engine/argocd';
-import { clusterSecret, EXTERNAL_SECRET_HEALTH, hubObjects } from '../cluster/engine/argocd-hub';
+import {
+  clusterSecret,
+  CNPG_CLUSTER_HEALTH,
+  EXTERNAL_SECRET_HEALTH,
+  hubObjects,
+} from '../cluster/engine/argocd-hub';
 
 /**
  * How the harness reads Argo CD's Applications (test/cluster/engine/argocd.ts): the phase
@@ -128,7 +133,7 @@ describe('what Argo CD flags', () => {
 });
 
 describe('hub objects', () => {
-  it('labels the settings so that Argo CD sees them, and overrides only the ExternalSecret health', () => {
+  it('labels the settings so that Argo CD sees them, and overrides only the health of objects whose operators do not run here', () => {
     const [ns, cm, rbac] = hubObjects({ namespace: 'argocd', appResyncSeconds: 120 });
     expect(ns).toMatchObject({ kind: 'Namespace', metadata: { name: 'argocd' } });
     for (const o of [cm, rbac]) {
@@ -138,10 +143,14 @@ describe('hub objects', () => {
       'application.resourceTrackingMethod': 'annotation',
       'timeout.reconciliation': '120s',
       'resource.customizations.health.external-secrets.io_ExternalSecret': EXTERNAL_SECRET_HEALTH,
+      'resource.customizations.health.postgresql.cnpg.io_Cluster': CNPG_CLUSTER_HEALTH,
     });
     // Upstream's verdicts stay for an ExternalSecret an operator has seen.
     expect(EXTERNAL_SECRET_HEALTH).toContain('hs.status = "Degraded"');
     expect(EXTERNAL_SECRET_HEALTH).toContain('hs.message = "Waiting for ExternalSecret"');
+    // Only a Cluster without any status is let through.
+    expect(CNPG_CLUSTER_HEALTH).toMatch(/if obj\.status == nil then\n {2}hs\.status = "Healthy"/);
+    expect(CNPG_CLUSTER_HEALTH).toContain('hs.status = "Progressing"');
   });
 
   it('registers a region by its exact server URL, its client certificate and the app namespace', () => {

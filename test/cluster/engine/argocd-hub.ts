@@ -50,36 +50,53 @@ export function argocdCrds(): KubeObject[] {
 
 /**
  * Argo CD's own health check for an ExternalSecret (v3.2.11,
- * `resource_customizations/external-secrets.io/ExternalSecret/health.lua`) reads the
+ * `resource_customizations/external-secrets.io/ExternalSecret/health.lua`) follows the
  * `Ready` condition the External Secrets Operator writes, and calls the object Progressing
- * until then. The test regions run no such operator, so every ExternalSecret of the
+ * until there is one. The test regions run no such operator, so every ExternalSecret of the
  * bundled config would stay Progressing, its Application never Healthy, and RollingSync
- * would never leave the first wave. This check is Argo CD's, word for word, except that an
+ * would never leave the first wave. This override decides as upstream does on a `Ready`
+ * condition (True: Healthy, False: Degraded, none yet: Progressing), except that an
  * ExternalSecret with no status at all (no operator has seen it) counts as Healthy, with a
- * message saying why; an operator's `Ready` condition still decides as upstream.
+ * message saying why.
  */
 export const EXTERNAL_SECRET_HEALTH = `local hs = {}
-if obj.status ~= nil then
-  if obj.status.conditions ~= nil then
-    for i, condition in ipairs(obj.status.conditions) do
-      if condition.type == "Ready" and condition.status == "False" then
-        hs.status = "Degraded"
-        hs.message = condition.message
-        return hs
-      end
-      if condition.type == "Ready" and condition.status == "True" then
-        hs.status = "Healthy"
-        hs.message = condition.message
-        return hs
-      end
-    end
-  end
-  hs.status = "Progressing"
-  hs.message = "Waiting for ExternalSecret"
+if obj.status == nil then
+  hs.status = "Healthy"
+  hs.message = "No status: no External Secrets Operator runs in this test region"
   return hs
 end
-hs.status = "Healthy"
-hs.message = "No status: no External Secrets Operator runs in this test region"
+hs.status = "Progressing"
+hs.message = "Waiting for ExternalSecret"
+for _, c in ipairs(obj.status.conditions or {}) do
+  if c.type == "Ready" then
+    if c.status == "True" then hs.status = "Healthy" end
+    if c.status == "False" then hs.status = "Degraded" end
+    if c.status == "True" or c.status == "False" then hs.message = c.message end
+  end
+end
+return hs
+`;
+
+/**
+ * Argo CD's health check for a CloudNativePG Cluster (v3.2.11,
+ * `resource_customizations/postgresql.cnpg.io/Cluster/health.lua`) maps the phase the
+ * operator writes, and calls a Cluster without status Progressing. No operator runs in the
+ * test regions, so, as for EXTERNAL_SECRET_HEALTH, this override counts a Cluster that has
+ * no status at all as Healthy (applied, not waited for) and says why; with a status it is
+ * Healthy only in the operator's healthy phase.
+ */
+export const CNPG_CLUSTER_HEALTH = `local hs = {}
+if obj.status == nil then
+  hs.status = "Healthy"
+  hs.message = "No status: no CloudNativePG operator runs in this test region"
+  return hs
+end
+if obj.status.phase == "Cluster in healthy state" then
+  hs.status = "Healthy"
+else
+  hs.status = "Progressing"
+end
+hs.message = obj.status.phase
 return hs
 `;
 
@@ -109,6 +126,8 @@ export function hubObjects(s: HubSettings): KubeObject[] {
       'timeout.reconciliation': `${s.appResyncSeconds}s`,
       // See EXTERNAL_SECRET_HEALTH.
       'resource.customizations.health.external-secrets.io_ExternalSecret': EXTERNAL_SECRET_HEALTH,
+      // See CNPG_CLUSTER_HEALTH.
+      'resource.customizations.health.postgresql.cnpg.io_Cluster': CNPG_CLUSTER_HEALTH,
     }),
     // Only argocd-server reads RBAC, and it does not run here; the empty policy is the
     // install's default.
