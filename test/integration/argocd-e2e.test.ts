@@ -28,7 +28,6 @@ import { regionClient } from '../cluster/region';
 import { readState } from '../cluster/state';
 import { clusterInfo, describeCluster, kubectl, kubectlJson } from '../cluster/testing';
 import { runGenerate } from '../../src/pipeline/run-generate';
-import type { DriftReport, RegionReport } from '../../src/core/report/model';
 import { completed, summary } from './drift-helpers';
 import {
   checkDeployed,
@@ -38,6 +37,9 @@ import {
   succeeded,
   waveOrderProblems,
   type E2eConfig,
+  byName,
+  managers,
+  notInSync,
 } from './engine-e2e';
 
 /**
@@ -59,27 +61,6 @@ const log = (line: string): void => {
 };
 
 const REGIONS = ['us-east', 'eu-west', 'ap-southeast'];
-
-function byName(report: DriftReport): Record<string, RegionReport> {
-  return Object.fromEntries(report.regions.map((r) => [r.name, r]));
-}
-
-/** Every region in sync, or the findings that say otherwise. */
-function notInSync(report: DriftReport): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const r of report.regions) {
-    if (r.status !== 'in-sync')
-      out[r.name] = r.status === 'error' ? r.error : summary(completed(r).findings);
-  }
-  return out;
-}
-
-async function managers(region: string, ns: string, ref: string): Promise<string[]> {
-  const obj = await kubectlJson<{
-    metadata: { managedFields?: { manager: string; operation: string }[] };
-  }>(region, ['get', ref, '--show-managed-fields'], { namespace: ns });
-  return (obj.metadata.managedFields ?? []).map((e) => `${e.manager}/${e.operation}`);
-}
 
 async function applications(ctx: EngineContext): Promise<Map<string, Application>> {
   const client = regionClient(ctx.hub);

@@ -8,10 +8,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { deploy, type Deployed, type EngineName, type Layout } from '../cluster/engine/index';
-import { clusterInfo } from '../cluster/testing';
-import type { ComparisonMode, DriftReport } from '../../src/core/report/model';
+import { clusterInfo, kubectlJson } from '../cluster/testing';
+import type { ComparisonMode, DriftReport, RegionReport } from '../../src/core/report/model';
 import type { CheckOptions } from '../../src/pipeline/check-options';
-import { check, repoRoot, tempDir } from './drift-helpers';
+import { check, completed, repoRoot, summary, tempDir } from './drift-helpers';
 
 /** A config for one e2e run: the bundled mr-drift.yaml under names no other run uses. */
 export interface E2eConfig {
@@ -156,4 +156,27 @@ export function waveOrderProblems(deployed: Deployed): string[] {
     }
   }
   return problems;
+}
+
+/** The regions of a report by name. */
+export function byName(report: DriftReport): Record<string, RegionReport> {
+  return Object.fromEntries(report.regions.map((r) => [r.name, r]));
+}
+
+/** Every region in sync, or the findings (or error) that say otherwise. */
+export function notInSync(report: DriftReport): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const r of report.regions) {
+    if (r.status !== 'in-sync')
+      out[r.name] = r.status === 'error' ? r.error : summary(completed(r).findings);
+  }
+  return out;
+}
+
+/** The object's field managers as `manager/operation`, read with kubectl. */
+export async function managers(region: string, ns: string, ref: string): Promise<string[]> {
+  const obj = await kubectlJson<{
+    metadata: { managedFields?: { manager: string; operation: string }[] };
+  }>(region, ['get', ref, '--show-managed-fields'], { namespace: ns });
+  return (obj.metadata.managedFields ?? []).map((e) => `${e.manager}/${e.operation}`);
 }

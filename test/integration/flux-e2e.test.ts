@@ -14,7 +14,7 @@ import { stopProcess } from '../cluster/processes';
 import { readState } from '../cluster/state';
 import { clusterInfo, describeCluster, kubectl, kubectlJson } from '../cluster/testing';
 import { runGenerate } from '../../src/pipeline/run-generate';
-import type { DriftReport, RegionReport } from '../../src/core/report/model';
+import type { DriftReport } from '../../src/core/report/model';
 import { completed, summary } from './drift-helpers';
 import {
   checkDeployed,
@@ -24,6 +24,9 @@ import {
   succeeded,
   waveOrderProblems,
   type E2eConfig,
+  byName,
+  managers,
+  notInSync,
 } from './engine-e2e';
 
 /**
@@ -51,27 +54,6 @@ import {
 const log = (line: string): void => {
   if (process.env.MR_DRIFT_E2E_LOG) process.stderr.write(`[flux-e2e] ${line}\n`);
 };
-
-function byName(report: DriftReport): Record<string, RegionReport> {
-  return Object.fromEntries(report.regions.map((r) => [r.name, r]));
-}
-
-/** Every region in sync, or the findings that say otherwise. */
-function notInSync(report: DriftReport): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const r of report.regions) {
-    if (r.status !== 'in-sync')
-      out[r.name] = r.status === 'error' ? r.error : summary(completed(r).findings);
-  }
-  return out;
-}
-
-async function kubectlManagers(region: string, ns: string, ref: string): Promise<string[]> {
-  const obj = await kubectlJson<{
-    metadata: { managedFields?: { manager: string; operation: string }[] };
-  }>(region, ['get', ref, '--show-managed-fields'], { namespace: ns });
-  return (obj.metadata.managedFields ?? []).map((e) => `${e.manager}/${e.operation}`);
-}
 
 /** Waits (up to 90 s) until the Deployment has `want` ready replicas; returns the last count. */
 async function readyApiReplicas(
@@ -127,7 +109,7 @@ describeCluster('Flux, hub layout: one Flux on us-east reconciles every region',
     // ready at the server's default of 1, then the HPA scales it to its minimum (there are
     // no metrics here to go higher), which the regions' controllers make ready too.
     for (const region of ['us-east', 'eu-west', 'ap-southeast']) {
-      expect(await kubectlManagers(region, cfg.namespace, `deployment/${cfg.app}-api`)).toContain(
+      expect(await managers(region, cfg.namespace, `deployment/${cfg.app}-api`)).toContain(
         'kustomize-controller/Apply',
       );
       const hpa = await kubectlJson<{ spec: { minReplicas: number } }>(
