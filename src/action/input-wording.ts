@@ -13,6 +13,7 @@ const INPUT: Readonly<Partial<Record<OptionKey, string>>> = {
   'ignore-file': 'ignore-file',
   base: 'base-ref',
   'request-timeout': 'request-timeout',
+  'render-timeout': 'render-timeout',
 };
 
 const input = (key: OptionKey): string => INPUT[key] ?? key;

@@ -3,6 +3,7 @@ import { COMMENT_KEY_PATTERN, DEFAULT_COMMENT_KEY } from '../core/report/markdow
 import type { ComparisonMode } from '../core/report/model';
 import { count } from '../core/text/plural';
 import { DEFAULT_PARALLEL_REGIONS } from '../pipeline/check-options';
+import { RENDER_TIMEOUT_MS } from '../adapters/kustomize';
 
 /** The Action's inputs, parsed and checked (see action.yml for their documentation). */
 export interface ActionInputs {
@@ -24,6 +25,8 @@ export interface ActionInputs {
   fieldManager?: string;
   /** Seconds to wait for a cluster to connect or answer a request (default 30). */
   requestTimeout: number;
+  /** Seconds one kustomize build may take (default 120). */
+  renderTimeout: number;
   parallelRegions: number;
   /** Aggregate mode: report files or folders to combine instead of checking clusters. */
   aggregate?: string[];
@@ -63,6 +66,7 @@ export const INPUT_NAMES = [
   'ignore-file',
   'field-manager',
   'request-timeout',
+  'render-timeout',
   'parallel-regions',
   'aggregate',
   'report-file',
@@ -145,6 +149,14 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
     );
   }
 
+  const renderText = optional('render-timeout');
+  const renderTimeout = renderText === undefined ? RENDER_TIMEOUT_MS / 1000 : Number(renderText);
+  if (!(Number.isFinite(renderTimeout) && renderTimeout > 0)) {
+    problems.push(
+      `input render-timeout: expected a number of seconds greater than 0, got ${JSON.stringify(renderText)}`,
+    );
+  }
+
   const parallelText = optional('parallel-regions');
   const parallelRegions =
     parallelText === undefined ? DEFAULT_PARALLEL_REGIONS : Number(parallelText);
@@ -191,6 +203,7 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
     comment: bool('comment', true),
     commentKey,
     requestTimeout,
+    renderTimeout,
     parallelRegions,
     issue: issue as ActionInputs['issue'],
     issuePer: issuePer as ActionInputs['issuePer'],

@@ -178,6 +178,7 @@ async function check(
     ...(inputs.ignoreFile ? { ignoreFile: inputs.ignoreFile } : {}),
     ...(inputs.fieldManager ? { fieldManager: inputs.fieldManager } : {}),
     timeoutMs: inputs.requestTimeout * 1000,
+    renderTimeoutMs: inputs.renderTimeout * 1000,
     parallelRegions: inputs.parallelRegions,
     onProgress: (e) => {
       if (e.kind === 'region-start') runtime.info(`${e.region}: checking`);

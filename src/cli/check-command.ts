@@ -10,6 +10,7 @@ import { renderMarkdownReport } from '../core/report/markdown';
 import { writeReportFile } from '../adapters/fs/write-report';
 import { runCheck } from '../pipeline/run-check';
 import { CLI_WORDING } from './cli-wording';
+import { RENDER_TIMEOUT_MS } from '../adapters/kustomize';
 import { DEFAULT_PARALLEL_REGIONS, type CheckProgress } from '../pipeline/check-options';
 
 interface CheckFlags {
@@ -26,6 +27,7 @@ interface CheckFlags {
   base?: string;
   failOnPrChanges?: boolean;
   requestTimeout: number;
+  renderTimeout: number;
   parallelRegions: number;
   progress: boolean;
 }
@@ -84,6 +86,12 @@ export function checkCommand(): Command {
       30,
     )
     .option(
+      '--render-timeout <seconds>',
+      'give up on a region whose kustomize build takes longer (raise it for overlays of thousands of objects)',
+      parseSeconds,
+      RENDER_TIMEOUT_MS / 1000,
+    )
+    .option(
       '--parallel-regions <n>',
       'regions checked at once (memory grows with this many regions, not with all)',
       parseCount,
@@ -125,6 +133,7 @@ export function checkCommand(): Command {
         ...(flags.fullDryRun ? { fullDryRun: true } : {}),
         ...(flags.base !== undefined ? { base: flags.base } : {}),
         timeoutMs: flags.requestTimeout * 1000,
+        renderTimeoutMs: flags.renderTimeout * 1000,
         parallelRegions: flags.parallelRegions,
         ...(flags.progress ? { onProgress: progressPrinter() } : {}),
       });
@@ -254,7 +263,7 @@ function parseCount(value: string): number {
   return n;
 }
 
-/** `--request-timeout`: seconds, a positive number (fractions allowed). */
+/** `--request-timeout`, `--render-timeout`: seconds, a positive number (fractions allowed). */
 function parseSeconds(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n <= 0)

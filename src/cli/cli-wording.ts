@@ -10,6 +10,7 @@ const FLAG: Readonly<Record<OptionKey, string>> = {
   'ignore-file': '--ignore-file',
   base: '--base',
   'request-timeout': '--request-timeout',
+  'render-timeout': '--render-timeout',
   config: '--config',
   templates: '--templates',
   force: '--force',

@@ -15,6 +15,7 @@ export type OptionKey =
   | 'ignore-file'
   | 'base'
   | 'request-timeout'
+  | 'render-timeout'
   | 'config'
   | 'templates'
   | 'force';

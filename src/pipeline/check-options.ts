@@ -41,6 +41,8 @@ export interface CheckOptions {
    * let go once it is judged, so memory grows with this many regions, not with all.
    */
   parallelRegions?: number;
+  /** Timeout of each kustomize build in milliseconds; default RENDER_TIMEOUT_MS (120 s). */
+  renderTimeoutMs?: number;
   /** Timeout of each API request in milliseconds; default 30,000. */
   timeoutMs?: number;
   /** Git revision of the desired state, for the report; default: `git rev-parse HEAD` when available. */

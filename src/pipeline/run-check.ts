@@ -119,10 +119,19 @@ export const runCheck: RunCheck = async (options: CheckOptions): Promise<DriftRe
   }
 
   // One render per overlay; a plain folder or file is the same for every region: once.
-  const render = sharedRenderer((region) => renderDesired(layout, region), layout);
+  const render = sharedRenderer(
+    (region) => renderDesired(layout, region, options.renderTimeoutMs),
+    layout,
+  );
 
   const base = options.base
-    ? await openBase(options.path, options.base, options.baseMissing ?? 'error', options.wording)
+    ? await openBase(
+        options.path,
+        options.base,
+        options.baseMissing ?? 'error',
+        options.wording,
+        options.renderTimeoutMs,
+      )
     : undefined;
   try {
     return await checkRegions(options, regions, kubeConfig, ignore, render, base, deployments);
@@ -166,6 +175,7 @@ async function openBase(
   ref: string,
   missing: 'error' | 'warn',
   wording: OptionWording,
+  renderTimeoutMs: number | undefined,
 ): Promise<OpenBase> {
   let tree: BaseTree;
   try {
@@ -201,7 +211,7 @@ async function openBase(
       // A region without an overlay at the base is added by the PR: nothing to compare.
       if (layout.kind === 'overlays' && !layout.regions.includes(region)) return [];
       try {
-        return await renderDesired(layout, region);
+        return await renderDesired(layout, region, renderTimeoutMs);
       } catch (e) {
         if (e instanceof Error) e.message = where(e.message);
         throw e;

@@ -24,6 +24,7 @@ describe('readInputs', () => {
       comment: true,
       commentKey: 'default',
       requestTimeout: 30,
+      renderTimeout: 120,
       parallelRegions: 8,
       issue: 'auto',
       issuePer: 'key',
@@ -82,6 +83,15 @@ describe('readInputs', () => {
     for (const bad of ['0', '-1', 'ten', '30s'])
       expect(() => readInputs(get({ 'request-timeout': bad }))).toThrow(
         `input request-timeout: expected a number of seconds greater than 0, got "${bad}"`,
+      );
+  });
+
+  it('reads render-timeout (default 120 s) and refuses anything but seconds above 0', () => {
+    expect(readInputs(get({})).renderTimeout).toBe(120);
+    expect(readInputs(get({ 'render-timeout': '900' })).renderTimeout).toBe(900);
+    for (const bad of ['0', '-5', 'later'])
+      expect(() => readInputs(get({ 'render-timeout': bad }))).toThrow(
+        `input render-timeout: expected a number of seconds greater than 0, got "${bad}"`,
       );
   });
 

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +88,7 @@ describe('help and usage', () => {
       '--base',
       '--report-file',
       '--parallel-regions',
+      '--render-timeout',
     ])
       expect(check.stdout).toContain(flag);
     expect(check.stdout).toMatch(/Examples:\n {2}mr-drift check /);
@@ -102,6 +105,14 @@ describe('bad input stops `check` before any cluster is contacted', () => {
     expect(r.stderr).toContain(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace without --debug
   };
+
+  it('--render-timeout that is not a number of seconds above 0', async () => {
+    for (const bad of ['0', 'soon'])
+      stopsUpFront(
+        await cli(['check', '--no-progress', '--render-timeout', bad]),
+        'expected a number of seconds greater than 0',
+      );
+  });
 
   it('--parallel-regions that is not a whole number of at least 1', async () => {
     for (const bad of ['0', '1.5'])
@@ -187,4 +198,47 @@ describe('loadKubeconfig, as the check uses it', () => {
     const kc = loadKubeconfig(kubeconfig, {});
     expect(kc.contextNames()).toEqual(['us-east', 'eu-west', 'ap-southeast']);
   });
+});
+
+describe('--render-timeout', () => {
+  it('a kustomize build that outlasts it makes the region an error naming the option', async () => {
+    // A remote resource whose server accepts the connection and never answers: the real
+    // kustomize waits on it for ever, so only the timeout ends the build.
+    const server = createServer(() => undefined);
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const overlay = join(dir, 'slow', 'regions', 'us-east');
+      mkdirSync(overlay, { recursive: true });
+      writeFileSync(
+        join(overlay, 'kustomization.yaml'),
+        `resources:\n  - http://127.0.0.1:${port}/deploy.yaml\n`,
+      );
+      const started = Date.now();
+      const r = await cli([
+        'check',
+        '--no-progress',
+        '--path',
+        join(dir, 'slow'),
+        '--kubeconfig',
+        kubeconfig,
+        '--render-timeout',
+        '1.5',
+        '--output',
+        'json',
+      ]);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(r.code).toBe(2);
+      const report = JSON.parse(r.stdout) as {
+        regions: { name: string; status: string; error?: string }[];
+      };
+      expect(report.regions).toHaveLength(1);
+      const [region] = report.regions;
+      expect(region).toMatchObject({ name: 'us-east', status: 'error' });
+      expect(region.error).toContain(`${overlay} did not finish within 1.5 s`);
+      expect(region.error).toContain('raise --render-timeout');
+    } finally {
+      server.close();
+    }
+  }, 30_000);
 });

@@ -81,10 +81,14 @@ async function yamlFilesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-/** Renders the desired objects of one region. Problems in the manifests -> RenderError. */
+/**
+ * Renders the desired objects of one region. Problems in the manifests -> RenderError.
+ * `renderTimeoutMs` bounds each kustomize build (default RENDER_TIMEOUT_MS).
+ */
 export async function renderDesired(
   layout: DesiredLayout,
   region: string,
+  renderTimeoutMs?: number,
 ): Promise<SourcedObject[]> {
   const problems: Problem[] = [];
   let objects: SourcedObject[];
@@ -98,7 +102,7 @@ export async function renderDesired(
         known ? `Regions with an overlay: ${known}.` : undefined,
       );
     }
-    const text = await renderKustomization(dir);
+    const text = await renderKustomization(dir, renderTimeoutMs);
     // kustomize output has no useful line numbers for the user: name the kustomization.
     objects = parseManifests(text, displayPath(kfile), problems, false);
     throwIfProblems(problems, `the output of kustomize for ${displayPath(dir)}`);
