@@ -95762,7 +95762,7 @@ function renderKustomization(dir, timeoutMs = RENDER_TIMEOUT_MS) {
           reject(
             new RenderError(
               `${tool.command} ${tool.args.join(" ")} ${dir} did not finish within ${timeoutMs / 1e3} s`,
-              "A remote resource or base (an https:// or git URL in a kustomization) is probably not answering: check that this machine can reach it, or vendor it into the repository."
+              (say) => `A remote resource or base (an https:// or git URL in a kustomization) may not be answering: check that this machine can reach it, or vendor it into the repository. An overlay of several thousand objects can also take this long (kustomize's time grows with the square of their number): then raise ${say.option("render-timeout")}.`
             )
           );
           return;
@@ -98712,7 +98712,7 @@ async function yamlFilesUnder(dir) {
   await walk4(dir);
   return out;
 }
-async function renderDesired(layout, region) {
+async function renderDesired(layout, region, renderTimeoutMs) {
   const problems = [];
   let objects;
   if (layout.kind === "overlays" || layout.kind === "kustomization") {
@@ -98725,7 +98725,7 @@ async function renderDesired(layout, region) {
         known ? `Regions with an overlay: ${known}.` : void 0
       );
     }
-    const text = await renderKustomization(dir);
+    const text = await renderKustomization(dir, renderTimeoutMs);
     objects = parseManifests(text, displayPath(kfile), problems, false);
     throwIfProblems(problems, `the output of kustomize for ${displayPath(dir)}`);
   } else {
@@ -104734,8 +104734,17 @@ var runCheck = async (options) => {
     const dir = layout.kind === "overlays" ? layout.regionDir(region) : layout.kind === "file" ? void 0 : layout.dir;
     deployments.set(region, dir && treeOf ? treeOf(dir) : { warnings: [] });
   }
-  const render = sharedRenderer((region) => renderDesired(layout, region), layout);
-  const base = options.base ? await openBase(options.path, options.base, options.baseMissing ?? "error", options.wording) : void 0;
+  const render = sharedRenderer(
+    (region) => renderDesired(layout, region, options.renderTimeoutMs),
+    layout
+  );
+  const base = options.base ? await openBase(
+    options.path,
+    options.base,
+    options.baseMissing ?? "error",
+    options.wording,
+    options.renderTimeoutMs
+  ) : void 0;
   try {
     return await checkRegions(options, regions, kubeConfig, ignore, render, base, deployments);
   } finally {
@@ -104755,7 +104764,7 @@ function sharedRenderer(renderRegion2, layout) {
     return pending2;
   };
 }
-async function openBase(path2, ref, missing, wording) {
+async function openBase(path2, ref, missing, wording, renderTimeoutMs) {
   let tree;
   try {
     tree = await checkoutBase(path2, ref);
@@ -104787,7 +104796,7 @@ async function openBase(path2, ref, missing, wording) {
       if (!layout) return [];
       if (layout.kind === "overlays" && !layout.regions.includes(region)) return [];
       try {
-        return await renderDesired(layout, region);
+        return await renderDesired(layout, region, renderTimeoutMs);
       } catch (e2) {
         if (e2 instanceof Error) e2.message = where2(e2.message);
         throw e2;
@@ -106086,7 +106095,8 @@ var INPUT = {
   mode: "mode",
   "ignore-file": "ignore-file",
   base: "base-ref",
-  "request-timeout": "request-timeout"
+  "request-timeout": "request-timeout",
+  "render-timeout": "render-timeout"
 };
 var input = (key) => INPUT[key] ?? key;
 var ACTION_WORDING = {
@@ -106563,6 +106573,13 @@ function readInputs(getInput2) {
       `input request-timeout: expected a number of seconds greater than 0, got ${JSON.stringify(timeoutText)}`
     );
   }
+  const renderText = optional2("render-timeout");
+  const renderTimeout = renderText === void 0 ? RENDER_TIMEOUT_MS / 1e3 : Number(renderText);
+  if (!(Number.isFinite(renderTimeout) && renderTimeout > 0)) {
+    problems.push(
+      `input render-timeout: expected a number of seconds greater than 0, got ${JSON.stringify(renderText)}`
+    );
+  }
   const parallelText = optional2("parallel-regions");
   const parallelRegions = parallelText === void 0 ? DEFAULT_PARALLEL_REGIONS : Number(parallelText);
   if (!/^\s*\d+\s*$/.test(parallelText ?? "8") || parallelRegions < 1) {
@@ -106606,6 +106623,7 @@ function readInputs(getInput2) {
     comment: bool2("comment", true),
     commentKey,
     requestTimeout,
+    renderTimeout,
     parallelRegions,
     issue: issue2,
     issuePer,
@@ -106773,6 +106791,7 @@ async function check(inputs, kubeconfigFile, deps, eventBaseSha) {
     ...inputs.ignoreFile ? { ignoreFile: inputs.ignoreFile } : {},
     ...inputs.fieldManager ? { fieldManager: inputs.fieldManager } : {},
     timeoutMs: inputs.requestTimeout * 1e3,
+    renderTimeoutMs: inputs.renderTimeout * 1e3,
     parallelRegions: inputs.parallelRegions,
     onProgress: (e2) => {
       if (e2.kind === "region-start") runtime.info(`${e2.region}: checking`);
