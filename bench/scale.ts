@@ -21,7 +21,10 @@
  *
  * Memory against region size (--big, default 10x the objects): a region much larger than
  * the others, checked alone and among the others (overlays rendered by kustomize, since a
- * plain file is the same for every region), beside 30 regions of the normal size.
+ * plain file is the same for every region), beside 30 regions of the normal size. kustomize's
+ * time grows with the square of an overlay's objects (10,000 take minutes), so these checks
+ * get --render-timeout 3600 (--big-render-timeout), run --big-runs times (default --runs),
+ * and the time of one kustomize build of each size is printed beside them.
  *
  * The objects are applied once (server-side apply, field manager argocd-controller) into
  * namespaces labelled mr-drift-bench=scale, and reused by later runs given --keep; without
@@ -30,7 +33,9 @@
  *
  *   npm run cluster -- up
  *   npx tsx bench/scale.ts [--regions 30] [--objects 2000] [--series 3,10,30] [--runs 3]
- *                          [--big 20000] [--modes read-only,server-side] [--keep] [--prepare] [--clean]
+ *                          [--big 20000] [--big-runs 1] [--big-render-timeout 3600]
+ *                          [--modes read-only,server-side] [--keep] [--prepare] [--clean]
+ *   npx tsx bench/scale.ts --series none --big 10000 ...   # only the large-region part
  *   npx tsx bench/scale.ts --quick        # smoke test: 3 regions x 200 objects, one run
  *
  * kubectl: $MR_DRIFT_KUBECTL if set, else the kubectl 1.36 the harness builds from the pin.
@@ -47,21 +52,30 @@ import type { DriftReport } from '../src/core/report/model';
 import { settle } from './clusters';
 import { drift, driftedObjects, manifests } from './objects';
 import { bundleLikeDist, median, numberArg, stringArg } from './support';
+import { findKustomize } from '../src/adapters/kustomize';
 
 const QUICK = process.argv.includes('--quick');
 const REGIONS = numberArg('--regions', QUICK ? 3 : 30);
 const OBJECTS = numberArg('--objects', QUICK ? 200 : 2000);
 const RUNS = numberArg('--runs', QUICK ? 1 : 3);
 const BIG = numberArg('--big', QUICK ? 600 : OBJECTS * 10);
-const SERIES = [
-  ...new Set([
-    ...stringArg('--series', QUICK ? '3' : '3,10,30')
-      .split(',')
-      .map(Number)
-      .filter((n) => n > 0 && n <= REGIONS),
-    REGIONS,
-  ]),
-].sort((a, b) => a - b);
+/** Runs of each case of the large-region part (its kustomize builds take minutes). */
+const BIG_RUNS = numberArg('--big-runs', RUNS);
+/** `--render-timeout` of the checks in the large-region part: kustomize needs minutes there. */
+const BIG_RENDER_TIMEOUT = numberArg('--big-render-timeout', 3600);
+const SERIES_ARG = stringArg('--series', QUICK ? '3' : '3,10,30');
+/** The region counts of the series; `--series none` runs only the large-region part. */
+const SERIES =
+  SERIES_ARG === 'none'
+    ? []
+    : [
+        ...new Set([
+          ...SERIES_ARG.split(',')
+            .map(Number)
+            .filter((n) => n > 0 && n <= REGIONS),
+          REGIONS,
+        ]),
+      ].sort((a, b) => a - b);
 const MODES = stringArg('--modes', 'read-only,server-side').split(',');
 const KEEP = process.argv.includes('--keep');
 const CLEAN = process.argv.includes('--clean');
@@ -237,7 +251,7 @@ async function main(): Promise<void> {
       rs: Region[],
       mode: string,
       path: string,
-      extra: string[] = [],
+      checkArgs: string[] = [],
     ): Promise<CheckRun> => {
       const statsFile = join(dir, 'stats.json');
       rmSync(statsFile, { force: true });
@@ -246,7 +260,6 @@ async function main(): Promise<void> {
         [
           '--import',
           `file://${stats}`,
-          ...extra,
           cli,
           'check',
           '--path',
@@ -260,6 +273,7 @@ async function main(): Promise<void> {
           '--output',
           'json',
           '--no-progress',
+          ...checkArgs,
         ],
         { MR_DRIFT_BENCH_STATS: statsFile },
       );
@@ -356,15 +370,27 @@ async function main(): Promise<void> {
         [`${normal.length} regions of ${OBJECTS}`, normal],
         [`${normal.length} regions, one of them ${BIG}`, [big, ...normal.slice(1)]],
       ];
+      // What kustomize alone takes for each overlay: most of the wall time below.
+      const tool = findKustomize();
+      for (const r of [normal[0], big]) {
+        const start = performance.now();
+        const built = await run(tool.command, [...tool.args, join(overlays, 'regions', r.name)]);
+        if (built.code !== 0) throw new Error(`kustomize of ${r.name}: ${built.stderr}`);
+        console.log(
+          `\n${tool.command} ${tool.args.join(' ')} of one overlay of ${r.objects} objects: ${fmtS(performance.now() - start)}`,
+        );
+      }
       console.log(
-        `\nmemory against the largest region (overlays rendered by kustomize; medians of ${RUNS}; load ${load()}):`,
+        `\nmemory against the largest region (overlays rendered by kustomize, --render-timeout ${BIG_RENDER_TIMEOUT}; medians of ${BIG_RUNS}; load ${load()}):`,
       );
       for (const mode of MODES) {
         for (const [label, rs] of cases) {
           const runs: CheckRun[] = [];
-          for (let i = 0; i < RUNS; i++) {
+          for (let i = 0; i < BIG_RUNS; i++) {
             await settle();
-            runs.push(await mrDrift(rs, mode, overlays));
+            runs.push(
+              await mrDrift(rs, mode, overlays, ['--render-timeout', String(BIG_RENDER_TIMEOUT)]),
+            );
           }
           const sumObjects = rs.reduce((s, r) => s + r.objects, 0);
           console.log(
