@@ -2,6 +2,12 @@ import { UsageError } from '../core/errors';
 import { COMMENT_KEY_PATTERN, DEFAULT_COMMENT_KEY } from '../core/report/markdown-comment';
 import type { ComparisonMode } from '../core/report/model';
 import { count } from '../core/text/plural';
+import {
+  COUNT_EXPECTED,
+  readCount,
+  readSeconds,
+  SECONDS_EXPECTED,
+} from '../core/text/option-number';
 import { DEFAULT_PARALLEL_REGIONS } from '../pipeline/check-options';
 import { RENDER_TIMEOUT_MS } from '../adapters/kustomize';
 
@@ -141,30 +147,32 @@ export function readInputs(getInput: (name: (typeof INPUT_NAMES)[number]) => str
     problems.push('input comment-key: use 1 to 64 letters, digits, dots, dashes or underscores');
   }
 
-  const timeoutText = optional('request-timeout');
-  const requestTimeout = timeoutText === undefined ? 30 : Number(timeoutText);
-  if (!(Number.isFinite(requestTimeout) && requestTimeout > 0)) {
-    problems.push(
-      `input request-timeout: expected a number of seconds greater than 0, got ${JSON.stringify(timeoutText)}`,
-    );
-  }
-
-  const renderText = optional('render-timeout');
-  const renderTimeout = renderText === undefined ? RENDER_TIMEOUT_MS / 1000 : Number(renderText);
-  if (!(Number.isFinite(renderTimeout) && renderTimeout > 0)) {
-    problems.push(
-      `input render-timeout: expected a number of seconds greater than 0, got ${JSON.stringify(renderText)}`,
-    );
-  }
-
-  const parallelText = optional('parallel-regions');
-  const parallelRegions =
-    parallelText === undefined ? DEFAULT_PARALLEL_REGIONS : Number(parallelText);
-  if (!/^\s*\d+\s*$/.test(parallelText ?? '8') || parallelRegions < 1) {
-    problems.push(
-      `input parallel-regions: expected a whole number of at least 1, got ${JSON.stringify(parallelText)}`,
-    );
-  }
+  /** An optional number input: its default when empty, else `read` of it or a problem. */
+  const numberInput = (
+    name: 'request-timeout' | 'render-timeout' | 'parallel-regions',
+    fallback: number,
+    read: (text: string) => number | undefined,
+    expected: string,
+  ): number => {
+    const text = optional(name);
+    if (text === undefined) return fallback;
+    const n = read(text);
+    if (n === undefined) problems.push(`input ${name}: ${expected}, got ${JSON.stringify(text)}`);
+    return n ?? fallback;
+  };
+  const requestTimeout = numberInput('request-timeout', 30, readSeconds, SECONDS_EXPECTED);
+  const renderTimeout = numberInput(
+    'render-timeout',
+    RENDER_TIMEOUT_MS / 1000,
+    readSeconds,
+    SECONDS_EXPECTED,
+  );
+  const parallelRegions = numberInput(
+    'parallel-regions',
+    DEFAULT_PARALLEL_REGIONS,
+    readCount,
+    COUNT_EXPECTED,
+  );
 
   const issue = optional('issue') ?? 'auto';
   if (issue !== 'auto' && issue !== 'true' && issue !== 'false') {

@@ -11,6 +11,12 @@ import { writeReportFile } from '../adapters/fs/write-report';
 import { runCheck } from '../pipeline/run-check';
 import { CLI_WORDING } from './cli-wording';
 import { RENDER_TIMEOUT_MS } from '../adapters/kustomize';
+import {
+  COUNT_EXPECTED,
+  readCount,
+  readSeconds,
+  SECONDS_EXPECTED,
+} from '../core/text/option-number';
 import { DEFAULT_PARALLEL_REGIONS, type CheckProgress } from '../pipeline/check-options';
 
 interface CheckFlags {
@@ -257,16 +263,14 @@ function progressPrinter(): (e: CheckProgress) => void {
 
 /** `--parallel-regions`: a whole number of at least 1. */
 function parseCount(value: string): number {
-  const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || n < 1)
-    throw new InvalidArgumentError('expected a whole number of at least 1, e.g. 8');
+  const n = readCount(value);
+  if (n === undefined) throw new InvalidArgumentError(`${COUNT_EXPECTED}, e.g. 8`);
   return n;
 }
 
 /** `--request-timeout`, `--render-timeout`: seconds, a positive number (fractions allowed). */
 function parseSeconds(value: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0)
-    throw new InvalidArgumentError('expected a number of seconds greater than 0, e.g. 30 or 2.5');
+  const n = readSeconds(value);
+  if (n === undefined) throw new InvalidArgumentError(`${SECONDS_EXPECTED}, e.g. 30 or 2.5`);
   return n;
 }
