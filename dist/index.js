@@ -106523,6 +106523,17 @@ async function keepDriftIssues(report, inputs, ctx, deps) {
   return void 0;
 }
 
+// src/core/text/option-number.ts
+var SECONDS_EXPECTED = "expected a number of seconds greater than 0";
+var COUNT_EXPECTED = "expected a whole number of at least 1";
+function readSeconds(text) {
+  const n = Number(text);
+  return text.trim() !== "" && Number.isFinite(n) && n > 0 ? n : void 0;
+}
+function readCount(text) {
+  return /^\s*\d+\s*$/.test(text) && Number(text) >= 1 ? Number(text) : void 0;
+}
+
 // src/action/inputs.ts
 var DEFAULT_ISSUE_LABEL = "mr-drift";
 function readInputs(getInput2) {
@@ -106566,27 +106577,26 @@ function readInputs(getInput2) {
   if (!COMMENT_KEY_PATTERN.test(commentKey)) {
     problems.push("input comment-key: use 1 to 64 letters, digits, dots, dashes or underscores");
   }
-  const timeoutText = optional2("request-timeout");
-  const requestTimeout = timeoutText === void 0 ? 30 : Number(timeoutText);
-  if (!(Number.isFinite(requestTimeout) && requestTimeout > 0)) {
-    problems.push(
-      `input request-timeout: expected a number of seconds greater than 0, got ${JSON.stringify(timeoutText)}`
-    );
-  }
-  const renderText = optional2("render-timeout");
-  const renderTimeout = renderText === void 0 ? RENDER_TIMEOUT_MS / 1e3 : Number(renderText);
-  if (!(Number.isFinite(renderTimeout) && renderTimeout > 0)) {
-    problems.push(
-      `input render-timeout: expected a number of seconds greater than 0, got ${JSON.stringify(renderText)}`
-    );
-  }
-  const parallelText = optional2("parallel-regions");
-  const parallelRegions = parallelText === void 0 ? DEFAULT_PARALLEL_REGIONS : Number(parallelText);
-  if (!/^\s*\d+\s*$/.test(parallelText ?? "8") || parallelRegions < 1) {
-    problems.push(
-      `input parallel-regions: expected a whole number of at least 1, got ${JSON.stringify(parallelText)}`
-    );
-  }
+  const numberInput = (name, fallback, read, expected) => {
+    const text = optional2(name);
+    if (text === void 0) return fallback;
+    const n = read(text);
+    if (n === void 0) problems.push(`input ${name}: ${expected}, got ${JSON.stringify(text)}`);
+    return n ?? fallback;
+  };
+  const requestTimeout = numberInput("request-timeout", 30, readSeconds, SECONDS_EXPECTED);
+  const renderTimeout = numberInput(
+    "render-timeout",
+    RENDER_TIMEOUT_MS / 1e3,
+    readSeconds,
+    SECONDS_EXPECTED
+  );
+  const parallelRegions = numberInput(
+    "parallel-regions",
+    DEFAULT_PARALLEL_REGIONS,
+    readCount,
+    COUNT_EXPECTED
+  );
   const issue2 = optional2("issue") ?? "auto";
   if (issue2 !== "auto" && issue2 !== "true" && issue2 !== "false") {
     problems.push(`input issue: expected auto, true or false, got ${JSON.stringify(issue2)}`);
