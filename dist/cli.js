@@ -31,7 +31,7 @@ async function main(argv) {
   const sub = subcommand(argv);
   const commands = [];
   if (sub !== "check") commands.push((await import("./chunks/generate-command-OMTI36SO.js")).generateCommand());
-  if (sub !== "generate") commands.push((await import("./chunks/check-command-KLO724KW.js")).checkCommand());
+  if (sub !== "generate") commands.push((await import("./chunks/check-command-WYNNVV5Y.js")).checkCommand());
   for (const command of commands) {
     command.copyInheritedSettings(program);
     program.addCommand(command);

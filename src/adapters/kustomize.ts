@@ -65,7 +65,7 @@ export function renderKustomization(
             new RenderError(
               `${tool.command} ${tool.args.join(' ')} ${dir} did not finish within ${timeoutMs / 1000} s`,
               (say) =>
-                `A remote resource or base (an https:// or git URL in a kustomization) may not be answering: check that this machine can reach it, or vendor it into the repository. An overlay of several thousand objects can also take this long (kustomize's time grows with the square of their number): then raise ${say.option('render-timeout')}.`,
+                `A remote resource or base (an https:// or git URL in a kustomization) may not be answering: check that this machine can reach it, or vendor it into the repository. An overlay of several thousand objects can also take this long (kustomize's time grows roughly with the square of their number): then raise ${say.option('render-timeout')}.`,
             ),
           );
           return;
